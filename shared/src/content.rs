@@ -1,0 +1,755 @@
+//! Modder content: creatures, player-character pregens, maps and encounters, written as RON
+//! under `assets/`. Every file goes through one validating path; an error names the file, the
+//! line, the column and what was expected.
+
+use crate::dice::DiceExpr;
+use crate::grid::{GridPos, MapGrid, Terrain};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The six abilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Ability {
+    /// Strength.
+    Str,
+    /// Dexterity.
+    Dex,
+    /// Constitution.
+    Con,
+    /// Intelligence.
+    Int,
+    /// Wisdom.
+    Wis,
+    /// Charisma.
+    Cha,
+}
+
+/// Ability scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Abilities {
+    /// Strength score.
+    pub str: i32,
+    /// Dexterity score.
+    pub dex: i32,
+    /// Constitution score.
+    pub con: i32,
+    /// Intelligence score.
+    pub int: i32,
+    /// Wisdom score.
+    pub wis: i32,
+    /// Charisma score.
+    pub cha: i32,
+}
+
+impl Abilities {
+    /// The score of one ability.
+    pub fn score(&self, ability: Ability) -> i32 {
+        match ability {
+            Ability::Str => self.str,
+            Ability::Dex => self.dex,
+            Ability::Con => self.con,
+            Ability::Int => self.int,
+            Ability::Wis => self.wis,
+            Ability::Cha => self.cha,
+        }
+    }
+
+    /// The modifier of one ability.
+    pub fn modifier(&self, ability: Ability) -> i32 {
+        crate::rules::ability_modifier(self.score(ability))
+    }
+
+    fn all(&self) -> [i32; 6] {
+        [self.str, self.dex, self.con, self.int, self.wis, self.cha]
+    }
+}
+
+/// SRD damage types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DamageType {
+    /// Acid.
+    Acid,
+    /// Bludgeoning.
+    Bludgeoning,
+    /// Cold.
+    Cold,
+    /// Fire.
+    Fire,
+    /// Force.
+    Force,
+    /// Lightning.
+    Lightning,
+    /// Necrotic.
+    Necrotic,
+    /// Piercing.
+    Piercing,
+    /// Poison.
+    Poison,
+    /// Psychic.
+    Psychic,
+    /// Radiant.
+    Radiant,
+    /// Slashing.
+    Slashing,
+    /// Thunder.
+    Thunder,
+}
+
+/// Conditions the rules track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Condition {
+    /// Knocked down: melee attacks within 5 ft have advantage, others disadvantage; standing costs half speed.
+    Prone,
+    /// Took the Dodge action: attacks against it have disadvantage until its next turn.
+    Dodging,
+    /// At 0 HP (a PC): incapacitated, making death saves.
+    Unconscious,
+    /// At 0 HP but stable: no more death saves.
+    Stable,
+    /// Poisoned: disadvantage on attack rolls.
+    Poisoned,
+    /// Exhaustion (only for immunities in stat blocks).
+    Exhaustion,
+    /// Dead.
+    Dead,
+}
+
+/// Melee or ranged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AttackKind {
+    /// Uses reach.
+    Melee,
+    /// Uses normal/long range.
+    Ranged,
+}
+
+/// Something that happens on a hit besides damage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OnHit {
+    /// The target makes a saving throw or is knocked prone (a wolf's bite).
+    KnockProne {
+        /// The save's DC.
+        dc: i32,
+        /// The ability used for the save.
+        save: Ability,
+    },
+}
+
+/// One attack from a stat block or a character sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttackDef {
+    /// Shown name ("Scimitar").
+    pub name: String,
+    /// Melee or ranged.
+    pub kind: AttackKind,
+    /// Attack bonus.
+    pub to_hit: i32,
+    /// Reach in feet for melee attacks.
+    #[serde(default = "default_reach")]
+    pub reach: u32,
+    /// Normal and long range in feet for ranged attacks.
+    #[serde(default)]
+    pub range: Option<(u32, u32)>,
+    /// Damage dice.
+    pub damage: DiceExpr,
+    /// Damage type.
+    pub damage_type: DamageType,
+    /// Extra effect on a hit.
+    #[serde(default)]
+    pub on_hit: Option<OnHit>,
+    /// Finesse or ranged weapon a rogue may Sneak Attack with.
+    #[serde(default)]
+    pub finesse: bool,
+}
+
+fn default_reach() -> u32 {
+    5
+}
+
+/// Machine-readable features the rules apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Feature {
+    /// Advantage on an attack if an ally is within 5 ft of the target.
+    PackTactics,
+    /// Extra damage once per turn with a finesse or ranged weapon, given advantage or an ally
+    /// beside the target.
+    SneakAttack(DiceExpr),
+}
+
+/// A named trait with its SRD text, shown to players and the narrator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraitDef {
+    /// Trait name.
+    pub name: String,
+    /// Rules text.
+    pub text: String,
+}
+
+/// Creature size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Size {
+    /// Tiny.
+    Tiny,
+    /// Small.
+    Small,
+    /// Medium.
+    Medium,
+    /// Large.
+    Large,
+    /// Huge.
+    Huge,
+}
+
+/// An SRD 5.1 stat block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatureDef {
+    /// Id used by encounters (matches the file name).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Size.
+    pub size: Size,
+    /// Type line ("humanoid (goblinoid)").
+    pub kind: String,
+    /// Alignment.
+    pub alignment: String,
+    /// Armor class.
+    pub ac: i32,
+    /// What gives the AC.
+    #[serde(default)]
+    pub armor: Option<String>,
+    /// Average hit points as printed.
+    pub hp: i32,
+    /// Hit dice as printed.
+    pub hit_dice: DiceExpr,
+    /// Walking speed in feet.
+    pub speed: u32,
+    /// Ability scores.
+    pub abilities: Abilities,
+    /// Skill bonuses as printed.
+    #[serde(default)]
+    pub skills: Vec<(String, i32)>,
+    /// Damage vulnerabilities.
+    #[serde(default)]
+    pub vulnerabilities: Vec<DamageType>,
+    /// Damage resistances.
+    #[serde(default)]
+    pub resistances: Vec<DamageType>,
+    /// Damage immunities.
+    #[serde(default)]
+    pub immunities: Vec<DamageType>,
+    /// Condition immunities.
+    #[serde(default)]
+    pub condition_immunities: Vec<Condition>,
+    /// Senses line.
+    pub senses: String,
+    /// Languages line.
+    pub languages: String,
+    /// Challenge rating as printed ("1/4").
+    pub challenge: String,
+    /// Experience points.
+    pub xp: u32,
+    /// Traits with their text.
+    #[serde(default)]
+    pub traits: Vec<TraitDef>,
+    /// Features the rules apply.
+    #[serde(default)]
+    pub features: Vec<Feature>,
+    /// Actions.
+    pub attacks: Vec<AttackDef>,
+    /// How it fights, for the narrator's NPC brain and the built-in tactics.
+    #[serde(default)]
+    pub temperament: String,
+}
+
+/// A ready-to-play player character.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PregenDef {
+    /// Id used by encounters and seats ("fighter").
+    pub id: String,
+    /// Character name.
+    pub name: String,
+    /// Race.
+    pub race: String,
+    /// Class.
+    pub class: String,
+    /// Level (1–3).
+    pub level: u32,
+    /// Armor class.
+    pub ac: i32,
+    /// What gives the AC.
+    #[serde(default)]
+    pub armor: Option<String>,
+    /// Maximum hit points.
+    pub max_hp: i32,
+    /// Speed in feet.
+    pub speed: u32,
+    /// Ability scores.
+    pub abilities: Abilities,
+    /// Proficiency bonus.
+    pub proficiency: i32,
+    /// Attacks (weapons and attack cantrips).
+    pub attacks: Vec<AttackDef>,
+    /// Features the rules apply.
+    #[serde(default)]
+    pub features: Vec<Feature>,
+    /// Damage resistances.
+    #[serde(default)]
+    pub resistances: Vec<DamageType>,
+    /// A line for players and the narrator.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A map file: rows of characters, one per square.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapDef {
+    /// Id used by encounters.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Tile art set for the client.
+    #[serde(default = "default_tileset")]
+    pub tileset: String,
+    /// Rows: `#` wall, `.` floor, `:` difficult terrain, `+` open door, `P` party start (floor).
+    pub tiles: Vec<String>,
+}
+
+fn default_tileset() -> String {
+    "dungeon".into()
+}
+
+/// A foe placed by an encounter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    /// Creature id.
+    pub creature: String,
+    /// Name for this individual ("Grik").
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Starting square.
+    pub at: (i32, i32),
+}
+
+/// When combat begins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CombatStart {
+    /// As soon as the first player takes a seat.
+    Ambush,
+    /// When a party member ends a move within this many squares of a foe (or anyone attacks).
+    Proximity(u32),
+}
+
+/// An encounter: a map, a party, foes and a trigger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncounterDef {
+    /// Id used on the command line.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Read-aloud text for the start of the scene.
+    pub intro: String,
+    /// Map id.
+    pub map: String,
+    /// Pregen ids, one seat each.
+    pub party: Vec<String>,
+    /// Foes.
+    pub foes: Vec<Placement>,
+    /// When combat starts.
+    pub start: CombatStart,
+}
+
+/// A content error, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for ContentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)
+    }
+}
+
+impl std::error::Error for ContentError {}
+
+/// Every error found in a set of content files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentErrors(pub Vec<ContentError>);
+
+impl fmt::Display for ContentErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ContentErrors {}
+
+/// The kinds of content file, by the folder they live in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentKind {
+    /// `creatures/`
+    Creature,
+    /// `pregens/`
+    Pregen,
+    /// `maps/`
+    Map,
+    /// `encounters/`
+    Encounter,
+}
+
+impl ContentKind {
+    /// All kinds with their folder names.
+    pub const ALL: [(ContentKind, &'static str); 4] = [
+        (ContentKind::Creature, "creatures"),
+        (ContentKind::Pregen, "pregens"),
+        (ContentKind::Map, "maps"),
+        (ContentKind::Encounter, "encounters"),
+    ];
+
+    /// The kind for a folder name.
+    pub fn from_folder(name: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
+    }
+}
+
+/// All loaded content, by id.
+#[derive(Debug, Clone, Default)]
+pub struct ContentLibrary {
+    /// Creatures.
+    pub creatures: BTreeMap<String, CreatureDef>,
+    /// Pregens.
+    pub pregens: BTreeMap<String, PregenDef>,
+    /// Maps.
+    pub maps: BTreeMap<String, MapDef>,
+    /// Encounters.
+    pub encounters: BTreeMap<String, EncounterDef>,
+    /// Where each id came from and its text, for locating cross-file errors.
+    sources: BTreeMap<(u8, String), (PathBuf, String)>,
+}
+
+/// Finds the first occurrence of `needle` in `text` as a 1-based (line, column).
+fn locate(text: &str, needle: &str) -> Option<(usize, usize)> {
+    let offset = text.find(needle)?;
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Some((line, column))
+}
+
+struct FileCheck<'a> {
+    file: &'a Path,
+    text: &'a str,
+    errors: &'a mut Vec<ContentError>,
+}
+
+impl FileCheck<'_> {
+    /// Records an error located at the first occurrence of `needle` (else the file start).
+    fn error_at(&mut self, needle: &str, message: impl Into<String>) {
+        let (line, column) = locate(self.text, needle).unwrap_or((1, 1));
+        self.errors.push(ContentError { file: self.file.to_path_buf(), line, column, message: message.into() });
+    }
+
+    fn check(&mut self, ok: bool, needle: &str, message: impl Into<String>) {
+        if !ok {
+            self.error_at(needle, message);
+        }
+    }
+
+    fn check_abilities(&mut self, abilities: &Abilities) {
+        for score in abilities.all() {
+            self.check((1..=30).contains(&score), "abilities", format!("ability score {score} is out of range: expected 1 to 30"));
+        }
+    }
+
+    fn check_attacks(&mut self, attacks: &[AttackDef]) {
+        self.check(!attacks.is_empty(), "attacks", "expected at least one attack in `attacks`");
+        for a in attacks {
+            let needle = format!("\"{}\"", a.name);
+            match (a.kind, a.range) {
+                (AttackKind::Ranged, None) => {
+                    self.error_at(&needle, format!("ranged attack `{}` has no `range`: expected `range: Some((normal, long))`", a.name))
+                }
+                (_, Some((normal, long))) if normal == 0 || normal > long => self.error_at(
+                    &needle,
+                    format!("attack `{}` has range ({normal}, {long}): expected 0 < normal ≤ long", a.name),
+                ),
+                _ => {}
+            }
+            self.check(a.reach >= 5 && a.reach % 5 == 0, &needle, format!("attack `{}` has reach {}: expected a multiple of 5 feet", a.name, a.reach));
+            self.check((-5..=20).contains(&a.to_hit), &needle, format!("attack `{}` has to_hit {}: expected -5 to +20", a.name, a.to_hit));
+        }
+    }
+
+    fn check_id(&mut self, id: &str) {
+        let stem = self.file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        self.check(id == stem, "id", format!("id `{id}` does not match the file name: expected `{stem}`"));
+    }
+}
+
+fn parse_ron<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T, ContentError> {
+    ron::Options::default().from_str::<T>(text).map_err(|e| ContentError {
+        file: file.to_path_buf(),
+        line: e.position.line,
+        column: e.position.col,
+        message: describe_ron_error(&e.code),
+    })
+}
+
+fn describe_ron_error(code: &ron::Error) -> String {
+    let text = code.to_string();
+    match code {
+        ron::Error::ExpectedStructLike | ron::Error::ExpectedNamedStructLike(_) => {
+            format!("{text} (a file starts like `Creature(` and lists `field: value,` pairs)")
+        }
+        _ => text,
+    }
+}
+
+impl ContentLibrary {
+    /// Parses and validates a set of files given as (path, text, kind). Every error in every
+    /// file is reported; nothing partial is returned.
+    pub fn from_sources(files: &[(PathBuf, String, ContentKind)]) -> Result<Self, ContentErrors> {
+        let mut lib = ContentLibrary::default();
+        let mut errors = Vec::new();
+        for (file, text, kind) in files {
+            let mut check = FileCheck { file, text, errors: &mut errors };
+            match kind {
+                ContentKind::Creature => match parse_ron::<CreatureDef>(file, text) {
+                    Ok(c) => {
+                        check.check_id(&c.id);
+                        check.check_abilities(&c.abilities);
+                        check.check_attacks(&c.attacks);
+                        check.check(c.hp == c.hit_dice.average(), "hp", format!(
+                            "hp {} does not match hit_dice {} (average {}): expected them to agree as in the SRD",
+                            c.hp, c.hit_dice, c.hit_dice.average()
+                        ));
+                        check.check((1..=30).contains(&c.ac), "ac", format!("ac {} is out of range: expected 1 to 30", c.ac));
+                        check.check(c.speed % 5 == 0, "speed", "expected speed to be a multiple of 5 feet");
+                        lib.insert_source(0, &c.id, file, text);
+                        if lib.creatures.insert(c.id.clone(), c.clone()).is_some() {
+                            check.error_at("id", format!("creature id `{}` is defined twice", c.id));
+                        }
+                    }
+                    Err(e) => errors.push(e),
+                },
+                ContentKind::Pregen => match parse_ron::<PregenDef>(file, text) {
+                    Ok(p) => {
+                        check.check_id(&p.id);
+                        check.check_abilities(&p.abilities);
+                        check.check_attacks(&p.attacks);
+                        check.check((1..=3).contains(&p.level), "level", format!("level {} is not supported: expected 1 to 3", p.level));
+                        check.check(p.max_hp > 0, "max_hp", "expected max_hp above 0");
+                        lib.insert_source(1, &p.id, file, text);
+                        if lib.pregens.insert(p.id.clone(), p.clone()).is_some() {
+                            check.error_at("id", format!("pregen id `{}` is defined twice", p.id));
+                        }
+                    }
+                    Err(e) => errors.push(e),
+                },
+                ContentKind::Map => match parse_ron::<MapDef>(file, text) {
+                    Ok(m) => {
+                        check.check_id(&m.id);
+                        if let Err((row, col, msg)) = map_grid(&m) {
+                            let needle = m.tiles.get(row).map(|r| format!("\"{r}\"")).unwrap_or_else(|| "tiles".into());
+                            let (line, column) = locate(text, &needle).unwrap_or((1, 1));
+                            errors.push(ContentError { file: file.clone(), line, column: column + 1 + col, message: msg });
+                        }
+                        lib.insert_source(2, &m.id, file, text);
+                        lib.maps.insert(m.id.clone(), m);
+                    }
+                    Err(e) => errors.push(e),
+                },
+                ContentKind::Encounter => match parse_ron::<EncounterDef>(file, text) {
+                    Ok(e) => {
+                        check.check_id(&e.id);
+                        lib.insert_source(3, &e.id, file, text);
+                        lib.encounters.insert(e.id.clone(), e);
+                    }
+                    Err(e) => errors.push(e),
+                },
+            }
+        }
+        lib.check_references(&mut errors);
+        if errors.is_empty() { Ok(lib) } else { Err(ContentErrors(errors)) }
+    }
+
+    fn insert_source(&mut self, kind: u8, id: &str, file: &Path, text: &str) {
+        self.sources.insert((kind, id.to_string()), (file.to_path_buf(), text.to_string()));
+    }
+
+    /// Cross-file checks: encounters name maps, pregens and creatures that exist, and
+    /// placements land on open squares of the map.
+    fn check_references(&self, errors: &mut Vec<ContentError>) {
+        for enc in self.encounters.values() {
+            let Some((file, text)) = self.sources.get(&(3, enc.id.clone())) else { continue };
+            let mut check = FileCheck { file, text, errors };
+            let map = self.maps.get(&enc.map);
+            if map.is_none() {
+                check.error_at(&format!("\"{}\"", enc.map), format!(
+                    "unknown map `{}`: expected one of {}", enc.map, list(self.maps.keys())
+                ));
+            }
+            check.check(!enc.party.is_empty(), "party", "expected at least one pregen in `party`");
+            for p in &enc.party {
+                check.check(self.pregens.contains_key(p), &format!("\"{p}\""), format!(
+                    "unknown pregen `{p}`: expected one of {}", list(self.pregens.keys())
+                ));
+            }
+            check.check(!enc.foes.is_empty(), "foes", "expected at least one foe in `foes`");
+            let grid = map.and_then(|m| map_grid(m).ok());
+            let mut taken = Vec::new();
+            for f in &enc.foes {
+                let needle = format!("\"{}\"", f.creature);
+                check.check(self.creatures.contains_key(&f.creature), &needle, format!(
+                    "unknown creature `{}`: expected one of {}", f.creature, list(self.creatures.keys())
+                ));
+                if let Some((grid, spawns)) = &grid {
+                    let at = GridPos::new(f.at.0, f.at.1);
+                    let needle = format!("({}, {})", f.at.0, f.at.1);
+                    if !grid.in_bounds(at) || !grid.terrain(at).passable() {
+                        check.error_at(&needle, format!("foe `{}` is placed at {at}, which is not an open square of map `{}`", f.creature, enc.map));
+                    } else if spawns.contains(&at) || taken.contains(&at) {
+                        check.error_at(&needle, format!("foe `{}` at {at} shares its square with another creature", f.creature));
+                    }
+                    taken.push(at);
+                }
+            }
+            if let Some((_, spawns)) = &grid {
+                check.check(spawns.len() >= enc.party.len(), "party", format!(
+                    "map `{}` has {} party start squares (`P`) for a party of {}: expected at least one each",
+                    enc.map, spawns.len(), enc.party.len()
+                ));
+            }
+        }
+    }
+
+    /// The grid and party start squares of a map.
+    pub fn map_grid(&self, id: &str) -> Option<(MapGrid, Vec<GridPos>)> {
+        self.maps.get(id).and_then(|m| map_grid(m).ok())
+    }
+
+    /// Loads every `.ron` file under the `creatures/`, `pregens/`, `maps/` and `encounters/`
+    /// folders of `root`.
+    pub fn load_dir(root: &Path) -> Result<Self, ContentErrors> {
+        let files = read_content_files(root).map_err(|e| ContentErrors(vec![e]))?;
+        Self::from_sources(&files)
+    }
+}
+
+/// Reads the content files of an assets folder (IO is kept to this one function).
+pub fn read_content_files(root: &Path) -> Result<Vec<(PathBuf, String, ContentKind)>, ContentError> {
+    let io_error = |path: &Path, e: std::io::Error| ContentError {
+        file: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        message: format!("cannot read: {e}"),
+    };
+    let mut files = Vec::new();
+    if !root.is_dir() {
+        return Err(io_error(root, std::io::Error::new(std::io::ErrorKind::NotFound, "expected an assets folder")));
+    }
+    for (kind, folder) in ContentKind::ALL {
+        let dir = root.join(folder);
+        if !dir.is_dir() {
+            continue;
+        }
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| io_error(&dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(|e| io_error(&path, e))?;
+            files.push((path, text, kind));
+        }
+    }
+    Ok(files)
+}
+
+fn list<'a>(ids: impl Iterator<Item = &'a String>) -> String {
+    let ids: Vec<String> = ids.map(|s| format!("`{s}`")).collect();
+    if ids.is_empty() { "(none defined)".into() } else { ids.join(", ") }
+}
+
+/// Builds the grid of a map, or (row, column, message) for the first bad square.
+pub fn map_grid(map: &MapDef) -> Result<(MapGrid, Vec<GridPos>), (usize, usize, String)> {
+    let height = map.tiles.len();
+    if height == 0 {
+        return Err((0, 0, "expected at least one row in `tiles`".into()));
+    }
+    let width = map.tiles[0].chars().count();
+    if width == 0 || width > 200 || height > 200 {
+        return Err((0, 0, format!("map is {width}×{height}: expected 1 to 200 squares each way")));
+    }
+    let mut grid = MapGrid::open(width as u32, height as u32);
+    let mut spawns = Vec::new();
+    for (y, row) in map.tiles.iter().enumerate() {
+        if row.chars().count() != width {
+            return Err((y, 0, format!("row {} has {} squares: expected {width} like the first row", y + 1, row.chars().count())));
+        }
+        for (x, c) in row.chars().enumerate() {
+            let p = GridPos::new(x as i32, y as i32);
+            let t = match c {
+                '#' => Terrain::Wall,
+                '.' => Terrain::Floor,
+                ':' => Terrain::Difficult,
+                '+' => Terrain::Door,
+                'P' => {
+                    spawns.push(p);
+                    Terrain::Floor
+                }
+                other => {
+                    return Err((y, x, format!(
+                        "unknown tile `{other}`: expected `#` wall, `.` floor, `:` difficult terrain, `+` door or `P` party start"
+                    )));
+                }
+            };
+            grid.set(p, t);
+        }
+    }
+    Ok((grid, spawns))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(kind: ContentKind, name: &str, text: &str) -> Result<ContentLibrary, ContentErrors> {
+        ContentLibrary::from_sources(&[(PathBuf::from(name), text.to_string(), kind)])
+    }
+
+    #[test]
+    fn syntax_error_names_file_line_and_column() {
+        let err = one(ContentKind::Map, "maps/bad.ron", "MapDef(\n  id: \"bad\",\n  name: 12,\n)").unwrap_err();
+        let e = &err.0[0];
+        assert_eq!(e.file, PathBuf::from("maps/bad.ron"));
+        assert_eq!(e.line, 3);
+        assert!(e.column > 1, "{e}");
+        assert!(e.message.to_lowercase().contains("expected"), "{e}");
+    }
+
+    #[test]
+    fn unknown_tile_is_located() {
+        let err = one(ContentKind::Map, "maps/m.ron", "(id: \"m\", name: \"M\", tiles: [\n \"#.#\",\n \"#x#\"])").unwrap_err();
+        let e = &err.0[0];
+        assert_eq!((e.line, e.column), (3, 4), "{e}");
+        assert!(e.message.contains("unknown tile `x`"));
+    }
+}

@@ -1,0 +1,318 @@
+//! Events: every accepted change at a table, as plain data with a per-campaign, gap-free
+//! sequence number. Clients format them; the narrator narrates them.
+
+use crate::content::{Ability, Condition, DamageType};
+use crate::dice::{D20Roll, DiceRoll};
+use crate::grid::GridPos;
+use crate::rules::{AttackRoll, DamageAdjustment};
+use crate::table::CombatantId;
+use serde::{Deserialize, Serialize};
+
+/// An event with its sequence number and table time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeqEvent {
+    /// Per-campaign sequence number, from 1, without gaps.
+    pub seq: u64,
+    /// Table clock in ms when it happened.
+    pub at_ms: u64,
+    /// What happened.
+    pub event: GameEvent,
+}
+
+/// One initiative roll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InitiativeEntry {
+    /// Who.
+    pub combatant: CombatantId,
+    /// The d20.
+    pub roll: u32,
+    /// DEX modifier.
+    pub dex: i32,
+    /// d20 + DEX.
+    pub total: i32,
+    /// The roll used to break a tie on total and DEX.
+    pub tiebreak: u32,
+}
+
+/// A resolved attack with every number the rules used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttackEvent {
+    /// Who attacked.
+    pub attacker: CombatantId,
+    /// Whom.
+    pub target: CombatantId,
+    /// With what.
+    pub attack: String,
+    /// An opportunity attack (a reaction).
+    pub opportunity: bool,
+    /// The attack roll.
+    pub roll: AttackRoll,
+    /// Damage dice on a hit.
+    pub damage: Option<DiceRoll>,
+    /// Sneak Attack dice on a hit.
+    pub sneak_attack: Option<DiceRoll>,
+    /// Damage type.
+    pub damage_type: DamageType,
+    /// Resistance / vulnerability / immunity applied.
+    pub adjustment: DamageAdjustment,
+    /// Damage dealt after adjustment.
+    pub dealt: i32,
+    /// Target HP afterwards.
+    pub hp_after: i32,
+}
+
+/// How a fight ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CombatOutcome {
+    /// All foes are down.
+    Victory,
+    /// The whole party is down.
+    Defeat,
+}
+
+/// Something that happened at the table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GameEvent {
+    /// A player took a seat.
+    PlayerJoined {
+        /// Seat name.
+        seat: String,
+        /// Player's name.
+        player: String,
+        /// Character played, if any.
+        character: Option<CombatantId>,
+    },
+    /// A player left; the character stays.
+    PlayerLeft {
+        /// Seat name.
+        seat: String,
+        /// Player's name.
+        player: String,
+    },
+    /// Free-form action text.
+    ActionDeclared {
+        /// Who.
+        actor: CombatantId,
+        /// What they do.
+        text: String,
+    },
+    /// A move.
+    Moved {
+        /// Who.
+        actor: CombatantId,
+        /// From where.
+        from: GridPos,
+        /// Squares entered.
+        path: Vec<GridPos>,
+        /// Feet spent.
+        feet: u32,
+        /// Whether they stood up from prone first.
+        stood_up: bool,
+    },
+    /// An attack.
+    Attacked(AttackEvent),
+    /// A saving throw.
+    SavingThrow {
+        /// Who saved.
+        actor: CombatantId,
+        /// Against what.
+        ability: Ability,
+        /// DC.
+        dc: i32,
+        /// The d20.
+        roll: D20Roll,
+        /// Modifier added.
+        modifier: i32,
+        /// Whether it succeeded.
+        success: bool,
+    },
+    /// A condition took hold.
+    ConditionAdded {
+        /// On whom.
+        target: CombatantId,
+        /// Which.
+        condition: Condition,
+    },
+    /// Took the Dodge action.
+    Dodged {
+        /// Who.
+        actor: CombatantId,
+    },
+    /// Took the Dash action.
+    Dashed {
+        /// Who.
+        actor: CombatantId,
+        /// Movement now left.
+        movement_left: u32,
+    },
+    /// Took the Disengage action.
+    Disengaged {
+        /// Who.
+        actor: CombatantId,
+    },
+    /// A PC dropped to 0 HP.
+    Downed {
+        /// Who.
+        target: CombatantId,
+    },
+    /// Died.
+    Died {
+        /// Who.
+        target: CombatantId,
+    },
+    /// A death saving throw (or a failure from damage taken at 0 HP, `roll: None`).
+    DeathSave {
+        /// Who.
+        actor: CombatantId,
+        /// The d20, if rolled.
+        roll: Option<u32>,
+        /// Successes so far.
+        successes: u8,
+        /// Failures so far.
+        failures: u8,
+    },
+    /// Three successes: stable at 0 HP.
+    Stabilised {
+        /// Who.
+        actor: CombatantId,
+    },
+    /// Combat began; initiative order with every roll.
+    CombatStarted {
+        /// What started it.
+        reason: String,
+        /// Initiative order.
+        order: Vec<InitiativeEntry>,
+        /// The turn timeout players were told about.
+        turn_timeout_ms: u64,
+    },
+    /// A new round.
+    RoundStarted {
+        /// Round number.
+        round: u32,
+    },
+    /// A turn began.
+    TurnStarted {
+        /// Round.
+        round: u32,
+        /// Whose turn.
+        actor: CombatantId,
+        /// When a player's turn times out (table clock, ms).
+        deadline_ms: Option<u64>,
+    },
+    /// A turn ended.
+    TurnEnded {
+        /// Whose.
+        actor: CombatantId,
+    },
+    /// A player's turn ran out of time; the character takes the Dodge action.
+    TurnTimedOut {
+        /// Whose.
+        actor: CombatantId,
+    },
+    /// The fight is over.
+    CombatEnded {
+        /// Who won.
+        outcome: CombatOutcome,
+    },
+}
+
+impl GameEvent {
+    /// A dotted name for logs and counters (`turn.started`, `combat.ended`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            GameEvent::PlayerJoined { .. } => "player.joined",
+            GameEvent::PlayerLeft { .. } => "player.left",
+            GameEvent::ActionDeclared { .. } => "turn.declared",
+            GameEvent::Moved { .. } => "turn.moved",
+            GameEvent::Attacked(_) => "turn.attacked",
+            GameEvent::SavingThrow { .. } => "turn.saving_throw",
+            GameEvent::ConditionAdded { .. } => "condition.added",
+            GameEvent::Dodged { .. } => "turn.dodged",
+            GameEvent::Dashed { .. } => "turn.dashed",
+            GameEvent::Disengaged { .. } => "turn.disengaged",
+            GameEvent::Downed { .. } => "combatant.downed",
+            GameEvent::Died { .. } => "combatant.died",
+            GameEvent::DeathSave { .. } => "combatant.death_save",
+            GameEvent::Stabilised { .. } => "combatant.stabilised",
+            GameEvent::CombatStarted { .. } => "combat.started",
+            GameEvent::RoundStarted { .. } => "combat.round",
+            GameEvent::TurnStarted { .. } => "turn.started",
+            GameEvent::TurnEnded { .. } => "turn.ended",
+            GameEvent::TurnTimedOut { .. } => "turn.timed_out",
+            GameEvent::CombatEnded { .. } => "combat.ended",
+        }
+    }
+
+    /// One line of plain text for logs and consoles; `name` turns ids into names.
+    pub fn describe(&self, name: &dyn Fn(CombatantId) -> String) -> String {
+        match self {
+            GameEvent::PlayerJoined { seat, player, .. } => format!("{player} joined in seat `{seat}`"),
+            GameEvent::PlayerLeft { seat, player } => format!("{player} left seat `{seat}`"),
+            GameEvent::ActionDeclared { actor, text } => format!("{}: {text}", name(*actor)),
+            GameEvent::Moved { actor, path, feet, stood_up, .. } => format!(
+                "{}{} moves {feet} ft to {}",
+                name(*actor),
+                if *stood_up { " stands up and" } else { "" },
+                path.last().copied().unwrap_or_default()
+            ),
+            GameEvent::Attacked(a) => {
+                let rolls = if a.roll.d20.count == 2 {
+                    format!("{}/{}→{}", a.roll.d20.rolls[0], a.roll.d20.rolls[1], a.roll.d20.natural)
+                } else {
+                    a.roll.d20.natural.to_string()
+                };
+                let head = format!(
+                    "{}{} attacks {} with {}: d20 {rolls} = {} vs AC {}",
+                    name(a.attacker),
+                    if a.opportunity { " (opportunity)" } else { "" },
+                    name(a.target),
+                    a.attack,
+                    a.roll.total,
+                    a.roll.ac
+                );
+                if a.roll.hit {
+                    format!(
+                        "{head} — {}! {} {:?} damage{} ({} HP left)",
+                        if a.roll.critical { "critical hit" } else { "hit" },
+                        a.dealt,
+                        a.damage_type,
+                        if a.sneak_attack.is_some() { " with Sneak Attack" } else { "" },
+                        a.hp_after
+                    )
+                } else {
+                    format!("{head} — miss")
+                }
+            }
+            GameEvent::SavingThrow { actor, ability, dc, roll, modifier, success } => format!(
+                "{} makes a DC {dc} {ability:?} save: {} {modifier:+} — {}",
+                name(*actor),
+                roll.natural,
+                if *success { "success" } else { "failure" }
+            ),
+            GameEvent::ConditionAdded { target, condition } => format!("{} is {condition:?}", name(*target)),
+            GameEvent::Dodged { actor } => format!("{} takes the Dodge action", name(*actor)),
+            GameEvent::Dashed { actor, movement_left } => format!("{} dashes ({movement_left} ft of movement)", name(*actor)),
+            GameEvent::Disengaged { actor } => format!("{} disengages", name(*actor)),
+            GameEvent::Downed { target } => format!("{} falls unconscious!", name(*target)),
+            GameEvent::Died { target } => format!("{} dies", name(*target)),
+            GameEvent::DeathSave { actor, roll, successes, failures } => match roll {
+                Some(r) => format!("{} rolls a death save: {r} ({successes} successes, {failures} failures)", name(*actor)),
+                None => format!("{} fails a death save from damage ({failures} failures)", name(*actor)),
+            },
+            GameEvent::Stabilised { actor } => format!("{} is stable", name(*actor)),
+            GameEvent::CombatStarted { reason, order, turn_timeout_ms } => format!(
+                "{reason} Combat begins. Initiative: {}. A turn left idle for {} s ends in the Dodge action.",
+                order.iter().map(|e| format!("{} {}", name(e.combatant), e.total)).collect::<Vec<_>>().join(", "),
+                turn_timeout_ms / 1000
+            ),
+            GameEvent::RoundStarted { round } => format!("Round {round}"),
+            GameEvent::TurnStarted { actor, .. } => format!("{}'s turn", name(*actor)),
+            GameEvent::TurnEnded { actor } => format!("{} ends the turn", name(*actor)),
+            GameEvent::TurnTimedOut { actor } => format!("{}'s turn timed out", name(*actor)),
+            GameEvent::CombatEnded { outcome } => match outcome {
+                CombatOutcome::Victory => "Combat ends: victory!".into(),
+                CombatOutcome::Defeat => "Combat ends: the party has fallen.".into(),
+            },
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! The battle grid: squares of 5 feet, walls, difficult terrain, doors, distance, line of sight
+//! and shortest paths. Movement follows the SRD's simple rule: every square, diagonal or not,
+//! costs 5 feet, and entering difficult terrain costs 5 more.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BinaryHeap, HashMap};
+
+/// Feet per grid square.
+pub const SQUARE_FEET: u32 = 5;
+
+/// A square on the grid, (0, 0) at the top left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+pub struct GridPos {
+    /// Column.
+    pub x: i32,
+    /// Row.
+    pub y: i32,
+}
+
+impl GridPos {
+    /// Makes a position.
+    pub const fn new(x: i32, y: i32) -> Self {
+        Self { x, y }
+    }
+
+    /// Distance in squares (diagonals count as one, as the SRD's grid rule says).
+    pub fn squares_to(self, other: GridPos) -> u32 {
+        (self.x - other.x).unsigned_abs().max((self.y - other.y).unsigned_abs())
+    }
+
+    /// Distance in feet.
+    pub fn feet_to(self, other: GridPos) -> u32 {
+        self.squares_to(other) * SQUARE_FEET
+    }
+
+    /// True when `other` is one of the 8 neighbouring squares.
+    pub fn is_adjacent(self, other: GridPos) -> bool {
+        self != other && self.squares_to(other) == 1
+    }
+
+    /// The 8 neighbouring squares.
+    pub fn neighbours(self) -> impl Iterator<Item = GridPos> {
+        const D: [(i32, i32); 8] = [(-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)];
+        D.into_iter().map(move |(dx, dy)| GridPos::new(self.x + dx, self.y + dy))
+    }
+}
+
+impl std::fmt::Display for GridPos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "({}, {})", self.x, self.y)
+    }
+}
+
+/// What a square is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Terrain {
+    /// Open floor.
+    Floor,
+    /// Blocks movement and sight.
+    Wall,
+    /// Costs double movement (rubble, undergrowth, shallow water).
+    Difficult,
+    /// An open doorway: passable, does not block sight.
+    Door,
+}
+
+impl Terrain {
+    /// Whether a creature can stand here.
+    pub fn passable(self) -> bool {
+        !matches!(self, Terrain::Wall)
+    }
+}
+
+/// A rectangular grid of terrain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapGrid {
+    /// Width in squares.
+    pub width: u32,
+    /// Height in squares.
+    pub height: u32,
+    /// Row-major terrain, `width * height` squares.
+    pub cells: Vec<Terrain>,
+}
+
+impl MapGrid {
+    /// An all-floor grid.
+    pub fn open(width: u32, height: u32) -> Self {
+        Self { width, height, cells: vec![Terrain::Floor; (width * height) as usize] }
+    }
+
+    /// Whether `p` is on the map.
+    pub fn in_bounds(&self, p: GridPos) -> bool {
+        p.x >= 0 && p.y >= 0 && (p.x as u32) < self.width && (p.y as u32) < self.height
+    }
+
+    /// Terrain at `p`; outside the map reads as wall.
+    pub fn terrain(&self, p: GridPos) -> Terrain {
+        if self.in_bounds(p) {
+            self.cells[(p.y as u32 * self.width + p.x as u32) as usize]
+        } else {
+            Terrain::Wall
+        }
+    }
+
+    /// Sets the terrain at `p` (ignored outside the map).
+    pub fn set(&mut self, p: GridPos, terrain: Terrain) {
+        if self.in_bounds(p) {
+            let i = (p.y as u32 * self.width + p.x as u32) as usize;
+            self.cells[i] = terrain;
+        }
+    }
+
+    /// Cost in feet to step from `from` into the adjacent square `to`, or `None` if the step is
+    /// not allowed by the terrain (a wall, off the map, or a diagonal squeezing between two
+    /// walls' corners).
+    pub fn step_cost(&self, from: GridPos, to: GridPos) -> Option<u32> {
+        if !from.is_adjacent(to) || !self.terrain(to).passable() {
+            return None;
+        }
+        if from.x != to.x && from.y != to.y {
+            let a = GridPos::new(to.x, from.y);
+            let b = GridPos::new(from.x, to.y);
+            if !self.terrain(a).passable() || !self.terrain(b).passable() {
+                return None;
+            }
+        }
+        Some(match self.terrain(to) {
+            Terrain::Difficult => 2 * SQUARE_FEET,
+            _ => SQUARE_FEET,
+        })
+    }
+
+    /// Whether nothing opaque lies on the straight line between the centres of `a` and `b`.
+    pub fn line_of_sight(&self, a: GridPos, b: GridPos) -> bool {
+        // Sample the segment between square centres; any wall square strictly between blocks.
+        let steps = (a.squares_to(b) * 4).max(1);
+        for i in 1..steps {
+            let t = i as f32 / steps as f32;
+            let x = a.x as f32 + (b.x - a.x) as f32 * t;
+            let y = a.y as f32 + (b.y - a.y) as f32 * t;
+            let p = GridPos::new(x.round() as i32, y.round() as i32);
+            if p != a && p != b && self.terrain(p) == Terrain::Wall {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Cheapest cost in feet from `start` to every square reachable within `budget` feet.
+    /// `blocked(p)` says a square cannot be entered (hostile creatures); `occupied(p)` says it
+    /// may be crossed but not ended in (allies) — such squares are left out of the result.
+    pub fn reachable(
+        &self,
+        start: GridPos,
+        budget: u32,
+        blocked: impl Fn(GridPos) -> bool,
+        occupied: impl Fn(GridPos) -> bool,
+    ) -> HashMap<GridPos, u32> {
+        let costs = self.dijkstra(start, budget, &blocked, None).0;
+        costs.into_iter().filter(|(p, _)| *p == start || !occupied(*p)).collect()
+    }
+
+    /// Cheapest path from `start` to `goal` (excluding `start`), ignoring any budget, avoiding
+    /// `blocked` squares. `None` if there is no way.
+    pub fn path_to(&self, start: GridPos, goal: GridPos, blocked: impl Fn(GridPos) -> bool) -> Option<Vec<GridPos>> {
+        let (costs, prev) = self.dijkstra(start, u32::MAX, &blocked, Some(goal));
+        costs.get(&goal)?;
+        let mut path = vec![goal];
+        let mut at = goal;
+        while let Some(&p) = prev.get(&at) {
+            if p == start {
+                break;
+            }
+            path.push(p);
+            at = p;
+        }
+        path.reverse();
+        Some(path)
+    }
+
+    fn dijkstra(
+        &self,
+        start: GridPos,
+        budget: u32,
+        blocked: &dyn Fn(GridPos) -> bool,
+        goal: Option<GridPos>,
+    ) -> (HashMap<GridPos, u32>, HashMap<GridPos, GridPos>) {
+        let mut best: HashMap<GridPos, u32> = HashMap::new();
+        let mut prev: HashMap<GridPos, GridPos> = HashMap::new();
+        let mut heap = BinaryHeap::new();
+        best.insert(start, 0);
+        heap.push(std::cmp::Reverse((0u32, start)));
+        while let Some(std::cmp::Reverse((cost, at))) = heap.pop() {
+            if best.get(&at).is_some_and(|&c| c < cost) {
+                continue;
+            }
+            if Some(at) == goal {
+                break;
+            }
+            for next in at.neighbours() {
+                let Some(step) = self.step_cost(at, next) else { continue };
+                if blocked(next) && Some(next) != goal {
+                    continue;
+                }
+                let total = cost.saturating_add(step);
+                if total > budget {
+                    continue;
+                }
+                if best.get(&next).is_none_or(|&c| total < c) {
+                    best.insert(next, total);
+                    prev.insert(next, at);
+                    heap.push(std::cmp::Reverse((total, next)));
+                }
+            }
+        }
+        (best, prev)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(rows: &[&str]) -> MapGrid {
+        let mut g = MapGrid::open(rows[0].len() as u32, rows.len() as u32);
+        for (y, row) in rows.iter().enumerate() {
+            for (x, c) in row.chars().enumerate() {
+                let t = match c {
+                    '#' => Terrain::Wall,
+                    ':' => Terrain::Difficult,
+                    _ => Terrain::Floor,
+                };
+                g.set(GridPos::new(x as i32, y as i32), t);
+            }
+        }
+        g
+    }
+
+    #[test]
+    fn diagonals_cost_five_feet() {
+        assert_eq!(GridPos::new(0, 0).feet_to(GridPos::new(3, 2)), 15);
+    }
+
+    #[test]
+    fn difficult_terrain_costs_double() {
+        let g = grid(&["..:.."]);
+        let r = g.reachable(GridPos::new(0, 0), 30, |_| false, |_| false);
+        assert_eq!(r[&GridPos::new(2, 0)], 15);
+        assert_eq!(r[&GridPos::new(4, 0)], 25);
+    }
+
+    #[test]
+    fn walls_block_moves_and_corners() {
+        let g = grid(&[".#", "#."]);
+        assert_eq!(g.step_cost(GridPos::new(0, 0), GridPos::new(1, 1)), None);
+        assert_eq!(g.step_cost(GridPos::new(0, 0), GridPos::new(1, 0)), None);
+    }
+
+    #[test]
+    fn walls_block_sight() {
+        let g = grid(&[".....", "..#..", "....."]);
+        assert!(!g.line_of_sight(GridPos::new(0, 1), GridPos::new(4, 1)));
+        assert!(g.line_of_sight(GridPos::new(0, 0), GridPos::new(4, 0)));
+    }
+
+    #[test]
+    fn path_goes_around_walls_and_blockers() {
+        let g = grid(&["....", ".##.", "...."]);
+        let p = g.path_to(GridPos::new(0, 1), GridPos::new(3, 1), |q| q == GridPos::new(1, 0)).unwrap();
+        assert_eq!(*p.last().unwrap(), GridPos::new(3, 1));
+        assert!(!p.contains(&GridPos::new(1, 0)));
+        let mut at = GridPos::new(0, 1);
+        for step in p {
+            assert!(g.step_cost(at, step).is_some());
+            at = step;
+        }
+    }
+}

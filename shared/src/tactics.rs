@@ -1,0 +1,127 @@
+//! Built-in tactics: a legal plan for a combatant's turn from a tactical summary of the table.
+//! Used for NPC turns (and as the fallback when the narrator's NPC brain is late or wrong) and
+//! by the headless bot.
+
+use crate::content::{AttackDef, AttackKind};
+use crate::grid::{GridPos, MapGrid};
+use crate::table::{Action, CombatantId, Side};
+use serde::{Deserialize, Serialize};
+
+/// One creature as a planner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unit {
+    /// Id.
+    pub id: CombatantId,
+    /// Side.
+    pub side: Side,
+    /// Square.
+    pub pos: GridPos,
+    /// Hit points.
+    pub hp: i32,
+    /// Dead.
+    pub dead: bool,
+    /// Speed in feet.
+    pub speed: u32,
+    /// Attacks.
+    pub attacks: Vec<AttackDef>,
+}
+
+/// The table as a planner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Board {
+    /// The grid.
+    pub map: MapGrid,
+    /// Everyone.
+    pub units: Vec<Unit>,
+    /// The active combatant's movement left.
+    pub movement_left: u32,
+    /// Whether its action is spent.
+    pub action_used: bool,
+}
+
+impl Board {
+    fn unit(&self, id: CombatantId) -> Option<&Unit> {
+        self.units.iter().find(|u| u.id == id)
+    }
+
+    fn can_hit(&self, attack: &AttackDef, from: GridPos, target: GridPos) -> bool {
+        let d = from.feet_to(target);
+        let in_range = match attack.kind {
+            AttackKind::Melee => d <= attack.reach,
+            AttackKind::Ranged => d <= attack.range.map_or(0, |r| r.0),
+        };
+        in_range && self.map.line_of_sight(from, target)
+    }
+}
+
+/// Plans a turn for `me`: attack the nearest standing enemy if possible, moving into reach
+/// first if needed; otherwise close the distance (dashing when nothing else is possible).
+pub fn plan_turn(board: &Board, me: CombatantId) -> Vec<Action> {
+    let Some(me) = board.unit(me) else { return vec![Action::EndTurn] };
+    let enemies: Vec<&Unit> = board.units.iter().filter(|u| u.side.hostile_to(me.side) && u.hp > 0 && !u.dead).collect();
+    if enemies.is_empty() || board.action_used {
+        return vec![Action::EndTurn];
+    }
+    let blocked = |p: GridPos| board.units.iter().any(|u| u.id != me.id && !u.dead && u.hp > 0 && u.side.hostile_to(me.side) && u.pos == p);
+    let occupied = |p: GridPos| board.units.iter().any(|u| u.id != me.id && !u.dead && u.pos == p);
+    let ranged_disadvantaged = |at: GridPos| enemies.iter().any(|e| e.pos.is_adjacent(at));
+
+    // 1. Attack from here: melee if in reach, else a ranged attack without an adjacent enemy.
+    if let Some(action) = best_attack_from(board, me, &enemies, me.pos, ranged_disadvantaged(me.pos)) {
+        return vec![action, Action::EndTurn];
+    }
+    // 2. Move to a square from which an attack is possible, cheapest first.
+    let reach = board.map.reachable(me.pos, board.movement_left, blocked, occupied);
+    let mut squares: Vec<(GridPos, u32)> = reach.into_iter().collect();
+    squares.sort_by_key(|(p, c)| (*c, p.y, p.x));
+    for (square, _) in &squares {
+        if let Some(action) = best_attack_from(board, me, &enemies, *square, ranged_disadvantaged(*square))
+            && let Some(path) = board.map.path_to(me.pos, *square, blocked)
+        {
+            return vec![Action::Move { path }, action, Action::EndTurn];
+        }
+    }
+    // 3. Close in on the nearest enemy: Dash, then move as far as the doubled budget allows.
+    let nearest = enemies.iter().min_by_key(|e| (e.pos.squares_to(me.pos), e.hp, e.id)).expect("non-empty");
+    let Some(full) = board.map.path_to(me.pos, nearest.pos, blocked) else { return vec![Action::EndTurn] };
+    let budget = board.movement_left + me.speed;
+    let mut path = Vec::new();
+    let mut spent = 0;
+    let mut at = me.pos;
+    for step in full {
+        let cost = board.map.step_cost(at, step).unwrap_or(u32::MAX);
+        if step == nearest.pos || spent + cost > budget {
+            break;
+        }
+        spent += cost;
+        path.push(step);
+        at = step;
+    }
+    while path.last().is_some_and(|p| occupied(*p)) {
+        path.pop();
+    }
+    if path.is_empty() {
+        return vec![Action::EndTurn];
+    }
+    vec![Action::Dash, Action::Move { path }, Action::EndTurn]
+}
+
+fn best_attack_from(board: &Board, me: &Unit, enemies: &[&Unit], from: GridPos, adjacent_enemy: bool) -> Option<Action> {
+    let mut best: Option<(i32, Action)> = None;
+    for target in enemies {
+        for (i, attack) in me.attacks.iter().enumerate() {
+            if !board.can_hit(attack, from, target.pos) {
+                continue;
+            }
+            if attack.kind == AttackKind::Ranged && adjacent_enemy {
+                continue;
+            }
+            // Prefer the weakest target and the hardest-hitting attack.
+            let score = attack.damage.average() * 10 - target.hp;
+            if best.as_ref().is_none_or(|(s, _)| score > *s) {
+                best = Some((score, Action::Attack { target: target.id, attack: i }));
+            }
+        }
+    }
+    best.map(|(_, a)| a)
+}
