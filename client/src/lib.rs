@@ -1,1 +1,10 @@
+//! Emberkeep's client library. Its core is headless and testable without a GPU:
+//! [`net::TableClientPlugin`] joins a seat and mirrors the table (replicated views, events,
+//! acknowledgements); [`autoplay::AutoPlayPlugin`] plays a seat with the built-in tactics (the
+//! bot). The graphical view is a separate plugin built on top (a later issue).
 
+pub mod autoplay;
+pub mod net;
+
+pub use autoplay::AutoPlayPlugin;
+pub use net::{JoinRequest, TableClientPlugin, TableSession, Transport, client_app, connect};

@@ -676,10 +676,10 @@ impl Table {
             self.start_combat(now_ms, format!("{me} attacks {}!", target_name.unwrap_or_default()));
             return Ok(());
         }
+        self.check_attack(actor, target, attack)?;
         if self.budget().is_some_and(|b| b.action_used) {
             return Err(Rejection::new(RejectCode::NoActionLeft, "You have already used your action this turn"));
         }
-        self.check_attack(actor, target, attack)?;
         self.budget_mut().expect("in combat").action_used = true;
         self.resolve_attack(actor, target, attack, false, now_ms);
         self.check_combat_end(now_ms);

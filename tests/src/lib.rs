@@ -1,1 +1,134 @@
+//! A stepper for cross-crate tests and benchmarks: one server App and any number of client
+//! Apps in one process, joined by lightyear's crossbeam IO, all on manual time (no sleeps).
 
+use bevy::prelude::*;
+use bevy::time::TimeUpdateStrategy;
+use emberkeep_client::autoplay::{AutoPlay, AutoPlayPlugin};
+use emberkeep_client::net::{JoinRequest, Mirror, TableSession, Transport, client_app, connect};
+use emberkeep_server::{Campaign, NetServer, ServerSettings, server_app};
+use emberkeep_shared::content::ContentLibrary;
+use emberkeep_shared::protocol::{DEV_PRIVATE_KEY, tick_duration};
+use lightyear::crossbeam::CrossbeamIo;
+use lightyear::prelude::*;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The shipped assets folder.
+pub fn assets_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets")
+}
+
+/// The shipped content, validated.
+pub fn shipped_content() -> ContentLibrary {
+    ContentLibrary::load_dir(&assets_dir()).expect("shipped content is valid")
+}
+
+/// A server and its clients.
+pub struct Stepper {
+    /// The server App.
+    pub server: App,
+    /// Client Apps.
+    pub clients: Vec<App>,
+    /// Server-side link entity of each client.
+    pub links: Vec<Entity>,
+    /// Frame duration.
+    pub tick: Duration,
+}
+
+impl Stepper {
+    /// A server with `settings` (its `listen` should be `InProcess`), started.
+    pub fn new(settings: ServerSettings) -> Stepper {
+        let tick = tick_duration(settings.tick_hz);
+        let mut server = server_app(settings, shipped_content());
+        server.insert_resource(TimeUpdateStrategy::ManualDuration(tick));
+        server.finish();
+        server.cleanup();
+        server.update();
+        Stepper { server, clients: Vec::new(), links: Vec::new(), tick }
+    }
+
+    /// Adds a client that will take `seat` (at `campaign`, or the first), with the bot
+    /// installed but switched off. Returns its index.
+    pub fn add_client(&mut self, seat: &str, campaign: Option<&str>) -> usize {
+        let index = self.clients.len();
+        let request = JoinRequest { campaign: campaign.map(String::from), seat: seat.into(), name: format!("{seat}-player") };
+        let mut app = client_app(self.tick, request);
+        app.add_plugins(AutoPlayPlugin);
+        app.insert_resource(TimeUpdateStrategy::ManualDuration(self.tick));
+        app.world_mut().resource_mut::<AutoPlay>().enabled = false;
+        app.finish();
+        app.cleanup();
+        let (client_io, server_io) = CrossbeamIo::new_pair();
+        let server_entity = self.server.world().resource::<NetServer>().0;
+        let link = self
+            .server
+            .world_mut()
+            .spawn((
+                LinkOf { server: server_entity },
+                Link::default(),
+                PeerAddr(SocketAddr::from(([127, 0, 0, 1], 10_000 + index as u16))),
+                Linked,
+                server_io,
+            ))
+            .id();
+        connect(app.world_mut(), Transport::InProcess(client_io), 1_000 + index as u64, DEV_PRIVATE_KEY).expect("connect");
+        self.clients.push(app);
+        self.links.push(link);
+        index
+    }
+
+    /// Advances every App by `n` frames.
+    pub fn step(&mut self, n: usize) {
+        for _ in 0..n {
+            for c in &mut self.clients {
+                c.update();
+            }
+            self.server.update();
+        }
+    }
+
+    /// Steps until `done` holds (checked after each frame), at most `max` frames. Returns
+    /// how many frames it took, or `None` if it never held.
+    pub fn step_until(&mut self, max: usize, mut done: impl FnMut(&mut Stepper) -> bool) -> Option<usize> {
+        for i in 0..max {
+            if done(self) {
+                return Some(i);
+            }
+            self.step(1);
+        }
+        done(self).then_some(max)
+    }
+
+    /// A client's session.
+    pub fn session(&self, client: usize) -> &TableSession {
+        self.clients[client].world().resource::<TableSession>()
+    }
+
+    /// A client's session, mutably (to send intents).
+    pub fn session_mut(&mut self, client: usize) -> Mut<'_, TableSession> {
+        self.clients[client].world_mut().resource_mut::<TableSession>()
+    }
+
+    /// What a client sees through replication.
+    pub fn client_view(&mut self, client: usize) -> Mirror {
+        Mirror::read(self.clients[client].world_mut())
+    }
+
+    /// What the server publishes for a campaign.
+    pub fn server_view(&mut self, campaign: &str) -> Mirror {
+        Mirror::read_campaign(self.server.world_mut(), campaign)
+    }
+
+    /// A campaign on the server.
+    pub fn campaign(&mut self, id: &str) -> &Campaign {
+        let world = self.server.world_mut();
+        let mut q = world.query::<&Campaign>();
+        q.iter(world).find(|c| c.id == id).expect("campaign exists")
+    }
+
+    /// Switches a client's bot on or off.
+    pub fn autoplay(&mut self, client: usize, on: bool) {
+        self.clients[client].world_mut().resource_mut::<AutoPlay>().enabled = on;
+    }
+}

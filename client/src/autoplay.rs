@@ -1,0 +1,102 @@
+//! Plays a seat with the built-in tactics: the headless bot (demos, tests, load).
+
+use crate::net::{Mirror, TableSession};
+use bevy::prelude::*;
+use emberkeep_shared::prelude::*;
+use emberkeep_shared::tactics::plan_turn;
+use std::collections::VecDeque;
+
+/// Bot state.
+#[derive(Resource, Debug)]
+pub struct AutoPlay {
+    /// Whether the bot plays (tests switch it on when they are done steering by hand).
+    pub enabled: bool,
+    plan: VecDeque<Action>,
+    waiting: Option<u32>,
+    planned_for: Option<(u32, CombatantId)>,
+    last_explore_ms: u64,
+    /// Actions sent.
+    pub sent: u64,
+}
+
+impl Default for AutoPlay {
+    fn default() -> Self {
+        AutoPlay { enabled: true, plan: VecDeque::new(), waiting: None, planned_for: None, last_explore_ms: 0, sent: 0 }
+    }
+}
+
+/// Adds the bot to a client App (with `TableClientPlugin`).
+pub struct AutoPlayPlugin;
+
+impl Plugin for AutoPlayPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<AutoPlay>();
+        app.add_systems(Update, play);
+    }
+}
+
+fn play(world: &mut World) {
+    let mirror = Mirror::read(world);
+    let now_ms = world.resource::<Time>().elapsed().as_millis() as u64;
+    world.resource_scope(|world, mut bot: Mut<AutoPlay>| {
+        if !bot.enabled {
+            return;
+        }
+        let mut session = world.resource_mut::<TableSession>();
+        let Some(me) = session.seating.as_ref().and_then(|s| s.character) else { return };
+        if let Some(seq) = bot.waiting {
+            if !session.answered(seq) {
+                return;
+            }
+            bot.waiting = None;
+            if session.rejection(seq).is_some() {
+                // Our picture was stale or wrong: give up the rest of this plan and end the turn.
+                bot.plan.clear();
+                bot.plan.push_back(Action::EndTurn);
+            }
+        }
+        let Some(table) = &mirror.table else { return };
+        let Some(board) = mirror.board() else { return };
+        let conscious = mirror.combatants.get(&me).is_some_and(|c| c.1.hp > 0);
+        match table.mode {
+            Mode::Combat if table.active == Some(me) && conscious => {
+                if bot.planned_for != Some((table.round, me)) {
+                    bot.planned_for = Some((table.round, me));
+                    bot.plan = plan_turn(&board, me).into();
+                }
+                if let Some(action) = bot.plan.pop_front() {
+                    bot.waiting = Some(session.act(action));
+                    bot.sent += 1;
+                }
+            }
+            Mode::Exploration if !table.resolved && now_ms >= bot.last_explore_ms + 1000 => {
+                // Walk toward the nearest foe until something happens.
+                bot.last_explore_ms = now_ms;
+                let Some(my) = board.units.iter().find(|u| u.id == me) else { return };
+                let Some(foe) = board.units.iter().filter(|u| u.side.hostile_to(my.side) && !u.dead).min_by_key(|u| u.pos.squares_to(my.pos)) else { return };
+                let occupied = |p: GridPos| board.units.iter().any(|u| u.id != me && !u.dead && u.pos == p);
+                let Some(full) = board.map.path_to(my.pos, foe.pos, |p| p != foe.pos && occupied(p)) else { return };
+                let mut path = Vec::new();
+                let mut spent = 0;
+                let mut at = my.pos;
+                for step in full {
+                    let cost = board.map.step_cost(at, step).unwrap_or(u32::MAX);
+                    if step == foe.pos || spent + cost > my.speed {
+                        break;
+                    }
+                    spent += cost;
+                    path.push(step);
+                    at = step;
+                }
+                while path.last().is_some_and(|p| occupied(*p)) {
+                    path.pop();
+                }
+                if !path.is_empty() {
+                    bot.waiting = Some(session.act(Action::Move { path }));
+                    bot.sent += 1;
+                }
+            }
+            _ => {}
+        }
+    });
+}

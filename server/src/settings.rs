@@ -1,0 +1,139 @@
+//! Server settings and the command line that fills them.
+
+use bevy::prelude::*;
+use clap::Parser;
+use emberkeep_shared::protocol::{DEFAULT_TICK_HZ, DEFAULT_UDP_PORT, DEFAULT_WS_PORT};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the server listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listen {
+    /// Real sockets: UDP for native clients, WebSocket (`ws://`) for web clients.
+    Sockets {
+        /// UDP address (port 0 picks a free port).
+        udp: Option<SocketAddr>,
+        /// WebSocket address.
+        ws: Option<SocketAddr>,
+    },
+    /// No sockets: links are attached in-process (tests and benchmarks, crossbeam IO).
+    InProcess,
+}
+
+/// Everything the server needs to start.
+#[derive(Resource, Debug, Clone)]
+pub struct ServerSettings {
+    /// Where to listen.
+    pub listen: Listen,
+    /// Ticks per second.
+    pub tick_hz: f64,
+    /// Assets folder.
+    pub assets: PathBuf,
+    /// Encounter every campaign starts with.
+    pub encounter: String,
+    /// How many campaigns (tables) to open.
+    pub campaigns: u32,
+    /// Turn timeout.
+    pub turn_timeout: Duration,
+    /// Base RNG seed; campaign `n` uses `seed + n`.
+    pub seed: u64,
+    /// Print every event to the log.
+    pub log_events: bool,
+    /// Netcode private key.
+    pub private_key: [u8; 32],
+    /// Intents per second a connection may send (sustained).
+    pub rate_per_second: f64,
+    /// Burst size of the rate limit.
+    pub rate_burst: f64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            listen: Listen::InProcess,
+            tick_hz: DEFAULT_TICK_HZ,
+            assets: PathBuf::from("assets"),
+            encounter: "goblin-ambush".into(),
+            campaigns: 1,
+            turn_timeout: Duration::from_secs(120),
+            seed: 1,
+            log_events: false,
+            private_key: emberkeep_shared::protocol::DEV_PRIVATE_KEY,
+            rate_per_second: 10.0,
+            rate_burst: 20.0,
+        }
+    }
+}
+
+/// Emberkeep's dedicated table server.
+///
+/// Hosts one or more campaigns (tables) of a bundled encounter; native clients join over UDP,
+/// web clients over WebSocket. Every event is printed as it happens.
+#[derive(Debug, Parser)]
+#[command(name = "emberkeep-server", version, about, long_about = None)]
+pub struct Cli {
+    /// Address to bind.
+    #[arg(long, default_value = "0.0.0.0", env = "EMBERKEEP_BIND")]
+    pub bind: IpAddr,
+    /// UDP port for native clients (0 picks a free one).
+    #[arg(long, default_value_t = DEFAULT_UDP_PORT, env = "EMBERKEEP_UDP_PORT")]
+    pub udp_port: u16,
+    /// WebSocket port for web clients (0 picks a free one).
+    #[arg(long, default_value_t = DEFAULT_WS_PORT, env = "EMBERKEEP_WS_PORT")]
+    pub ws_port: u16,
+    /// Do not listen on WebSocket.
+    #[arg(long)]
+    pub no_websocket: bool,
+    /// Encounter id (a file in ASSETS/encounters/ without `.ron`).
+    #[arg(long, short, default_value = "goblin-ambush", env = "EMBERKEEP_ENCOUNTER")]
+    pub encounter: String,
+    /// How many campaigns (tables) to host, named table-1, table-2, ...
+    #[arg(long, default_value_t = 1)]
+    pub campaigns: u32,
+    /// Seconds before an idle player's turn ends in the Dodge action.
+    #[arg(long, default_value_t = 120)]
+    pub turn_timeout: u64,
+    /// Server ticks per second.
+    #[arg(long, default_value_t = DEFAULT_TICK_HZ)]
+    pub tick_rate: f64,
+    /// Dice seed (campaign n uses SEED + n); a random one if not given.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Assets folder.
+    #[arg(long, default_value = "assets", env = "EMBERKEEP_ASSETS")]
+    pub assets: PathBuf,
+    /// Do not print events as they happen.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl Cli {
+    /// Turns the command line into settings, or a reason it makes no sense.
+    pub fn into_settings(self) -> Result<ServerSettings, String> {
+        if !(1.0..=240.0).contains(&self.tick_rate) {
+            return Err(format!("--tick-rate {} is out of range: expected 1 to 240", self.tick_rate));
+        }
+        if self.turn_timeout == 0 || self.turn_timeout > 24 * 3600 {
+            return Err(format!("--turn-timeout {} is out of range: expected 1 to 86400 seconds", self.turn_timeout));
+        }
+        if self.campaigns == 0 || self.campaigns > 1000 {
+            return Err(format!("--campaigns {} is out of range: expected 1 to 1000", self.campaigns));
+        }
+        let seed = self.seed.unwrap_or_else(rand::random);
+        Ok(ServerSettings {
+            listen: Listen::Sockets {
+                udp: Some(SocketAddr::new(self.bind, self.udp_port)),
+                ws: (!self.no_websocket).then(|| SocketAddr::new(self.bind, self.ws_port)),
+            },
+            tick_hz: self.tick_rate,
+            assets: self.assets,
+            encounter: self.encounter,
+            campaigns: self.campaigns,
+            turn_timeout: Duration::from_secs(self.turn_timeout),
+            seed,
+            log_events: !self.quiet,
+            ..ServerSettings::default()
+        })
+    }
+}
