@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     if let emberkeep_server::Listen::Sockets { udp, ws } = &settings.listen {
         println!("Emberkeep server: encounter `{}`, {} campaign(s), seed {}", settings.encounter, settings.campaigns, settings.seed);
         if let Some(udp) = udp {
-            println!("  native clients and bots: udp {udp}   (emberkeep-tools bot --server 127.0.0.1:{} --seat fighter)", udp.port());
+            println!("  native clients and bots: udp {udp}   e.g. emberkeep-tools bot --server 127.0.0.1:{} --seat fighter", udp.port());
         }
         if let Some(ws) = ws {
             println!("  web clients:             ws://{ws}");

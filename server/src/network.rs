@@ -24,6 +24,7 @@ pub struct BoundAddrs {
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<BoundAddrs>();
     app.add_systems(Startup, start_server);
+    app.add_systems(Update, announce_udp_address);
     app.add_observer(on_new_link);
 }
 
@@ -42,7 +43,9 @@ fn start_server(mut commands: Commands, settings: Res<ServerSettings>, mut bound
         if let Some(udp) = udp {
             // Bind the UDP socket ourselves so port 0 resolves and errors are ours to report.
             server.insert((LocalAddr(*udp), ServerUdpIo::default()));
-            bound.udp = Some(*udp);
+            if udp.port() != 0 {
+                bound.udp = Some(*udp);
+            }
         }
         if let Some(ws) = ws {
             let config = lightyear::websocket::server::ServerConfig::builder().with_bind_address(*ws).with_no_encryption();
@@ -66,4 +69,35 @@ fn on_new_link(trigger: On<Add, LinkOf>, mut commands: Commands, settings: Res<S
         crate::session::Session::new(settings.rate_burst),
         Name::new("client link"),
     ));
+}
+
+/// Prints the UDP address once the socket is bound (port 0 becomes a real port), so hosts and
+/// scripts can read where to point clients.
+fn announce_udp_address(
+    servers: Query<&LocalAddr, With<ServerUdpIo>>,
+    settings: Res<ServerSettings>,
+    mut bound: ResMut<BoundAddrs>,
+    mut done: Local<bool>,
+) {
+    if *done {
+        return;
+    }
+    let Listen::Sockets { udp: Some(configured), ws } = &settings.listen else {
+        *done = true;
+        return;
+    };
+    // With WebSocket on the same entity LocalAddr may name the WebSocket port; trust the
+    // configured UDP port when it was given.
+    let port = if configured.port() != 0 || ws.is_some() {
+        configured.port()
+    } else {
+        match servers.iter().next() {
+            Some(addr) if addr.0.port() != 0 => addr.0.port(),
+            _ => return,
+        }
+    };
+    let addr = std::net::SocketAddr::new(configured.ip(), port);
+    bound.udp = Some(addr);
+    println!("listening: udp {addr}");
+    *done = true;
 }

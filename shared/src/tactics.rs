@@ -66,22 +66,28 @@ pub fn plan_turn(board: &Board, me: CombatantId) -> Vec<Action> {
     let occupied = |p: GridPos| board.units.iter().any(|u| u.id != me.id && !u.dead && u.pos == p);
     let ranged_disadvantaged = |at: GridPos| enemies.iter().any(|e| e.pos.is_adjacent(at));
 
-    // 1. Attack from here: melee if in reach, else a ranged attack without an adjacent enemy.
-    if let Some(action) = best_attack_from(board, me, &enemies, me.pos, ranged_disadvantaged(me.pos)) {
-        return vec![action, Action::EndTurn];
-    }
-    // 2. Move to a square from which an attack is possible, cheapest first.
+    // 1. Attack from the square with the best attack (melee preferred), staying put or
+    //    moving the least on ties.
     let reach = board.map.reachable(me.pos, board.movement_left, blocked, occupied);
     let mut squares: Vec<(GridPos, u32)> = reach.into_iter().collect();
     squares.sort_by_key(|(p, c)| (*c, p.y, p.x));
+    let mut best: Option<(i32, GridPos, Action)> = None;
     for (square, _) in &squares {
-        if let Some(action) = best_attack_from(board, me, &enemies, *square, ranged_disadvantaged(*square))
-            && let Some(path) = board.map.path_to(me.pos, *square, blocked)
+        if let Some((score, action)) = scored_attack_from(board, me, &enemies, *square, ranged_disadvantaged(*square))
+            && best.as_ref().is_none_or(|(s, _, _)| score > *s)
         {
+            best = Some((score, *square, action));
+        }
+    }
+    if let Some((_, square, action)) = best {
+        if square == me.pos {
+            return vec![action, Action::EndTurn];
+        }
+        if let Some(path) = board.map.path_to(me.pos, square, blocked) {
             return vec![Action::Move { path }, action, Action::EndTurn];
         }
     }
-    // 3. Close in on the nearest enemy: Dash, then move as far as the doubled budget allows.
+    // 2. Close in on the nearest enemy: Dash, then move as far as the doubled budget allows.
     let nearest = enemies.iter().min_by_key(|e| (e.pos.squares_to(me.pos), e.hp, e.id)).expect("non-empty");
     let Some(full) = board.map.path_to(me.pos, nearest.pos, blocked) else { return vec![Action::EndTurn] };
     let budget = board.movement_left + me.speed;
@@ -106,7 +112,7 @@ pub fn plan_turn(board: &Board, me: CombatantId) -> Vec<Action> {
     vec![Action::Dash, Action::Move { path }, Action::EndTurn]
 }
 
-fn best_attack_from(board: &Board, me: &Unit, enemies: &[&Unit], from: GridPos, adjacent_enemy: bool) -> Option<Action> {
+fn scored_attack_from(board: &Board, me: &Unit, enemies: &[&Unit], from: GridPos, adjacent_enemy: bool) -> Option<(i32, Action)> {
     let mut best: Option<(i32, Action)> = None;
     for target in enemies {
         for (i, attack) in me.attacks.iter().enumerate() {
@@ -116,12 +122,13 @@ fn best_attack_from(board: &Board, me: &Unit, enemies: &[&Unit], from: GridPos, 
             if attack.kind == AttackKind::Ranged && adjacent_enemy {
                 continue;
             }
-            // Prefer the weakest target and the hardest-hitting attack.
-            let score = attack.damage.average() * 10 - target.hp;
+            // Prefer melee, then the hardest-hitting attack, then the weakest target.
+            let melee = if attack.kind == AttackKind::Melee { 1000 } else { 0 };
+            let score = melee + attack.damage.average() * 10 - target.hp;
             if best.as_ref().is_none_or(|(s, _)| score > *s) {
                 best = Some((score, Action::Attack { target: target.id, attack: i }));
             }
         }
     }
-    best.map(|(_, a)| a)
+    best
 }

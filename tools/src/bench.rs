@@ -1,0 +1,178 @@
+//! `emberkeep-tools bench`: figures for DESIGN.md §12's budgets (median and p99).
+
+use bevy::prelude::*;
+use emberkeep_client::net::{JoinRequest, Status, TableSession, Transport, client_app, connect};
+use emberkeep_server::{Listen, ServerSettings, server_app};
+use emberkeep_shared::prelude::*;
+use emberkeep_shared::tactics::plan_turn;
+use emberkeep_tests::{Stepper, shipped_content};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Campaigns in the large frame-time run.
+    #[arg(long, default_value_t = 40)]
+    campaigns: u32,
+    /// Server frames measured per frame-time run.
+    #[arg(long, default_value_t = 600)]
+    frames: usize,
+    /// Actions timed in the latency run.
+    #[arg(long, default_value_t = 300)]
+    samples: usize,
+    /// Server tick rate for the latency run.
+    #[arg(long, default_value_t = emberkeep_shared::protocol::DEFAULT_TICK_HZ)]
+    tick_rate: f64,
+    /// Only these parts: frame, rules, latency (default all).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+}
+
+/// Median and p99 of durations, in ms.
+fn summary(name: &str, samples: &mut [Duration]) -> String {
+    samples.sort();
+    let pick = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
+    format!("{name}: median {:.3} ms, p99 {:.3} ms, max {:.3} ms (n = {})", pick(0.5), pick(0.99), pick(1.0), samples.len())
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let wants = |part: &str| args.only.is_empty() || args.only.iter().any(|p| p == part);
+    println!("emberkeep bench (debug builds are slower; use --release figures for budgets)");
+    if wants("frame") {
+        frame_time(1, args.frames);
+        frame_time(args.campaigns, args.frames);
+    }
+    if wants("rules") {
+        rules_throughput();
+    }
+    if wants("latency") {
+        latency(args.samples, args.tick_rate)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Server frame time with `campaigns` tables of 6 clients (4 bots + 2 spectators), in process.
+fn frame_time(campaigns: u32, frames: usize) {
+    let settings = ServerSettings { campaigns, seed: 7, turn_timeout: Duration::from_secs(5), ..ServerSettings::default() };
+    let mut s = Stepper::new(settings);
+    for n in 1..=campaigns {
+        let id = format!("table-{n}");
+        for seat in ["fighter", "rogue", "cleric", "wizard", "spectator", "spectator"] {
+            let c = s.add_client(seat, Some(&id));
+            s.autoplay(c, seat != "spectator");
+        }
+    }
+    let clients = s.clients.len();
+    s.step_until(600, |s| (0..clients).all(|c| s.session(c).status == Status::Seated));
+    let mut samples = Vec::with_capacity(frames);
+    for _ in 0..frames {
+        for c in &mut s.clients {
+            c.update();
+        }
+        let start = Instant::now();
+        s.server.update();
+        samples.push(start.elapsed());
+    }
+    let idle_or_active = if campaigns == 1 { "1 campaign" } else { "campaigns" };
+    println!("{}", summary(&format!("server frame, {campaigns} {idle_or_active} x 6 clients (bots fighting)"), &mut samples));
+}
+
+/// Rules actions resolved per second: whole fights played by the built-in tactics.
+fn rules_throughput() {
+    let lib = shipped_content();
+    let mut actions = 0u64;
+    let mut fights = 0u64;
+    let start = Instant::now();
+    let mut seed = 0;
+    while start.elapsed() < Duration::from_secs(2) {
+        seed += 1;
+        let mut table = Table::new(&lib, "wolf-den", seed, 120_000).expect("shipped encounter");
+        table.start_combat(0, "bench".into());
+        let mut guard = 0;
+        while let Some(active) = table.active() {
+            guard += 1;
+            if guard > 2000 {
+                break;
+            }
+            for action in plan_turn(&table.board(), active) {
+                if table.active() != Some(active) {
+                    break;
+                }
+                let _ = table.submit(active, action, 0);
+                actions += 1;
+            }
+        }
+        fights += 1;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("rules: {:.0} actions/s resolved ({actions} actions in {fights} fights, {secs:.2} s)", actions as f64 / secs);
+}
+
+/// Action → visible on the acting client over loopback UDP, with a real server thread.
+fn latency(samples: usize, tick_rate: f64) -> anyhow::Result<()> {
+    let settings = ServerSettings {
+        listen: Listen::Sockets { udp: Some("127.0.0.1:0".parse()?), ws: None },
+        encounter: "crypt-of-bones".into(),
+        tick_hz: tick_rate,
+        rate_per_second: 1000.0,
+        rate_burst: 1000.0,
+        ..ServerSettings::default()
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let tick = Duration::from_secs_f64(1.0 / tick_rate);
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    // An App is not Send: the server is built and run on its own thread, as in production.
+    let handle = std::thread::spawn(move || {
+        let mut server = server_app(settings, shipped_content());
+        server.finish();
+        server.cleanup();
+        server.update();
+        let world = server.world_mut();
+        let mut q = world.query::<&lightyear::prelude::LocalAddr>();
+        let _ = port_tx.send(q.iter(world).next().map(|a| a.0.port()));
+        while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+            let start = Instant::now();
+            server.update();
+            if let Some(rest) = tick.checked_sub(start.elapsed()) {
+                std::thread::sleep(rest);
+            }
+        }
+    });
+    let port = port_rx.recv()?.ok_or_else(|| anyhow::anyhow!("the bench server bound no UDP port"))?;
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let request = JoinRequest { campaign: None, seat: "fighter".into(), name: "bench".into() };
+    let mut client = client_app(Duration::from_millis(1), request);
+    client.finish();
+    client.cleanup();
+    connect(client.world_mut(), Transport::Udp(addr), rand::random(), emberkeep_shared::protocol::DEV_PRIVATE_KEY).map_err(|e| anyhow::anyhow!(e))?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while client.world().resource::<TableSession>().status != Status::Seated {
+        anyhow::ensure!(Instant::now() < deadline, "the bench client could not join the loopback server");
+        client.update();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let mut measured = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let text = format!("I count the bones: {i}");
+        let seen_before = client.world().resource::<TableSession>().events.len();
+        let start = Instant::now();
+        client.world_mut().resource_mut::<TableSession>().act(Action::Declare { text: text.clone() });
+        loop {
+            client.update();
+            let session = client.world().resource::<TableSession>();
+            if session.events[seen_before..].iter().any(|e| matches!(&e.event, GameEvent::ActionDeclared { text: t, .. } if *t == text)) {
+                break;
+            }
+            anyhow::ensure!(start.elapsed() < Duration::from_secs(5), "an action was never seen");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        measured.push(start.elapsed());
+        // Spread the samples over the tick so they do not all land at the same phase.
+        std::thread::sleep(Duration::from_millis(7));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = handle.join();
+    println!("{}", summary(&format!("action -> visible on the acting client, loopback UDP, {tick_rate} Hz server"), &mut measured));
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! `emberkeep-tools validate [PATH]`.
+
+use emberkeep_shared::content::{ContentKind, ContentLibrary};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A content file, a kind folder (creatures, pregens, maps, encounters) or an assets folder.
+    #[arg(default_value = "assets")]
+    path: PathBuf,
+}
+
+/// The assets root that `path` belongs to: cross-file references are checked against it.
+fn assets_root(path: &Path) -> Option<PathBuf> {
+    let is_kind = |p: &Path| p.file_name().and_then(|n| n.to_str()).and_then(ContentKind::from_folder).is_some();
+    if path.is_file() {
+        let folder = path.parent()?;
+        return is_kind(folder).then(|| folder.parent().map(Path::to_path_buf).unwrap_or_default());
+    }
+    if is_kind(path) {
+        return Some(path.parent().map(Path::to_path_buf).unwrap_or_default());
+    }
+    ContentKind::ALL.iter().any(|(_, f)| path.join(f).is_dir()).then(|| path.to_path_buf())
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if !args.path.exists() {
+        anyhow::bail!("{} does not exist", args.path.display());
+    }
+    let Some(root) = assets_root(&args.path) else {
+        anyhow::bail!(
+            "{} is not content: expected a .ron file inside creatures/, pregens/, maps/ or encounters/, one of those folders, or a folder holding them",
+            args.path.display()
+        );
+    };
+    let target = std::fs::canonicalize(&args.path)?;
+    match ContentLibrary::load_dir(&root) {
+        Ok(lib) => {
+            println!(
+                "ok: {} creatures, {} pregens, {} maps, {} encounters in {}",
+                lib.creatures.len(),
+                lib.pregens.len(),
+                lib.maps.len(),
+                lib.encounters.len(),
+                root.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            let mine: Vec<_> = errors
+                .0
+                .iter()
+                .filter(|e| std::fs::canonicalize(&e.file).is_ok_and(|f| f.starts_with(&target)))
+                .collect();
+            let shown = if mine.is_empty() { errors.0.iter().collect() } else { mine };
+            for e in &shown {
+                eprintln!("{e}");
+            }
+            eprintln!("{} error(s)", shown.len());
+            Ok(ExitCode::from(1))
+        }
+    }
+}
