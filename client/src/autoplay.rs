@@ -21,7 +21,14 @@ pub struct AutoPlay {
 
 impl Default for AutoPlay {
     fn default() -> Self {
-        AutoPlay { enabled: true, plan: VecDeque::new(), waiting: None, planned_for: None, last_explore_ms: 0, sent: 0 }
+        AutoPlay {
+            enabled: true,
+            plan: VecDeque::new(),
+            waiting: None,
+            planned_for: None,
+            last_explore_ms: 0,
+            sent: 0,
+        }
     }
 }
 
@@ -43,7 +50,9 @@ fn play(world: &mut World) {
             return;
         }
         let mut session = world.resource_mut::<TableSession>();
-        let Some(me) = session.seating.as_ref().and_then(|s| s.character) else { return };
+        let Some(me) = session.seating.as_ref().and_then(|s| s.character) else {
+            return;
+        };
         if let Some(seq) = bot.waiting {
             if !session.answered(seq) {
                 return;
@@ -72,10 +81,29 @@ fn play(world: &mut World) {
             Mode::Exploration if !table.resolved && now_ms >= bot.last_explore_ms + 1000 => {
                 // Walk toward the nearest foe until something happens.
                 bot.last_explore_ms = now_ms;
-                let Some(my) = board.units.iter().find(|u| u.id == me) else { return };
-                let Some(foe) = board.units.iter().filter(|u| u.side.hostile_to(my.side) && !u.dead).min_by_key(|u| u.pos.squares_to(my.pos)) else { return };
-                let occupied = |p: GridPos| board.units.iter().any(|u| u.id != me && !u.dead && u.pos == p);
-                let Some(full) = board.map.path_to(my.pos, foe.pos, |p| p != foe.pos && occupied(p)) else { return };
+                let Some(my) = board.units.iter().find(|u| u.id == me) else {
+                    return;
+                };
+                let Some(foe) = board
+                    .units
+                    .iter()
+                    .filter(|u| u.side.hostile_to(my.side) && !u.dead)
+                    .min_by_key(|u| u.pos.squares_to(my.pos))
+                else {
+                    return;
+                };
+                let occupied = |p: GridPos| {
+                    board
+                        .units
+                        .iter()
+                        .any(|u| u.id != me && !u.dead && u.pos == p)
+                };
+                let Some(full) = board
+                    .map
+                    .path_to(my.pos, foe.pos, |p| p != foe.pos && occupied(p))
+                else {
+                    return;
+                };
                 let mut path = Vec::new();
                 let mut spent = 0;
                 let mut at = my.pos;

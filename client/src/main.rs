@@ -3,5 +3,7 @@
 
 fn main() {
     println!("The graphical Emberkeep client is not built yet.");
-    println!("Join a running server with the headless client: emberkeep-tools bot --server 127.0.0.1:5888 --seat fighter");
+    println!(
+        "Join a running server with the headless client: emberkeep-tools bot --server 127.0.0.1:5888 --seat fighter"
+    );
 }

@@ -6,8 +6,8 @@ use bevy::state::app::StatesPlugin;
 use emberkeep_shared::prelude::*;
 use emberkeep_shared::protocol::Role;
 use emberkeep_shared::tactics::{Board, Unit};
-use lightyear::netcode::{Key, NetcodeClient};
 use lightyear::netcode::auth::Authentication;
+use lightyear::netcode::{Key, NetcodeClient};
 use lightyear::prelude::client::*;
 use lightyear::prelude::*;
 use std::collections::BTreeMap;
@@ -96,7 +96,11 @@ impl TableSession {
     pub fn act_as(&mut self, character: CombatantId, action: Action) -> u32 {
         self.next_client_seq += 1;
         let client_seq = self.next_client_seq;
-        self.outgoing.push(ToServer::Act { character, action, client_seq });
+        self.outgoing.push(ToServer::Act {
+            character,
+            action,
+            client_seq,
+        });
         client_seq
     }
 
@@ -125,25 +129,43 @@ impl Plugin for TableClientPlugin {
         app.init_resource::<TableSession>();
         app.add_observer(on_connected);
         app.add_observer(on_disconnected);
-        app.add_systems(PreUpdate, receive.after(lightyear::prelude::MessageSystems::Receive));
-        app.add_systems(PostUpdate, send.before(lightyear::prelude::MessageSystems::Send));
+        app.add_systems(
+            PreUpdate,
+            receive.after(lightyear::prelude::MessageSystems::Receive),
+        );
+        app.add_systems(
+            PostUpdate,
+            send.before(lightyear::prelude::MessageSystems::Send),
+        );
     }
 }
 
-fn on_connected(_trigger: On<Add, Connected>, clients: Query<(), With<Client>>, request: Res<JoinRequest>, mut session: ResMut<TableSession>) {
+fn on_connected(
+    _trigger: On<Add, Connected>,
+    clients: Query<(), With<Client>>,
+    request: Res<JoinRequest>,
+    mut session: ResMut<TableSession>,
+) {
     if clients.is_empty() {
         return;
     }
     session.status = Status::Joining;
-    session.outgoing.insert(0, ToServer::Join {
-        campaign: request.campaign.clone(),
-        seat: request.seat.clone(),
-        name: request.name.clone(),
-        version: PROTOCOL_VERSION,
-    });
+    session.outgoing.insert(
+        0,
+        ToServer::Join {
+            campaign: request.campaign.clone(),
+            seat: request.seat.clone(),
+            name: request.name.clone(),
+            version: PROTOCOL_VERSION,
+        },
+    );
 }
 
-fn on_disconnected(trigger: On<Add, Disconnected>, clients: Query<&Disconnected, With<Client>>, mut session: ResMut<TableSession>) {
+fn on_disconnected(
+    trigger: On<Add, Disconnected>,
+    clients: Query<&Disconnected, With<Client>>,
+    mut session: ResMut<TableSession>,
+) {
     if let Ok(d) = clients.get(trigger.entity)
         && !matches!(session.status, Status::Connecting)
     {
@@ -151,17 +173,37 @@ fn on_disconnected(trigger: On<Add, Disconnected>, clients: Query<&Disconnected,
     }
 }
 
-fn receive(mut receivers: Query<&mut MessageReceiver<ToClient>, With<Client>>, mut session: ResMut<TableSession>) {
+fn receive(
+    mut receivers: Query<&mut MessageReceiver<ToClient>, With<Client>>,
+    mut session: ResMut<TableSession>,
+) {
     for mut receiver in &mut receivers {
         for message in receiver.receive() {
             match message {
-                ToClient::Welcome { campaign, seat, role, character, turn_timeout_ms, .. } => {
+                ToClient::Welcome {
+                    campaign,
+                    seat,
+                    role,
+                    character,
+                    turn_timeout_ms,
+                    ..
+                } => {
                     session.status = Status::Seated;
-                    session.seating = Some(Seating { campaign, seat, role, character, turn_timeout_ms });
+                    session.seating = Some(Seating {
+                        campaign,
+                        seat,
+                        role,
+                        character,
+                        turn_timeout_ms,
+                    });
                 }
                 ToClient::JoinRefused { reason } => session.status = Status::Refused(reason),
                 ToClient::Accepted { client_seq } => session.accepted.push(client_seq),
-                ToClient::Rejected { client_seq, code, reason } => session.rejected.push((client_seq, code, reason)),
+                ToClient::Rejected {
+                    client_seq,
+                    code,
+                    reason,
+                } => session.rejected.push((client_seq, code, reason)),
                 ToClient::Event(event) => {
                     let last = session.last_seq();
                     if last != 0 && event.seq != last + 1 {
@@ -174,8 +216,13 @@ fn receive(mut receivers: Query<&mut MessageReceiver<ToClient>, With<Client>>, m
     }
 }
 
-fn send(mut senders: Query<&mut MessageSender<ToServer>, (With<Client>, With<Connected>)>, mut session: ResMut<TableSession>) {
-    let Ok(mut sender) = senders.single_mut() else { return };
+fn send(
+    mut senders: Query<&mut MessageSender<ToServer>, (With<Client>, With<Connected>)>,
+    mut session: ResMut<TableSession>,
+) {
+    let Ok(mut sender) = senders.single_mut() else {
+        return;
+    };
     for message in session.outgoing.drain(..) {
         sender.send::<ControlChannel>(message);
     }
@@ -187,7 +234,9 @@ pub fn client_app(tick: Duration, request: JoinRequest) -> App {
     let mut app = App::new();
     app.add_plugins(MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(tick)));
     app.add_plugins(StatesPlugin);
-    app.add_plugins(ClientPlugins { tick_duration: tick });
+    app.add_plugins(ClientPlugins {
+        tick_duration: tick,
+    });
     app.add_plugins(ProtocolPlugin);
     app.insert_resource(request);
     app.add_plugins(TableClientPlugin);
@@ -196,27 +245,56 @@ pub fn client_app(tick: Duration, request: JoinRequest) -> App {
 
 /// Spawns the client link and starts connecting. `client_id` identifies this connection to
 /// netcode (one per running client); `key` is the server's netcode key.
-pub fn connect(world: &mut World, transport: Transport, client_id: u64, key: Key) -> Result<Entity, String> {
+pub fn connect(
+    world: &mut World,
+    transport: Transport,
+    client_id: u64,
+    key: Key,
+) -> Result<Entity, String> {
     let server_addr = match &transport {
         Transport::Udp(a) | Transport::WebSocket(a) => *a,
         Transport::InProcess(_) => SocketAddr::from(([127, 0, 0, 1], 0)),
     };
-    let auth = Authentication::Manual { server_addr, client_id, private_key: key, protocol_id: PROTOCOL_ID };
-    let netcode = NetcodeClient::new(auth, lightyear::netcode::client_plugin::NetcodeConfig {
-        client_timeout_secs: 5,
-        token_expire_secs: -1,
-        ..default()
-    })
+    let auth = Authentication::Manual {
+        server_addr,
+        client_id,
+        private_key: key,
+        protocol_id: PROTOCOL_ID,
+    };
+    let netcode = NetcodeClient::new(
+        auth,
+        lightyear::netcode::client_plugin::NetcodeConfig {
+            client_timeout_secs: 5,
+            token_expire_secs: -1,
+            ..default()
+        },
+    )
     .map_err(|e| format!("cannot set up the connection: {e:?}"))?;
-    let mut entity = world.spawn((Name::new("emberkeep client"), Client, netcode, ReplicationReceiver));
+    let mut entity = world.spawn((
+        Name::new("emberkeep client"),
+        Client,
+        netcode,
+        ReplicationReceiver,
+    ));
     match transport {
         Transport::Udp(addr) => {
-            let local = if addr.is_ipv6() { SocketAddr::from(([0u16; 8], 0)) } else { SocketAddr::from(([0, 0, 0, 0], 0)) };
+            let local = if addr.is_ipv6() {
+                SocketAddr::from(([0u16; 8], 0))
+            } else {
+                SocketAddr::from(([0, 0, 0, 0], 0))
+            };
             entity.insert((LocalAddr(local), PeerAddr(addr), UdpIo::default()));
         }
         Transport::WebSocket(addr) => {
-            let config = lightyear::websocket::prelude::client::ClientConfig::builder().with_no_encryption();
-            entity.insert((PeerAddr(addr), WebSocketClientIo::from_addr(config, lightyear::websocket::client::WebSocketScheme::Plain)));
+            let config =
+                lightyear::websocket::prelude::client::ClientConfig::builder().with_no_encryption();
+            entity.insert((
+                PeerAddr(addr),
+                WebSocketClientIo::from_addr(
+                    config,
+                    lightyear::websocket::client::WebSocketScheme::Plain,
+                ),
+            ));
         }
         Transport::InProcess(io) => {
             entity.insert(io);
@@ -243,10 +321,21 @@ impl Mirror {
     /// Reads the replicated views from a world (client or server: the components are the same).
     pub fn read(world: &mut World) -> Mirror {
         let mut q = world.query::<(&TableView, &BattleMap)>();
-        let (table, map) = q.iter(world).next().map(|(t, m)| (Some(t.clone()), Some(m.clone()))).unwrap_or_default();
+        let (table, map) = q
+            .iter(world)
+            .next()
+            .map(|(t, m)| (Some(t.clone()), Some(m.clone())))
+            .unwrap_or_default();
         let mut q = world.query::<(&CombatantSheet, &CombatantStatus)>();
-        let combatants = q.iter(world).map(|(s, st)| (s.id, (s.clone(), st.clone()))).collect();
-        Mirror { table, map, combatants }
+        let combatants = q
+            .iter(world)
+            .map(|(s, st)| (s.id, (s.clone(), st.clone())))
+            .collect();
+        Mirror {
+            table,
+            map,
+            combatants,
+        }
     }
 
     /// Reads the views of one campaign from a world holding several (the server).
@@ -258,8 +347,16 @@ impl Mirror {
             .map(|(t, m)| (Some(t.clone()), Some(m.clone())))
             .unwrap_or_default();
         let mut q = world.query::<(&CombatantSheet, &CombatantStatus)>();
-        let combatants = q.iter(world).filter(|(s, _)| s.campaign == campaign).map(|(s, st)| (s.id, (s.clone(), st.clone()))).collect();
-        Mirror { table, map, combatants }
+        let combatants = q
+            .iter(world)
+            .filter(|(s, _)| s.campaign == campaign)
+            .map(|(s, st)| (s.id, (s.clone(), st.clone())))
+            .collect();
+        Mirror {
+            table,
+            map,
+            combatants,
+        }
     }
 
     /// A planner's view of the table, from the replicated state alone.
@@ -288,6 +385,8 @@ impl Mirror {
 
     /// A combatant's name.
     pub fn name_of(&self, id: CombatantId) -> String {
-        self.combatants.get(&id).map_or_else(|| format!("#{id}"), |c| c.0.name.clone())
+        self.combatants
+            .get(&id)
+            .map_or_else(|| format!("#{id}"), |c| c.0.name.clone())
     }
 }

@@ -73,17 +73,25 @@ pub struct Campaign {
 impl Campaign {
     /// Links that receive this campaign's events.
     pub fn links(&self) -> impl Iterator<Item = Entity> + '_ {
-        self.seats.iter().filter_map(|s| s.link).chain(self.spectators.iter().map(|s| s.0))
+        self.seats
+            .iter()
+            .filter_map(|s| s.link)
+            .chain(self.spectators.iter().map(|s| s.0))
     }
 
     /// Player name and connection of the seat that plays `id`.
     pub fn player_of(&self, id: CombatantId) -> Option<(String, bool)> {
-        self.seats.iter().find(|s| s.character == Some(id)).and_then(|s| s.player.clone().map(|p| (p, s.link.is_some())))
+        self.seats
+            .iter()
+            .find(|s| s.character == Some(id))
+            .and_then(|s| s.player.clone().map(|p| (p, s.link.is_some())))
     }
 
     /// A name for a combatant id (for logs).
     pub fn name_of(&self, id: CombatantId) -> String {
-        self.table.combatant(id).map_or_else(|| format!("#{id}"), |c| c.name.clone())
+        self.table
+            .combatant(id)
+            .map_or_else(|| format!("#{id}"), |c| c.name.clone())
     }
 }
 
@@ -93,22 +101,50 @@ pub struct Content(pub ContentLibrary);
 
 /// Opens a campaign running `encounter` and spawns its replicated entities. Returns the
 /// campaign entity.
-pub fn open_campaign(world: &mut World, id: &str, encounter: &str, seed: u64) -> Result<Entity, TableError> {
+pub fn open_campaign(
+    world: &mut World,
+    id: &str,
+    encounter: &str,
+    seed: u64,
+) -> Result<Entity, TableError> {
     let settings = world.resource::<ServerSettings>().clone();
     let lib = &world.resource::<Content>().0;
-    let table = Table::new(lib, encounter, seed, settings.turn_timeout.as_millis() as u64)?;
+    let table = Table::new(
+        lib,
+        encounter,
+        seed,
+        settings.turn_timeout.as_millis() as u64,
+    )?;
     let room = world.resource_mut::<RoomAllocator>().allocate();
     let mut seats: Vec<Seat> = table
         .combatants
         .iter()
         .filter(|c| c.is_pc)
-        .map(|c| Seat { name: c.source.clone(), role: Role::Player, character: Some(c.id), player: None, link: None })
+        .map(|c| Seat {
+            name: c.source.clone(),
+            role: Role::Player,
+            character: Some(c.id),
+            player: None,
+            link: None,
+        })
         .collect();
-    seats.push(Seat { name: "host".into(), role: Role::Host, character: None, player: None, link: None });
+    seats.push(Seat {
+        name: "host".into(),
+        role: Role::Host,
+        character: None,
+        player: None,
+        link: None,
+    });
     let now_ms = world.resource::<Time>().elapsed().as_millis() as u64;
     let view = TableView::of(id, &table, now_ms);
-    let map = BattleMap { campaign: id.to_string(), grid: table.map.clone() };
-    let replicate = (Replicate::to_clients(NetworkTarget::All), Rooms::single(room));
+    let map = BattleMap {
+        campaign: id.to_string(),
+        grid: table.map.clone(),
+    };
+    let replicate = (
+        Replicate::to_clients(NetworkTarget::All),
+        Rooms::single(room),
+    );
     let mut views = BTreeMap::new();
     for c in &table.combatants {
         let e = world
@@ -132,7 +168,15 @@ pub fn open_campaign(world: &mut World, id: &str, encounter: &str, seed: u64) ->
         views,
         stats: CampaignStats::default(),
     };
-    let entity = world.spawn((Name::new(format!("campaign {id}")), campaign, view, map, replicate)).id();
+    let entity = world
+        .spawn((
+            Name::new(format!("campaign {id}")),
+            campaign,
+            view,
+            map,
+            replicate,
+        ))
+        .id();
     info!("campaign {id} open: encounter `{encounter}`, seed {seed}");
     Ok(entity)
 }

@@ -53,10 +53,17 @@ pub struct ServerPlugin;
 
 impl Plugin for ServerPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<outbox::Outbox>().init_resource::<ServerStats>();
+        app.init_resource::<outbox::Outbox>()
+            .init_resource::<ServerStats>();
         app.configure_sets(
             Update,
-            (TurnSystems::Receive, TurnSystems::Resolve, TurnSystems::Advance, TurnSystems::Publish).chain(),
+            (
+                TurnSystems::Receive,
+                TurnSystems::Resolve,
+                TurnSystems::Advance,
+                TurnSystems::Publish,
+            )
+                .chain(),
         );
         app.add_systems(
             Update,
@@ -64,7 +71,9 @@ impl Plugin for ServerPlugin {
                 session::receive.in_set(TurnSystems::Receive),
                 turn::resolve.in_set(TurnSystems::Resolve),
                 turn::advance.in_set(TurnSystems::Advance),
-                (turn::publish, outbox::flush).chain().in_set(TurnSystems::Publish),
+                (turn::publish, outbox::flush)
+                    .chain()
+                    .in_set(TurnSystems::Publish),
             ),
         );
         app.add_observer(session::on_session_removed);
@@ -76,7 +85,12 @@ impl Plugin for ServerPlugin {
 fn open_configured_campaigns(world: &mut World) {
     let settings = world.resource::<ServerSettings>().clone();
     for n in 1..=settings.campaigns {
-        if let Err(e) = open_campaign(world, &format!("table-{n}"), &settings.encounter, settings.seed.wrapping_add(n as u64)) {
+        if let Err(e) = open_campaign(
+            world,
+            &format!("table-{n}"),
+            &settings.encounter,
+            settings.seed.wrapping_add(n as u64),
+        ) {
             error!("cannot open campaign table-{n}: {e}");
         }
     }
@@ -90,7 +104,9 @@ pub fn server_app(settings: ServerSettings, content: ContentLibrary) -> App {
     let mut app = App::new();
     app.add_plugins(MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(tick)));
     app.add_plugins(StatesPlugin);
-    app.add_plugins(ServerPlugins { tick_duration: tick });
+    app.add_plugins(ServerPlugins {
+        tick_duration: tick,
+    });
     app.add_plugins(RoomPlugin);
     app.add_plugins(ProtocolPlugin);
     app.insert_resource(settings);

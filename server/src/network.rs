@@ -28,7 +28,11 @@ pub(crate) fn plugin(app: &mut App) {
     app.add_observer(on_new_link);
 }
 
-fn start_server(mut commands: Commands, settings: Res<ServerSettings>, mut bound: ResMut<BoundAddrs>) {
+fn start_server(
+    mut commands: Commands,
+    settings: Res<ServerSettings>,
+    mut bound: ResMut<BoundAddrs>,
+) {
     let netcode = NetcodeServer::new(lightyear::netcode::server_plugin::NetcodeConfig {
         protocol_id: PROTOCOL_ID,
         private_key: settings.private_key,
@@ -48,7 +52,9 @@ fn start_server(mut commands: Commands, settings: Res<ServerSettings>, mut bound
             }
         }
         if let Some(ws) = ws {
-            let config = lightyear::websocket::server::ServerConfig::builder().with_bind_address(*ws).with_no_encryption();
+            let config = lightyear::websocket::server::ServerConfig::builder()
+                .with_bind_address(*ws)
+                .with_no_encryption();
             if udp.is_none() {
                 server.insert(LocalAddr(*ws));
             }
@@ -82,7 +88,11 @@ fn announce_udp_address(
     if *done {
         return;
     }
-    let Listen::Sockets { udp: Some(configured), ws } = &settings.listen else {
+    let Listen::Sockets {
+        udp: Some(configured),
+        ws,
+    } = &settings.listen
+    else {
         *done = true;
         return;
     };

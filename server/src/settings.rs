@@ -86,7 +86,12 @@ pub struct Cli {
     #[arg(long)]
     pub no_websocket: bool,
     /// Encounter id (a file in ASSETS/encounters/ without `.ron`).
-    #[arg(long, short, default_value = "goblin-ambush", env = "EMBERKEEP_ENCOUNTER")]
+    #[arg(
+        long,
+        short,
+        default_value = "goblin-ambush",
+        env = "EMBERKEEP_ENCOUNTER"
+    )]
     pub encounter: String,
     /// How many campaigns (tables) to host, named table-1, table-2, ...
     #[arg(long, default_value_t = 1)]
@@ -112,13 +117,22 @@ impl Cli {
     /// Turns the command line into settings, or a reason it makes no sense.
     pub fn into_settings(self) -> Result<ServerSettings, String> {
         if !(1.0..=240.0).contains(&self.tick_rate) {
-            return Err(format!("--tick-rate {} is out of range: expected 1 to 240", self.tick_rate));
+            return Err(format!(
+                "--tick-rate {} is out of range: expected 1 to 240",
+                self.tick_rate
+            ));
         }
         if self.turn_timeout == 0 || self.turn_timeout > 24 * 3600 {
-            return Err(format!("--turn-timeout {} is out of range: expected 1 to 86400 seconds", self.turn_timeout));
+            return Err(format!(
+                "--turn-timeout {} is out of range: expected 1 to 86400 seconds",
+                self.turn_timeout
+            ));
         }
         if self.campaigns == 0 || self.campaigns > 1000 {
-            return Err(format!("--campaigns {} is out of range: expected 1 to 1000", self.campaigns));
+            return Err(format!(
+                "--campaigns {} is out of range: expected 1 to 1000",
+                self.campaigns
+            ));
         }
         let seed = self.seed.unwrap_or_else(rand::random);
         Ok(ServerSettings {

@@ -12,22 +12,38 @@ fn now_ms(time: &Time) -> u64 {
 }
 
 /// Resolves every queued intent in arrival order, one at a time.
-pub(crate) fn resolve(mut campaigns: Query<&mut Campaign>, mut outbox: ResMut<Outbox>, time: Res<Time>) {
+pub(crate) fn resolve(
+    mut campaigns: Query<&mut Campaign>,
+    mut outbox: ResMut<Outbox>,
+    time: Res<Time>,
+) {
     let now = now_ms(&time);
     for mut campaign in &mut campaigns {
         while let Some(intent) = campaign.inbox.pop_front() {
             match campaign.table.submit(intent.character, intent.action, now) {
                 Ok(()) => {
                     campaign.stats.accepted += 1;
-                    outbox.send(intent.link, ToClient::Accepted { client_seq: intent.client_seq });
+                    outbox.send(
+                        intent.link,
+                        ToClient::Accepted {
+                            client_seq: intent.client_seq,
+                        },
+                    );
                 }
                 Err(rejection) => {
-                    *campaign.stats.rejected.entry(format!("{:?}", rejection.code)).or_default() += 1;
-                    outbox.send(intent.link, ToClient::Rejected {
-                        client_seq: intent.client_seq,
-                        code: rejection.code,
-                        reason: rejection.reason,
-                    });
+                    *campaign
+                        .stats
+                        .rejected
+                        .entry(format!("{:?}", rejection.code))
+                        .or_default() += 1;
+                    outbox.send(
+                        intent.link,
+                        ToClient::Rejected {
+                            client_seq: intent.client_seq,
+                            code: rejection.code,
+                            reason: rejection.reason,
+                        },
+                    );
                 }
             }
         }
@@ -53,7 +69,10 @@ pub(crate) fn publish(
 ) {
     let now = now_ms(&time);
     for (mut campaign, mut view) in &mut campaigns {
-        let fresh: Vec<SeqEvent> = campaign.table.events_since(campaign.published_seq + 1).to_vec();
+        let fresh: Vec<SeqEvent> = campaign
+            .table
+            .events_since(campaign.published_seq + 1)
+            .to_vec();
         if let Some(last) = fresh.last() {
             campaign.published_seq = last.seq;
         }
@@ -61,7 +80,12 @@ pub(crate) fn publish(
         for event in fresh {
             if settings.log_events {
                 let name = |id| campaign.name_of(id);
-                info!("[{}] #{} {}", campaign.id, event.seq, event.event.describe(&name));
+                info!(
+                    "[{}] #{} {}",
+                    campaign.id,
+                    event.seq,
+                    event.event.describe(&name)
+                );
             }
             for &link in &links {
                 outbox.send(link, ToClient::Event(event.clone()));

@@ -24,7 +24,19 @@ impl Drop for KillOnDrop {
 fn bots_fight_an_encounter_to_the_end_against_the_real_server() {
     let assets = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets");
     let mut child = Command::new(env!("CARGO_BIN_EXE_emberkeep-server"))
-        .args(["--udp-port", "0", "--bind", "127.0.0.1", "--no-websocket", "--seed", "5", "--turn-timeout", "5", "--assets", assets])
+        .args([
+            "--udp-port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--no-websocket",
+            "--seed",
+            "5",
+            "--turn-timeout",
+            "5",
+            "--assets",
+            assets,
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -45,12 +57,22 @@ fn bots_fight_an_encounter_to_the_end_against_the_real_server() {
         .iter()
         .enumerate()
         .map(|(i, seat)| {
-            let request = JoinRequest { campaign: None, seat: seat.to_string(), name: format!("bot {i}") };
+            let request = JoinRequest {
+                campaign: None,
+                seat: seat.to_string(),
+                name: format!("bot {i}"),
+            };
             let mut app = client_app(Duration::from_millis(10), request);
             app.add_plugins(AutoPlayPlugin);
             app.finish();
             app.cleanup();
-            connect(app.world_mut(), Transport::Udp(addr), 7_000 + i as u64, DEV_PRIVATE_KEY).unwrap();
+            connect(
+                app.world_mut(),
+                Transport::Udp(addr),
+                7_000 + i as u64,
+                DEV_PRIVATE_KEY,
+            )
+            .unwrap();
             app
         })
         .collect();
@@ -60,7 +82,11 @@ fn bots_fight_an_encounter_to_the_end_against_the_real_server() {
             app.update();
         }
         let done = apps.iter().all(|a| {
-            a.world().resource::<TableSession>().events.iter().any(|e| matches!(e.event, GameEvent::CombatEnded { .. }))
+            a.world()
+                .resource::<TableSession>()
+                .events
+                .iter()
+                .any(|e| matches!(e.event, GameEvent::CombatEnded { .. }))
         });
         if done {
             break;
@@ -72,7 +98,12 @@ fn bots_fight_an_encounter_to_the_end_against_the_real_server() {
         let session = app.world().resource::<TableSession>();
         assert_eq!(session.status, Status::Seated);
         assert!(session.gaps.is_empty());
-        assert!(session.events.iter().any(|e| matches!(e.event, GameEvent::Attacked(_))));
+        assert!(
+            session
+                .events
+                .iter()
+                .any(|e| matches!(e.event, GameEvent::Attacked(_)))
+        );
     }
     drop(server);
 }

@@ -376,7 +376,14 @@ pub struct ContentError {
 
 impl fmt::Display for ContentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )
     }
 }
 
@@ -462,7 +469,12 @@ impl FileCheck<'_> {
     /// Records an error located at the first occurrence of `needle` (else the file start).
     fn error_at(&mut self, needle: &str, message: impl Into<String>) {
         let (line, column) = locate(self.text, needle).unwrap_or((1, 1));
-        self.errors.push(ContentError { file: self.file.to_path_buf(), line, column, message: message.into() });
+        self.errors.push(ContentError {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        });
     }
 
     fn check(&mut self, ok: bool, needle: &str, message: impl Into<String>) {
@@ -473,42 +485,81 @@ impl FileCheck<'_> {
 
     fn check_abilities(&mut self, abilities: &Abilities) {
         for score in abilities.all() {
-            self.check((1..=30).contains(&score), "abilities", format!("ability score {score} is out of range: expected 1 to 30"));
+            self.check(
+                (1..=30).contains(&score),
+                "abilities",
+                format!("ability score {score} is out of range: expected 1 to 30"),
+            );
         }
     }
 
     fn check_attacks(&mut self, attacks: &[AttackDef]) {
-        self.check(!attacks.is_empty(), "attacks", "expected at least one attack in `attacks`");
+        self.check(
+            !attacks.is_empty(),
+            "attacks",
+            "expected at least one attack in `attacks`",
+        );
         for a in attacks {
             let needle = format!("\"{}\"", a.name);
             match (a.kind, a.range) {
-                (AttackKind::Ranged, None) => {
-                    self.error_at(&needle, format!("ranged attack `{}` has no `range`: expected `range: Some((normal, long))`", a.name))
-                }
+                (AttackKind::Ranged, None) => self.error_at(
+                    &needle,
+                    format!(
+                        "ranged attack `{}` has no `range`: expected `range: Some((normal, long))`",
+                        a.name
+                    ),
+                ),
                 (_, Some((normal, long))) if normal == 0 || normal > long => self.error_at(
                     &needle,
-                    format!("attack `{}` has range ({normal}, {long}): expected 0 < normal ≤ long", a.name),
+                    format!(
+                        "attack `{}` has range ({normal}, {long}): expected 0 < normal ≤ long",
+                        a.name
+                    ),
                 ),
                 _ => {}
             }
-            self.check(a.reach >= 5 && a.reach % 5 == 0, &needle, format!("attack `{}` has reach {}: expected a multiple of 5 feet", a.name, a.reach));
-            self.check((-5..=20).contains(&a.to_hit), &needle, format!("attack `{}` has to_hit {}: expected -5 to +20", a.name, a.to_hit));
+            self.check(
+                a.reach >= 5 && a.reach % 5 == 0,
+                &needle,
+                format!(
+                    "attack `{}` has reach {}: expected a multiple of 5 feet",
+                    a.name, a.reach
+                ),
+            );
+            self.check(
+                (-5..=20).contains(&a.to_hit),
+                &needle,
+                format!(
+                    "attack `{}` has to_hit {}: expected -5 to +20",
+                    a.name, a.to_hit
+                ),
+            );
         }
     }
 
     fn check_id(&mut self, id: &str) {
-        let stem = self.file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-        self.check(id == stem, "id", format!("id `{id}` does not match the file name: expected `{stem}`"));
+        let stem = self
+            .file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        self.check(
+            id == stem,
+            "id",
+            format!("id `{id}` does not match the file name: expected `{stem}`"),
+        );
     }
 }
 
 fn parse_ron<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T, ContentError> {
-    ron::Options::default().from_str::<T>(text).map_err(|e| ContentError {
-        file: file.to_path_buf(),
-        line: e.position.line,
-        column: e.position.col,
-        message: describe_ron_error(&e.code),
-    })
+    ron::Options::default()
+        .from_str::<T>(text)
+        .map_err(|e| ContentError {
+            file: file.to_path_buf(),
+            line: e.position.line,
+            column: e.position.col,
+            message: describe_ron_error(&e.code),
+        })
 }
 
 fn describe_ron_error(code: &ron::Error) -> String {
@@ -528,7 +579,11 @@ impl ContentLibrary {
         let mut lib = ContentLibrary::default();
         let mut errors = Vec::new();
         for (file, text, kind) in files {
-            let mut check = FileCheck { file, text, errors: &mut errors };
+            let mut check = FileCheck {
+                file,
+                text,
+                errors: &mut errors,
+            };
             match kind {
                 ContentKind::Creature => match parse_ron::<CreatureDef>(file, text) {
                     Ok(c) => {
@@ -539,11 +594,20 @@ impl ContentLibrary {
                             "hp {} does not match hit_dice {} (average {}): expected them to agree as in the SRD",
                             c.hp, c.hit_dice, c.hit_dice.average()
                         ));
-                        check.check((1..=30).contains(&c.ac), "ac", format!("ac {} is out of range: expected 1 to 30", c.ac));
-                        check.check(c.speed % 5 == 0, "speed", "expected speed to be a multiple of 5 feet");
+                        check.check(
+                            (1..=30).contains(&c.ac),
+                            "ac",
+                            format!("ac {} is out of range: expected 1 to 30", c.ac),
+                        );
+                        check.check(
+                            c.speed % 5 == 0,
+                            "speed",
+                            "expected speed to be a multiple of 5 feet",
+                        );
                         lib.insert_source(0, &c.id, file, text);
                         if lib.creatures.insert(c.id.clone(), c.clone()).is_some() {
-                            check.error_at("id", format!("creature id `{}` is defined twice", c.id));
+                            check
+                                .error_at("id", format!("creature id `{}` is defined twice", c.id));
                         }
                     }
                     Err(e) => errors.push(e),
@@ -553,7 +617,11 @@ impl ContentLibrary {
                         check.check_id(&p.id);
                         check.check_abilities(&p.abilities);
                         check.check_attacks(&p.attacks);
-                        check.check((1..=3).contains(&p.level), "level", format!("level {} is not supported: expected 1 to 3", p.level));
+                        check.check(
+                            (1..=3).contains(&p.level),
+                            "level",
+                            format!("level {} is not supported: expected 1 to 3", p.level),
+                        );
                         check.check(p.max_hp > 0, "max_hp", "expected max_hp above 0");
                         lib.insert_source(1, &p.id, file, text);
                         if lib.pregens.insert(p.id.clone(), p.clone()).is_some() {
@@ -566,9 +634,18 @@ impl ContentLibrary {
                     Ok(m) => {
                         check.check_id(&m.id);
                         if let Err((row, col, msg)) = map_grid(&m) {
-                            let needle = m.tiles.get(row).map(|r| format!("\"{r}\"")).unwrap_or_else(|| "tiles".into());
+                            let needle = m
+                                .tiles
+                                .get(row)
+                                .map(|r| format!("\"{r}\""))
+                                .unwrap_or_else(|| "tiles".into());
                             let (line, column) = locate(text, &needle).unwrap_or((1, 1));
-                            errors.push(ContentError { file: file.clone(), line, column: column + 1 + col, message: msg });
+                            errors.push(ContentError {
+                                file: file.clone(),
+                                line,
+                                column: column + 1 + col,
+                                message: msg,
+                            });
                         }
                         lib.insert_source(2, &m.id, file, text);
                         lib.maps.insert(m.id.clone(), m);
@@ -586,46 +663,85 @@ impl ContentLibrary {
             }
         }
         lib.check_references(&mut errors);
-        if errors.is_empty() { Ok(lib) } else { Err(ContentErrors(errors)) }
+        if errors.is_empty() {
+            Ok(lib)
+        } else {
+            Err(ContentErrors(errors))
+        }
     }
 
     fn insert_source(&mut self, kind: u8, id: &str, file: &Path, text: &str) {
-        self.sources.insert((kind, id.to_string()), (file.to_path_buf(), text.to_string()));
+        self.sources.insert(
+            (kind, id.to_string()),
+            (file.to_path_buf(), text.to_string()),
+        );
     }
 
     /// Cross-file checks: encounters name maps, pregens and creatures that exist, and
     /// placements land on open squares of the map.
     fn check_references(&self, errors: &mut Vec<ContentError>) {
         for enc in self.encounters.values() {
-            let Some((file, text)) = self.sources.get(&(3, enc.id.clone())) else { continue };
+            let Some((file, text)) = self.sources.get(&(3, enc.id.clone())) else {
+                continue;
+            };
             let mut check = FileCheck { file, text, errors };
             let map = self.maps.get(&enc.map);
             if map.is_none() {
-                check.error_at(&format!("\"{}\"", enc.map), format!(
-                    "unknown map `{}`: expected one of {}", enc.map, list(self.maps.keys())
-                ));
+                check.error_at(
+                    &format!("\"{}\"", enc.map),
+                    format!(
+                        "unknown map `{}`: expected one of {}",
+                        enc.map,
+                        list(self.maps.keys())
+                    ),
+                );
             }
-            check.check(!enc.party.is_empty(), "party", "expected at least one pregen in `party`");
+            check.check(
+                !enc.party.is_empty(),
+                "party",
+                "expected at least one pregen in `party`",
+            );
             for p in &enc.party {
-                check.check(self.pregens.contains_key(p), &format!("\"{p}\""), format!(
-                    "unknown pregen `{p}`: expected one of {}", list(self.pregens.keys())
-                ));
+                check.check(
+                    self.pregens.contains_key(p),
+                    &format!("\"{p}\""),
+                    format!(
+                        "unknown pregen `{p}`: expected one of {}",
+                        list(self.pregens.keys())
+                    ),
+                );
             }
-            check.check(!enc.foes.is_empty(), "foes", "expected at least one foe in `foes`");
+            check.check(
+                !enc.foes.is_empty(),
+                "foes",
+                "expected at least one foe in `foes`",
+            );
             let grid = map.and_then(|m| map_grid(m).ok());
             let mut taken = Vec::new();
             for f in &enc.foes {
                 let needle = format!("\"{}\"", f.creature);
-                check.check(self.creatures.contains_key(&f.creature), &needle, format!(
-                    "unknown creature `{}`: expected one of {}", f.creature, list(self.creatures.keys())
-                ));
+                check.check(
+                    self.creatures.contains_key(&f.creature),
+                    &needle,
+                    format!(
+                        "unknown creature `{}`: expected one of {}",
+                        f.creature,
+                        list(self.creatures.keys())
+                    ),
+                );
                 if let Some((grid, spawns)) = &grid {
                     let at = GridPos::new(f.at.0, f.at.1);
                     let needle = format!("({}, {})", f.at.0, f.at.1);
                     if !grid.in_bounds(at) || !grid.terrain(at).passable() {
                         check.error_at(&needle, format!("foe `{}` is placed at {at}, which is not an open square of map `{}`", f.creature, enc.map));
                     } else if spawns.contains(&at) || taken.contains(&at) {
-                        check.error_at(&needle, format!("foe `{}` at {at} shares its square with another creature", f.creature));
+                        check.error_at(
+                            &needle,
+                            format!(
+                                "foe `{}` at {at} shares its square with another creature",
+                                f.creature
+                            ),
+                        );
                     }
                     taken.push(at);
                 }
@@ -653,7 +769,9 @@ impl ContentLibrary {
 }
 
 /// Reads the content files of an assets folder (IO is kept to this one function).
-pub fn read_content_files(root: &Path) -> Result<Vec<(PathBuf, String, ContentKind)>, ContentError> {
+pub fn read_content_files(
+    root: &Path,
+) -> Result<Vec<(PathBuf, String, ContentKind)>, ContentError> {
     let io_error = |path: &Path, e: std::io::Error| ContentError {
         file: path.to_path_buf(),
         line: 1,
@@ -662,7 +780,10 @@ pub fn read_content_files(root: &Path) -> Result<Vec<(PathBuf, String, ContentKi
     };
     let mut files = Vec::new();
     if !root.is_dir() {
-        return Err(io_error(root, std::io::Error::new(std::io::ErrorKind::NotFound, "expected an assets folder")));
+        return Err(io_error(
+            root,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "expected an assets folder"),
+        ));
     }
     for (kind, folder) in ContentKind::ALL {
         let dir = root.join(folder);
@@ -685,7 +806,11 @@ pub fn read_content_files(root: &Path) -> Result<Vec<(PathBuf, String, ContentKi
 
 fn list<'a>(ids: impl Iterator<Item = &'a String>) -> String {
     let ids: Vec<String> = ids.map(|s| format!("`{s}`")).collect();
-    if ids.is_empty() { "(none defined)".into() } else { ids.join(", ") }
+    if ids.is_empty() {
+        "(none defined)".into()
+    } else {
+        ids.join(", ")
+    }
 }
 
 /// Builds the grid of a map, or (row, column, message) for the first bad square.
@@ -696,13 +821,25 @@ pub fn map_grid(map: &MapDef) -> Result<(MapGrid, Vec<GridPos>), (usize, usize, 
     }
     let width = map.tiles[0].chars().count();
     if width == 0 || width > 200 || height > 200 {
-        return Err((0, 0, format!("map is {width}×{height}: expected 1 to 200 squares each way")));
+        return Err((
+            0,
+            0,
+            format!("map is {width}×{height}: expected 1 to 200 squares each way"),
+        ));
     }
     let mut grid = MapGrid::open(width as u32, height as u32);
     let mut spawns = Vec::new();
     for (y, row) in map.tiles.iter().enumerate() {
         if row.chars().count() != width {
-            return Err((y, 0, format!("row {} has {} squares: expected {width} like the first row", y + 1, row.chars().count())));
+            return Err((
+                y,
+                0,
+                format!(
+                    "row {} has {} squares: expected {width} like the first row",
+                    y + 1,
+                    row.chars().count()
+                ),
+            ));
         }
         for (x, c) in row.chars().enumerate() {
             let p = GridPos::new(x as i32, y as i32);
@@ -716,9 +853,13 @@ pub fn map_grid(map: &MapDef) -> Result<(MapGrid, Vec<GridPos>), (usize, usize, 
                     Terrain::Floor
                 }
                 other => {
-                    return Err((y, x, format!(
-                        "unknown tile `{other}`: expected `#` wall, `.` floor, `:` difficult terrain, `+` door or `P` party start"
-                    )));
+                    return Err((
+                        y,
+                        x,
+                        format!(
+                            "unknown tile `{other}`: expected `#` wall, `.` floor, `:` difficult terrain, `+` door or `P` party start"
+                        ),
+                    ));
                 }
             };
             grid.set(p, t);
@@ -737,7 +878,12 @@ mod tests {
 
     #[test]
     fn syntax_error_names_file_line_and_column() {
-        let err = one(ContentKind::Map, "maps/bad.ron", "MapDef(\n  id: \"bad\",\n  name: 12,\n)").unwrap_err();
+        let err = one(
+            ContentKind::Map,
+            "maps/bad.ron",
+            "MapDef(\n  id: \"bad\",\n  name: 12,\n)",
+        )
+        .unwrap_err();
         let e = &err.0[0];
         assert_eq!(e.file, PathBuf::from("maps/bad.ron"));
         assert_eq!(e.line, 3);
@@ -747,7 +893,12 @@ mod tests {
 
     #[test]
     fn unknown_tile_is_located() {
-        let err = one(ContentKind::Map, "maps/m.ron", "(id: \"m\", name: \"M\", tiles: [\n \"#.#\",\n \"#x#\"])").unwrap_err();
+        let err = one(
+            ContentKind::Map,
+            "maps/m.ron",
+            "(id: \"m\", name: \"M\", tiles: [\n \"#.#\",\n \"#x#\"])",
+        )
+        .unwrap_err();
         let e = &err.0[0];
         assert_eq!((e.line, e.column), (3, 4), "{e}");
         assert!(e.message.contains("unknown tile `x`"));

@@ -67,12 +67,19 @@ const MAX_SIDES: u32 = 1000;
 impl DiceExpr {
     /// Parses `text` such as `2d6+3`, `d20`, `1d8 - 1`, `2d6+1d4`.
     pub fn parse(text: &str) -> Result<Self, DiceParseError> {
-        let err = |reason: &str| DiceParseError { text: text.to_string(), reason: reason.to_string() };
+        let err = |reason: &str| DiceParseError {
+            text: text.to_string(),
+            reason: reason.to_string(),
+        };
         let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
         if compact.is_empty() {
             return Err(err("it is empty"));
         }
-        let mut expr = DiceExpr { terms: Vec::new(), negative: Vec::new(), modifier: 0 };
+        let mut expr = DiceExpr {
+            terms: Vec::new(),
+            negative: Vec::new(),
+            modifier: 0,
+        };
         let mut rest = compact.as_str();
         let mut first = true;
         while !rest.is_empty() {
@@ -96,9 +103,13 @@ impl DiceExpr {
                 let count = if count.is_empty() {
                     1
                 } else {
-                    count.parse::<u32>().map_err(|_| err("the dice count is not a number"))?
+                    count
+                        .parse::<u32>()
+                        .map_err(|_| err("the dice count is not a number"))?
                 };
-                let sides = sides.parse::<u32>().map_err(|_| err("the die size is not a number"))?;
+                let sides = sides
+                    .parse::<u32>()
+                    .map_err(|_| err("the die size is not a number"))?;
                 if count == 0 || count > MAX_DICE {
                     return Err(err("the dice count must be 1 to 100"));
                 }
@@ -108,7 +119,9 @@ impl DiceExpr {
                 expr.terms.push(DiceTerm { count, sides });
                 expr.negative.push(negative);
             } else {
-                let value = term.parse::<i32>().map_err(|_| err("a term is neither NdS nor a number"))?;
+                let value = term
+                    .parse::<i32>()
+                    .map_err(|_| err("a term is neither NdS nor a number"))?;
                 if value > 10_000 {
                     return Err(err("the modifier is too large"));
                 }
@@ -127,10 +140,18 @@ impl DiceExpr {
             for _ in 0..count {
                 let value = roll_die(rng, term.sides);
                 dice.push((term.sides, value));
-                total += if *negative { -(value as i32) } else { value as i32 };
+                total += if *negative {
+                    -(value as i32)
+                } else {
+                    value as i32
+                };
             }
         }
-        DiceRoll { dice, modifier: self.modifier, total }
+        DiceRoll {
+            dice,
+            modifier: self.modifier,
+            total,
+        }
     }
 
     /// Smallest possible total.
@@ -242,14 +263,29 @@ pub struct D20Roll {
 pub fn roll_d20(rng: &mut GameRng, advantage: Advantage) -> D20Roll {
     let a = roll_die(rng, 20);
     match advantage {
-        Advantage::Normal => D20Roll { rolls: [a, 0], count: 1, natural: a, advantage },
+        Advantage::Normal => D20Roll {
+            rolls: [a, 0],
+            count: 1,
+            natural: a,
+            advantage,
+        },
         Advantage::Advantage => {
             let b = roll_die(rng, 20);
-            D20Roll { rolls: [a, b], count: 2, natural: a.max(b), advantage }
+            D20Roll {
+                rolls: [a, b],
+                count: 2,
+                natural: a.max(b),
+                advantage,
+            }
         }
         Advantage::Disadvantage => {
             let b = roll_die(rng, 20);
-            D20Roll { rolls: [a, b], count: 2, natural: a.min(b), advantage }
+            D20Roll {
+                rolls: [a, b],
+                count: 2,
+                natural: a.min(b),
+                advantage,
+            }
         }
     }
 }
@@ -263,7 +299,13 @@ mod tests {
         let e = DiceExpr::parse("2d6+3").unwrap();
         assert_eq!(e.terms, vec![DiceTerm { count: 2, sides: 6 }]);
         assert_eq!(e.modifier, 3);
-        assert_eq!(DiceExpr::parse("d20").unwrap().terms[0], DiceTerm { count: 1, sides: 20 });
+        assert_eq!(
+            DiceExpr::parse("d20").unwrap().terms[0],
+            DiceTerm {
+                count: 1,
+                sides: 20
+            }
+        );
         assert_eq!(DiceExpr::parse("1d8 - 1").unwrap().modifier, -1);
         assert_eq!(DiceExpr::parse("2d6+1d4").unwrap().terms.len(), 2);
         assert_eq!(DiceExpr::parse("5").unwrap().max(), 5);
@@ -271,9 +313,14 @@ mod tests {
 
     #[test]
     fn rejects_garbage_with_reason() {
-        for bad in ["", "2d", "d", "2x6", "2d6++3", "0d6", "1d0", "101d6", "2d6*3"] {
+        for bad in [
+            "", "2d", "d", "2x6", "2d6++3", "0d6", "1d0", "101d6", "2d6*3",
+        ] {
             let err = DiceExpr::parse(bad).unwrap_err();
-            assert!(err.to_string().contains("expected something like"), "{bad}: {err}");
+            assert!(
+                err.to_string().contains("expected something like"),
+                "{bad}: {err}"
+            );
         }
     }
 
@@ -308,7 +355,10 @@ mod tests {
         let e = DiceExpr::parse("1d6+2").unwrap();
         let roll = e.roll(&mut rng_from_seed(1), true);
         assert_eq!(roll.dice.len(), 2);
-        assert_eq!(roll.total, roll.dice.iter().map(|d| d.1 as i32).sum::<i32>() + 2);
+        assert_eq!(
+            roll.total,
+            roll.dice.iter().map(|d| d.1 as i32).sum::<i32>() + 2
+        );
     }
 
     mod properties {
@@ -349,7 +399,11 @@ mod tests {
             }
             // Each face ~3,000 times; a 15% band is > 8 standard deviations.
             for face in 1..=20 {
-                assert!((2550..=3450).contains(&counts[face]), "face {face}: {}", counts[face]);
+                assert!(
+                    (2550..=3450).contains(&counts[face]),
+                    "face {face}: {}",
+                    counts[face]
+                );
             }
             let mean = |s: u64| s as f64 / n as f64;
             // Theory: 10.5, 13.825 and 7.175.

@@ -246,10 +246,18 @@ impl GameEvent {
     /// One line of plain text for logs and consoles; `name` turns ids into names.
     pub fn describe(&self, name: &dyn Fn(CombatantId) -> String) -> String {
         match self {
-            GameEvent::PlayerJoined { seat, player, .. } => format!("{player} joined in seat `{seat}`"),
+            GameEvent::PlayerJoined { seat, player, .. } => {
+                format!("{player} joined in seat `{seat}`")
+            }
             GameEvent::PlayerLeft { seat, player } => format!("{player} left seat `{seat}`"),
             GameEvent::ActionDeclared { actor, text } => format!("{}: {text}", name(*actor)),
-            GameEvent::Moved { actor, path, feet, stood_up, .. } => format!(
+            GameEvent::Moved {
+                actor,
+                path,
+                feet,
+                stood_up,
+                ..
+            } => format!(
                 "{}{} moves {feet} ft to {}",
                 name(*actor),
                 if *stood_up { " stands up and" } else { "" },
@@ -257,7 +265,10 @@ impl GameEvent {
             ),
             GameEvent::Attacked(a) => {
                 let rolls = if a.roll.d20.count == 2 {
-                    format!("{}/{}→{}", a.roll.d20.rolls[0], a.roll.d20.rolls[1], a.roll.d20.natural)
+                    format!(
+                        "{}/{}→{}",
+                        a.roll.d20.rolls[0], a.roll.d20.rolls[1], a.roll.d20.natural
+                    )
                 } else {
                     a.roll.d20.natural.to_string()
                 };
@@ -273,36 +284,75 @@ impl GameEvent {
                 if a.roll.hit {
                     format!(
                         "{head} — {}! {} {:?} damage{} ({} HP left)",
-                        if a.roll.critical { "critical hit" } else { "hit" },
+                        if a.roll.critical {
+                            "critical hit"
+                        } else {
+                            "hit"
+                        },
                         a.dealt,
                         a.damage_type,
-                        if a.sneak_attack.is_some() { " with Sneak Attack" } else { "" },
+                        if a.sneak_attack.is_some() {
+                            " with Sneak Attack"
+                        } else {
+                            ""
+                        },
                         a.hp_after
                     )
                 } else {
                     format!("{head} — miss")
                 }
             }
-            GameEvent::SavingThrow { actor, ability, dc, roll, modifier, success } => format!(
+            GameEvent::SavingThrow {
+                actor,
+                ability,
+                dc,
+                roll,
+                modifier,
+                success,
+            } => format!(
                 "{} makes a DC {dc} {ability:?} save: {} {modifier:+} — {}",
                 name(*actor),
                 roll.natural,
                 if *success { "success" } else { "failure" }
             ),
-            GameEvent::ConditionAdded { target, condition } => format!("{} is {condition:?}", name(*target)),
+            GameEvent::ConditionAdded { target, condition } => {
+                format!("{} is {condition:?}", name(*target))
+            }
             GameEvent::Dodged { actor } => format!("{} takes the Dodge action", name(*actor)),
-            GameEvent::Dashed { actor, movement_left } => format!("{} dashes ({movement_left} ft of movement)", name(*actor)),
+            GameEvent::Dashed {
+                actor,
+                movement_left,
+            } => format!("{} dashes ({movement_left} ft of movement)", name(*actor)),
             GameEvent::Disengaged { actor } => format!("{} disengages", name(*actor)),
             GameEvent::Downed { target } => format!("{} falls unconscious!", name(*target)),
             GameEvent::Died { target } => format!("{} dies", name(*target)),
-            GameEvent::DeathSave { actor, roll, successes, failures } => match roll {
-                Some(r) => format!("{} rolls a death save: {r} ({successes} successes, {failures} failures)", name(*actor)),
-                None => format!("{} fails a death save from damage ({failures} failures)", name(*actor)),
+            GameEvent::DeathSave {
+                actor,
+                roll,
+                successes,
+                failures,
+            } => match roll {
+                Some(r) => format!(
+                    "{} rolls a death save: {r} ({successes} successes, {failures} failures)",
+                    name(*actor)
+                ),
+                None => format!(
+                    "{} fails a death save from damage ({failures} failures)",
+                    name(*actor)
+                ),
             },
             GameEvent::Stabilised { actor } => format!("{} is stable", name(*actor)),
-            GameEvent::CombatStarted { reason, order, turn_timeout_ms } => format!(
+            GameEvent::CombatStarted {
+                reason,
+                order,
+                turn_timeout_ms,
+            } => format!(
                 "{reason} Combat begins. Initiative: {}. A turn left idle for {} s ends in the Dodge action.",
-                order.iter().map(|e| format!("{} {}", name(e.combatant), e.total)).collect::<Vec<_>>().join(", "),
+                order
+                    .iter()
+                    .map(|e| format!("{} {}", name(e.combatant), e.total))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 turn_timeout_ms / 1000
             ),
             GameEvent::RoundStarted { round } => format!("Round {round}"),

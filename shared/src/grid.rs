@@ -9,7 +9,9 @@ use std::collections::{BinaryHeap, HashMap};
 pub const SQUARE_FEET: u32 = 5;
 
 /// A square on the grid, (0, 0) at the top left.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 pub struct GridPos {
     /// Column.
     pub x: i32,
@@ -25,7 +27,9 @@ impl GridPos {
 
     /// Distance in squares (diagonals count as one, as the SRD's grid rule says).
     pub fn squares_to(self, other: GridPos) -> u32 {
-        (self.x - other.x).unsigned_abs().max((self.y - other.y).unsigned_abs())
+        (self.x - other.x)
+            .unsigned_abs()
+            .max((self.y - other.y).unsigned_abs())
     }
 
     /// Distance in feet.
@@ -40,8 +44,18 @@ impl GridPos {
 
     /// The 8 neighbouring squares.
     pub fn neighbours(self) -> impl Iterator<Item = GridPos> {
-        const D: [(i32, i32); 8] = [(-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)];
-        D.into_iter().map(move |(dx, dy)| GridPos::new(self.x + dx, self.y + dy))
+        const D: [(i32, i32); 8] = [
+            (-1, -1),
+            (0, -1),
+            (1, -1),
+            (-1, 0),
+            (1, 0),
+            (-1, 1),
+            (0, 1),
+            (1, 1),
+        ];
+        D.into_iter()
+            .map(move |(dx, dy)| GridPos::new(self.x + dx, self.y + dy))
     }
 }
 
@@ -85,7 +99,11 @@ pub struct MapGrid {
 impl MapGrid {
     /// An all-floor grid.
     pub fn open(width: u32, height: u32) -> Self {
-        Self { width, height, cells: vec![Terrain::Floor; (width * height) as usize] }
+        Self {
+            width,
+            height,
+            cells: vec![Terrain::Floor; (width * height) as usize],
+        }
     }
 
     /// Whether `p` is on the map.
@@ -157,12 +175,20 @@ impl MapGrid {
         occupied: impl Fn(GridPos) -> bool,
     ) -> HashMap<GridPos, u32> {
         let costs = self.dijkstra(start, budget, &blocked, None).0;
-        costs.into_iter().filter(|(p, _)| *p == start || !occupied(*p)).collect()
+        costs
+            .into_iter()
+            .filter(|(p, _)| *p == start || !occupied(*p))
+            .collect()
     }
 
     /// Cheapest path from `start` to `goal` (excluding `start`), ignoring any budget, avoiding
     /// `blocked` squares. `None` if there is no way.
-    pub fn path_to(&self, start: GridPos, goal: GridPos, blocked: impl Fn(GridPos) -> bool) -> Option<Vec<GridPos>> {
+    pub fn path_to(
+        &self,
+        start: GridPos,
+        goal: GridPos,
+        blocked: impl Fn(GridPos) -> bool,
+    ) -> Option<Vec<GridPos>> {
         let (costs, prev) = self.dijkstra(start, u32::MAX, &blocked, Some(goal));
         costs.get(&goal)?;
         let mut path = vec![goal];
@@ -198,7 +224,9 @@ impl MapGrid {
                 break;
             }
             for next in at.neighbours() {
-                let Some(step) = self.step_cost(at, next) else { continue };
+                let Some(step) = self.step_cost(at, next) else {
+                    continue;
+                };
                 if blocked(next) && Some(next) != goal {
                     continue;
                 }
@@ -266,7 +294,11 @@ mod tests {
     #[test]
     fn path_goes_around_walls_and_blockers() {
         let g = grid(&["....", ".##.", "...."]);
-        let p = g.path_to(GridPos::new(0, 1), GridPos::new(3, 1), |q| q == GridPos::new(1, 0)).unwrap();
+        let p = g
+            .path_to(GridPos::new(0, 1), GridPos::new(3, 1), |q| {
+                q == GridPos::new(1, 0)
+            })
+            .unwrap();
         assert_eq!(*p.last().unwrap(), GridPos::new(3, 1));
         assert!(!p.contains(&GridPos::new(1, 0)));
         let mut at = GridPos::new(0, 1);

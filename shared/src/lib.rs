@@ -13,7 +13,7 @@ pub mod tactics;
 
 /// The usual imports.
 pub mod prelude {
-    pub use crate::content::{ContentLibrary, Condition};
+    pub use crate::content::{Condition, ContentLibrary};
     pub use crate::event::{GameEvent, SeqEvent};
     pub use crate::grid::{GridPos, MapGrid, Terrain};
     pub use crate::protocol::*;

@@ -153,7 +153,9 @@ impl TableView {
             round: combat.map_or(0, |c| c.round),
             order: combat.map(|c| c.order.clone()).unwrap_or_default(),
             active: table.active(),
-            seconds_left: combat.and_then(|c| c.deadline_ms).map(|d| (d.saturating_sub(now_ms)).div_ceil(1000) as u32),
+            seconds_left: combat
+                .and_then(|c| c.deadline_ms)
+                .map(|d| (d.saturating_sub(now_ms)).div_ceil(1000) as u32),
             movement_left: combat.map_or(0, |c| c.budget.movement_left),
             action_used: combat.is_some_and(|c| c.budget.action_used),
             resolved: table.resolved,
@@ -258,8 +260,10 @@ impl Plugin for ProtocolPlugin {
             ..default()
         })
         .add_direction(NetworkDirection::Bidirectional);
-        app.register_message::<ToServer>().add_direction(NetworkDirection::ClientToServer);
-        app.register_message::<ToClient>().add_direction(NetworkDirection::ServerToClient);
+        app.register_message::<ToServer>()
+            .add_direction(NetworkDirection::ClientToServer);
+        app.register_message::<ToClient>()
+            .add_direction(NetworkDirection::ServerToClient);
         app.component::<TableView>().replicate();
         app.component::<BattleMap>().replicate();
         app.component::<CombatantSheet>().replicate();

@@ -28,7 +28,13 @@ pub struct AttackRoll {
 /// Rolls an attack: a natural 1 always misses, a natural 20 always hits and is critical;
 /// otherwise `d20 + to_hit >= ac` hits. `auto_critical` makes any hit critical (a melee hit
 /// on an unconscious creature within 5 feet).
-pub fn attack_roll(rng: &mut GameRng, to_hit: i32, ac: i32, advantage: Advantage, auto_critical: bool) -> AttackRoll {
+pub fn attack_roll(
+    rng: &mut GameRng,
+    to_hit: i32,
+    ac: i32,
+    advantage: Advantage,
+    auto_critical: bool,
+) -> AttackRoll {
     let d20 = roll_d20(rng, advantage);
     let total = d20.natural as i32 + to_hit;
     let hit = match d20.natural {
@@ -37,7 +43,13 @@ pub fn attack_roll(rng: &mut GameRng, to_hit: i32, ac: i32, advantage: Advantage
         _ => total >= ac,
     };
     let critical = hit && (d20.natural == 20 || auto_critical);
-    AttackRoll { d20, total, ac, hit, critical }
+    AttackRoll {
+        d20,
+        total,
+        ac,
+        hit,
+        critical,
+    }
 }
 
 /// How a creature's defences changed a damage roll.
@@ -120,7 +132,18 @@ mod tests {
 
     #[test]
     fn srd_ability_modifiers() {
-        let table = [(1, -5), (3, -4), (8, -1), (9, -1), (10, 0), (11, 0), (12, 1), (15, 2), (20, 5), (30, 10)];
+        let table = [
+            (1, -5),
+            (3, -4),
+            (8, -1),
+            (9, -1),
+            (10, 0),
+            (11, 0),
+            (12, 1),
+            (15, 2),
+            (20, 5),
+            (30, 10),
+        ];
         for (score, m) in table {
             assert_eq!(ability_modifier(score), m, "score {score}");
         }
@@ -162,10 +185,22 @@ mod tests {
     #[test]
     fn damage_types() {
         use DamageType::*;
-        assert_eq!(adjust_damage(9, Fire, &[], &[Fire], &[]), (4, DamageAdjustment::Resisted));
-        assert_eq!(adjust_damage(9, Bludgeoning, &[Bludgeoning], &[], &[]), (18, DamageAdjustment::Vulnerable));
-        assert_eq!(adjust_damage(9, Poison, &[], &[], &[Poison]), (0, DamageAdjustment::Immune));
-        assert_eq!(adjust_damage(9, Slashing, &[Bludgeoning], &[Fire], &[Poison]), (9, DamageAdjustment::None));
+        assert_eq!(
+            adjust_damage(9, Fire, &[], &[Fire], &[]),
+            (4, DamageAdjustment::Resisted)
+        );
+        assert_eq!(
+            adjust_damage(9, Bludgeoning, &[Bludgeoning], &[], &[]),
+            (18, DamageAdjustment::Vulnerable)
+        );
+        assert_eq!(
+            adjust_damage(9, Poison, &[], &[], &[Poison]),
+            (0, DamageAdjustment::Immune)
+        );
+        assert_eq!(
+            adjust_damage(9, Slashing, &[Bludgeoning], &[Fire], &[Poison]),
+            (9, DamageAdjustment::None)
+        );
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! same game.
 
 use crate::content::{
-    AttackDef, AttackKind, CombatStart, Condition, ContentLibrary, DamageType, Feature, OnHit, Ability, Abilities,
+    Abilities, Ability, AttackDef, AttackKind, CombatStart, Condition, ContentLibrary, DamageType,
+    Feature, OnHit,
 };
 use crate::dice::{Advantage, DiceRoll, GameRng, rng_from_seed, roll_d20};
 use crate::event::{AttackEvent, CombatOutcome, GameEvent, InitiativeEntry, SeqEvent};
@@ -34,7 +35,10 @@ pub enum Side {
 impl Side {
     /// Whether two sides fight each other.
     pub fn hostile_to(self, other: Side) -> bool {
-        matches!((self, other), (Side::Party, Side::Foe) | (Side::Foe, Side::Party))
+        matches!(
+            (self, other),
+            (Side::Party, Side::Foe) | (Side::Foe, Side::Party)
+        )
     }
 }
 
@@ -134,7 +138,10 @@ pub struct Rejection {
 impl Rejection {
     /// Makes a rejection.
     pub fn new(code: RejectCode, reason: impl Into<String>) -> Self {
-        Self { code, reason: reason.into() }
+        Self {
+            code,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -290,15 +297,30 @@ pub enum TableError {
 
 impl Table {
     /// Sets up an encounter from validated content.
-    pub fn new(lib: &ContentLibrary, encounter: &str, seed: u64, turn_timeout_ms: u64) -> Result<Table, TableError> {
+    pub fn new(
+        lib: &ContentLibrary,
+        encounter: &str,
+        seed: u64,
+        turn_timeout_ms: u64,
+    ) -> Result<Table, TableError> {
         let enc = lib.encounters.get(encounter).ok_or_else(|| {
-            TableError::UnknownEncounter(encounter.into(), lib.encounters.keys().cloned().collect::<Vec<_>>().join(", "))
+            TableError::UnknownEncounter(
+                encounter.into(),
+                lib.encounters
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
         })?;
         let missing = |what: &str| TableError::MissingContent(enc.id.clone(), what.to_string());
         let (map, spawns) = lib.map_grid(&enc.map).ok_or_else(|| missing(&enc.map))?;
         let mut combatants = Vec::new();
         for (i, pregen_id) in enc.party.iter().enumerate() {
-            let p = lib.pregens.get(pregen_id).ok_or_else(|| missing(pregen_id))?;
+            let p = lib
+                .pregens
+                .get(pregen_id)
+                .ok_or_else(|| missing(pregen_id))?;
             let pos = *spawns.get(i).ok_or_else(|| missing("party start square"))?;
             combatants.push(Combatant {
                 id: combatants.len() as u32 + 1,
@@ -326,7 +348,10 @@ impl Table {
             });
         }
         for f in &enc.foes {
-            let c = lib.creatures.get(&f.creature).ok_or_else(|| missing(&f.creature))?;
+            let c = lib
+                .creatures
+                .get(&f.creature)
+                .ok_or_else(|| missing(&f.creature))?;
             let name = match &f.name {
                 Some(n) => format!("{n} the {}", c.name.to_lowercase()),
                 None => c.name.clone(),
@@ -358,8 +383,20 @@ impl Table {
         }
         // Make names unique ("Goblin", "Goblin 2") so reasons and logs are unambiguous.
         for i in 0..combatants.len() {
-            let same = combatants[..i].iter().filter(|c| c.source == combatants[i].source && c.name.starts_with(&combatants[i].name)).count();
-            if same > 0 && combatants[i].name == lib.creatures.get(&combatants[i].source).map(|c| c.name.clone()).unwrap_or_default() {
+            let same = combatants[..i]
+                .iter()
+                .filter(|c| {
+                    c.source == combatants[i].source && c.name.starts_with(&combatants[i].name)
+                })
+                .count();
+            if same > 0
+                && combatants[i].name
+                    == lib
+                        .creatures
+                        .get(&combatants[i].source)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default()
+            {
                 combatants[i].name = format!("{} {}", combatants[i].name, same + 1);
             }
         }
@@ -385,12 +422,17 @@ impl Table {
     }
 
     fn combatant_mut(&mut self, id: CombatantId) -> &mut Combatant {
-        self.combatants.iter_mut().find(|c| c.id == id).expect("combatant ids are validated before use")
+        self.combatants
+            .iter_mut()
+            .find(|c| c.id == id)
+            .expect("combatant ids are validated before use")
     }
 
     /// The PC made from a pregen id (seat name), if in this encounter.
     pub fn pc_for_pregen(&self, pregen: &str) -> Option<&Combatant> {
-        self.combatants.iter().find(|c| c.is_pc && c.source == pregen)
+        self.combatants
+            .iter()
+            .find(|c| c.is_pc && c.source == pregen)
     }
 
     /// The active combatant in combat.
@@ -405,44 +447,97 @@ impl Table {
     }
 
     fn emit(&mut self, now_ms: u64, event: GameEvent) {
-        self.log.push(SeqEvent { seq: self.next_seq, at_ms: now_ms, event });
+        self.log.push(SeqEvent {
+            seq: self.next_seq,
+            at_ms: now_ms,
+            event,
+        });
         self.next_seq += 1;
     }
 
     /// Records that a player took a seat; an ambush starts combat with the first one.
-    pub fn player_joined(&mut self, seat: &str, player: &str, character: Option<CombatantId>, now_ms: u64) {
-        self.emit(now_ms, GameEvent::PlayerJoined { seat: seat.into(), player: player.into(), character });
-        if self.start == CombatStart::Ambush && character.is_some() && self.mode == Mode::Exploration && !self.resolved {
+    pub fn player_joined(
+        &mut self,
+        seat: &str,
+        player: &str,
+        character: Option<CombatantId>,
+        now_ms: u64,
+    ) {
+        self.emit(
+            now_ms,
+            GameEvent::PlayerJoined {
+                seat: seat.into(),
+                player: player.into(),
+                character,
+            },
+        );
+        if self.start == CombatStart::Ambush
+            && character.is_some()
+            && self.mode == Mode::Exploration
+            && !self.resolved
+        {
             self.start_combat(now_ms, "Ambush!".into());
         }
     }
 
     /// Records that a player left (the character stays; its turns time out to Dodge).
     pub fn player_left(&mut self, seat: &str, player: &str, now_ms: u64) {
-        self.emit(now_ms, GameEvent::PlayerLeft { seat: seat.into(), player: player.into() });
+        self.emit(
+            now_ms,
+            GameEvent::PlayerLeft {
+                seat: seat.into(),
+                player: player.into(),
+            },
+        );
     }
 
     /// Validates and resolves an intent by character `actor`. On rejection nothing changes.
-    pub fn submit(&mut self, actor: CombatantId, action: Action, now_ms: u64) -> Result<(), Rejection> {
-        let me = self
-            .combatant(actor)
-            .ok_or_else(|| Rejection::new(RejectCode::UnknownTarget, format!("There is no character #{actor} at this table")))?;
+    pub fn submit(
+        &mut self,
+        actor: CombatantId,
+        action: Action,
+        now_ms: u64,
+    ) -> Result<(), Rejection> {
+        let me = self.combatant(actor).ok_or_else(|| {
+            Rejection::new(
+                RejectCode::UnknownTarget,
+                format!("There is no character #{actor} at this table"),
+            )
+        })?;
         if !me.is_conscious() {
-            return Err(Rejection::new(RejectCode::Incapacitated, format!("{} is {} and cannot act", me.name, if me.is_dead() { "dead" } else { "unconscious" })));
+            return Err(Rejection::new(
+                RejectCode::Incapacitated,
+                format!(
+                    "{} is {} and cannot act",
+                    me.name,
+                    if me.is_dead() { "dead" } else { "unconscious" }
+                ),
+            ));
         }
         if let Some(active) = self.active()
             && active != actor
         {
-            let name = &self.combatant(active).map(|c| c.name.clone()).unwrap_or_default();
-            return Err(Rejection::new(RejectCode::NotYourTurn, format!("It's not your turn — current turn: {name}")));
+            let name = &self
+                .combatant(active)
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            return Err(Rejection::new(
+                RejectCode::NotYourTurn,
+                format!("It's not your turn — current turn: {name}"),
+            ));
         }
         match action {
             Action::Move { path } => self.do_move(actor, path, now_ms),
             Action::Attack { target, attack } => self.do_attack(actor, target, attack, now_ms),
-            Action::Dodge | Action::Dash | Action::Disengage => self.do_simple_action(actor, action, now_ms),
+            Action::Dodge | Action::Dash | Action::Disengage => {
+                self.do_simple_action(actor, action, now_ms)
+            }
             Action::EndTurn => {
                 if self.combat.is_none() {
-                    return Err(Rejection::new(RejectCode::WrongMode, "There are no turns to end outside combat"));
+                    return Err(Rejection::new(
+                        RejectCode::WrongMode,
+                        "There are no turns to end outside combat",
+                    ));
                 }
                 self.end_turn(now_ms);
                 Ok(())
@@ -450,9 +545,18 @@ impl Table {
             Action::Declare { text } => {
                 let text = text.trim();
                 if text.is_empty() || text.chars().count() > MAX_DECLARE_CHARS {
-                    return Err(Rejection::new(RejectCode::Malformed, format!("Say what you do in 1 to {MAX_DECLARE_CHARS} characters")));
+                    return Err(Rejection::new(
+                        RejectCode::Malformed,
+                        format!("Say what you do in 1 to {MAX_DECLARE_CHARS} characters"),
+                    ));
                 }
-                self.emit(now_ms, GameEvent::ActionDeclared { actor, text: text.to_string() });
+                self.emit(
+                    now_ms,
+                    GameEvent::ActionDeclared {
+                        actor,
+                        text: text.to_string(),
+                    },
+                );
                 Ok(())
             }
         }
@@ -466,25 +570,44 @@ impl Table {
         self.combat.as_mut().map(|c| &mut c.budget)
     }
 
-    fn do_simple_action(&mut self, actor: CombatantId, action: Action, now_ms: u64) -> Result<(), Rejection> {
+    fn do_simple_action(
+        &mut self,
+        actor: CombatantId,
+        action: Action,
+        now_ms: u64,
+    ) -> Result<(), Rejection> {
         let Some(budget) = self.budget() else {
-            return Err(Rejection::new(RejectCode::WrongMode, format!("{} only matters in combat", capitalise(action.name()))));
+            return Err(Rejection::new(
+                RejectCode::WrongMode,
+                format!("{} only matters in combat", capitalise(action.name())),
+            ));
         };
         if budget.action_used {
-            return Err(Rejection::new(RejectCode::NoActionLeft, "You have already used your action this turn"));
+            return Err(Rejection::new(
+                RejectCode::NoActionLeft,
+                "You have already used your action this turn",
+            ));
         }
         let speed = self.combatant(actor).map_or(0, |c| c.speed);
         let budget = self.budget_mut().expect("checked above");
         budget.action_used = true;
         match action {
             Action::Dodge => {
-                self.combatant_mut(actor).conditions.insert(Condition::Dodging);
+                self.combatant_mut(actor)
+                    .conditions
+                    .insert(Condition::Dodging);
                 self.emit(now_ms, GameEvent::Dodged { actor });
             }
             Action::Dash => {
                 budget.movement_left += speed;
                 let movement_left = budget.movement_left;
-                self.emit(now_ms, GameEvent::Dashed { actor, movement_left });
+                self.emit(
+                    now_ms,
+                    GameEvent::Dashed {
+                        actor,
+                        movement_left,
+                    },
+                );
             }
             _ => {
                 budget.disengaged = true;
@@ -496,15 +619,29 @@ impl Table {
 
     /// Whether another living creature stands on `p` (excluding `except`).
     fn occupant(&self, p: GridPos, except: CombatantId) -> Option<&Combatant> {
-        self.combatants.iter().find(|c| c.id != except && c.pos == p && !c.is_dead())
+        self.combatants
+            .iter()
+            .find(|c| c.id != except && c.pos == p && !c.is_dead())
     }
 
-    fn do_move(&mut self, actor: CombatantId, path: Vec<GridPos>, now_ms: u64) -> Result<(), Rejection> {
+    fn do_move(
+        &mut self,
+        actor: CombatantId,
+        path: Vec<GridPos>,
+        now_ms: u64,
+    ) -> Result<(), Rejection> {
         let me = self.combatant(actor).expect("checked by submit").clone();
         if path.is_empty() || path.len() > MAX_PATH_STEPS {
-            return Err(Rejection::new(RejectCode::Malformed, format!("A move needs 1 to {MAX_PATH_STEPS} squares")));
+            return Err(Rejection::new(
+                RejectCode::Malformed,
+                format!("A move needs 1 to {MAX_PATH_STEPS} squares"),
+            ));
         }
-        let stand_cost = if me.has(Condition::Prone) { me.speed / 2 } else { 0 };
+        let stand_cost = if me.has(Condition::Prone) {
+            me.speed / 2
+        } else {
+            0
+        };
         let budget = match self.budget() {
             Some(b) => b.movement_left,
             None => me.speed,
@@ -522,27 +659,41 @@ impl Table {
                 } else {
                     "squeezes between wall corners"
                 };
-                return Err(Rejection::new(RejectCode::InvalidPath, format!("That path {why} at {step}")));
+                return Err(Rejection::new(
+                    RejectCode::InvalidPath,
+                    format!("That path {why} at {step}"),
+                ));
             };
             if let Some(other) = self.occupant(step, actor)
                 && other.side.hostile_to(me.side)
                 && other.is_conscious()
             {
-                return Err(Rejection::new(RejectCode::InvalidPath, format!("You cannot move through {}", other.name)));
+                return Err(Rejection::new(
+                    RejectCode::InvalidPath,
+                    format!("You cannot move through {}", other.name),
+                ));
             }
             cost += c;
             at = step;
         }
         if let Some(other) = self.occupant(at, actor) {
-            return Err(Rejection::new(RejectCode::InvalidPath, format!("{} is already standing at {at}", other.name)));
+            return Err(Rejection::new(
+                RejectCode::InvalidPath,
+                format!("{} is already standing at {at}", other.name),
+            ));
         }
         if cost > budget {
-            return Err(Rejection::new(RejectCode::NotEnoughMovement, format!("That path costs {cost} ft; you have {budget} ft of movement left")));
+            return Err(Rejection::new(
+                RejectCode::NotEnoughMovement,
+                format!("That path costs {cost} ft; you have {budget} ft of movement left"),
+            ));
         }
         // Valid: execute step by step, with opportunity attacks in combat.
         let from = me.pos;
         if stand_cost > 0 {
-            self.combatant_mut(actor).conditions.remove(&Condition::Prone);
+            self.combatant_mut(actor)
+                .conditions
+                .remove(&Condition::Prone);
         }
         let in_combat = self.combat.is_some();
         let disengaged = self.budget().is_some_and(|b| b.disengaged);
@@ -565,13 +716,26 @@ impl Table {
             b.movement_left = b.movement_left.saturating_sub(spent);
         }
         if !walked.is_empty() {
-            self.emit(now_ms, GameEvent::Moved { actor, from, path: walked, feet: spent, stood_up: stand_cost > 0 });
+            self.emit(
+                now_ms,
+                GameEvent::Moved {
+                    actor,
+                    from,
+                    path: walked,
+                    feet: spent,
+                    stood_up: stand_cost > 0,
+                },
+            );
         }
         self.check_combat_end(now_ms);
         if !in_combat && !self.resolved {
             if let CombatStart::Proximity(squares) = self.start {
                 let me = self.combatant(actor).expect("exists").clone();
-                if let Some(foe) = self.combatants.iter().find(|c| c.side.hostile_to(me.side) && c.is_conscious() && c.pos.squares_to(me.pos) <= squares) {
+                if let Some(foe) = self.combatants.iter().find(|c| {
+                    c.side.hostile_to(me.side)
+                        && c.is_conscious()
+                        && c.pos.squares_to(me.pos) <= squares
+                }) {
                     let reason = format!("{} spots {}!", me.name, foe.name);
                     self.start_combat(now_ms, reason);
                 }
@@ -581,13 +745,20 @@ impl Table {
     }
 
     fn opportunity_attacks(&mut self, mover: CombatantId, from: GridPos, to: GridPos, now_ms: u64) {
-        let side = self.combatant(mover).map(|c| c.side).unwrap_or(Side::Neutral);
+        let side = self
+            .combatant(mover)
+            .map(|c| c.side)
+            .unwrap_or(Side::Neutral);
         let threats: Vec<(CombatantId, usize)> = self
             .combatants
             .iter()
             .filter(|h| h.side.hostile_to(side) && h.is_conscious() && !h.reaction_used)
             .filter_map(|h| {
-                let (i, a) = h.attacks.iter().enumerate().find(|(_, a)| a.kind == AttackKind::Melee)?;
+                let (i, a) = h
+                    .attacks
+                    .iter()
+                    .enumerate()
+                    .find(|(_, a)| a.kind == AttackKind::Melee)?;
                 (h.pos.feet_to(from) <= a.reach && h.pos.feet_to(to) > a.reach).then_some((h.id, i))
             })
             .collect();
@@ -602,19 +773,38 @@ impl Table {
 
     /// Checks whether `attacker` could use attack `index` on `target` from where it stands,
     /// returning the advantage state, or the reason why not.
-    pub fn check_attack(&self, attacker: CombatantId, target: CombatantId, index: usize) -> Result<Advantage, Rejection> {
-        let me = self.combatant(attacker).ok_or_else(|| Rejection::new(RejectCode::UnknownTarget, "No such attacker"))?;
+    pub fn check_attack(
+        &self,
+        attacker: CombatantId,
+        target: CombatantId,
+        index: usize,
+    ) -> Result<Advantage, Rejection> {
+        let me = self
+            .combatant(attacker)
+            .ok_or_else(|| Rejection::new(RejectCode::UnknownTarget, "No such attacker"))?;
         let Some(attack) = me.attacks.get(index) else {
-            return Err(Rejection::new(RejectCode::Malformed, format!("{} has no attack #{index}", me.name)));
+            return Err(Rejection::new(
+                RejectCode::Malformed,
+                format!("{} has no attack #{index}", me.name),
+            ));
         };
         let Some(them) = self.combatant(target) else {
-            return Err(Rejection::new(RejectCode::UnknownTarget, format!("There is no creature #{target} here")));
+            return Err(Rejection::new(
+                RejectCode::UnknownTarget,
+                format!("There is no creature #{target} here"),
+            ));
         };
         if them.id == me.id {
-            return Err(Rejection::new(RejectCode::UnknownTarget, "You cannot attack yourself"));
+            return Err(Rejection::new(
+                RejectCode::UnknownTarget,
+                "You cannot attack yourself",
+            ));
         }
         if them.is_dead() {
-            return Err(Rejection::new(RejectCode::UnknownTarget, format!("{} is already dead", them.name)));
+            return Err(Rejection::new(
+                RejectCode::UnknownTarget,
+                format!("{} is already dead", them.name),
+            ));
         }
         let distance = me.pos.feet_to(them.pos);
         let mut advantage = false;
@@ -622,29 +812,42 @@ impl Table {
         match attack.kind {
             AttackKind::Melee => {
                 if distance > attack.reach {
-                    return Err(Rejection::new(RejectCode::OutOfReach, format!(
-                        "{} is {distance} ft away; your {} reaches {} ft", them.name, attack.name, attack.reach
-                    )));
+                    return Err(Rejection::new(
+                        RejectCode::OutOfReach,
+                        format!(
+                            "{} is {distance} ft away; your {} reaches {} ft",
+                            them.name, attack.name, attack.reach
+                        ),
+                    ));
                 }
             }
             AttackKind::Ranged => {
                 let (normal, long) = attack.range.unwrap_or((5, 5));
                 if distance > long {
-                    return Err(Rejection::new(RejectCode::OutOfReach, format!(
-                        "{} is {distance} ft away; your {} reaches {long} ft at most", them.name, attack.name
-                    )));
+                    return Err(Rejection::new(
+                        RejectCode::OutOfReach,
+                        format!(
+                            "{} is {distance} ft away; your {} reaches {long} ft at most",
+                            them.name, attack.name
+                        ),
+                    ));
                 }
                 if distance > normal {
                     disadvantage = true;
                 }
                 // A ranged attack with a hostile, conscious creature beside you has disadvantage.
-                if self.combatants.iter().any(|c| c.side.hostile_to(me.side) && c.is_conscious() && c.pos.is_adjacent(me.pos)) {
+                if self.combatants.iter().any(|c| {
+                    c.side.hostile_to(me.side) && c.is_conscious() && c.pos.is_adjacent(me.pos)
+                }) {
                     disadvantage = true;
                 }
             }
         }
         if !self.map.line_of_sight(me.pos, them.pos) {
-            return Err(Rejection::new(RejectCode::OutOfReach, format!("You have no clear line to {}", them.name)));
+            return Err(Rejection::new(
+                RejectCode::OutOfReach,
+                format!("You have no clear line to {}", them.name),
+            ));
         }
         if them.has(Condition::Dodging) && them.is_conscious() {
             disadvantage = true;
@@ -653,32 +856,58 @@ impl Table {
             advantage = true;
         }
         if them.has(Condition::Prone) {
-            if distance <= 5 { advantage = true } else { disadvantage = true }
+            if distance <= 5 {
+                advantage = true
+            } else {
+                disadvantage = true
+            }
         }
         if me.has(Condition::Poisoned) || me.has(Condition::Prone) {
             disadvantage = true;
         }
         if me.features.contains(&Feature::PackTactics)
-            && self.combatants.iter().any(|c| c.id != me.id && !c.side.hostile_to(me.side) && c.is_conscious() && c.pos.is_adjacent(them.pos))
+            && self.combatants.iter().any(|c| {
+                c.id != me.id
+                    && !c.side.hostile_to(me.side)
+                    && c.is_conscious()
+                    && c.pos.is_adjacent(them.pos)
+            })
         {
             advantage = true;
         }
         Ok(Advantage::from_sources(advantage, disadvantage))
     }
 
-    fn do_attack(&mut self, actor: CombatantId, target: CombatantId, attack: usize, now_ms: u64) -> Result<(), Rejection> {
+    fn do_attack(
+        &mut self,
+        actor: CombatantId,
+        target: CombatantId,
+        attack: usize,
+        now_ms: u64,
+    ) -> Result<(), Rejection> {
         let target_name = self.combatant(target).map(|c| c.name.clone());
         if self.combat.is_none() {
             // Any attack outside combat starts it; the attack happens on the attacker's turn.
-            self.check_attack(actor, target, attack)
-                .or_else(|r| if r.code == RejectCode::OutOfReach { Ok(Advantage::Normal) } else { Err(r) })?;
+            self.check_attack(actor, target, attack).or_else(|r| {
+                if r.code == RejectCode::OutOfReach {
+                    Ok(Advantage::Normal)
+                } else {
+                    Err(r)
+                }
+            })?;
             let me = self.combatant(actor).expect("checked").name.clone();
-            self.start_combat(now_ms, format!("{me} attacks {}!", target_name.unwrap_or_default()));
+            self.start_combat(
+                now_ms,
+                format!("{me} attacks {}!", target_name.unwrap_or_default()),
+            );
             return Ok(());
         }
         self.check_attack(actor, target, attack)?;
         if self.budget().is_some_and(|b| b.action_used) {
-            return Err(Rejection::new(RejectCode::NoActionLeft, "You have already used your action this turn"));
+            return Err(Rejection::new(
+                RejectCode::NoActionLeft,
+                "You have already used your action this turn",
+            ));
         }
         self.budget_mut().expect("in combat").action_used = true;
         self.resolve_attack(actor, target, attack, false, now_ms);
@@ -687,12 +916,21 @@ impl Table {
     }
 
     /// Rolls an attack that has already been validated, applies its damage and effects.
-    fn resolve_attack(&mut self, attacker: CombatantId, target: CombatantId, index: usize, opportunity: bool, now_ms: u64) {
+    fn resolve_attack(
+        &mut self,
+        attacker: CombatantId,
+        target: CombatantId,
+        index: usize,
+        opportunity: bool,
+        now_ms: u64,
+    ) {
         let advantage = if opportunity {
             // Opportunity attacks ignore range rules but still respect the target's defences.
-            self.check_attack(attacker, target, index).unwrap_or(Advantage::Normal)
+            self.check_attack(attacker, target, index)
+                .unwrap_or(Advantage::Normal)
         } else {
-            self.check_attack(attacker, target, index).expect("validated")
+            self.check_attack(attacker, target, index)
+                .expect("validated")
         };
         let me = self.combatant(attacker).expect("exists").clone();
         let them = self.combatant(target).expect("exists").clone();
@@ -708,13 +946,20 @@ impl Table {
             let d = rules::roll_damage(&mut self.rng, &attack, roll.critical);
             let mut total = d.total;
             damage = Some(d);
-            if let Some(dice) = me.features.iter().find_map(|f| match f { Feature::SneakAttack(d) => Some(d.clone()), _ => None })
-                && !self.budget().is_some_and(|b| b.sneak_attack_used)
+            if let Some(dice) = me.features.iter().find_map(|f| match f {
+                Feature::SneakAttack(d) => Some(d.clone()),
+                _ => None,
+            }) && !self.budget().is_some_and(|b| b.sneak_attack_used)
                 && !opportunity
                 && (attack.finesse || attack.kind == AttackKind::Ranged)
                 && advantage != Advantage::Disadvantage
                 && (advantage == Advantage::Advantage
-                    || self.combatants.iter().any(|c| c.id != me.id && c.side == me.side && c.is_conscious() && c.pos.is_adjacent(them.pos)))
+                    || self.combatants.iter().any(|c| {
+                        c.id != me.id
+                            && c.side == me.side
+                            && c.is_conscious()
+                            && c.pos.is_adjacent(them.pos)
+                    }))
             {
                 let s = dice.roll(&mut self.rng, roll.critical);
                 total += s.total;
@@ -723,31 +968,52 @@ impl Table {
                     b.sneak_attack_used = true;
                 }
             }
-            let (amount, adj) = rules::adjust_damage(total, attack.damage_type, &them.vulnerabilities, &them.resistances, &them.immunities);
+            let (amount, adj) = rules::adjust_damage(
+                total,
+                attack.damage_type,
+                &them.vulnerabilities,
+                &them.resistances,
+                &them.immunities,
+            );
             dealt = amount;
             adjustment = adj;
         }
-        self.emit(now_ms, GameEvent::Attacked(AttackEvent {
-            attacker,
-            target,
-            attack: attack.name.clone(),
-            opportunity,
-            roll,
-            damage,
-            sneak_attack: sneak,
-            damage_type: attack.damage_type,
-            adjustment,
-            dealt,
-            hp_after: (them.hp - dealt).max(0),
-        }));
+        self.emit(
+            now_ms,
+            GameEvent::Attacked(AttackEvent {
+                attacker,
+                target,
+                attack: attack.name.clone(),
+                opportunity,
+                roll,
+                damage,
+                sneak_attack: sneak,
+                damage_type: attack.damage_type,
+                adjustment,
+                dealt,
+                hp_after: (them.hp - dealt).max(0),
+            }),
+        );
         if roll.hit {
             self.apply_damage(target, dealt, roll.critical, now_ms);
             if let Some(OnHit::KnockProne { dc, save }) = &attack.on_hit
-                && self.combatant(target).is_some_and(|c| c.is_conscious() && !c.has(Condition::Prone))
+                && self
+                    .combatant(target)
+                    .is_some_and(|c| c.is_conscious() && !c.has(Condition::Prone))
             {
                 let modifier = them.modifier(*save);
                 let (d20, saved) = rules::saving_throw(&mut self.rng, modifier, *dc);
-                self.emit(now_ms, GameEvent::SavingThrow { actor: target, ability: *save, dc: *dc, roll: d20, modifier, success: saved });
+                self.emit(
+                    now_ms,
+                    GameEvent::SavingThrow {
+                        actor: target,
+                        ability: *save,
+                        dc: *dc,
+                        roll: d20,
+                        modifier,
+                        success: saved,
+                    },
+                );
                 if !saved {
                     self.apply_condition(target, Condition::Prone, now_ms);
                 }
@@ -787,7 +1053,15 @@ impl Table {
             c.conditions.remove(&Condition::Stable);
             c.death_saves.1 += if critical { 2 } else { 1 };
             let (successes, failures) = c.death_saves;
-            self.emit(now_ms, GameEvent::DeathSave { actor: target, roll: None, successes, failures: failures.min(3) });
+            self.emit(
+                now_ms,
+                GameEvent::DeathSave {
+                    actor: target,
+                    roll: None,
+                    successes,
+                    failures: failures.min(3),
+                },
+            );
             if failures >= 3 {
                 self.kill(target, now_ms);
             }
@@ -809,21 +1083,51 @@ impl Table {
             return;
         }
         let mut entries = Vec::new();
-        let ids: Vec<CombatantId> = self.combatants.iter().filter(|c| !c.is_dead()).map(|c| c.id).collect();
+        let ids: Vec<CombatantId> = self
+            .combatants
+            .iter()
+            .filter(|c| !c.is_dead())
+            .map(|c| c.id)
+            .collect();
         for id in ids {
             let dex = self.combatant(id).expect("exists").modifier(Ability::Dex);
             let d20 = roll_d20(&mut self.rng, Advantage::Normal).natural;
             let tiebreak = roll_d20(&mut self.rng, Advantage::Normal).natural;
-            entries.push(InitiativeEntry { combatant: id, roll: d20, dex, total: d20 as i32 + dex, tiebreak });
+            entries.push(InitiativeEntry {
+                combatant: id,
+                roll: d20,
+                dex,
+                total: d20 as i32 + dex,
+                tiebreak,
+            });
         }
-        entries.sort_by(|a, b| b.total.cmp(&a.total).then(b.dex.cmp(&a.dex)).then(b.tiebreak.cmp(&a.tiebreak)).then(a.combatant.cmp(&b.combatant)));
+        entries.sort_by(|a, b| {
+            b.total
+                .cmp(&a.total)
+                .then(b.dex.cmp(&a.dex))
+                .then(b.tiebreak.cmp(&a.tiebreak))
+                .then(a.combatant.cmp(&b.combatant))
+        });
         for e in &entries {
             self.combatant_mut(e.combatant).initiative = Some(e.total);
         }
         let order: Vec<CombatantId> = entries.iter().map(|e| e.combatant).collect();
         self.mode = Mode::Combat;
-        self.combat = Some(CombatState { round: 1, order, active: 0, deadline_ms: None, budget: TurnBudget::default() });
-        self.emit(now_ms, GameEvent::CombatStarted { reason, order: entries, turn_timeout_ms: self.turn_timeout_ms });
+        self.combat = Some(CombatState {
+            round: 1,
+            order,
+            active: 0,
+            deadline_ms: None,
+            budget: TurnBudget::default(),
+        });
+        self.emit(
+            now_ms,
+            GameEvent::CombatStarted {
+                reason,
+                order: entries,
+                turn_timeout_ms: self.turn_timeout_ms,
+            },
+        );
         self.emit(now_ms, GameEvent::RoundStarted { round: 1 });
         self.begin_turn(now_ms);
     }
@@ -841,8 +1145,18 @@ impl Table {
         let deadline_ms = is_pc.then_some(now_ms + timeout);
         let combat = self.combat.as_mut().expect("checked");
         combat.deadline_ms = deadline_ms;
-        combat.budget = TurnBudget { movement_left: speed, ..Default::default() };
-        self.emit(now_ms, GameEvent::TurnStarted { round, actor: id, deadline_ms });
+        combat.budget = TurnBudget {
+            movement_left: speed,
+            ..Default::default()
+        };
+        self.emit(
+            now_ms,
+            GameEvent::TurnStarted {
+                round,
+                actor: id,
+                deadline_ms,
+            },
+        );
         let c = self.combatant(id).expect("exists");
         if c.is_pc && c.hp == 0 && !c.is_dead() && !c.has(Condition::Stable) {
             self.roll_death_save(id, now_ms);
@@ -866,7 +1180,15 @@ impl Table {
             }
         }
         let (successes, failures) = c.death_saves;
-        self.emit(now_ms, GameEvent::DeathSave { actor: id, roll: Some(d), successes: successes.min(3), failures: failures.min(3) });
+        self.emit(
+            now_ms,
+            GameEvent::DeathSave {
+                actor: id,
+                roll: Some(d),
+                successes: successes.min(3),
+                failures: failures.min(3),
+            },
+        );
         if failures >= 3 {
             self.kill(id, now_ms);
         } else if successes >= 3 {
@@ -907,8 +1229,14 @@ impl Table {
         if self.combat.is_none() {
             return false;
         }
-        let foes_up = self.combatants.iter().any(|c| c.side == Side::Foe && c.is_conscious());
-        let party_up = self.combatants.iter().any(|c| c.side == Side::Party && c.is_conscious());
+        let foes_up = self
+            .combatants
+            .iter()
+            .any(|c| c.side == Side::Foe && c.is_conscious());
+        let party_up = self
+            .combatants
+            .iter()
+            .any(|c| c.side == Side::Party && c.is_conscious());
         let outcome = match (party_up, foes_up) {
             (true, true) => return false,
             (true, false) => CombatOutcome::Victory,
@@ -931,7 +1259,12 @@ impl Table {
         let Some(active) = self.active() else { return };
         let c = self.combatant(active).expect("exists");
         if c.is_pc {
-            if self.combat.as_ref().and_then(|c| c.deadline_ms).is_some_and(|d| now_ms >= d) {
+            if self
+                .combat
+                .as_ref()
+                .and_then(|c| c.deadline_ms)
+                .is_some_and(|d| now_ms >= d)
+            {
                 self.time_out_turn(now_ms);
             }
         } else {
@@ -943,7 +1276,12 @@ impl Table {
     /// Plays an NPC's turn from a list of chosen actions: each is validated like a player's
     /// intent; the first refused one (an illegal choice) falls back to the built-in tactics.
     /// The turn always ends.
-    pub fn play_npc_turn(&mut self, npc: CombatantId, plan: Vec<Action>, now_ms: u64) -> Vec<Rejection> {
+    pub fn play_npc_turn(
+        &mut self,
+        npc: CombatantId,
+        plan: Vec<Action>,
+        now_ms: u64,
+    ) -> Vec<Rejection> {
         let mut refused = Vec::new();
         for action in plan {
             if self.active() != Some(npc) {
@@ -975,9 +1313,13 @@ impl Table {
     fn time_out_turn(&mut self, now_ms: u64) {
         let Some(active) = self.active() else { return };
         self.emit(now_ms, GameEvent::TurnTimedOut { actor: active });
-        if !self.budget().is_some_and(|b| b.action_used) && self.combatant(active).is_some_and(|c| c.is_conscious()) {
+        if !self.budget().is_some_and(|b| b.action_used)
+            && self.combatant(active).is_some_and(|c| c.is_conscious())
+        {
             self.budget_mut().expect("in combat").action_used = true;
-            self.combatant_mut(active).conditions.insert(Condition::Dodging);
+            self.combatant_mut(active)
+                .conditions
+                .insert(Condition::Dodging);
             self.emit(now_ms, GameEvent::Dodged { actor: active });
         }
         self.end_turn(now_ms);
@@ -1014,5 +1356,7 @@ impl Table {
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }

@@ -57,23 +57,41 @@ impl Board {
 /// Plans a turn for `me`: attack the nearest standing enemy if possible, moving into reach
 /// first if needed; otherwise close the distance (dashing when nothing else is possible).
 pub fn plan_turn(board: &Board, me: CombatantId) -> Vec<Action> {
-    let Some(me) = board.unit(me) else { return vec![Action::EndTurn] };
-    let enemies: Vec<&Unit> = board.units.iter().filter(|u| u.side.hostile_to(me.side) && u.hp > 0 && !u.dead).collect();
+    let Some(me) = board.unit(me) else {
+        return vec![Action::EndTurn];
+    };
+    let enemies: Vec<&Unit> = board
+        .units
+        .iter()
+        .filter(|u| u.side.hostile_to(me.side) && u.hp > 0 && !u.dead)
+        .collect();
     if enemies.is_empty() || board.action_used {
         return vec![Action::EndTurn];
     }
-    let blocked = |p: GridPos| board.units.iter().any(|u| u.id != me.id && !u.dead && u.hp > 0 && u.side.hostile_to(me.side) && u.pos == p);
-    let occupied = |p: GridPos| board.units.iter().any(|u| u.id != me.id && !u.dead && u.pos == p);
+    let blocked = |p: GridPos| {
+        board.units.iter().any(|u| {
+            u.id != me.id && !u.dead && u.hp > 0 && u.side.hostile_to(me.side) && u.pos == p
+        })
+    };
+    let occupied = |p: GridPos| {
+        board
+            .units
+            .iter()
+            .any(|u| u.id != me.id && !u.dead && u.pos == p)
+    };
     let ranged_disadvantaged = |at: GridPos| enemies.iter().any(|e| e.pos.is_adjacent(at));
 
     // 1. Attack from the square with the best attack (melee preferred), staying put or
     //    moving the least on ties.
-    let reach = board.map.reachable(me.pos, board.movement_left, blocked, occupied);
+    let reach = board
+        .map
+        .reachable(me.pos, board.movement_left, blocked, occupied);
     let mut squares: Vec<(GridPos, u32)> = reach.into_iter().collect();
     squares.sort_by_key(|(p, c)| (*c, p.y, p.x));
     let mut best: Option<(i32, GridPos, Action)> = None;
     for (square, _) in &squares {
-        if let Some((score, action)) = scored_attack_from(board, me, &enemies, *square, ranged_disadvantaged(*square))
+        if let Some((score, action)) =
+            scored_attack_from(board, me, &enemies, *square, ranged_disadvantaged(*square))
             && best.as_ref().is_none_or(|(s, _, _)| score > *s)
         {
             best = Some((score, *square, action));
@@ -88,8 +106,13 @@ pub fn plan_turn(board: &Board, me: CombatantId) -> Vec<Action> {
         }
     }
     // 2. Close in on the nearest enemy: Dash, then move as far as the doubled budget allows.
-    let nearest = enemies.iter().min_by_key(|e| (e.pos.squares_to(me.pos), e.hp, e.id)).expect("non-empty");
-    let Some(full) = board.map.path_to(me.pos, nearest.pos, blocked) else { return vec![Action::EndTurn] };
+    let nearest = enemies
+        .iter()
+        .min_by_key(|e| (e.pos.squares_to(me.pos), e.hp, e.id))
+        .expect("non-empty");
+    let Some(full) = board.map.path_to(me.pos, nearest.pos, blocked) else {
+        return vec![Action::EndTurn];
+    };
     let budget = board.movement_left + me.speed;
     let mut path = Vec::new();
     let mut spent = 0;
@@ -112,7 +135,13 @@ pub fn plan_turn(board: &Board, me: CombatantId) -> Vec<Action> {
     vec![Action::Dash, Action::Move { path }, Action::EndTurn]
 }
 
-fn scored_attack_from(board: &Board, me: &Unit, enemies: &[&Unit], from: GridPos, adjacent_enemy: bool) -> Option<(i32, Action)> {
+fn scored_attack_from(
+    board: &Board,
+    me: &Unit,
+    enemies: &[&Unit],
+    from: GridPos,
+    adjacent_enemy: bool,
+) -> Option<(i32, Action)> {
     let mut best: Option<(i32, Action)> = None;
     for target in enemies {
         for (i, attack) in me.attacks.iter().enumerate() {
@@ -123,10 +152,20 @@ fn scored_attack_from(board: &Board, me: &Unit, enemies: &[&Unit], from: GridPos
                 continue;
             }
             // Prefer melee, then the hardest-hitting attack, then the weakest target.
-            let melee = if attack.kind == AttackKind::Melee { 1000 } else { 0 };
+            let melee = if attack.kind == AttackKind::Melee {
+                1000
+            } else {
+                0
+            };
             let score = melee + attack.damage.average() * 10 - target.hp;
             if best.as_ref().is_none_or(|(s, _)| score > *s) {
-                best = Some((score, Action::Attack { target: target.id, attack: i }));
+                best = Some((
+                    score,
+                    Action::Attack {
+                        target: target.id,
+                        attack: i,
+                    },
+                ));
             }
         }
     }

@@ -66,7 +66,10 @@ fn sequence_numbers_have_no_gaps() {
     for (i, e) in t.log.iter().enumerate() {
         assert_eq!(e.seq, i as u64 + 1);
     }
-    assert!(matches!(t.log.last().unwrap().event, GameEvent::CombatEnded { .. }));
+    assert!(matches!(
+        t.log.last().unwrap().event,
+        GameEvent::CombatEnded { .. }
+    ));
     assert_eq!(t.mode, Mode::Exploration);
 }
 
@@ -78,7 +81,10 @@ fn out_of_turn_intent_is_rejected_with_whose_turn_it_is_and_changes_nothing() {
     let active_name = t.combatant(t.active().unwrap()).unwrap().name.clone();
     let r = t.submit(fighter, Action::Dodge, 5).unwrap_err();
     assert_eq!(r.code, RejectCode::NotYourTurn);
-    assert_eq!(r.reason, format!("It's not your turn — current turn: {active_name}"));
+    assert_eq!(
+        r.reason,
+        format!("It's not your turn — current turn: {active_name}")
+    );
     assert_eq!(t.log, t0.log);
     assert_eq!(t.combatants, t0.combatants);
 }
@@ -87,24 +93,66 @@ fn out_of_turn_intent_is_rejected_with_whose_turn_it_is_and_changes_nothing() {
 fn walls_and_enemies_block_movement_and_nothing_changes() {
     let mut t = combat_with_first("goblin-ambush", "fighter");
     let fighter = id_of(&t, "fighter");
-    t.combatants.iter_mut().find(|c| c.id == fighter).unwrap().pos = GridPos::new(10, 5);
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == fighter)
+        .unwrap()
+        .pos = GridPos::new(10, 5);
     let before = t.combatants.clone();
     // (11, 5) is a boulder on the trail map.
-    let err = t.submit(fighter, Action::Move { path: vec![GridPos::new(11, 5)] }, 0).unwrap_err();
+    let err = t
+        .submit(
+            fighter,
+            Action::Move {
+                path: vec![GridPos::new(11, 5)],
+            },
+            0,
+        )
+        .unwrap_err();
     assert_eq!(err.code, RejectCode::InvalidPath);
     assert!(err.reason.contains("wall"), "{}", err.reason);
     // A goblin in the way.
-    t.combatants.iter_mut().find(|c| c.id == fighter).unwrap().pos = GridPos::new(5, 6);
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == fighter)
+        .unwrap()
+        .pos = GridPos::new(5, 6);
     let goblin = id_of(&t, "goblin");
-    t.combatants.iter_mut().find(|c| c.id == goblin).unwrap().pos = GridPos::new(6, 6);
-    let err = t.submit(fighter, Action::Move { path: vec![GridPos::new(6, 6)] }, 0).unwrap_err();
-    assert!(err.reason.starts_with("You cannot move through"), "{}", err.reason);
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == goblin)
+        .unwrap()
+        .pos = GridPos::new(6, 6);
+    let err = t
+        .submit(
+            fighter,
+            Action::Move {
+                path: vec![GridPos::new(6, 6)],
+            },
+            0,
+        )
+        .unwrap_err();
+    assert!(
+        err.reason.starts_with("You cannot move through"),
+        "{}",
+        err.reason
+    );
     // Too far: 7 squares with 30 ft of movement.
     let far: Vec<GridPos> = (1..=7).map(|d| GridPos::new(5 + d, 7)).collect();
-    let err = t.submit(fighter, Action::Move { path: far }, 0).unwrap_err();
+    let err = t
+        .submit(fighter, Action::Move { path: far }, 0)
+        .unwrap_err();
     assert_eq!(err.code, RejectCode::NotEnoughMovement);
-    let before: Vec<_> = before.into_iter().filter(|c| c.id != fighter && c.id != goblin).collect();
-    let after: Vec<_> = t.combatants.iter().filter(|c| c.id != fighter && c.id != goblin).cloned().collect();
+    let before: Vec<_> = before
+        .into_iter()
+        .filter(|c| c.id != fighter && c.id != goblin)
+        .collect();
+    let after: Vec<_> = t
+        .combatants
+        .iter()
+        .filter(|c| c.id != fighter && c.id != goblin)
+        .cloned()
+        .collect();
     assert_eq!(before, after);
     assert_eq!(t.combatant(fighter).unwrap().pos, GridPos::new(5, 6));
     assert_eq!(t.turn_budget().unwrap().movement_left, 30);
@@ -116,15 +164,25 @@ fn leaving_reach_provokes_an_opportunity_attack_unless_disengaged() {
         let mut t = combat_with_first("goblin-ambush", "fighter");
         let fighter = id_of(&t, "fighter");
         let goblin = id_of(&t, "goblin");
-        t.combatants.iter_mut().find(|c| c.id == fighter).unwrap().pos = GridPos::new(5, 6);
-        t.combatants.iter_mut().find(|c| c.id == goblin).unwrap().pos = GridPos::new(6, 6);
+        t.combatants
+            .iter_mut()
+            .find(|c| c.id == fighter)
+            .unwrap()
+            .pos = GridPos::new(5, 6);
+        t.combatants
+            .iter_mut()
+            .find(|c| c.id == goblin)
+            .unwrap()
+            .pos = GridPos::new(6, 6);
         if disengage {
             t.submit(fighter, Action::Disengage, 0).unwrap();
         }
         let before = t.log.len();
         let away = vec![GridPos::new(4, 7), GridPos::new(3, 8)];
         t.submit(fighter, Action::Move { path: away }, 0).unwrap();
-        let provoked = t.log[before..].iter().any(|e| matches!(&e.event, GameEvent::Attacked(a) if a.opportunity && a.attacker == goblin));
+        let provoked = t.log[before..].iter().any(
+            |e| matches!(&e.event, GameEvent::Attacked(a) if a.opportunity && a.attacker == goblin),
+        );
         assert_eq!(provoked, !disengage, "disengage = {disengage}");
     }
 }
@@ -137,19 +195,47 @@ fn dodging_imposes_disadvantage_and_long_range_too() {
     let wpos = t.combatant(wizard).unwrap().pos;
     // Fire Bolt reaches 120 ft; a goblin 30 ft away in the open.
     let gpos = GridPos::new(wpos.x + 6, wpos.y);
-    t.combatants.iter_mut().find(|c| c.id == goblin).unwrap().pos = gpos;
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == goblin)
+        .unwrap()
+        .pos = gpos;
     assert_eq!(t.check_attack(wizard, goblin, 0), Ok(Advantage::Normal));
-    t.combatants.iter_mut().find(|c| c.id == goblin).unwrap().conditions.insert(Condition::Dodging);
-    assert_eq!(t.check_attack(wizard, goblin, 0), Ok(Advantage::Disadvantage));
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == goblin)
+        .unwrap()
+        .conditions
+        .insert(Condition::Dodging);
+    assert_eq!(
+        t.check_attack(wizard, goblin, 0),
+        Ok(Advantage::Disadvantage)
+    );
     // The dagger does not reach.
-    assert_eq!(t.check_attack(wizard, goblin, 1).unwrap_err().code, RejectCode::OutOfReach);
+    assert_eq!(
+        t.check_attack(wizard, goblin, 1).unwrap_err().code,
+        RejectCode::OutOfReach
+    );
     // The rogue's shortbow past 80 ft has disadvantage.
     let rogue = id_of(&t, "rogue");
-    t.combatants.iter_mut().find(|c| c.id == goblin).unwrap().conditions.clear();
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == goblin)
+        .unwrap()
+        .conditions
+        .clear();
     t.combatants.iter_mut().find(|c| c.id == rogue).unwrap().pos = GridPos::new(1, 6);
-    t.combatants.iter_mut().find(|c| c.id == goblin).unwrap().pos = GridPos::new(18, 6);
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == goblin)
+        .unwrap()
+        .pos = GridPos::new(18, 6);
     assert!(t.map.line_of_sight(GridPos::new(1, 6), GridPos::new(18, 6)));
-    assert_eq!(t.check_attack(rogue, goblin, 1), Ok(Advantage::Disadvantage), "85 ft is long range for a shortbow");
+    assert_eq!(
+        t.check_attack(rogue, goblin, 1),
+        Ok(Advantage::Disadvantage),
+        "85 ft is long range for a shortbow"
+    );
 }
 
 #[test]
@@ -161,9 +247,17 @@ fn an_idle_turn_times_out_to_dodge_and_the_turn_advances() {
     t.tick(10_000);
     assert_ne!(t.active(), Some(fighter));
     let tail: Vec<&GameEvent> = t.log.iter().map(|e| &e.event).collect();
-    let i = tail.iter().position(|e| **e == GameEvent::TurnTimedOut { actor: fighter }).unwrap();
+    let i = tail
+        .iter()
+        .position(|e| **e == GameEvent::TurnTimedOut { actor: fighter })
+        .unwrap();
     assert_eq!(*tail[i + 1], GameEvent::Dodged { actor: fighter });
-    assert!(t.combatant(fighter).unwrap().conditions.contains(&Condition::Dodging));
+    assert!(
+        t.combatant(fighter)
+            .unwrap()
+            .conditions
+            .contains(&Condition::Dodging)
+    );
 }
 
 #[test]
@@ -173,7 +267,10 @@ fn player_characters_fall_unconscious_and_monsters_die() {
     let wizard = id_of(&t, "wizard");
     // Bring the wizard next to the goblin, at 1 HP, and let goblins act until it drops.
     let gpos = t.combatant(goblin).unwrap().pos;
-    let spot = gpos.neighbours().find(|p| t.map.terrain(*p).passable() && !t.combatants.iter().any(|c| c.pos == *p)).unwrap();
+    let spot = gpos
+        .neighbours()
+        .find(|p| t.map.terrain(*p).passable() && !t.combatants.iter().any(|c| c.pos == *p))
+        .unwrap();
     let w = t.combatants.iter_mut().find(|c| c.id == wizard).unwrap();
     w.pos = spot;
     w.hp = 1;
@@ -182,7 +279,14 @@ fn player_characters_fall_unconscious_and_monsters_die() {
             break;
         }
         if t.active() == Some(goblin) {
-            let _ = t.submit(goblin, Action::Attack { target: wizard, attack: 0 }, 0);
+            let _ = t.submit(
+                goblin,
+                Action::Attack {
+                    target: wizard,
+                    attack: 0,
+                },
+                0,
+            );
             let _ = t.submit(goblin, Action::EndTurn, 0);
         } else {
             let a = t.active().unwrap();
@@ -195,7 +299,11 @@ fn player_characters_fall_unconscious_and_monsters_die() {
     }
     let w = t.combatant(wizard).unwrap();
     assert_eq!(w.hp, 0);
-    assert!(w.conditions.contains(&Condition::Unconscious) || w.is_dead(), "{:?}", w.conditions);
+    assert!(
+        w.conditions.contains(&Condition::Unconscious) || w.is_dead(),
+        "{:?}",
+        w.conditions
+    );
     // A monster at 0 HP is dead.
     let mut t = combat_with_first("goblin-ambush", "fighter");
     let fighter = id_of(&t, "fighter");
@@ -205,23 +313,53 @@ fn player_characters_fall_unconscious_and_monsters_die() {
     g.pos = GridPos::new(fpos.x + 1, fpos.y);
     g.hp = 1;
     g.ac = 1;
-    t.submit(fighter, Action::Attack { target: goblin, attack: 0 }, 0).unwrap();
+    t.submit(
+        fighter,
+        Action::Attack {
+            target: goblin,
+            attack: 0,
+        },
+        0,
+    )
+    .unwrap();
     let g = t.combatant(goblin).unwrap();
     if g.hp == 0 {
         assert!(g.is_dead());
-        assert!(t.log.iter().any(|e| e.event == GameEvent::Died { target: goblin }));
+        assert!(
+            t.log
+                .iter()
+                .any(|e| e.event == GameEvent::Died { target: goblin })
+        );
     }
     // The action is spent.
-    assert_eq!(t.submit(fighter, Action::Dodge, 0).unwrap_err().code, RejectCode::NoActionLeft);
+    assert_eq!(
+        t.submit(fighter, Action::Dodge, 0).unwrap_err().code,
+        RejectCode::NoActionLeft
+    );
 }
 
 #[test]
 fn exploration_actions_resolve_and_proximity_starts_combat() {
     let mut t = table("crypt-of-bones", 1);
     let fighter = id_of(&t, "fighter");
-    assert_eq!(t.submit(fighter, Action::Dodge, 0).unwrap_err().code, RejectCode::WrongMode);
-    t.submit(fighter, Action::Declare { text: "I listen at the door".into() }, 0).unwrap();
-    assert_eq!(t.submit(fighter, Action::Declare { text: "   ".into() }, 0).unwrap_err().code, RejectCode::Malformed);
+    assert_eq!(
+        t.submit(fighter, Action::Dodge, 0).unwrap_err().code,
+        RejectCode::WrongMode
+    );
+    t.submit(
+        fighter,
+        Action::Declare {
+            text: "I listen at the door".into(),
+        },
+        0,
+    )
+    .unwrap();
+    assert_eq!(
+        t.submit(fighter, Action::Declare { text: "   ".into() }, 0)
+            .unwrap_err()
+            .code,
+        RejectCode::Malformed
+    );
     // Walk toward the skeletons until one is within 5 squares.
     for _ in 0..20 {
         if t.mode == Mode::Combat {
@@ -229,11 +367,18 @@ fn exploration_actions_resolve_and_proximity_starts_combat() {
         }
         let board = t.board();
         let me = t.combatant(fighter).unwrap().pos;
-        let target = t.combatants.iter().find(|c| c.source == "skeleton").unwrap().pos;
+        let target = t
+            .combatants
+            .iter()
+            .find(|c| c.source == "skeleton")
+            .unwrap()
+            .pos;
         let path = board.map.path_to(me, target, |_| false).unwrap();
         let step: Vec<GridPos> = path.into_iter().take(2).filter(|p| *p != target).collect();
         t.submit(fighter, Action::Move { path: step }, 0).unwrap();
     }
     assert_eq!(t.mode, Mode::Combat);
-    assert!(t.log.iter().any(|e| matches!(&e.event, GameEvent::CombatStarted { reason, .. } if reason.contains("spots"))));
+    assert!(t.log.iter().any(
+        |e| matches!(&e.event, GameEvent::CombatStarted { reason, .. } if reason.contains("spots"))
+    ));
 }

@@ -45,14 +45,23 @@ impl Stepper {
         server.finish();
         server.cleanup();
         server.update();
-        Stepper { server, clients: Vec::new(), links: Vec::new(), tick }
+        Stepper {
+            server,
+            clients: Vec::new(),
+            links: Vec::new(),
+            tick,
+        }
     }
 
     /// Adds a client that will take `seat` (at `campaign`, or the first), with the bot
     /// installed but switched off. Returns its index.
     pub fn add_client(&mut self, seat: &str, campaign: Option<&str>) -> usize {
         let index = self.clients.len();
-        let request = JoinRequest { campaign: campaign.map(String::from), seat: seat.into(), name: format!("{seat}-player") };
+        let request = JoinRequest {
+            campaign: campaign.map(String::from),
+            seat: seat.into(),
+            name: format!("{seat}-player"),
+        };
         let mut app = client_app(self.tick, request);
         app.add_plugins(AutoPlayPlugin);
         app.insert_resource(TimeUpdateStrategy::ManualDuration(self.tick));
@@ -65,14 +74,22 @@ impl Stepper {
             .server
             .world_mut()
             .spawn((
-                LinkOf { server: server_entity },
+                LinkOf {
+                    server: server_entity,
+                },
                 Link::default(),
                 PeerAddr(SocketAddr::from(([127, 0, 0, 1], 10_000 + index as u16))),
                 Linked,
                 server_io,
             ))
             .id();
-        connect(app.world_mut(), Transport::InProcess(client_io), 1_000 + index as u64, DEV_PRIVATE_KEY).expect("connect");
+        connect(
+            app.world_mut(),
+            Transport::InProcess(client_io),
+            1_000 + index as u64,
+            DEV_PRIVATE_KEY,
+        )
+        .expect("connect");
         self.clients.push(app);
         self.links.push(link);
         index
@@ -90,7 +107,11 @@ impl Stepper {
 
     /// Steps until `done` holds (checked after each frame), at most `max` frames. Returns
     /// how many frames it took, or `None` if it never held.
-    pub fn step_until(&mut self, max: usize, mut done: impl FnMut(&mut Stepper) -> bool) -> Option<usize> {
+    pub fn step_until(
+        &mut self,
+        max: usize,
+        mut done: impl FnMut(&mut Stepper) -> bool,
+    ) -> Option<usize> {
         for i in 0..max {
             if done(self) {
                 return Some(i);
@@ -107,7 +128,9 @@ impl Stepper {
 
     /// A client's session, mutably (to send intents).
     pub fn session_mut(&mut self, client: usize) -> Mut<'_, TableSession> {
-        self.clients[client].world_mut().resource_mut::<TableSession>()
+        self.clients[client]
+            .world_mut()
+            .resource_mut::<TableSession>()
     }
 
     /// What a client sees through replication.
@@ -129,6 +152,9 @@ impl Stepper {
 
     /// Switches a client's bot on or off.
     pub fn autoplay(&mut self, client: usize, on: bool) {
-        self.clients[client].world_mut().resource_mut::<AutoPlay>().enabled = on;
+        self.clients[client]
+            .world_mut()
+            .resource_mut::<AutoPlay>()
+            .enabled = on;
     }
 }

@@ -27,12 +27,28 @@ fn settings(campaigns: u32) -> ServerSettings {
 fn assert_converged(s: &mut Stepper, clients: &[usize], campaign: &str) {
     for &c in clients {
         let converged = s.step_until(30, |s| s.client_view(c) == s.server_view(campaign));
-        assert!(converged.is_some(), "client {c} diverged:\nclient {:?}\nserver {:?}", s.client_view(c).table, s.server_view(campaign).table);
+        assert!(
+            converged.is_some(),
+            "client {c} diverged:\nclient {:?}\nserver {:?}",
+            s.client_view(c).table,
+            s.server_view(campaign).table
+        );
         let session = s.session(c);
-        assert!(session.gaps.is_empty(), "client {c} saw gaps {:?}", session.gaps);
+        assert!(
+            session.gaps.is_empty(),
+            "client {c} saw gaps {:?}",
+            session.gaps
+        );
         let first = session.events.first().map_or(0, |e| e.seq);
         let mine: Vec<SeqEvent> = session.events.clone();
-        let server: Vec<SeqEvent> = s.campaign(campaign).table.events_since(first).iter().take(mine.len()).cloned().collect();
+        let server: Vec<SeqEvent> = s
+            .campaign(campaign)
+            .table
+            .events_since(first)
+            .iter()
+            .take(mine.len())
+            .cloned()
+            .collect();
         assert_eq!(mine, server, "client {c}'s events differ from the server's");
     }
 }
@@ -40,17 +56,22 @@ fn assert_converged(s: &mut Stepper, clients: &[usize], campaign: &str) {
 fn active_client(s: &mut Stepper, clients: &[usize]) -> Option<usize> {
     let view = s.server_view("table-1");
     let active = view.table?.active?;
-    clients.iter().copied().find(|&c| s.session(c).seating.as_ref().and_then(|x| x.character) == Some(active))
+    clients
+        .iter()
+        .copied()
+        .find(|&c| s.session(c).seating.as_ref().and_then(|x| x.character) == Some(active))
 }
 
 /// Steps until a player character (not an NPC) has the turn; NPC turns resolve by themselves.
 fn until_player_turn(s: &mut Stepper, players: &[usize]) -> usize {
-    s.step_until(600, |s| active_client(s, players).is_some()).expect("a player's turn comes");
+    s.step_until(600, |s| active_client(s, players).is_some())
+        .expect("a player's turn comes");
     active_client(s, players).unwrap()
 }
 
 fn answer(s: &mut Stepper, client: usize, seq: u32) -> Result<(), (RejectCode, String)> {
-    s.step_until(60, |s| s.session(client).answered(seq)).expect("the server answers");
+    s.step_until(60, |s| s.session(client).answered(seq))
+        .expect("the server answers");
     match s.session(client).rejection(seq) {
         Some((_, code, reason)) => Err((*code, reason.clone())),
         None => Ok(()),
@@ -65,14 +86,29 @@ fn a_fight_from_join_to_the_end() {
     let everyone: Vec<usize> = players.iter().copied().chain([spectator]).collect();
 
     // Join: every client is seated with the right role and character.
-    s.step_until(200, |s| everyone.iter().all(|&c| s.session(c).status == Status::Seated)).expect("everyone is seated");
+    s.step_until(200, |s| {
+        everyone
+            .iter()
+            .all(|&c| s.session(c).status == Status::Seated)
+    })
+    .expect("everyone is seated");
     for (&c, seat) in players.iter().zip(SEATS) {
         let seating = s.session(c).seating.clone().unwrap();
         assert_eq!((seating.seat.as_str(), seating.role), (seat, Role::Player));
         let character = seating.character.expect("a player has a character");
-        assert_eq!(s.campaign("table-1").table.combatant(character).unwrap().source, seat);
+        assert_eq!(
+            s.campaign("table-1")
+                .table
+                .combatant(character)
+                .unwrap()
+                .source,
+            seat
+        );
     }
-    assert_eq!(s.session(spectator).seating.as_ref().unwrap().role, Role::Spectator);
+    assert_eq!(
+        s.session(spectator).seating.as_ref().unwrap().role,
+        Role::Spectator
+    );
 
     // The goblins ambush: combat began with the first player, initiative is the same everywhere.
     assert_eq!(s.campaign("table-1").table.mode, Mode::Combat);
@@ -80,7 +116,11 @@ fn a_fight_from_join_to_the_end() {
     let order = s.server_view("table-1").table.unwrap().order;
     assert_eq!(order.len(), 8);
     for &c in &everyone {
-        assert_eq!(s.client_view(c).table.unwrap().order, order, "client {c} has another initiative order");
+        assert_eq!(
+            s.client_view(c).table.unwrap().order,
+            order,
+            "client {c} has another initiative order"
+        );
     }
 
     // The active player acts.
@@ -99,25 +139,59 @@ fn a_fight_from_join_to_the_end() {
     let seq = s.session_mut(other).act(Action::Dodge);
     let (code, reason) = answer(&mut s, other, seq).unwrap_err();
     assert_eq!(code, RejectCode::NotYourTurn);
-    assert_eq!(reason, format!("It's not your turn — current turn: {active_name}"));
+    assert_eq!(
+        reason,
+        format!("It's not your turn — current turn: {active_name}")
+    );
 
     // A spectator cannot act; a player cannot act for someone else's character.
     let seq = s.session_mut(spectator).act_as(1, Action::Dodge);
-    assert_eq!(answer(&mut s, spectator, seq).unwrap_err().0, RejectCode::NotAllowed);
-    let actor_character = s.session(actor).seating.as_ref().unwrap().character.unwrap();
-    let seq = s.session_mut(other).act_as(actor_character, Action::EndTurn);
+    assert_eq!(
+        answer(&mut s, spectator, seq).unwrap_err().0,
+        RejectCode::NotAllowed
+    );
+    let actor_character = s
+        .session(actor)
+        .seating
+        .as_ref()
+        .unwrap()
+        .character
+        .unwrap();
+    let seq = s
+        .session_mut(other)
+        .act_as(actor_character, Action::EndTurn);
     let (code, reason) = answer(&mut s, other, seq).unwrap_err();
     assert_eq!(code, RejectCode::NotAllowed);
     assert!(reason.starts_with("You play "), "{reason}");
 
     // Hostile intents from the active player: an unknown target, a wall, an absurd path.
-    let seq = s.session_mut(actor).act(Action::Attack { target: 999, attack: 0 });
-    assert_eq!(answer(&mut s, actor, seq).unwrap_err().0, RejectCode::UnknownTarget);
-    let seq = s.session_mut(actor).act(Action::Move { path: vec![GridPos::new(0, 0)] });
-    assert_eq!(answer(&mut s, actor, seq).unwrap_err().0, RejectCode::InvalidPath);
-    let seq = s.session_mut(actor).act(Action::Move { path: vec![GridPos::new(40, 40); 500] });
-    assert_eq!(answer(&mut s, actor, seq).unwrap_err().0, RejectCode::Malformed);
-    assert_eq!(s.campaign("table-1").table.next_seq, before, "rejected intents changed the table");
+    let seq = s.session_mut(actor).act(Action::Attack {
+        target: 999,
+        attack: 0,
+    });
+    assert_eq!(
+        answer(&mut s, actor, seq).unwrap_err().0,
+        RejectCode::UnknownTarget
+    );
+    let seq = s.session_mut(actor).act(Action::Move {
+        path: vec![GridPos::new(0, 0)],
+    });
+    assert_eq!(
+        answer(&mut s, actor, seq).unwrap_err().0,
+        RejectCode::InvalidPath
+    );
+    let seq = s.session_mut(actor).act(Action::Move {
+        path: vec![GridPos::new(40, 40); 500],
+    });
+    assert_eq!(
+        answer(&mut s, actor, seq).unwrap_err().0,
+        RejectCode::Malformed
+    );
+    assert_eq!(
+        s.campaign("table-1").table.next_seq,
+        before,
+        "rejected intents changed the table"
+    );
     assert_converged(&mut s, &everyone, "table-1");
 
     // End the turn.
@@ -128,29 +202,65 @@ fn a_fight_from_join_to_the_end() {
     let idle = until_player_turn(&mut s, &players);
     let idle_character = s.session(idle).seating.as_ref().unwrap().character.unwrap();
     s.step_until(200, |s| {
-        s.session(idle).events.iter().any(|e| e.event == GameEvent::TurnTimedOut { actor: idle_character })
+        s.session(idle).events.iter().any(|e| {
+            e.event
+                == GameEvent::TurnTimedOut {
+                    actor: idle_character,
+                }
+        })
     })
     .expect("the idle turn times out");
     for &c in &everyone {
         let events = &s.session(c).events;
-        let timed_out = events.iter().position(|e| e.event == GameEvent::TurnTimedOut { actor: idle_character }).expect("everyone is told");
-        assert_eq!(events[timed_out + 1].event, GameEvent::Dodged { actor: idle_character });
+        let timed_out = events
+            .iter()
+            .position(|e| {
+                e.event
+                    == GameEvent::TurnTimedOut {
+                        actor: idle_character,
+                    }
+            })
+            .expect("everyone is told");
+        assert_eq!(
+            events[timed_out + 1].event,
+            GameEvent::Dodged {
+                actor: idle_character
+            }
+        );
     }
     assert_converged(&mut s, &everyone, "table-1");
 
     // NPC turns resolve by themselves: goblins have acted.
-    let npc_turns = s.campaign("table-1").table.log.iter().filter(|e| matches!(&e.event, GameEvent::TurnEnded { actor } if *actor > 4)).count();
+    let npc_turns = s
+        .campaign("table-1")
+        .table
+        .log
+        .iter()
+        .filter(|e| matches!(&e.event, GameEvent::TurnEnded { actor } if *actor > 4))
+        .count();
     assert!(npc_turns > 0, "no NPC turn resolved");
 
     // Let the bots fight it out; every client follows to the end.
     for &p in &players {
         s.autoplay(p, true);
     }
-    s.step_until(30_000, |s| !s.campaign("table-1").table.combat.is_some()).expect("the fight ends");
-    assert!(s.campaign("table-1").table.log.iter().any(|e| matches!(e.event, GameEvent::CombatEnded { .. })));
+    s.step_until(30_000, |s| !s.campaign("table-1").table.combat.is_some())
+        .expect("the fight ends");
+    assert!(
+        s.campaign("table-1")
+            .table
+            .log
+            .iter()
+            .any(|e| matches!(e.event, GameEvent::CombatEnded { .. }))
+    );
     assert_converged(&mut s, &everyone, "table-1");
     for &c in &everyone {
-        assert!(s.session(c).events.iter().any(|e| matches!(e.event, GameEvent::CombatEnded { .. })));
+        assert!(
+            s.session(c)
+                .events
+                .iter()
+                .any(|e| matches!(e.event, GameEvent::CombatEnded { .. }))
+        );
         assert_eq!(s.client_view(c).table.unwrap().mode, Mode::Exploration);
     }
     let stats = s.server.world().resource::<ServerStats>().clone();
@@ -163,14 +273,24 @@ fn a_second_campaign_never_sees_the_first() {
     let a = s.add_client("fighter", Some("table-1"));
     let b = s.add_client("spectator", Some("table-2"));
     let c = s.add_client("wizard", Some("table-2"));
-    s.step_until(200, |s| [a, b, c].iter().all(|&x| s.session(x).status == Status::Seated)).expect("seated");
+    s.step_until(200, |s| {
+        [a, b, c]
+            .iter()
+            .all(|&x| s.session(x).status == Status::Seated)
+    })
+    .expect("seated");
     // Table 1 fights (its ambush started); table 2's wizard joined too, so both are in combat.
     s.autoplay(a, true);
     s.step(300);
     for x in [b, c] {
         let view = s.client_view(x);
         assert_eq!(view.table.as_ref().unwrap().campaign, "table-2");
-        assert!(view.combatants.values().all(|(sheet, _)| sheet.campaign == "table-2"), "client {x} sees another table's combatants");
+        assert!(
+            view.combatants
+                .values()
+                .all(|(sheet, _)| sheet.campaign == "table-2"),
+            "client {x} sees another table's combatants"
+        );
         assert_eq!(view.combatants.len(), 8);
     }
     assert_converged(&mut s, &[b, c], "table-2");
@@ -181,7 +301,10 @@ fn a_second_campaign_never_sees_the_first() {
     assert_ne!(t1, t2);
     for x in [b, c] {
         for e in &s.session(x).events {
-            assert!(t2.contains(e), "client {x} received an event table 2 never had: {e:?}");
+            assert!(
+                t2.contains(e),
+                "client {x} received an event table 2 never had: {e:?}"
+            );
         }
     }
 }
@@ -191,12 +314,31 @@ fn joining_a_missing_seat_or_campaign_is_refused_with_a_reason() {
     let mut s = Stepper::new(settings(1));
     let bad_seat = s.add_client("bard", None);
     let bad_campaign = s.add_client("fighter", Some("table-9"));
-    s.step_until(200, |s| [bad_seat, bad_campaign].iter().all(|&x| matches!(s.session(x).status, Status::Refused(_)))).expect("refused");
-    let Status::Refused(reason) = s.session(bad_seat).status.clone() else { unreachable!() };
-    assert!(reason.contains("No seat `bard`") && reason.contains("fighter"), "{reason}");
-    let Status::Refused(reason) = s.session(bad_campaign).status.clone() else { unreachable!() };
-    assert!(reason.contains("No campaign `table-9`") && reason.contains("table-1"), "{reason}");
-    assert_eq!(s.campaign("table-1").table.mode, Mode::Exploration, "nobody was seated, the ambush waits");
+    s.step_until(200, |s| {
+        [bad_seat, bad_campaign]
+            .iter()
+            .all(|&x| matches!(s.session(x).status, Status::Refused(_)))
+    })
+    .expect("refused");
+    let Status::Refused(reason) = s.session(bad_seat).status.clone() else {
+        unreachable!()
+    };
+    assert!(
+        reason.contains("No seat `bard`") && reason.contains("fighter"),
+        "{reason}"
+    );
+    let Status::Refused(reason) = s.session(bad_campaign).status.clone() else {
+        unreachable!()
+    };
+    assert!(
+        reason.contains("No campaign `table-9`") && reason.contains("table-1"),
+        "{reason}"
+    );
+    assert_eq!(
+        s.campaign("table-1").table.mode,
+        Mode::Exploration,
+        "nobody was seated, the ambush waits"
+    );
 }
 
 #[test]
@@ -204,13 +346,34 @@ fn a_flood_of_intents_is_rate_limited_and_the_table_keeps_going() {
     let mut s = Stepper::new(settings(1));
     let p = s.add_client("rogue", None);
     let q = s.add_client("fighter", None);
-    s.step_until(200, |s| [p, q].iter().all(|&x| s.session(x).status == Status::Seated)).expect("seated");
-    let seqs: Vec<u32> = (0..100).map(|i| s.session_mut(p).act(Action::Declare { text: format!("I shout {i}") })).collect();
-    s.step_until(200, |s| seqs.iter().all(|&q| s.session(p).answered(q))).expect("all answered");
-    let limited = seqs.iter().filter(|&&q| s.session(p).rejection(q).is_some_and(|r| r.1 == RejectCode::RateLimited)).count();
+    s.step_until(200, |s| {
+        [p, q]
+            .iter()
+            .all(|&x| s.session(x).status == Status::Seated)
+    })
+    .expect("seated");
+    let seqs: Vec<u32> = (0..100)
+        .map(|i| {
+            s.session_mut(p).act(Action::Declare {
+                text: format!("I shout {i}"),
+            })
+        })
+        .collect();
+    s.step_until(200, |s| seqs.iter().all(|&q| s.session(p).answered(q)))
+        .expect("all answered");
+    let limited = seqs
+        .iter()
+        .filter(|&&q| {
+            s.session(p)
+                .rejection(q)
+                .is_some_and(|r| r.1 == RejectCode::RateLimited)
+        })
+        .count();
     assert!(limited >= 70, "only {limited} of 100 were limited");
     // The other seat is unaffected.
-    let seq = s.session_mut(q).act(Action::Declare { text: "I draw my sword".into() });
+    let seq = s.session_mut(q).act(Action::Declare {
+        text: "I draw my sword".into(),
+    });
     s.step_until(60, |s| s.session(q).answered(seq)).unwrap();
     let r = s.session(q).rejection(seq).cloned();
     assert!(r.is_none() || r.unwrap().1 == RejectCode::NotYourTurn);

@@ -31,8 +31,16 @@ pub struct Args {
 /// Median and p99 of durations, in ms.
 fn summary(name: &str, samples: &mut [Duration]) -> String {
     samples.sort();
-    let pick = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
-    format!("{name}: median {:.3} ms, p99 {:.3} ms, max {:.3} ms (n = {})", pick(0.5), pick(0.99), pick(1.0), samples.len())
+    let pick = |q: f64| {
+        samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0
+    };
+    format!(
+        "{name}: median {:.3} ms, p99 {:.3} ms, max {:.3} ms (n = {})",
+        pick(0.5),
+        pick(0.99),
+        pick(1.0),
+        samples.len()
+    )
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -53,17 +61,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// Server frame time with `campaigns` tables of 6 clients (4 bots + 2 spectators), in process.
 fn frame_time(campaigns: u32, frames: usize) {
-    let settings = ServerSettings { campaigns, seed: 7, turn_timeout: Duration::from_secs(5), ..ServerSettings::default() };
+    let settings = ServerSettings {
+        campaigns,
+        seed: 7,
+        turn_timeout: Duration::from_secs(5),
+        ..ServerSettings::default()
+    };
     let mut s = Stepper::new(settings);
     for n in 1..=campaigns {
         let id = format!("table-{n}");
-        for seat in ["fighter", "rogue", "cleric", "wizard", "spectator", "spectator"] {
+        for seat in [
+            "fighter",
+            "rogue",
+            "cleric",
+            "wizard",
+            "spectator",
+            "spectator",
+        ] {
             let c = s.add_client(seat, Some(&id));
             s.autoplay(c, seat != "spectator");
         }
     }
     let clients = s.clients.len();
-    s.step_until(600, |s| (0..clients).all(|c| s.session(c).status == Status::Seated));
+    s.step_until(600, |s| {
+        (0..clients).all(|c| s.session(c).status == Status::Seated)
+    });
     let mut samples = Vec::with_capacity(frames);
     for _ in 0..frames {
         for c in &mut s.clients {
@@ -73,8 +95,18 @@ fn frame_time(campaigns: u32, frames: usize) {
         s.server.update();
         samples.push(start.elapsed());
     }
-    let idle_or_active = if campaigns == 1 { "1 campaign" } else { "campaigns" };
-    println!("{}", summary(&format!("server frame, {campaigns} {idle_or_active} x 6 clients (bots fighting)"), &mut samples));
+    let idle_or_active = if campaigns == 1 {
+        "1 campaign"
+    } else {
+        "campaigns"
+    };
+    println!(
+        "{}",
+        summary(
+            &format!("server frame, {campaigns} {idle_or_active} x 6 clients (bots fighting)"),
+            &mut samples
+        )
+    );
 }
 
 /// Rules actions resolved per second: whole fights played by the built-in tactics.
@@ -105,13 +137,19 @@ fn rules_throughput() {
         fights += 1;
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("rules: {:.0} actions/s resolved ({actions} actions in {fights} fights, {secs:.2} s)", actions as f64 / secs);
+    println!(
+        "rules: {:.0} actions/s resolved ({actions} actions in {fights} fights, {secs:.2} s)",
+        actions as f64 / secs
+    );
 }
 
 /// Action → visible on the acting client over loopback UDP, with a real server thread.
 fn latency(samples: usize, tick_rate: f64) -> anyhow::Result<()> {
     let settings = ServerSettings {
-        listen: Listen::Sockets { udp: Some("127.0.0.1:0".parse()?), ws: None },
+        listen: Listen::Sockets {
+            udp: Some("127.0.0.1:0".parse()?),
+            ws: None,
+        },
         encounter: "crypt-of-bones".into(),
         tick_hz: tick_rate,
         rate_per_second: 1000.0,
@@ -139,16 +177,31 @@ fn latency(samples: usize, tick_rate: f64) -> anyhow::Result<()> {
             }
         }
     });
-    let port = port_rx.recv()?.ok_or_else(|| anyhow::anyhow!("the bench server bound no UDP port"))?;
+    let port = port_rx
+        .recv()?
+        .ok_or_else(|| anyhow::anyhow!("the bench server bound no UDP port"))?;
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let request = JoinRequest { campaign: None, seat: "fighter".into(), name: "bench".into() };
+    let request = JoinRequest {
+        campaign: None,
+        seat: "fighter".into(),
+        name: "bench".into(),
+    };
     let mut client = client_app(Duration::from_millis(1), request);
     client.finish();
     client.cleanup();
-    connect(client.world_mut(), Transport::Udp(addr), rand::random(), emberkeep_shared::protocol::DEV_PRIVATE_KEY).map_err(|e| anyhow::anyhow!(e))?;
+    connect(
+        client.world_mut(),
+        Transport::Udp(addr),
+        rand::random(),
+        emberkeep_shared::protocol::DEV_PRIVATE_KEY,
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
     let deadline = Instant::now() + Duration::from_secs(10);
     while client.world().resource::<TableSession>().status != Status::Seated {
-        anyhow::ensure!(Instant::now() < deadline, "the bench client could not join the loopback server");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the bench client could not join the loopback server"
+        );
         client.update();
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -157,14 +210,22 @@ fn latency(samples: usize, tick_rate: f64) -> anyhow::Result<()> {
         let text = format!("I count the bones: {i}");
         let seen_before = client.world().resource::<TableSession>().events.len();
         let start = Instant::now();
-        client.world_mut().resource_mut::<TableSession>().act(Action::Declare { text: text.clone() });
+        client
+            .world_mut()
+            .resource_mut::<TableSession>()
+            .act(Action::Declare { text: text.clone() });
         loop {
             client.update();
             let session = client.world().resource::<TableSession>();
-            if session.events[seen_before..].iter().any(|e| matches!(&e.event, GameEvent::ActionDeclared { text: t, .. } if *t == text)) {
+            if session.events[seen_before..].iter().any(
+                |e| matches!(&e.event, GameEvent::ActionDeclared { text: t, .. } if *t == text),
+            ) {
                 break;
             }
-            anyhow::ensure!(start.elapsed() < Duration::from_secs(5), "an action was never seen");
+            anyhow::ensure!(
+                start.elapsed() < Duration::from_secs(5),
+                "an action was never seen"
+            );
             std::thread::sleep(Duration::from_micros(200));
         }
         measured.push(start.elapsed());
@@ -173,6 +234,12 @@ fn latency(samples: usize, tick_rate: f64) -> anyhow::Result<()> {
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = handle.join();
-    println!("{}", summary(&format!("action -> visible on the acting client, loopback UDP, {tick_rate} Hz server"), &mut measured));
+    println!(
+        "{}",
+        summary(
+            &format!("action -> visible on the acting client, loopback UDP, {tick_rate} Hz server"),
+            &mut measured
+        )
+    );
     Ok(())
 }

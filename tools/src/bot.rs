@@ -3,7 +3,9 @@
 use bevy::log::LogPlugin;
 use bevy::prelude::*;
 use emberkeep_client::autoplay::AutoPlayPlugin;
-use emberkeep_client::net::{JoinRequest, Mirror, Status, TableSession, Transport, client_app, connect};
+use emberkeep_client::net::{
+    JoinRequest, Mirror, Status, TableSession, Transport, client_app, connect,
+};
 use emberkeep_shared::prelude::*;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
@@ -53,17 +55,39 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let request = JoinRequest {
         campaign: args.campaign.clone(),
         seat: args.seat.clone(),
-        name: args.name.clone().unwrap_or_else(|| format!("{}-bot", args.seat)),
+        name: args
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}-bot", args.seat)),
     };
     let mut app = client_app(Duration::from_secs_f64(1.0 / 30.0), request);
-    app.add_plugins(LogPlugin { level: bevy::log::Level::WARN, ..default() });
+    app.add_plugins(LogPlugin {
+        level: bevy::log::Level::WARN,
+        ..default()
+    });
     app.add_plugins(AutoPlayPlugin);
-    app.insert_resource(BotConfig { stay: args.stay, connect_timeout: Duration::from_secs(args.connect_timeout), printed: 0, printed_rejections: 0, outcome: None });
+    app.insert_resource(BotConfig {
+        stay: args.stay,
+        connect_timeout: Duration::from_secs(args.connect_timeout),
+        printed: 0,
+        printed_rejections: 0,
+        outcome: None,
+    });
     app.add_systems(Update, (print_events, watch));
     app.finish();
     app.cleanup();
-    let transport = if args.websocket { Transport::WebSocket(addr) } else { Transport::Udp(addr) };
-    connect(app.world_mut(), transport, rand::random(), emberkeep_shared::protocol::DEV_PRIVATE_KEY).map_err(|e| anyhow::anyhow!(e))?;
+    let transport = if args.websocket {
+        Transport::WebSocket(addr)
+    } else {
+        Transport::Udp(addr)
+    };
+    connect(
+        app.world_mut(),
+        transport,
+        rand::random(),
+        emberkeep_shared::protocol::DEV_PRIVATE_KEY,
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
     println!("connecting to {addr} for seat `{}`…", args.seat);
     Ok(match app.run() {
         AppExit::Success => ExitCode::SUCCESS,
@@ -76,7 +100,11 @@ fn print_events(world: &mut World) {
     world.resource_scope(|world, mut config: Mut<BotConfig>| {
         let session = world.resource::<TableSession>();
         for e in &session.events[config.printed..] {
-            println!("#{:<4} {}", e.seq, e.event.describe(&|id| mirror.name_of(id)));
+            println!(
+                "#{:<4} {}",
+                e.seq,
+                e.event.describe(&|id| mirror.name_of(id))
+            );
         }
         config.printed = session.events.len();
         for (_, code, reason) in &session.rejected[config.printed_rejections..] {
@@ -86,7 +114,12 @@ fn print_events(world: &mut World) {
     });
 }
 
-fn watch(mut config: ResMut<BotConfig>, session: Res<TableSession>, time: Res<Time<Real>>, mut exit: MessageWriter<AppExit>) {
+fn watch(
+    mut config: ResMut<BotConfig>,
+    session: Res<TableSession>,
+    time: Res<Time<Real>>,
+    mut exit: MessageWriter<AppExit>,
+) {
     if config.outcome.is_some() {
         return;
     }
@@ -94,9 +127,20 @@ fn watch(mut config: ResMut<BotConfig>, session: Res<TableSession>, time: Res<Ti
         Status::Refused(reason) => Some(Err(format!("the server refused the seat: {reason}"))),
         Status::Disconnected(reason) => Some(Err(format!("disconnected: {reason}"))),
         Status::Connecting | Status::Joining if time.elapsed() > config.connect_timeout => {
-            Some(Err(format!("no seat after {} s: is the server running and reachable?", config.connect_timeout.as_secs())))
+            Some(Err(format!(
+                "no seat after {} s: is the server running and reachable?",
+                config.connect_timeout.as_secs()
+            )))
         }
-        Status::Seated if !config.stay && session.events.iter().any(|e| matches!(e.event, GameEvent::CombatEnded { .. })) => Some(Ok(())),
+        Status::Seated
+            if !config.stay
+                && session
+                    .events
+                    .iter()
+                    .any(|e| matches!(e.event, GameEvent::CombatEnded { .. })) =>
+        {
+            Some(Ok(()))
+        }
         _ => None,
     };
     if let Some(outcome) = outcome {

@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "emberkeep-tools", version, about = "Emberkeep tools: validate content, run bots, measure the server")]
+#[command(
+    name = "emberkeep-tools",
+    version,
+    about = "Emberkeep tools: validate content, run bots, measure the server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -13,7 +13,12 @@ pub struct Args {
 
 /// The assets root that `path` belongs to: cross-file references are checked against it.
 fn assets_root(path: &Path) -> Option<PathBuf> {
-    let is_kind = |p: &Path| p.file_name().and_then(|n| n.to_str()).and_then(ContentKind::from_folder).is_some();
+    let is_kind = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .and_then(ContentKind::from_folder)
+            .is_some()
+    };
     if path.is_file() {
         let folder = path.parent()?;
         return is_kind(folder).then(|| folder.parent().map(Path::to_path_buf).unwrap_or_default());
@@ -21,7 +26,10 @@ fn assets_root(path: &Path) -> Option<PathBuf> {
     if is_kind(path) {
         return Some(path.parent().map(Path::to_path_buf).unwrap_or_default());
     }
-    ContentKind::ALL.iter().any(|(_, f)| path.join(f).is_dir()).then(|| path.to_path_buf())
+    ContentKind::ALL
+        .iter()
+        .any(|(_, f)| path.join(f).is_dir())
+        .then(|| path.to_path_buf())
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -53,7 +61,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .iter()
                 .filter(|e| std::fs::canonicalize(&e.file).is_ok_and(|f| f.starts_with(&target)))
                 .collect();
-            let shown = if mine.is_empty() { errors.0.iter().collect() } else { mine };
+            let shown = if mine.is_empty() {
+                errors.0.iter().collect()
+            } else {
+                mine
+            };
             for e in &shown {
                 eprintln!("{e}");
             }
