@@ -92,33 +92,7 @@ fn play(world: &mut World) {
                 else {
                     return;
                 };
-                let occupied = |p: GridPos| {
-                    board
-                        .units
-                        .iter()
-                        .any(|u| u.id != me && !u.dead && u.pos == p)
-                };
-                let Some(full) = board
-                    .map
-                    .path_to(my.pos, foe.pos, |p| p != foe.pos && occupied(p))
-                else {
-                    return;
-                };
-                let mut path = Vec::new();
-                let mut spent = 0;
-                let mut at = my.pos;
-                for step in full {
-                    let cost = board.map.step_cost(at, step).unwrap_or(u32::MAX);
-                    if step == foe.pos || spent + cost > my.speed {
-                        break;
-                    }
-                    spent += cost;
-                    path.push(step);
-                    at = step;
-                }
-                while path.last().is_some_and(|p| occupied(*p)) {
-                    path.pop();
-                }
+                let path = board.walk_toward(me, foe.pos, my.speed);
                 if !path.is_empty() {
                     bot.waiting = Some(session.act(Action::Move { path }));
                     bot.sent += 1;

@@ -318,38 +318,27 @@ pub struct Mirror {
 }
 
 impl Mirror {
-    /// Reads the replicated views from a world (client or server: the components are the same).
+    /// Reads the replicated views from a world (a client holds only its own campaign's).
     pub fn read(world: &mut World) -> Mirror {
-        let mut q = world.query::<(&TableView, &BattleMap)>();
-        let (table, map) = q
-            .iter(world)
-            .next()
-            .map(|(t, m)| (Some(t.clone()), Some(m.clone())))
-            .unwrap_or_default();
-        let mut q = world.query::<(&CombatantSheet, &CombatantStatus)>();
-        let combatants = q
-            .iter(world)
-            .map(|(s, st)| (s.id, (s.clone(), st.clone())))
-            .collect();
-        Mirror {
-            table,
-            map,
-            combatants,
-        }
+        Self::read_filtered(world, |_| true)
     }
 
     /// Reads the views of one campaign from a world holding several (the server).
     pub fn read_campaign(world: &mut World, campaign: &str) -> Mirror {
+        Self::read_filtered(world, |c| c == campaign)
+    }
+
+    fn read_filtered(world: &mut World, wanted: impl Fn(&str) -> bool) -> Mirror {
         let mut q = world.query::<(&TableView, &BattleMap)>();
         let (table, map) = q
             .iter(world)
-            .find(|(t, _)| t.campaign == campaign)
+            .find(|(t, _)| wanted(&t.campaign))
             .map(|(t, m)| (Some(t.clone()), Some(m.clone())))
             .unwrap_or_default();
         let mut q = world.query::<(&CombatantSheet, &CombatantStatus)>();
         let combatants = q
             .iter(world)
-            .filter(|(s, _)| s.campaign == campaign)
+            .filter(|(s, _)| wanted(&s.campaign))
             .map(|(s, st)| (s.id, (s.clone(), st.clone())))
             .collect();
         Mirror {

@@ -40,6 +40,42 @@ pub struct Board {
 }
 
 impl Board {
+    /// The longest prefix of the shortest path from `me` toward `goal` that costs at most
+    /// `budget` feet, stops short of `goal` itself and does not end on anyone. Hostile
+    /// creatures are walked around. Empty if there is no way.
+    pub fn walk_toward(&self, me: CombatantId, goal: GridPos, budget: u32) -> Vec<GridPos> {
+        let Some(unit) = self.unit(me) else {
+            return Vec::new();
+        };
+        let standing = |p: GridPos, hostile_only: bool| {
+            self.units.iter().any(|u| {
+                u.id != me
+                    && !u.dead
+                    && u.pos == p
+                    && (!hostile_only || (u.hp > 0 && u.side.hostile_to(unit.side)))
+            })
+        };
+        let Some(full) = self.map.path_to(unit.pos, goal, |p| standing(p, true)) else {
+            return Vec::new();
+        };
+        let mut path = Vec::new();
+        let mut spent = 0;
+        let mut at = unit.pos;
+        for step in full {
+            let cost = self.map.step_cost(at, step).unwrap_or(u32::MAX);
+            if step == goal || spent + cost > budget {
+                break;
+            }
+            spent += cost;
+            path.push(step);
+            at = step;
+        }
+        while path.last().is_some_and(|p| standing(*p, false)) {
+            path.pop();
+        }
+        path
+    }
+
     fn unit(&self, id: CombatantId) -> Option<&Unit> {
         self.units.iter().find(|u| u.id == id)
     }
@@ -110,25 +146,7 @@ pub fn plan_turn(board: &Board, me: CombatantId) -> Vec<Action> {
         .iter()
         .min_by_key(|e| (e.pos.squares_to(me.pos), e.hp, e.id))
         .expect("non-empty");
-    let Some(full) = board.map.path_to(me.pos, nearest.pos, blocked) else {
-        return vec![Action::EndTurn];
-    };
-    let budget = board.movement_left + me.speed;
-    let mut path = Vec::new();
-    let mut spent = 0;
-    let mut at = me.pos;
-    for step in full {
-        let cost = board.map.step_cost(at, step).unwrap_or(u32::MAX);
-        if step == nearest.pos || spent + cost > budget {
-            break;
-        }
-        spent += cost;
-        path.push(step);
-        at = step;
-    }
-    while path.last().is_some_and(|p| occupied(*p)) {
-        path.pop();
-    }
+    let path = board.walk_toward(me.id, nearest.pos, board.movement_left + me.speed);
     if path.is_empty() {
         return vec![Action::EndTurn];
     }
