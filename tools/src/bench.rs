@@ -23,6 +23,9 @@ pub struct Args {
     /// Server tick rate for the latency run.
     #[arg(long, default_value_t = emberkeep_shared::protocol::DEFAULT_TICK_HZ)]
     tick_rate: f64,
+    /// Seat the clients but keep the bots idle (isolates the cost of connections).
+    #[arg(long)]
+    idle: bool,
     /// Only these parts: frame, rules, latency (default all).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -47,8 +50,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let wants = |part: &str| args.only.is_empty() || args.only.iter().any(|p| p == part);
     println!("emberkeep bench (debug builds are slower; use --release figures for budgets)");
     if wants("frame") {
-        frame_time(1, args.frames);
-        frame_time(args.campaigns, args.frames);
+        frame_time(1, args.frames, args.idle);
+        frame_time(args.campaigns, args.frames, args.idle);
     }
     if wants("rules") {
         rules_throughput();
@@ -60,7 +63,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Server frame time with `campaigns` tables of 6 clients (4 bots + 2 spectators), in process.
-fn frame_time(campaigns: u32, frames: usize) {
+fn frame_time(campaigns: u32, frames: usize, idle: bool) {
     let settings = ServerSettings {
         campaigns,
         seed: 7,
@@ -79,7 +82,7 @@ fn frame_time(campaigns: u32, frames: usize) {
             "spectator",
         ] {
             let c = s.add_client(seat, Some(&id));
-            s.autoplay(c, seat != "spectator");
+            s.autoplay(c, seat != "spectator" && !idle);
         }
     }
     let clients = s.clients.len();
@@ -95,18 +98,10 @@ fn frame_time(campaigns: u32, frames: usize) {
         s.server.update();
         samples.push(start.elapsed());
     }
-    let idle_or_active = if campaigns == 1 {
-        "1 campaign"
-    } else {
-        "campaigns"
-    };
-    println!(
-        "{}",
-        summary(
-            &format!("server frame, {campaigns} {idle_or_active} x 6 clients (bots fighting)"),
-            &mut samples
-        )
-    );
+    let what = if idle { "bots idle" } else { "bots fighting" };
+    let tables = if campaigns == 1 { "campaign" } else { "campaigns" };
+    let label = format!("server frame, {campaigns} {tables} x 6 clients ({what})");
+    println!("{}", summary(&label, &mut samples));
 }
 
 /// Rules actions resolved per second: whole fights played by the built-in tactics.
