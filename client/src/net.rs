@@ -4,10 +4,10 @@ use bevy::app::ScheduleRunnerPlugin;
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use emberkeep_shared::prelude::*;
-use emberkeep_shared::protocol::Role;
+use emberkeep_shared::protocol::{Replay, Role};
 use emberkeep_shared::tactics::{Board, Unit};
 use lightyear::netcode::auth::Authentication;
-use lightyear::netcode::{Key, NetcodeClient};
+use lightyear::netcode::{ConnectToken, NetcodeClient};
 use lightyear::prelude::client::*;
 use lightyear::prelude::*;
 use std::collections::BTreeMap;
@@ -24,13 +24,9 @@ pub enum Transport {
     InProcess(lightyear::crossbeam::CrossbeamIo),
 }
 
-/// Which seat to take.
+/// Who is joining (the seat itself comes from the connect token).
 #[derive(Resource, Debug, Clone, PartialEq, Eq)]
 pub struct JoinRequest {
-    /// Campaign id, or the first.
-    pub campaign: Option<String>,
-    /// Seat name (`fighter`, `spectator`, ...).
-    pub seat: String,
     /// Player name.
     pub name: String,
 }
@@ -49,6 +45,8 @@ pub enum Status {
     Refused(String),
     /// The connection dropped.
     Disconnected(String),
+    /// Trying to get the seat back after a drop.
+    Reconnecting,
 }
 
 /// The welcome a seat got.
@@ -75,8 +73,16 @@ pub struct TableSession {
     pub seating: Option<Seating>,
     /// Events received, in order.
     pub events: Vec<SeqEvent>,
-    /// Sequence numbers that were skipped (should stay empty).
+    /// Places where an event arrived whose `prev` was not the last one held: (held, prev).
+    /// Stays empty while the server delivers everything this seat may see.
     pub gaps: Vec<(u64, u64)>,
+    /// Sequence numbers of events replayed on a reconnect ("while you were away").
+    pub away: Vec<u64>,
+    /// The server could not replay everything missed: the log restarted from its snapshot.
+    pub resynced: bool,
+    /// Answers to host commands and whisper errors.
+    pub host_replies: Vec<String>,
+    replay_left: u32,
     /// Accepted intents (`client_seq`).
     pub accepted: Vec<u32>,
     /// Rejected intents: (`client_seq`, code, reason).
@@ -118,6 +124,16 @@ impl TableSession {
     pub fn last_seq(&self) -> u64 {
         self.events.last().map_or(0, |e| e.seq)
     }
+
+    /// Whispers to another seat.
+    pub fn whisper(&mut self, to: &str, text: &str) {
+        self.outgoing.push(ToServer::Whisper { to: to.into(), text: text.into() });
+    }
+
+    /// Sends a host command (host seats only).
+    pub fn host_command(&mut self, command: &str) {
+        self.outgoing.push(ToServer::Host { command: command.into() });
+    }
 }
 
 /// Joins a seat and keeps [`TableSession`] up to date. Needs lightyear's `ClientPlugins` and
@@ -137,6 +153,8 @@ impl Plugin for TableClientPlugin {
             PostUpdate,
             send.before(lightyear::prelude::MessageSystems::Send),
         );
+        #[cfg(not(target_family = "wasm"))]
+        app.add_systems(Update, reconnect);
     }
 }
 
@@ -150,15 +168,8 @@ fn on_connected(
         return;
     }
     session.status = Status::Joining;
-    session.outgoing.insert(
-        0,
-        ToServer::Join {
-            campaign: request.campaign.clone(),
-            seat: request.seat.clone(),
-            name: request.name.clone(),
-            version: PROTOCOL_VERSION,
-        },
-    );
+    let last_seen = (!session.events.is_empty()).then(|| session.last_seq());
+    session.outgoing.insert(0, ToServer::Hello { name: request.name.clone(), version: PROTOCOL_VERSION, last_seen });
 }
 
 fn on_disconnected(
@@ -166,51 +177,43 @@ fn on_disconnected(
     clients: Query<&Disconnected, With<Client>>,
     mut session: ResMut<TableSession>,
 ) {
+    // A link is born disconnected, and a failed attempt ends disconnected: only a drop from a
+    // live connection changes what the player sees.
     if let Ok(d) = clients.get(trigger.entity)
-        && !matches!(session.status, Status::Connecting)
+        && matches!(session.status, Status::Joining | Status::Seated)
     {
         session.status = Status::Disconnected(format!("{:?}", d.reason));
     }
 }
 
-fn receive(
-    mut receivers: Query<&mut MessageReceiver<ToClient>, With<Client>>,
-    mut session: ResMut<TableSession>,
-) {
+fn receive(mut receivers: Query<&mut MessageReceiver<ToClient>, With<Client>>, mut session: ResMut<TableSession>) {
     for mut receiver in &mut receivers {
         for message in receiver.receive() {
             match message {
-                ToClient::Welcome {
-                    campaign,
-                    seat,
-                    role,
-                    character,
-                    turn_timeout_ms,
-                    ..
-                } => {
+                ToClient::Welcome { campaign, seat, role, character, turn_timeout_ms, replay, replayed, .. } => {
                     session.status = Status::Seated;
-                    session.seating = Some(Seating {
-                        campaign,
-                        seat,
-                        role,
-                        character,
-                        turn_timeout_ms,
-                    });
+                    session.seating = Some(Seating { campaign, seat, role, character, turn_timeout_ms });
+                    if replay == Replay::Snapshot {
+                        session.events.clear();
+                        session.resynced = true;
+                    }
+                    session.replay_left = replayed;
                 }
-                ToClient::JoinRefused { reason } => session.status = Status::Refused(reason),
+                ToClient::Refused { reason } => session.status = Status::Refused(reason),
                 ToClient::Accepted { client_seq } => session.accepted.push(client_seq),
-                ToClient::Rejected {
-                    client_seq,
-                    code,
-                    reason,
-                } => session.rejected.push((client_seq, code, reason)),
-                ToClient::Event(event) => {
+                ToClient::Rejected { client_seq, code, reason } => session.rejected.push((client_seq, code, reason)),
+                ToClient::Event { event, prev } => {
                     let last = session.last_seq();
-                    if last != 0 && event.seq != last + 1 {
-                        session.gaps.push((last, event.seq));
+                    if prev != last {
+                        session.gaps.push((last, prev));
+                    }
+                    if session.replay_left > 0 {
+                        session.replay_left -= 1;
+                        session.away.push(event.seq);
                     }
                     session.events.push(event);
                 }
+                ToClient::HostReply { text } => session.host_replies.push(text),
             }
         }
     }
@@ -243,24 +246,11 @@ pub fn client_app(tick: Duration, request: JoinRequest) -> App {
     app
 }
 
-/// Spawns the client link and starts connecting. `client_id` identifies this connection to
-/// netcode (one per running client); `key` is the server's netcode key.
-pub fn connect(
-    world: &mut World,
-    transport: Transport,
-    client_id: u64,
-    key: Key,
-) -> Result<Entity, String> {
-    let server_addr = match &transport {
-        Transport::Udp(a) | Transport::WebSocket(a) => *a,
-        Transport::InProcess(_) => SocketAddr::from(([127, 0, 0, 1], 0)),
-    };
-    let auth = Authentication::Manual {
-        server_addr,
-        client_id,
-        private_key: key,
-        protocol_id: PROTOCOL_ID,
-    };
+/// Spawns the client link and starts connecting with a connect token the server minted for a
+/// seat (see [`fetch_ticket`]).
+pub fn connect(world: &mut World, transport: Transport, token: &[u8]) -> Result<Entity, String> {
+    let token = ConnectToken::try_from_bytes(token).map_err(|e| format!("the server sent a broken connect token: {e:?}"))?;
+    let auth = Authentication::Token(token);
     let netcode = NetcodeClient::new(
         auth,
         lightyear::netcode::client_plugin::NetcodeConfig {
@@ -378,4 +368,128 @@ impl Mirror {
             .get(&id)
             .map_or_else(|| format!("#{id}"), |c| c.0.name.clone())
     }
+}
+
+/// Exchanges a join code for a ticket at the server's join endpoint (`host:port` of its HTTP
+/// port). Returns the ticket and the decoded connect token.
+#[cfg(not(target_family = "wasm"))]
+pub fn fetch_ticket(server: &str, code: &str) -> Result<(emberkeep_shared::protocol::JoinTicket, Vec<u8>), String> {
+    use base64::Engine;
+    let url = format!("http://{server}/api/join?code={}", code.trim());
+    let mut response = ureq::get(&url)
+        .config()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .call()
+        .map_err(|e| format!("cannot reach the server at {server}: {e}"))?;
+    let status = response.status();
+    let body = response.body_mut().read_to_string().map_err(|e| format!("the server's answer was cut off: {e}"))?;
+    if !status.is_success() {
+        let reason = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(String::from))
+            .unwrap_or(body);
+        return Err(format!("the server refused the code: {reason}"));
+    }
+    let ticket: emberkeep_shared::protocol::JoinTicket =
+        serde_json::from_str(&body).map_err(|e| format!("the server's answer is not a join ticket: {e}"))?;
+    let token = base64::engine::general_purpose::STANDARD
+        .decode(&ticket.token)
+        .map_err(|e| format!("the server sent a broken token: {e}"))?;
+    Ok((ticket, token))
+}
+
+/// Rejoins by code after the connection drops: waits a moment, fetches a fresh token, and
+/// connects again; the server replays what was missed.
+#[cfg(not(target_family = "wasm"))]
+#[derive(Resource, Debug, Clone)]
+pub struct Reconnect {
+    /// `host:port` of the join endpoint.
+    pub server: String,
+    /// The seat's join code.
+    pub code: String,
+    /// Use WebSocket rather than UDP.
+    pub websocket: bool,
+    /// Attempts since the last successful seat.
+    pub attempts: u32,
+    next_try_ms: Option<u64>,
+    attempt_started_ms: Option<u64>,
+}
+
+#[cfg(not(target_family = "wasm"))]
+impl Reconnect {
+    /// Reconnects to `server` with `code`.
+    pub fn new(server: &str, code: &str, websocket: bool) -> Self {
+        Reconnect {
+            server: server.into(),
+            code: code.into(),
+            websocket,
+            attempts: 0,
+            next_try_ms: None,
+            attempt_started_ms: None,
+        }
+    }
+
+    /// Connects for the first time (or again).
+    pub fn connect_now(&self, world: &mut World) -> Result<Entity, String> {
+        let (ticket, token) = fetch_ticket(&self.server, &self.code)?;
+        let host: String = self.server.rsplit_once(':').map_or(self.server.as_str(), |(h, _)| h).to_string();
+        let port = if self.websocket { ticket.ws_port } else { ticket.udp_port }
+            .ok_or("the server offers no port for this transport")?;
+        let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
+            .map_err(|e| format!("cannot resolve {host}: {e}"))?
+            .next()
+            .ok_or_else(|| format!("{host} has no address"))?;
+        let transport = if self.websocket { Transport::WebSocket(addr) } else { Transport::Udp(addr) };
+        connect(world, transport, &token)
+    }
+}
+
+/// Reconnects (native clients with a [`Reconnect`] resource) with backoff: 1, 2, 4, 5, 5… s;
+/// an attempt that has not seated us after 8 s counts as failed.
+#[cfg(not(target_family = "wasm"))]
+pub fn reconnect(world: &mut World) {
+    const ATTEMPT_MS: u64 = 8000;
+    let Some(mut plan) = world.get_resource::<Reconnect>().cloned() else { return };
+    let now = world.resource::<Time<Real>>().elapsed().as_millis() as u64;
+    let status = world.resource::<TableSession>().status.clone();
+    match status {
+        Status::Seated => {
+            if plan.attempts == 0 && plan.next_try_ms.is_none() && plan.attempt_started_ms.is_none() {
+                return;
+            }
+            plan.attempts = 0;
+            plan.next_try_ms = None;
+            plan.attempt_started_ms = None;
+        }
+        Status::Reconnecting => {
+            if plan.attempt_started_ms.is_some_and(|t| now >= t + ATTEMPT_MS) {
+                plan.attempt_started_ms = None;
+                world.resource_mut::<TableSession>().status = Status::Disconnected("the reconnect attempt timed out".into());
+            } else {
+                return;
+            }
+        }
+        Status::Disconnected(_) => {
+            let wait = (1000u64 << plan.attempts.min(3)).min(5000);
+            let due = *plan.next_try_ms.get_or_insert(now + wait);
+            if now >= due {
+                let mut old = world.query_filtered::<Entity, With<Client>>();
+                let old: Vec<Entity> = old.iter(world).collect();
+                for e in old {
+                    world.despawn(e);
+                }
+                plan.attempts += 1;
+                plan.next_try_ms = None;
+                plan.attempt_started_ms = Some(now);
+                if let Err(e) = plan.connect_now(world) {
+                    warn!("reconnect attempt {} failed: {e}", plan.attempts);
+                }
+                world.resource_mut::<TableSession>().status = Status::Reconnecting;
+            }
+        }
+        _ => return,
+    }
+    world.insert_resource(plan);
 }

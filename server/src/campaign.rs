@@ -1,9 +1,13 @@
-//! Campaigns: one entity per table, holding its [`Table`], seats and inbox, plus one
-//! replicated entity per combatant, all in the campaign's lightyear room.
+//! Campaigns: one entity per table, holding its [`Table`], seats, inbox and journal, plus one
+//! replicated entity per combatant. Everything a player may see is in the campaign's room;
+//! hidden creatures sit in the host's room until they are revealed.
 
+use crate::journal::{Entry, Input, Journal, Meta, Restored, StoredSeat, apply};
+use crate::seats::{Directory, JoinTarget, new_code, new_seat_id};
 use crate::settings::ServerSettings;
 use bevy::prelude::*;
 use emberkeep_shared::content::ContentLibrary;
+use emberkeep_shared::event::Audience;
 use emberkeep_shared::prelude::*;
 use emberkeep_shared::protocol::Role;
 use emberkeep_shared::table::TableError;
@@ -13,35 +17,41 @@ use std::collections::{BTreeMap, VecDeque};
 /// A seat at a campaign.
 #[derive(Debug, Clone)]
 pub struct Seat {
-    /// Seat name: a pregen id, or `host`.
+    /// Seat name: a pregen id, `host` or `spectator`.
     pub name: String,
     /// Role.
     pub role: Role,
     /// The character the seat plays.
     pub character: Option<CombatantId>,
+    /// Current seat id (in tokens).
+    pub id: u64,
+    /// Current join code.
+    pub code: String,
     /// The player's name once taken.
     pub player: Option<String>,
-    /// The live link, if connected.
-    pub link: Option<Entity>,
+    /// Live links (at most one, except for the spectator seat).
+    pub links: Vec<Entity>,
 }
 
-/// An intent waiting its turn in the campaign's FIFO.
-#[derive(Debug, Clone)]
-pub struct PendingIntent {
-    /// The link that sent it.
+impl Seat {
+    fn stored(&self) -> StoredSeat {
+        StoredSeat { name: self.name.clone(), role: self.role, character: self.character, id: self.id, code: self.code.clone() }
+    }
+}
+
+/// Who sent a queued input.
+#[derive(Debug, Clone, Copy)]
+pub struct Sender {
+    /// The link.
     pub link: Entity,
-    /// The character acting.
-    pub character: CombatantId,
-    /// What.
-    pub action: Action,
-    /// Echoed back.
-    pub client_seq: u32,
+    /// Echoed back in Accepted / Rejected.
+    pub client_seq: Option<u32>,
 }
 
 /// Counters for one campaign.
 #[derive(Debug, Clone, Default)]
 pub struct CampaignStats {
-    /// Intents accepted.
+    /// Inputs accepted.
     pub accepted: u64,
     /// Intents rejected, by kind.
     pub rejected: BTreeMap<String, u64>,
@@ -52,31 +62,36 @@ pub struct CampaignStats {
 pub struct Campaign {
     /// Id (`table-1`).
     pub id: String,
-    /// Its lightyear room: only links seated here see its entities.
+    /// Encounter id.
+    pub encounter: String,
+    /// Seed.
+    pub seed: u64,
+    /// Everyone seated here sees this room.
     pub room: RoomId,
+    /// Only host seats see this room (hidden creatures).
+    pub host_room: RoomId,
     /// The game.
     pub table: Table,
-    /// Seats: one per party character, then `host`.
+    /// Seats: party characters, then `host`, then `spectator`.
     pub seats: Vec<Seat>,
-    /// Spectator links and their names.
-    pub spectators: Vec<(Entity, String)>,
-    /// Intents in arrival order.
-    pub inbox: VecDeque<PendingIntent>,
+    /// Inputs in arrival order.
+    pub inbox: VecDeque<(Sender, Input)>,
     /// Events up to here were sent.
     pub published_seq: u64,
-    /// Replicated entity per combatant.
-    pub views: BTreeMap<CombatantId, Entity>,
+    /// Replicated entity per combatant, and whether it is visible to players.
+    pub views: BTreeMap<CombatantId, (Entity, bool)>,
     /// Counters.
     pub stats: CampaignStats,
+    /// Table time = server time + this (continues the clock of a resumed campaign).
+    pub clock_offset: u64,
+    /// The journal, with `--data-dir`.
+    pub journal: Option<Journal>,
 }
 
 impl Campaign {
-    /// Links that receive this campaign's events.
-    pub fn links(&self) -> impl Iterator<Item = Entity> + '_ {
-        self.seats
-            .iter()
-            .filter_map(|s| s.link)
-            .chain(self.spectators.iter().map(|s| s.0))
+    /// Table time now.
+    pub fn now(&self, time: &Time) -> u64 {
+        time.elapsed().as_millis() as u64 + self.clock_offset
     }
 
     /// Player name and connection of the seat that plays `id`.
@@ -84,14 +99,78 @@ impl Campaign {
         self.seats
             .iter()
             .find(|s| s.character == Some(id))
-            .and_then(|s| s.player.clone().map(|p| (p, s.link.is_some())))
+            .and_then(|s| s.player.clone().map(|p| (p, !s.links.is_empty())))
     }
 
     /// A name for a combatant id (for logs).
     pub fn name_of(&self, id: CombatantId) -> String {
-        self.table
-            .combatant(id)
-            .map_or_else(|| format!("#{id}"), |c| c.name.clone())
+        self.table.combatant(id).map_or_else(|| format!("#{id}"), |c| c.name.clone())
+    }
+
+    /// A seat by name.
+    pub fn seat(&self, name: &str) -> Option<&Seat> {
+        self.seats.iter().find(|s| s.name == name)
+    }
+
+    /// A seat by name, mutably.
+    pub fn seat_mut(&mut self, name: &str) -> Option<&mut Seat> {
+        self.seats.iter_mut().find(|s| s.name == name)
+    }
+
+    /// The meta to store.
+    pub fn meta(&self, archived: bool) -> Meta {
+        Meta {
+            id: self.id.clone(),
+            encounter: self.encounter.clone(),
+            seed: self.seed,
+            archived,
+            seats: self.seats.iter().map(Seat::stored).collect(),
+        }
+    }
+
+    /// Applies an input now: through the rules, into the journal if accepted.
+    pub fn perform(&mut self, input: Input, now_ms: u64) -> Result<(), Rejection> {
+        let entry = Entry { t: now_ms, input };
+        apply(&mut self.table, &entry)?;
+        self.stats.accepted += 1;
+        self.record(&entry);
+        Ok(())
+    }
+
+    /// Writes an accepted entry to the journal (if any), snapshotting now and then.
+    pub fn record(&mut self, entry: &Entry) {
+        if let Some(journal) = &mut self.journal {
+            if let Err(e) = journal.record(entry) {
+                error!("campaign {}: cannot write the journal: {e}", self.id);
+            }
+            if journal.since_snapshot >= 200
+                && let Err(e) = journal.snapshot(&self.table)
+            {
+                error!("campaign {}: cannot write a snapshot: {e}", self.id);
+            }
+        }
+    }
+
+    /// Saves a snapshot and the meta now.
+    pub fn save(&mut self) -> Result<(), String> {
+        let meta = self.meta(false);
+        match &mut self.journal {
+            Some(j) => {
+                j.write_meta(&meta)?;
+                j.snapshot(&self.table)
+            }
+            None => Err("this server runs without --data-dir: nothing is saved".into()),
+        }
+    }
+
+    /// Whether a seat of this role, named `seat`, may see an event for `audience`.
+    pub fn may_see(audience: &Audience, role: Role, seat: &str) -> bool {
+        match audience {
+            Audience::Public => true,
+            Audience::Party => role != Role::Spectator,
+            Audience::Seats(seats) => role == Role::Host || seats.iter().any(|s| s == seat),
+            Audience::HostOnly => role == Role::Host,
+        }
     }
 }
 
@@ -99,84 +178,122 @@ impl Campaign {
 #[derive(Resource, Debug, Clone)]
 pub struct Content(pub ContentLibrary);
 
-/// Opens a campaign running `encounter` and spawns its replicated entities. Returns the
-/// campaign entity.
-pub fn open_campaign(
-    world: &mut World,
-    id: &str,
-    encounter: &str,
-    seed: u64,
-) -> Result<Entity, TableError> {
-    let settings = world.resource::<ServerSettings>().clone();
-    let lib = &world.resource::<Content>().0;
-    let table = Table::new(
-        lib,
-        encounter,
-        seed,
-        settings.turn_timeout.as_millis() as u64,
-    )?;
-    let room = world.resource_mut::<RoomAllocator>().allocate();
+/// Puts a campaign's codes into the join directory (replacing its old ones).
+pub fn publish_codes(directory: &Directory, campaign: &Campaign) {
+    let mut dir = directory.0.write().expect("directory lock");
+    dir.codes.retain(|_, t| t.campaign != campaign.id);
+    for s in &campaign.seats {
+        dir.codes.insert(s.code.clone(), JoinTarget { campaign: campaign.id.clone(), seat: s.name.clone(), seat_id: s.id });
+    }
+}
+
+fn fresh_seats(table: &Table) -> Vec<Seat> {
     let mut seats: Vec<Seat> = table
         .combatants
         .iter()
         .filter(|c| c.is_pc)
-        .map(|c| Seat {
-            name: c.source.clone(),
-            role: Role::Player,
-            character: Some(c.id),
-            player: None,
-            link: None,
-        })
+        .map(|c| (c.source.clone(), Role::Player, Some(c.id)))
+        .chain([("host".to_string(), Role::Host, None), ("spectator".to_string(), Role::Spectator, None)])
+        .map(|(name, role, character)| Seat { name, role, character, id: new_seat_id(), code: new_code(), player: None, links: Vec::new() })
         .collect();
-    seats.push(Seat {
-        name: "host".into(),
-        role: Role::Host,
-        character: None,
-        player: None,
-        link: None,
+    seats.sort_by_key(|s| match s.role {
+        Role::Player => 0,
+        Role::Host => 1,
+        Role::Spectator => 2,
     });
-    let now_ms = world.resource::<Time>().elapsed().as_millis() as u64;
-    let view = TableView::of(id, &table, now_ms);
-    let map = BattleMap {
-        campaign: id.to_string(),
-        grid: table.map.clone(),
-    };
-    let replicate = (
-        Replicate::to_clients(NetworkTarget::All),
-        Rooms::single(room),
+    seats
+}
+
+/// Opens a new campaign running `encounter`; with `--data-dir` its files are created.
+pub fn open_campaign(world: &mut World, id: &str, encounter: &str, seed: u64) -> Result<Entity, TableError> {
+    let settings = world.resource::<ServerSettings>().clone();
+    let lib = &world.resource::<Content>().0;
+    let table = Table::new(lib, encounter, seed, settings.turn_timeout.as_millis() as u64)?;
+    let seats = fresh_seats(&table);
+    let mut campaign = spawn_parts(world, id, encounter, seed, table, seats, 0);
+    if let Some(root) = &settings.data_dir {
+        match Journal::create(root, &campaign.meta(false), &campaign.table) {
+            Ok(j) => campaign.journal = Some(j),
+            Err(e) => error!("campaign {id}: cannot create its files, it will not survive a restart: {e}"),
+        }
+    }
+    info!("campaign {id} open: encounter `{encounter}`, seed {seed}");
+    Ok(finish_spawn(world, campaign))
+}
+
+/// Resumes a campaign read back from disk.
+pub fn resume_campaign(world: &mut World, restored: Restored) -> Entity {
+    let Restored { meta, table, clock_ms, journal, replayed } = restored;
+    let seats = meta
+        .seats
+        .iter()
+        .map(|s| Seat { name: s.name.clone(), role: s.role, character: s.character, id: s.id, code: s.code.clone(), player: None, links: Vec::new() })
+        .collect();
+    let now = world.resource::<Time>().elapsed().as_millis() as u64;
+    let mut campaign = spawn_parts(world, &meta.id, &meta.encounter, meta.seed, table, seats, clock_ms.saturating_sub(now));
+    campaign.journal = Some(journal);
+    // Everything before the restart was sent already (or will be replayed on reconnect).
+    campaign.published_seq = campaign.table.next_seq - 1;
+    info!(
+        "campaign {} resumed: {} events, {replayed} journal entries replayed, table clock {} s",
+        meta.id,
+        campaign.table.next_seq - 1,
+        clock_ms / 1000
     );
+    finish_spawn(world, campaign)
+}
+
+fn spawn_parts(world: &mut World, id: &str, encounter: &str, seed: u64, table: Table, seats: Vec<Seat>, clock_offset: u64) -> Campaign {
+    let (room, host_room) = {
+        let mut rooms = world.resource_mut::<RoomAllocator>();
+        (rooms.allocate(), rooms.allocate())
+    };
     let mut views = BTreeMap::new();
     for c in &table.combatants {
+        let visible = !c.hidden;
         let e = world
             .spawn((
                 Name::new(format!("{id}: {}", c.name)),
                 CombatantSheet::of(id, c),
                 CombatantStatus::of(c, None),
-                replicate.clone(),
+                Replicate::to_clients(NetworkTarget::All),
+                Rooms::single(if visible { room } else { host_room }),
             ))
             .id();
-        views.insert(c.id, e);
+        views.insert(c.id, (e, visible));
     }
-    let campaign = Campaign {
+    Campaign {
         id: id.to_string(),
+        encounter: encounter.to_string(),
+        seed,
         room,
+        host_room,
         table,
         seats,
-        spectators: Vec::new(),
         inbox: VecDeque::new(),
         published_seq: 0,
         views,
         stats: CampaignStats::default(),
-    };
-    let entity = world
+        clock_offset,
+        journal: None,
+    }
+}
+
+fn finish_spawn(world: &mut World, campaign: Campaign) -> Entity {
+    let now = world.resource::<Time>().elapsed().as_millis() as u64 + campaign.clock_offset;
+    let view = TableView::of(&campaign.id, &campaign.table, now);
+    let map = BattleMap { campaign: campaign.id.clone(), grid: campaign.table.map.clone() };
+    let directory = world.resource::<Directory>().clone();
+    publish_codes(&directory, &campaign);
+    let room = campaign.room;
+    world
         .spawn((
-            Name::new(format!("campaign {id}")),
+            Name::new(format!("campaign {}", campaign.id)),
             campaign,
             view,
             map,
-            replicate,
+            Replicate::to_clients(NetworkTarget::All),
+            Rooms::single(room),
         ))
-        .id();
-    info!("campaign {id} open: encounter `{encounter}`, seed {seed}");
-    Ok(entity)
+        .id()
 }

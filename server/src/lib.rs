@@ -4,18 +4,24 @@
 //! # Tick order
 //! Lightyear receives in `PreUpdate` and sends in `PostUpdate`; our pipeline runs in `Update`
 //! as one chain, [`TurnSystems`]:
-//! 1. `Receive` — joins bind links to seats and rooms; intents are checked against the seat and
-//!    the rate limit and queued in their campaign's FIFO.
-//! 2. `Resolve` — each campaign resolves its queue in arrival order with the shared rules.
+//! 1. `Receive` — `Hello` seats a link by its token's claim (and replays missed events);
+//!    intents are checked against the seat and the rate limit and queued in their campaign's
+//!    FIFO; host commands (console and host seats) run.
+//! 2. `Resolve` — each campaign resolves its queue in arrival order with the shared rules;
+//!    accepted inputs are journaled before they are acknowledged.
 //! 3. `Advance` — turn timeouts (the character Dodges) and NPC turns (built-in tactics).
-//! 4. `Publish` — new events go to the campaign's links; views are mirrored into the
+//! 4. `Publish` — new events go to the links allowed to see them; views are mirrored into the
 //!    replicated components; queued messages are handed to lightyear.
 //!
 //! Update this comment as the code changes.
 
 pub mod campaign;
+pub mod console;
+pub mod http;
+pub mod journal;
 pub mod network;
 pub mod outbox;
+pub mod seats;
 pub mod session;
 pub mod settings;
 mod turn;
@@ -24,21 +30,23 @@ use bevy::app::ScheduleRunnerPlugin;
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use emberkeep_shared::content::ContentLibrary;
-use emberkeep_shared::protocol::{ProtocolPlugin, tick_duration};
+use emberkeep_shared::protocol::{ProtocolPlugin, SeatClaim, tick_duration};
 use lightyear::prelude::RoomPlugin;
 use lightyear::prelude::server::ServerPlugins;
+use std::net::SocketAddr;
 
-pub use campaign::{Campaign, Content, open_campaign};
+pub use campaign::{Campaign, Content, open_campaign, resume_campaign};
 pub use network::{BoundAddrs, NetServer};
+pub use seats::{Directory, NetKey};
 pub use session::{ServerStats, Session};
 pub use settings::{Cli, Listen, ServerSettings};
 
 /// The server's turn pipeline, in order (all in `Update`).
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TurnSystems {
-    /// Joins and intents from clients.
+    /// Joins, intents and host commands.
     Receive,
-    /// Queued intents resolved by the rules.
+    /// Queued inputs resolved by the rules.
     Resolve,
     /// Timeouts and NPC turns.
     Advance,
@@ -53,47 +61,136 @@ pub struct ServerPlugin;
 
 impl Plugin for ServerPlugin {
     fn build(&self, app: &mut App) {
+        let settings = app.world().resource::<ServerSettings>().clone();
+        app.insert_resource(NetKey(settings.private_key));
         app.init_resource::<outbox::Outbox>()
-            .init_resource::<ServerStats>();
+            .init_resource::<ServerStats>()
+            .init_resource::<Directory>()
+            .init_resource::<console::ConsoleQueue>()
+            .init_resource::<console::Selected>()
+            .init_resource::<console::JoinBase>();
+        if settings.console {
+            app.insert_resource(console::spawn_stdin_reader());
+        }
         app.configure_sets(
             Update,
-            (
-                TurnSystems::Receive,
-                TurnSystems::Resolve,
-                TurnSystems::Advance,
-                TurnSystems::Publish,
-            )
-                .chain(),
+            (TurnSystems::Receive, TurnSystems::Resolve, TurnSystems::Advance, TurnSystems::Publish).chain(),
         );
         app.add_systems(
             Update,
             (
-                session::receive.in_set(TurnSystems::Receive),
+                (session::receive, console::read_stdin, console::run_commands).chain().in_set(TurnSystems::Receive),
                 turn::resolve.in_set(TurnSystems::Resolve),
                 turn::advance.in_set(TurnSystems::Advance),
-                (turn::publish, outbox::flush)
-                    .chain()
-                    .in_set(TurnSystems::Publish),
+                (turn::publish, outbox::flush).chain().in_set(TurnSystems::Publish),
             ),
         );
         app.add_observer(session::on_session_removed);
         network::plugin(app);
-        app.add_systems(Startup, open_configured_campaigns);
+        app.add_systems(Startup, (start_http, open_campaigns).chain());
+        app.add_systems(Update, print_codes_once.after(TurnSystems::Publish));
     }
 }
 
-fn open_configured_campaigns(world: &mut World) {
+/// Resumes every stored campaign that is not archived; opens new ones if there are none.
+fn open_campaigns(world: &mut World) {
     let settings = world.resource::<ServerSettings>().clone();
+    if let Some(root) = &settings.data_dir {
+        if let Err(e) = std::fs::create_dir_all(root) {
+            error!("cannot use --data-dir {}: {e}", root.display());
+        }
+        let mut resumed = 0;
+        for (dir, meta) in journal::Journal::list(root) {
+            if meta.archived {
+                continue;
+            }
+            match journal::Journal::restore(&dir) {
+                Ok(restored) => {
+                    resume_campaign(world, restored);
+                    resumed += 1;
+                }
+                Err(e) => error!("cannot resume campaign {}: {e}", meta.id),
+            }
+        }
+        if resumed > 0 {
+            return;
+        }
+    }
     for n in 1..=settings.campaigns {
-        if let Err(e) = open_campaign(
-            world,
-            &format!("table-{n}"),
-            &settings.encounter,
-            settings.seed.wrapping_add(n as u64),
-        ) {
+        if let Err(e) = open_campaign(world, &format!("table-{n}"), &settings.encounter, settings.seed.wrapping_add(n as u64)) {
             error!("cannot open campaign table-{n}: {e}");
         }
     }
+}
+
+fn start_http(world: &mut World) {
+    let settings = world.resource::<ServerSettings>().clone();
+    let Listen::Sockets { http: Some(addr), .. } = settings.listen else { return };
+    let directory = world.resource::<Directory>().clone();
+    let key = world.resource::<NetKey>().0;
+    match http::spawn(addr, directory, key) {
+        Ok(bound) => {
+            let host = settings.public_host.clone().unwrap_or_else(|| guess_public_host(bound));
+            println!("listening: http {bound}");
+            world.resource_mut::<console::JoinBase>().0 = Some(format!("http://{host}:{}", bound.port()));
+        }
+        Err(e) => error!("{e}"),
+    }
+}
+
+/// The address other machines on the LAN most likely reach us at.
+fn guess_public_host(bound: SocketAddr) -> String {
+    if !bound.ip().is_unspecified() {
+        return bound.ip().to_string();
+    }
+    // Asking the OS which interface would route outward sends no packet.
+    std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| s.connect("192.0.2.1:9").map(|_| s))
+        .and_then(|s| s.local_addr())
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|_| "127.0.0.1".into())
+}
+
+fn print_codes_once(world: &mut World, mut done: Local<bool>) {
+    if *done || world.resource::<console::JoinBase>().0.is_none() {
+        return;
+    }
+    *done = true;
+    let qr = world.resource::<ServerSettings>().print_qr;
+    if let Some(path) = world.resource::<ServerSettings>().codes_file.clone() {
+        let mut q = world.query::<&Campaign>();
+        let mut lines: Vec<String> = q
+            .iter(world)
+            .flat_map(|c| c.seats.iter().map(move |s| format!("{} {} {}", c.id, s.name, s.code)))
+            .collect();
+        lines.sort();
+        if let Err(e) = std::fs::write(&path, lines.join("\n") + "\n") {
+            error!("cannot write --codes-file {}: {e}", path.display());
+        }
+    }
+    let mut q = world.query::<(Entity, &Campaign)>();
+    let mut campaigns: Vec<(Entity, String, Vec<String>)> =
+        q.iter(world).map(|(e, c)| (e, c.id.clone(), c.seats.iter().map(|s| s.name.clone()).collect())).collect();
+    campaigns.sort_by(|a, b| a.1.cmp(&b.1));
+    for (entity, _, seats) in campaigns {
+        println!("{}", console::execute(world, Some(entity), "codes"));
+        if qr {
+            for seat in seats {
+                println!("{}", console::execute(world, Some(entity), &format!("qr {seat}")));
+            }
+        }
+    }
+    println!("Type `help` for host commands.");
+}
+
+/// Mints a connect token for a seat directly (tests and in-process tools; players use the
+/// join endpoint).
+pub fn mint_seat_token(world: &mut World, campaign: &str, seat: &str, server_addr: SocketAddr) -> Result<Vec<u8>, String> {
+    let key = world.resource::<NetKey>().0;
+    let mut q = world.query::<&Campaign>();
+    let c = q.iter(world).find(|c| c.id == campaign).ok_or_else(|| format!("no campaign `{campaign}`"))?;
+    let s = c.seat(seat).ok_or_else(|| format!("no seat `{seat}`"))?;
+    seats::mint_token(&key, server_addr, &SeatClaim { campaign: campaign.to_string(), seat_id: s.id })
 }
 
 /// Builds a complete headless server App (single-threaded, no rendering): minimal plugins at
@@ -104,9 +201,7 @@ pub fn server_app(settings: ServerSettings, content: ContentLibrary) -> App {
     let mut app = App::new();
     app.add_plugins(MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(tick)));
     app.add_plugins(StatesPlugin);
-    app.add_plugins(ServerPlugins {
-        tick_duration: tick,
-    });
+    app.add_plugins(ServerPlugins { tick_duration: tick });
     app.add_plugins(RoomPlugin);
     app.add_plugins(ProtocolPlugin);
     app.insert_resource(settings);

@@ -36,7 +36,7 @@ fn main() -> ExitCode {
     }
     let mut app = server_app(settings.clone(), content);
     app.add_plugins(LogPlugin::default());
-    if let emberkeep_server::Listen::Sockets { udp, ws } = &settings.listen {
+    if let emberkeep_server::Listen::Sockets { udp, ws, .. } = &settings.listen {
         println!(
             "Emberkeep server: encounter `{}`, {} campaign(s), seed {}",
             settings.encounter, settings.campaigns, settings.seed
@@ -50,7 +50,7 @@ fn main() -> ExitCode {
         if let Some(ws) = ws {
             println!("  web clients:             ws://{ws}");
         }
-        println!("  seats: fighter, rogue, cleric, wizard, host, spectator");
+        println!("  players join with a seat's code, e.g. emberkeep-tools bot --server 127.0.0.1:5890 --code CODE");
     }
     app.run();
     ExitCode::SUCCESS

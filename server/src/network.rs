@@ -31,11 +31,12 @@ pub(crate) fn plugin(app: &mut App) {
 fn start_server(
     mut commands: Commands,
     settings: Res<ServerSettings>,
+    key: Res<crate::seats::NetKey>,
     mut bound: ResMut<BoundAddrs>,
 ) {
     let netcode = NetcodeServer::new(lightyear::netcode::server_plugin::NetcodeConfig {
         protocol_id: PROTOCOL_ID,
-        private_key: settings.private_key,
+        private_key: key.0,
         // Tokens are minted for the address the player typed (a LAN or public address), which
         // differs from the wildcard bind address; the private key still binds them to us.
         server_addr_check: false,
@@ -43,7 +44,7 @@ fn start_server(
         ..default()
     });
     let mut server = commands.spawn((Name::new("emberkeep server"), netcode));
-    if let Listen::Sockets { udp, ws } = &settings.listen {
+    if let Listen::Sockets { udp, ws, .. } = &settings.listen {
         if let Some(udp) = udp {
             // Bind the UDP socket ourselves so port 0 resolves and errors are ours to report.
             server.insert((LocalAddr(*udp), ServerUdpIo::default()));
@@ -83,6 +84,7 @@ fn announce_udp_address(
     servers: Query<&LocalAddr, With<ServerUdpIo>>,
     settings: Res<ServerSettings>,
     mut bound: ResMut<BoundAddrs>,
+    directory: Res<crate::seats::Directory>,
     mut done: Local<bool>,
 ) {
     if *done {
@@ -91,6 +93,7 @@ fn announce_udp_address(
     let Listen::Sockets {
         udp: Some(configured),
         ws,
+        ..
     } = &settings.listen
     else {
         *done = true;
@@ -108,6 +111,9 @@ fn announce_udp_address(
     };
     let addr = std::net::SocketAddr::new(configured.ip(), port);
     bound.udp = Some(addr);
+    let mut dir = directory.0.write().expect("directory lock");
+    dir.udp_port = Some(port);
+    dir.ws_port = bound.ws.map(|w| w.port());
     println!("listening: udp {addr}");
     *done = true;
 }

@@ -1,13 +1,17 @@
-//! Intake: what arrives from clients. Joining binds a link to a seat (and the campaign's
-//! room); an intent is checked against the seat (who may act for which character), the rate
-//! limit, and queued in the campaign's FIFO for the rules to resolve.
+//! Intake: what arrives from clients. `Hello` seats a link by the claim in its connect token
+//! (and joins the campaign's rooms); intents are checked against the seat (who may act for
+//! which character) and the rate limit, then queued in the campaign's FIFO for the rules.
 
-use crate::campaign::{Campaign, PendingIntent};
+use crate::campaign::{Campaign, Sender};
+use crate::console::ConsoleQueue;
+use crate::journal::Input;
 use crate::outbox::Outbox;
 use crate::settings::ServerSettings;
 use bevy::prelude::*;
 use emberkeep_shared::prelude::*;
-use emberkeep_shared::protocol::Role;
+use emberkeep_shared::protocol::{Replay, Role, SeatClaim};
+use emberkeep_shared::table::MAX_DECLARE_CHARS;
+use lightyear::netcode::TokenUserData;
 use lightyear::prelude::*;
 
 /// A client link's place at the server.
@@ -16,13 +20,15 @@ pub struct Session {
     /// Campaign entity, once seated.
     pub campaign: Option<Entity>,
     /// Seat name.
-    pub seat: Option<String>,
+    pub seat: String,
     /// Player name.
     pub player: String,
     /// Role.
     pub role: Option<Role>,
     /// Character played.
     pub character: Option<CombatantId>,
+    /// The last event sequence number sent to this link.
+    pub last_sent: u64,
     tokens: f64,
     last_refill_ms: u64,
     /// Intents rejected for this link.
@@ -34,10 +40,11 @@ impl Session {
     pub fn new(burst: f64) -> Self {
         Session {
             campaign: None,
-            seat: None,
+            seat: String::new(),
             player: String::new(),
             role: None,
             character: None,
+            last_sent: 0,
             tokens: burst,
             last_refill_ms: 0,
             rejected: 0,
@@ -56,6 +63,13 @@ impl Session {
             false
         }
     }
+
+    /// Drops the seat (kicked, replaced, campaign archived).
+    pub fn unseat(&mut self) {
+        self.campaign = None;
+        self.role = None;
+        self.character = None;
+    }
 }
 
 /// Server-wide counters.
@@ -65,113 +79,70 @@ pub struct ServerStats {
     pub joins: u64,
     /// Joins refused.
     pub joins_refused: u64,
-    /// Intents rejected before reaching a table (not joined, wrong character, rate limit).
+    /// Intents rejected before reaching a table (not seated, wrong character, rate limit).
     pub rejected_at_intake: u64,
 }
 
+/// Longest whisper or host command.
+const MAX_TEXT: usize = MAX_DECLARE_CHARS;
+
 pub(crate) fn receive(
-    mut links: Query<(Entity, &mut MessageReceiver<ToServer>, &mut Session)>,
+    mut links: Query<(Entity, &mut MessageReceiver<ToServer>, &mut Session, Option<&TokenUserData>)>,
     mut campaigns: Query<(Entity, &mut Campaign)>,
     mut outbox: ResMut<Outbox>,
     mut stats: ResMut<ServerStats>,
+    mut console: ResMut<ConsoleQueue>,
     settings: Res<ServerSettings>,
     time: Res<Time>,
     mut commands: Commands,
 ) {
-    let now_ms = time.elapsed().as_millis() as u64;
-    for (link, mut receiver, mut session) in &mut links {
+    let mut displaced: Vec<Entity> = Vec::new();
+    for (link, mut receiver, mut session, user_data) in &mut links {
         for message in receiver.receive() {
+            let now_ms = time.elapsed().as_millis() as u64;
             match message {
-                ToServer::Join {
-                    campaign,
-                    seat,
-                    name,
-                    version,
-                } => {
-                    match join(
-                        link,
-                        &mut session,
-                        campaign,
-                        &seat,
-                        &name,
-                        version,
-                        &mut campaigns,
-                        &mut outbox,
-                        now_ms,
-                    ) {
-                        Ok(room) => {
+                ToServer::Hello { name, version, last_seen } => {
+                    let claim = user_data.and_then(|d| SeatClaim::from_user_data(&d.0));
+                    match hello(link, &mut session, claim, &name, version, last_seen, &mut campaigns, &mut outbox, &time) {
+                        Ok((rooms, old)) => {
                             stats.joins += 1;
-                            commands.entity(link).insert(Rooms::single(room));
+                            commands.entity(link).insert(rooms);
+                            displaced.extend(old);
                         }
                         Err(reason) => {
                             stats.joins_refused += 1;
-                            outbox.send(link, ToClient::JoinRefused { reason });
+                            outbox.send(link, ToClient::Refused { reason });
                         }
                     }
                 }
-                ToServer::Act {
-                    character,
-                    action,
-                    client_seq,
-                } => {
-                    let refuse = |code: RejectCode, reason: String| ToClient::Rejected {
-                        client_seq,
-                        code,
-                        reason,
-                    };
+                ToServer::Act { character, action, client_seq } => {
+                    let refuse = |code: RejectCode, reason: String| ToClient::Rejected { client_seq, code, reason };
                     let verdict = match (session.campaign, session.role) {
-                        (None, _) | (_, None) => Err(refuse(
-                            RejectCode::NotJoined,
-                            "Take a seat before acting".into(),
-                        )),
-                        (_, Some(Role::Spectator)) => Err(refuse(
-                            RejectCode::NotAllowed,
-                            "Spectators watch; they cannot act".into(),
-                        )),
+                        (None, _) | (_, None) => Err(refuse(RejectCode::NotJoined, "Take a seat before acting".into())),
+                        (_, Some(Role::Spectator)) => {
+                            Err(refuse(RejectCode::NotAllowed, "Spectators watch; they cannot act".into()))
+                        }
                         (_, Some(Role::Host)) => Err(refuse(
                             RejectCode::NotAllowed,
-                            "The host steers from the console; host seats do not play characters"
-                                .into(),
+                            "The host steers with commands; host seats do not play characters".into(),
                         )),
                         (Some(c), Some(Role::Player)) if session.character != Some(character) => {
-                            let names = campaigns.get(c).ok().map(|(_, camp)| {
-                                (
-                                    camp.name_of(session.character.unwrap_or(0)),
-                                    camp.name_of(character),
-                                )
-                            });
-                            let (mine, theirs) = names.unwrap_or_default();
-                            Err(refuse(
-                                RejectCode::NotAllowed,
-                                format!("You play {mine}; you cannot act for {theirs}"),
-                            ))
+                            let (mine, theirs) = campaigns
+                                .get(c)
+                                .map(|(_, camp)| (camp.name_of(session.character.unwrap_or(0)), camp.name_of(character)))
+                                .unwrap_or_default();
+                            Err(refuse(RejectCode::NotAllowed, format!("You play {mine}; you cannot act for {theirs}")))
                         }
-                        (Some(_), Some(Role::Player))
-                            if !session.allow(
-                                now_ms,
-                                settings.rate_per_second,
-                                settings.rate_burst,
-                            ) =>
-                        {
-                            Err(refuse(
-                                RejectCode::RateLimited,
-                                format!(
-                                    "Slow down: at most {} actions per second",
-                                    settings.rate_per_second
-                                ),
-                            ))
+                        (Some(_), Some(Role::Player)) if !session.allow(now_ms, settings.rate_per_second, settings.rate_burst) => {
+                            Err(refuse(RejectCode::RateLimited, format!("Slow down: at most {} actions per second", settings.rate_per_second)))
                         }
                         (Some(c), Some(Role::Player)) => Ok(c),
                     };
                     match verdict {
                         Ok(c) => {
                             if let Ok((_, mut campaign)) = campaigns.get_mut(c) {
-                                campaign.inbox.push_back(PendingIntent {
-                                    link,
-                                    character,
-                                    action,
-                                    client_seq,
-                                });
+                                let sender = Sender { link, client_seq: Some(client_seq) };
+                                campaign.inbox.push_back((sender, Input::Act { actor: character, action }));
                             }
                         }
                         Err(msg) => {
@@ -181,119 +152,134 @@ pub(crate) fn receive(
                                 && let Some(c) = session.campaign
                                 && let Ok((_, mut campaign)) = campaigns.get_mut(c)
                             {
-                                *campaign
-                                    .stats
-                                    .rejected
-                                    .entry(format!("{code:?}"))
-                                    .or_default() += 1;
+                                *campaign.stats.rejected.entry(format!("{code:?}")).or_default() += 1;
                             }
                             outbox.send(link, msg);
                         }
                     }
                 }
+                ToServer::Whisper { to, text } => {
+                    let Some(c) = session.campaign else { continue };
+                    let Ok((_, mut campaign)) = campaigns.get_mut(c) else { continue };
+                    let text = text.trim().to_string();
+                    let valid_to = campaign.seat(&to).is_some_and(|s| s.role != Role::Spectator) && to != session.seat;
+                    if session.role == Some(Role::Spectator) || !valid_to || text.is_empty() || text.chars().count() > MAX_TEXT {
+                        stats.rejected_at_intake += 1;
+                        outbox.send(link, ToClient::HostReply { text: format!("Cannot whisper to `{to}`: whisper 1 to {MAX_TEXT} characters to another seat") });
+                        continue;
+                    }
+                    if !session.allow(now_ms, settings.rate_per_second, settings.rate_burst) {
+                        stats.rejected_at_intake += 1;
+                        continue;
+                    }
+                    let from = session.seat.clone();
+                    campaign.inbox.push_back((Sender { link, client_seq: None }, Input::Whisper { from, to, text }));
+                }
+                ToServer::Host { command } => {
+                    if session.role != Some(Role::Host) || command.chars().count() > MAX_TEXT {
+                        outbox.send(link, ToClient::HostReply { text: "Only the host seat can run host commands".into() });
+                        continue;
+                    }
+                    console.0.push((Some(link), session.campaign, command));
+                }
             }
         }
     }
+    for old in displaced {
+        outbox.send(old, ToClient::Refused { reason: "Your seat was taken by a newer login".into() });
+        commands.entity(old).remove::<Rooms>();
+        // Its Session is cleared by the seat binding below on the next touch.
+        commands.entity(old).queue(|mut e: EntityWorldMut| {
+            if let Some(mut s) = e.get_mut::<Session>() {
+                s.unseat();
+            }
+        });
+    }
 }
 
-/// Binds `link` to a seat; returns the campaign's room.
-fn join(
+/// Seats a link by its token's claim; returns the rooms it sees and a displaced older link.
+fn hello(
     link: Entity,
     session: &mut Session,
-    campaign_id: Option<String>,
-    seat_name: &str,
+    claim: Option<SeatClaim>,
     player: &str,
     version: u32,
+    last_seen: Option<u64>,
     campaigns: &mut Query<(Entity, &mut Campaign)>,
     outbox: &mut Outbox,
-    now_ms: u64,
-) -> Result<RoomId, String> {
+    time: &Time,
+) -> Result<(Rooms, Option<Entity>), String> {
     if version != PROTOCOL_VERSION {
-        return Err(format!(
-            "This server speaks protocol v{PROTOCOL_VERSION}; your client speaks v{version}. Update your client."
-        ));
+        return Err(format!("This server speaks protocol v{PROTOCOL_VERSION}; your client speaks v{version}. Update your client."));
     }
     let player = player.trim();
     if player.is_empty() || player.chars().count() > 32 {
         return Err("Choose a player name of 1 to 32 characters".into());
     }
     if session.campaign.is_some() {
-        return Err("You already have a seat; reconnect to change it".into());
+        return Err("This connection already has a seat".into());
     }
-    let mut list: Vec<(Entity, String)> =
-        campaigns.iter().map(|(e, c)| (e, c.id.clone())).collect();
-    list.sort_by(|a, b| a.1.cmp(&b.1));
-    let entity = match &campaign_id {
-        Some(id) => list
-            .iter()
-            .find(|(_, c)| c == id)
-            .map(|(e, _)| *e)
-            .ok_or_else(|| {
-                format!(
-                    "No campaign `{id}` here: expected one of {}",
-                    list.iter()
-                        .map(|l| l.1.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })?,
-        None => list
-            .first()
-            .map(|l| l.0)
-            .ok_or("This server hosts no campaign")?,
+    let Some(claim) = claim else {
+        return Err("This connection has no seat: join with a code".into());
     };
-    let (_, mut campaign) = campaigns.get_mut(entity).expect("listed above");
+    let Some((entity, mut campaign)) = campaigns.iter_mut().find(|(_, c)| c.id == claim.campaign) else {
+        return Err(format!("Campaign `{}` is not open on this server", claim.campaign));
+    };
     let campaign = &mut *campaign;
-    let (role, character) = if seat_name == "spectator" {
-        campaign.spectators.push((link, player.to_string()));
-        (Role::Spectator, None)
-    } else {
-        let Some(seat) = campaign.seats.iter_mut().find(|s| s.name == seat_name) else {
-            let seats: Vec<String> = campaign
-                .seats
-                .iter()
-                .map(|s| s.name.clone())
-                .chain(["spectator".to_string()])
-                .collect();
-            return Err(format!(
-                "No seat `{seat_name}` at {}: expected one of {}",
-                campaign.id,
-                seats.join(", ")
-            ));
-        };
-        if let Some(old) = seat.link.replace(link) {
-            // One live connection per seat: the newer login wins.
-            outbox.send(
-                old,
-                ToClient::JoinRefused {
-                    reason: "Your seat was taken by a newer login".into(),
-                },
-            );
-        }
-        seat.player = Some(player.to_string());
-        (seat.role, seat.character)
+    let now_ms = campaign.now(time);
+    let Some(seat) = campaign.seats.iter_mut().find(|s| s.id == claim.seat_id) else {
+        return Err("This join code was revoked: ask the host for a new one".into());
     };
+    let mut displaced = None;
+    if seat.role != Role::Spectator {
+        // One live connection per seat: the newer login wins.
+        displaced = seat.links.pop();
+        seat.links.clear();
+    }
+    seat.links.push(link);
+    seat.player = Some(player.to_string());
+    let (seat_name, role, character) = (seat.name.clone(), seat.role, seat.character);
     session.campaign = Some(entity);
-    session.seat = Some(seat_name.to_string());
+    session.seat = seat_name.clone();
     session.player = player.to_string();
     session.role = Some(role);
     session.character = character;
-    outbox.send(
-        link,
-        ToClient::Welcome {
-            campaign: campaign.id.clone(),
-            seat: seat_name.to_string(),
-            role,
-            character,
-            next_seq: campaign.table.next_seq,
-            turn_timeout_ms: campaign.table.turn_timeout_ms,
+    // Catch up: every event since `last_seen` this seat may see, or the snapshot alone.
+    let (replay, events) = match last_seen {
+        None => (Replay::Fresh, Vec::new()),
+        Some(seen) => match campaign.table.events_since(seen + 1) {
+            Some(events) => (Replay::Events, events.filter(|e| e.seq <= campaign.published_seq).cloned().collect()),
+            None => (Replay::Snapshot, Vec::new()),
         },
-    );
-    campaign
-        .table
-        .player_joined(seat_name, player, character, now_ms);
+    };
+    session.last_sent = match replay {
+        Replay::Events => last_seen.unwrap_or(0),
+        _ => 0,
+    };
+    let visible: Vec<SeqEvent> = events.into_iter().filter(|e| Campaign::may_see(&e.audience, role, &seat_name)).collect();
+    outbox.send(link, ToClient::Welcome {
+        campaign: campaign.id.clone(),
+        seat: seat_name.clone(),
+        role,
+        character,
+        turn_timeout_ms: campaign.table.turn_timeout_ms,
+        replay,
+        prev: session.last_sent,
+        replayed: visible.len() as u32,
+    });
+    for event in visible {
+        let prev = session.last_sent;
+        session.last_sent = event.seq;
+        outbox.send(link, ToClient::Event { event, prev });
+    }
+    let input = Input::Joined { seat: seat_name.clone(), player: player.to_string(), character };
+    let _ = campaign.perform(input, now_ms);
     info!("{player} took seat `{seat_name}` at {}", campaign.id);
-    Ok(campaign.room)
+    let mut rooms = Rooms::single(campaign.room);
+    if role == Role::Host {
+        rooms.add_room(campaign.host_room);
+    }
+    Ok((rooms, displaced.filter(|&old| old != link)))
 }
 
 /// A link went away: its seat is held (the character stays; its turns time out to Dodge).
@@ -304,22 +290,18 @@ pub(crate) fn on_session_removed(
     time: Res<Time>,
 ) {
     let link = trigger.entity;
-    let Ok(session) = sessions.get(link) else {
-        return;
-    };
-    let Some(mut campaign) = session.campaign.and_then(|c| campaigns.get_mut(c).ok()) else {
-        return;
-    };
-    let now_ms = time.elapsed().as_millis() as u64;
-    campaign.spectators.retain(|s| s.0 != link);
+    let Ok(session) = sessions.get(link) else { return };
+    let Some(mut campaign) = session.campaign.and_then(|c| campaigns.get_mut(c).ok()) else { return };
+    let now_ms = campaign.now(&time);
     let mut left = None;
     for seat in &mut campaign.seats {
-        if seat.link == Some(link) {
-            seat.link = None;
+        if let Some(i) = seat.links.iter().position(|l| *l == link) {
+            seat.links.remove(i);
             left = Some(seat.name.clone());
         }
     }
-    let seat = left.unwrap_or_else(|| "spectator".into());
-    campaign.table.player_left(&seat, &session.player, now_ms);
-    info!("{} left seat `{seat}` at {}", session.player, campaign.id);
+    if let Some(seat) = left {
+        let _ = campaign.perform(Input::Left { seat: seat.clone(), player: session.player.clone() }, now_ms);
+        info!("{} left seat `{seat}` at {}", session.player, campaign.id);
+    }
 }

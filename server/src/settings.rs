@@ -2,7 +2,7 @@
 
 use bevy::prelude::*;
 use clap::Parser;
-use emberkeep_shared::protocol::{DEFAULT_TICK_HZ, DEFAULT_UDP_PORT, DEFAULT_WS_PORT};
+use emberkeep_shared::protocol::{DEFAULT_HTTP_PORT, DEFAULT_TICK_HZ, DEFAULT_UDP_PORT, DEFAULT_WS_PORT};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,6 +16,8 @@ pub enum Listen {
         udp: Option<SocketAddr>,
         /// WebSocket address.
         ws: Option<SocketAddr>,
+        /// HTTP address of the join endpoint.
+        http: Option<SocketAddr>,
     },
     /// No sockets: links are attached in-process (tests and benchmarks, crossbeam IO).
     InProcess,
@@ -40,8 +42,18 @@ pub struct ServerSettings {
     pub seed: u64,
     /// Print every event to the log.
     pub log_events: bool,
-    /// Netcode private key.
+    /// Netcode private key (random per run unless a test sets it).
     pub private_key: [u8; 32],
+    /// Where campaigns are journaled; `None` keeps them in memory only.
+    pub data_dir: Option<PathBuf>,
+    /// Host name or address printed in join links.
+    pub public_host: Option<String>,
+    /// Print a QR code per seat at start.
+    pub print_qr: bool,
+    /// Read host commands from stdin.
+    pub console: bool,
+    /// Also write the join codes to this file (`campaign seat code` per line) for scripts.
+    pub codes_file: Option<PathBuf>,
     /// Intents per second a connection may send (sustained).
     pub rate_per_second: f64,
     /// Burst size of the rate limit.
@@ -59,7 +71,12 @@ impl Default for ServerSettings {
             turn_timeout: Duration::from_secs(120),
             seed: 1,
             log_events: false,
-            private_key: emberkeep_shared::protocol::DEV_PRIVATE_KEY,
+            private_key: rand::random(),
+            data_dir: None,
+            public_host: None,
+            print_qr: false,
+            console: false,
+            codes_file: None,
             rate_per_second: 10.0,
             rate_burst: 20.0,
         }
@@ -85,6 +102,26 @@ pub struct Cli {
     /// Do not listen on WebSocket.
     #[arg(long)]
     pub no_websocket: bool,
+    /// HTTP port of the join endpoint (join codes → connect tokens; 0 picks a free one).
+    #[arg(long, default_value_t = DEFAULT_HTTP_PORT, env = "EMBERKEEP_HTTP_PORT")]
+    pub http_port: u16,
+    /// Do not serve HTTP (players then cannot join by code).
+    #[arg(long)]
+    pub no_http: bool,
+    /// Host name or address players use to reach this server, for printed join links
+    /// (default: this machine's LAN address).
+    #[arg(long, env = "EMBERKEEP_PUBLIC_HOST")]
+    pub public_host: Option<String>,
+    /// Print each seat's join link as a QR code at start (also: console command `qr SEAT`).
+    #[arg(long)]
+    pub qr: bool,
+    /// Also write the join codes to this file, one `campaign seat code` per line (for
+    /// scripts and bots; keep it private).
+    #[arg(long)]
+    pub codes_file: Option<PathBuf>,
+    /// Journal campaigns in this folder: a restart resumes every open campaign where it was.
+    #[arg(long, env = "EMBERKEEP_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
     /// Encounter id (a file in ASSETS/encounters/ without `.ron`).
     #[arg(
         long,
@@ -93,7 +130,8 @@ pub struct Cli {
         env = "EMBERKEEP_ENCOUNTER"
     )]
     pub encounter: String,
-    /// How many campaigns (tables) to host, named table-1, table-2, ...
+    /// How many campaigns (tables) to open, named table-1, table-2, ... (with --data-dir, only
+    /// when none is stored there yet).
     #[arg(long, default_value_t = 1)]
     pub campaigns: u32,
     /// Seconds before an idle player's turn ends in the Dodge action.
@@ -139,7 +177,13 @@ impl Cli {
             listen: Listen::Sockets {
                 udp: Some(SocketAddr::new(self.bind, self.udp_port)),
                 ws: (!self.no_websocket).then(|| SocketAddr::new(self.bind, self.ws_port)),
+                http: (!self.no_http).then(|| SocketAddr::new(self.bind, self.http_port)),
             },
+            data_dir: self.data_dir,
+            public_host: self.public_host,
+            print_qr: self.qr,
+            codes_file: self.codes_file,
+            console: true,
             tick_hz: self.tick_rate,
             assets: self.assets,
             encounter: self.encounter,

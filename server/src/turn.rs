@@ -1,102 +1,100 @@
-//! The turn pipeline after intake: resolve queued intents with the rules, advance time
-//! (timeouts, NPC turns), publish events and views.
+//! The turn pipeline after intake: resolve queued inputs with the rules, advance time
+//! (timeouts, NPC turns), publish events (each only to the seats allowed to see it) and views.
 
 use crate::campaign::Campaign;
+use crate::journal::{Entry, Input};
 use crate::outbox::Outbox;
+use crate::session::Session;
 use crate::settings::ServerSettings;
 use bevy::prelude::*;
 use emberkeep_shared::prelude::*;
+use lightyear::prelude::Rooms;
 
-fn now_ms(time: &Time) -> u64 {
-    time.elapsed().as_millis() as u64
-}
-
-/// Resolves every queued intent in arrival order, one at a time.
-pub(crate) fn resolve(
-    mut campaigns: Query<&mut Campaign>,
-    mut outbox: ResMut<Outbox>,
-    time: Res<Time>,
-) {
-    let now = now_ms(&time);
+/// Resolves every queued input in arrival order, one at a time.
+pub(crate) fn resolve(mut campaigns: Query<&mut Campaign>, mut outbox: ResMut<Outbox>, time: Res<Time>) {
     for mut campaign in &mut campaigns {
-        while let Some(intent) = campaign.inbox.pop_front() {
-            match campaign.table.submit(intent.character, intent.action, now) {
+        let now = campaign.now(&time);
+        while let Some((sender, input)) = campaign.inbox.pop_front() {
+            match campaign.perform(input, now) {
                 Ok(()) => {
-                    campaign.stats.accepted += 1;
-                    outbox.send(
-                        intent.link,
-                        ToClient::Accepted {
-                            client_seq: intent.client_seq,
-                        },
-                    );
+                    if let Some(client_seq) = sender.client_seq {
+                        outbox.send(sender.link, ToClient::Accepted { client_seq });
+                    }
                 }
                 Err(rejection) => {
-                    *campaign
-                        .stats
-                        .rejected
-                        .entry(format!("{:?}", rejection.code))
-                        .or_default() += 1;
-                    outbox.send(
-                        intent.link,
-                        ToClient::Rejected {
-                            client_seq: intent.client_seq,
+                    *campaign.stats.rejected.entry(format!("{:?}", rejection.code)).or_default() += 1;
+                    if let Some(client_seq) = sender.client_seq {
+                        outbox.send(sender.link, ToClient::Rejected {
+                            client_seq,
                             code: rejection.code,
                             reason: rejection.reason,
-                        },
-                    );
+                        });
+                    }
                 }
             }
         }
     }
 }
 
-/// Turn timeouts and NPC turns.
+/// Turn timeouts and NPC turns; a tick that changed the table is journaled.
 pub(crate) fn advance(mut campaigns: Query<&mut Campaign>, time: Res<Time>) {
-    let now = now_ms(&time);
     for mut campaign in &mut campaigns {
+        let now = campaign.now(&time);
+        let before = campaign.table.next_seq;
         campaign.table.tick(now);
+        if campaign.table.next_seq != before {
+            campaign.record(&Entry { t: now, input: Input::Tick });
+        }
     }
 }
 
-/// Sends new events to every link seated at the campaign and mirrors the table into the
-/// replicated components (writing only what changed, so nothing is re-sent needlessly).
+/// Sends new events to the links seated at the campaign that may see them, reveals creatures
+/// that stopped hiding, and mirrors the table into the replicated components (writing only
+/// what changed, so nothing is re-sent needlessly).
 pub(crate) fn publish(
     mut campaigns: Query<(&mut Campaign, &mut TableView)>,
     mut statuses: Query<&mut CombatantStatus>,
+    mut sessions: Query<&mut Session>,
     mut outbox: ResMut<Outbox>,
     settings: Res<ServerSettings>,
     time: Res<Time>,
+    mut commands: Commands,
 ) {
-    let now = now_ms(&time);
     for (mut campaign, mut view) in &mut campaigns {
-        let fresh: Vec<SeqEvent> = campaign
-            .table
-            .events_since(campaign.published_seq + 1)
-            .to_vec();
-        if let Some(last) = fresh.last() {
-            campaign.published_seq = last.seq;
-        }
-        let links: Vec<Entity> = campaign.links().collect();
-        for event in fresh {
-            if settings.log_events {
-                let name = |id| campaign.name_of(id);
-                info!(
-                    "[{}] #{} {}",
-                    campaign.id,
-                    event.seq,
-                    event.event.describe(&name)
-                );
-            }
-            for &link in &links {
-                outbox.send(link, ToClient::Event(event.clone()));
+        let now = campaign.now(&time);
+        let from = campaign.published_seq + 1;
+        if campaign.table.next_seq > from {
+            let fresh: Vec<SeqEvent> = campaign.table.events_since(from).map(|e| e.cloned().collect()).unwrap_or_default();
+            campaign.published_seq = campaign.table.next_seq - 1;
+            let links: Vec<Entity> = campaign.seats.iter().flat_map(|s| s.links.iter().copied()).collect();
+            for event in fresh {
+                if settings.log_events {
+                    let name = |id| campaign.name_of(id);
+                    info!("[{}] #{} {}", campaign.id, event.seq, event.event.describe(&name));
+                }
+                for &link in &links {
+                    let Ok(mut session) = sessions.get_mut(link) else { continue };
+                    let Some(role) = session.role else { continue };
+                    if Campaign::may_see(&event.audience, role, &session.seat) {
+                        let prev = session.last_sent;
+                        session.last_sent = event.seq;
+                        outbox.send(link, ToClient::Event { event: event.clone(), prev });
+                    }
+                }
             }
         }
         view.set_if_neq(TableView::of(&campaign.id, &campaign.table, now));
+        let room = campaign.room;
+        let campaign = &mut *campaign;
         for c in &campaign.table.combatants {
-            if let Some(&e) = campaign.views.get(&c.id)
-                && let Ok(mut status) = statuses.get_mut(e)
-            {
-                status.set_if_neq(CombatantStatus::of(c, campaign.player_of(c.id)));
+            let Some((entity, visible)) = campaign.views.get_mut(&c.id) else { continue };
+            if !*visible && !c.hidden {
+                *visible = true;
+                commands.entity(*entity).insert(Rooms::single(room));
+            }
+            if let Ok(mut status) = statuses.get_mut(*entity) {
+                let player = campaign.seats.iter().find(|s| s.character == Some(c.id)).and_then(|s| s.player.clone().map(|p| (p, !s.links.is_empty())));
+                status.set_if_neq(CombatantStatus::of(c, player));
             }
         }
     }

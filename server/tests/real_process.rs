@@ -1,109 +1,172 @@
-//! The real `emberkeep-server` binary, real UDP sockets on loopback: four headless players join
-//! and fight the bundled encounter to its end. (Real time is unavoidable here; the test only
-//! waits for outcomes, never asserts on durations.)
+//! The real `emberkeep-server` binary on real loopback sockets: players join by code over
+//! HTTP + UDP and fight an encounter to its end; a server killed with SIGKILL mid-combat comes
+//! back with every accepted action and the clients reconnect by themselves. (Real time is
+//! unavoidable here; the tests wait for outcomes and never assert on durations.)
 
 use bevy::prelude::*;
 use emberkeep_client::autoplay::AutoPlayPlugin;
-use emberkeep_client::net::{JoinRequest, Status, TableSession, Transport, client_app, connect};
+use emberkeep_client::net::{JoinRequest, Reconnect, Status, TableSession, client_app};
 use emberkeep_shared::prelude::*;
-use emberkeep_shared::protocol::DEV_PRIVATE_KEY;
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct KillOnDrop(Child);
+struct Server(Child);
 
-impl Drop for KillOnDrop {
+impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
 }
 
-#[test]
-fn bots_fight_an_encounter_to_the_end_against_the_real_server() {
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("emberkeep-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Starts the server and waits until it listens and has written its codes.
+fn start(udp: u16, http: u16, dir: &Path, data: bool) -> Server {
     let assets = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets");
+    let mut args: Vec<String> = ["--bind", "127.0.0.1", "--no-websocket", "--seed", "5", "--turn-timeout", "5", "--assets", assets]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(["--udp-port".into(), udp.to_string(), "--http-port".into(), http.to_string()]);
+    args.extend(["--codes-file".into(), dir.join("codes.txt").display().to_string()]);
+    if data {
+        args.extend(["--data-dir".into(), dir.join("data").display().to_string()]);
+    }
+    let _ = std::fs::remove_file(dir.join("codes.txt"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_emberkeep-server"))
-        .args([
-            "--udp-port",
-            "0",
-            "--bind",
-            "127.0.0.1",
-            "--no-websocket",
-            "--seed",
-            "5",
-            "--turn-timeout",
-            "5",
-            "--assets",
-            assets,
-        ])
+        .args(&args)
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("server starts");
     let stdout = child.stdout.take().unwrap();
-    let server = KillOnDrop(child);
+    let server = Server(child);
     let mut lines = BufReader::new(stdout).lines();
-    let addr: std::net::SocketAddr = loop {
-        let line = lines.next().expect("server prints its address").unwrap();
-        if let Some(addr) = line.strip_prefix("listening: udp ") {
-            break addr.parse().unwrap();
+    loop {
+        let line = lines.next().expect("the server prints its addresses").unwrap();
+        if line.starts_with("Type `help`") {
+            break;
         }
-    };
+    }
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
+    assert!(dir.join("codes.txt").exists());
+    server
+}
 
-    let mut apps: Vec<App> = ["fighter", "rogue", "cleric", "wizard"]
+fn code(dir: &Path, seat: &str) -> String {
+    let text = std::fs::read_to_string(dir.join("codes.txt")).unwrap();
+    text.lines().find_map(|l| l.strip_prefix(&format!("table-1 {seat} "))).unwrap().to_string()
+}
+
+fn players(http: u16, dir: &Path) -> Vec<App> {
+    ["fighter", "rogue", "cleric", "wizard"]
         .iter()
-        .enumerate()
-        .map(|(i, seat)| {
-            let request = JoinRequest {
-                campaign: None,
-                seat: seat.to_string(),
-                name: format!("bot {i}"),
-            };
-            let mut app = client_app(Duration::from_millis(10), request);
+        .map(|seat| {
+            let mut app = client_app(Duration::from_millis(10), JoinRequest { name: format!("{seat} bot") });
             app.add_plugins(AutoPlayPlugin);
             app.finish();
             app.cleanup();
-            connect(
-                app.world_mut(),
-                Transport::Udp(addr),
-                7_000 + i as u64,
-                DEV_PRIVATE_KEY,
-            )
-            .unwrap();
+            let plan = Reconnect::new(&format!("127.0.0.1:{http}"), &code(dir, seat), false);
+            plan.connect_now(app.world_mut()).expect("joins by code");
+            app.insert_resource(plan);
             app
         })
-        .collect();
+        .collect()
+}
+
+fn run_until(apps: &mut [App], what: &str, mut done: impl FnMut(&[App]) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        for app in &mut apps {
+    while !done(apps) {
+        for app in apps.iter_mut() {
             app.update();
         }
-        let done = apps.iter().all(|a| {
-            a.world()
-                .resource::<TableSession>()
-                .events
+        if Instant::now() > deadline {
+            let states: Vec<String> = apps
                 .iter()
-                .any(|e| matches!(e.event, GameEvent::CombatEnded { .. }))
-        });
-        if done {
-            break;
+                .map(|a| {
+                    let s = session(a);
+                    format!("{:?} last {} gaps {:?} accepted {} rejected {:?}", s.status, s.last_seq(), s.gaps, s.accepted.len(), s.rejected.last())
+                })
+                .collect();
+            panic!("timed out waiting for: {what}\n{}", states.join("\n"));
         }
-        assert!(Instant::now() < deadline, "the fight did not end in time");
         std::thread::sleep(Duration::from_millis(2));
     }
+}
+
+fn session(app: &App) -> &TableSession {
+    app.world().resource::<TableSession>()
+}
+
+fn fight_over(app: &App) -> bool {
+    session(app).events.iter().any(|e| matches!(e.event, GameEvent::CombatEnded { .. }))
+}
+
+#[test]
+fn players_join_by_code_and_fight_to_the_end() {
+    let dir = scratch("fight");
+    let http = free_tcp_port();
+    let _server = start(free_udp_port(), http, &dir, false);
+    let mut apps = players(http, &dir);
+    run_until(&mut apps, "the fight ends", |apps| apps.iter().all(fight_over));
     for app in &apps {
-        let session = app.world().resource::<TableSession>();
-        assert_eq!(session.status, Status::Seated);
-        assert!(session.gaps.is_empty());
-        assert!(
-            session
-                .events
-                .iter()
-                .any(|e| matches!(e.event, GameEvent::Attacked(_)))
-        );
+        let s = session(app);
+        assert_eq!(s.status, Status::Seated);
+        assert!(s.gaps.is_empty());
+        assert!(s.events.iter().any(|e| matches!(e.event, GameEvent::Attacked(_))));
     }
+    // A wrong code gets a clear refusal from the join endpoint.
+    let err = emberkeep_client::net::fetch_ticket(&format!("127.0.0.1:{http}"), "NOPE-NOPE").unwrap_err();
+    assert!(err.contains("unknown or revoked join code"), "{err}");
+}
+
+#[test]
+fn a_server_killed_mid_combat_resumes_with_no_accepted_action_lost() {
+    let dir = scratch("sigkill");
+    let (udp, http) = (free_udp_port(), free_tcp_port());
+    let server = start(udp, http, &dir, true);
+    let mut apps = players(http, &dir);
+    // Play until several actions were accepted, mid-combat.
+    run_until(&mut apps, "a few accepted actions", |apps| apps.iter().map(|a| session(a).accepted.len()).sum::<usize>() >= 6);
+    assert!(!apps.iter().any(fight_over), "the fight ended too soon for this test");
+    let acknowledged: usize = apps.iter().map(|a| session(a).accepted.len()).sum();
+    let last_seen: Vec<u64> = apps.iter().map(|a| session(a).last_seq()).collect();
+    // SIGKILL: no chance to flush anything more.
+    let mut server = server;
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    let journal = std::fs::read_to_string(dir.join("data/table-1/journal.jsonl")).unwrap();
+    let acts = journal.lines().filter(|l| l.contains(r#""Act""#)).count();
+    assert!(acts >= acknowledged, "{acts} actions journaled, {acknowledged} acknowledged");
     drop(server);
+
+    let _server = start(udp, http, &dir, true);
+    // The clients notice, fetch fresh tokens with their codes, rejoin, and the fight goes on.
+    run_until(&mut apps, "the fight ends after the restart", |apps| apps.iter().all(fight_over));
+    for (app, seen) in apps.iter().zip(last_seen) {
+        let s = session(app);
+        assert!(s.gaps.is_empty(), "gaps after the restart: {:?}", s.gaps);
+        assert!(!s.resynced, "the restarted server should replay, not resync");
+        let seqs: Vec<u64> = s.events.iter().map(|e| e.seq).collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "events out of order");
+        assert!(seqs.iter().any(|&q| q > seen), "nothing new after the restart");
+    }
 }

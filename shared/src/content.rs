@@ -331,6 +331,9 @@ pub struct Placement {
     pub name: Option<String>,
     /// Starting square.
     pub at: (i32, i32),
+    /// Unseen by the players (never sent to their clients) until combat starts.
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 /// When combat begins.

@@ -8,6 +8,20 @@ use crate::rules::{AttackRoll, DamageAdjustment};
 use crate::table::CombatantId;
 use serde::{Deserialize, Serialize};
 
+/// Who may see an event. The server never sends an event to a client outside its audience.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Audience {
+    /// Everyone at the table, spectators included.
+    #[default]
+    Public,
+    /// The players and the host (not spectators).
+    Party,
+    /// These seats and the host.
+    Seats(Vec<String>),
+    /// The host only.
+    HostOnly,
+}
+
 /// An event with its sequence number and table time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeqEvent {
@@ -15,6 +29,9 @@ pub struct SeqEvent {
     pub seq: u64,
     /// Table clock in ms when it happened.
     pub at_ms: u64,
+    /// Who may see it.
+    #[serde(default)]
+    pub audience: Audience,
     /// What happened.
     pub event: GameEvent,
 }
@@ -68,6 +85,8 @@ pub enum CombatOutcome {
     Victory,
     /// The whole party is down.
     Defeat,
+    /// The host ended it.
+    Stopped,
 }
 
 /// Something that happened at the table.
@@ -214,6 +233,39 @@ pub enum GameEvent {
         /// Who won.
         outcome: CombatOutcome,
     },
+    /// Hidden creatures step out.
+    Revealed {
+        /// Who.
+        combatants: Vec<CombatantId>,
+    },
+    /// A private message between seats (its audience is the two seats and the host).
+    Whisper {
+        /// Sender's seat.
+        from: String,
+        /// Recipient's seat.
+        to: String,
+        /// Text.
+        text: String,
+    },
+    /// The host narrates.
+    HostNarration {
+        /// Text.
+        text: String,
+    },
+    /// The host paused the game: no actions, no timeouts.
+    Paused,
+    /// The game goes on.
+    Resumed,
+    /// The host skipped the active combatant's turn.
+    TurnSkipped {
+        /// Whose.
+        actor: CombatantId,
+    },
+    /// The host changed the turn timeout.
+    TurnTimeoutChanged {
+        /// New timeout in seconds.
+        seconds: u64,
+    },
 }
 
 impl GameEvent {
@@ -240,6 +292,13 @@ impl GameEvent {
             GameEvent::TurnEnded { .. } => "turn.ended",
             GameEvent::TurnTimedOut { .. } => "turn.timed_out",
             GameEvent::CombatEnded { .. } => "combat.ended",
+            GameEvent::Revealed { .. } => "combatant.revealed",
+            GameEvent::Whisper { .. } => "chat.whisper",
+            GameEvent::HostNarration { .. } => "host.narration",
+            GameEvent::Paused => "host.paused",
+            GameEvent::Resumed => "host.resumed",
+            GameEvent::TurnSkipped { .. } => "host.turn_skipped",
+            GameEvent::TurnTimeoutChanged { .. } => "host.turn_timeout",
         }
     }
 
@@ -362,7 +421,18 @@ impl GameEvent {
             GameEvent::CombatEnded { outcome } => match outcome {
                 CombatOutcome::Victory => "Combat ends: victory!".into(),
                 CombatOutcome::Defeat => "Combat ends: the party has fallen.".into(),
+                CombatOutcome::Stopped => "The host ends the combat.".into(),
             },
+            GameEvent::Revealed { combatants } => format!(
+                "Revealed: {}",
+                combatants.iter().map(|c| name(*c)).collect::<Vec<_>>().join(", ")
+            ),
+            GameEvent::Whisper { from, to, text } => format!("({from} whispers to {to}) {text}"),
+            GameEvent::HostNarration { text } => text.clone(),
+            GameEvent::Paused => "The host pauses the game.".into(),
+            GameEvent::Resumed => "The game resumes.".into(),
+            GameEvent::TurnSkipped { actor } => format!("The host skips {}'s turn", name(*actor)),
+            GameEvent::TurnTimeoutChanged { seconds } => format!("Turns now time out after {seconds} s"),
         }
     }
 }

@@ -28,9 +28,54 @@ pub const DEFAULT_UDP_PORT: u16 = 5888;
 pub const DEFAULT_WS_PORT: u16 = 5889;
 /// Default tick rate.
 pub const DEFAULT_TICK_HZ: f64 = 30.0;
-/// Development key shared by server and clients until join codes (a later issue) mint real
-/// connect tokens. Never all zeros; never use it on an untrusted network.
-pub const DEV_PRIVATE_KEY: [u8; 32] = *b"emberkeep-dev-key-not-for-public";
+/// Default HTTP port (join codes → connect tokens; later the web client).
+pub const DEFAULT_HTTP_PORT: u16 = 5890;
+
+/// What a connect token carries for the server: the campaign and the seat's current id. A
+/// revoked or re-issued seat gets a new id, so older tokens no longer bind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatClaim {
+    /// Campaign id.
+    pub campaign: String,
+    /// Seat id.
+    pub seat_id: u64,
+}
+
+impl SeatClaim {
+    /// Packs the claim into netcode's 256 bytes of user data.
+    pub fn to_user_data(&self) -> [u8; 256] {
+        let mut data = [0u8; 256];
+        data[..8].copy_from_slice(&self.seat_id.to_le_bytes());
+        let name = self.campaign.as_bytes();
+        let n = name.len().min(247);
+        data[8] = n as u8;
+        data[9..9 + n].copy_from_slice(&name[..n]);
+        data
+    }
+
+    /// Reads a claim back.
+    pub fn from_user_data(data: &[u8; 256]) -> Option<SeatClaim> {
+        let seat_id = u64::from_le_bytes(data[..8].try_into().ok()?);
+        let n = data[8] as usize;
+        let campaign = std::str::from_utf8(data.get(9..9 + n)?).ok()?.to_string();
+        Some(SeatClaim { campaign, seat_id })
+    }
+}
+
+/// The answer of the server's join endpoint (`GET /api/join?code=...`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinTicket {
+    /// The netcode connect token, base64.
+    pub token: String,
+    /// Campaign id.
+    pub campaign: String,
+    /// Seat name.
+    pub seat: String,
+    /// UDP port for native clients.
+    pub udp_port: Option<u16>,
+    /// WebSocket port for web clients.
+    pub ws_port: Option<u16>,
+}
 
 /// The tick duration for a tick rate.
 pub fn tick_duration(hz: f64) -> Duration {
@@ -43,16 +88,15 @@ pub struct ControlChannel;
 /// Client → server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ToServer {
-    /// Take a seat at a campaign.
-    Join {
-        /// Campaign id; `None` picks the first campaign.
-        campaign: Option<String>,
-        /// Seat: a pregen id (`fighter`), `host` or `spectator`.
-        seat: String,
+    /// First message after connecting. The seat comes from the connect token (minted for a
+    /// join code); this says who is sitting there and what the client already has.
+    Hello {
         /// Player's name.
         name: String,
         /// [`PROTOCOL_VERSION`].
         version: u32,
+        /// The last event sequence number this client holds (on reconnect).
+        last_seen: Option<u64>,
     },
     /// Try an action with a character.
     Act {
@@ -62,6 +106,18 @@ pub enum ToServer {
         action: Action,
         /// Echoed back in the acknowledgement.
         client_seq: u32,
+    },
+    /// A private message to another seat (the host sees whispers too).
+    Whisper {
+        /// Recipient seat.
+        to: String,
+        /// Text.
+        text: String,
+    },
+    /// A host console command (host seats only), e.g. `pause`, `skip`, `narrate ...`.
+    Host {
+        /// The command line.
+        command: String,
     },
 }
 
@@ -76,10 +132,22 @@ pub enum Role {
     Spectator,
 }
 
+/// How a (re)joining client catches up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Replay {
+    /// A new seat: the state arrives by replication, events from now on.
+    Fresh,
+    /// Every event since `last_seen` that this seat may see follows, then live events.
+    Events,
+    /// `last_seen` is older than the server keeps: the replicated state is the snapshot;
+    /// the event log starts again here.
+    Snapshot,
+}
+
 /// Server → client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ToClient {
-    /// The seat was granted.
+    /// The seat is yours.
     Welcome {
         /// Campaign id.
         campaign: String,
@@ -89,13 +157,17 @@ pub enum ToClient {
         role: Role,
         /// The character this seat plays.
         character: Option<CombatantId>,
-        /// The sequence number of the next event.
-        next_seq: u64,
         /// Turn timeout in ms.
         turn_timeout_ms: u64,
+        /// How the client catches up.
+        replay: Replay,
+        /// The `prev` of the next event this client will receive.
+        prev: u64,
+        /// How many replayed events follow ("while you were away").
+        replayed: u32,
     },
-    /// The seat was refused.
-    JoinRefused {
+    /// The seat was refused or taken away (bad version, revoked code, a newer login, kicked).
+    Refused {
         /// Why.
         reason: String,
     },
@@ -113,8 +185,19 @@ pub enum ToClient {
         /// Human reason.
         reason: String,
     },
-    /// Something happened at the table.
-    Event(SeqEvent),
+    /// Something happened at the table. `prev` is the sequence number of the previous event
+    /// sent to this client, so it can tell a gap from events it may not see.
+    Event {
+        /// The event.
+        event: SeqEvent,
+        /// The previous event this client was sent (0 for none).
+        prev: u64,
+    },
+    /// The answer to a host command.
+    HostReply {
+        /// Text.
+        text: String,
+    },
 }
 
 /// Table-wide state, on the campaign entity.

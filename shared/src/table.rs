@@ -11,12 +11,12 @@ use crate::content::{
     Feature, OnHit,
 };
 use crate::dice::{Advantage, DiceRoll, GameRng, rng_from_seed, roll_d20};
-use crate::event::{AttackEvent, CombatOutcome, GameEvent, InitiativeEntry, SeqEvent};
+use crate::event::{AttackEvent, Audience, CombatOutcome, GameEvent, InitiativeEntry, SeqEvent};
 use crate::grid::{GridPos, MapGrid};
 use crate::rules::{self, DamageAdjustment, DeathSaveOutcome};
 use crate::tactics::{self, Board, Unit};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 
 /// A combatant's id, stable within its campaign.
 pub type CombatantId = u32;
@@ -198,6 +198,8 @@ pub struct Combatant {
     pub reaction_used: bool,
     /// How it fights (for tactics and the narrator).
     pub temperament: String,
+    /// Not yet noticed by the players: the server does not send it to them.
+    pub hidden: bool,
 }
 
 impl Combatant {
@@ -253,6 +255,10 @@ pub struct CombatState {
 pub const MAX_DECLARE_CHARS: usize = 500;
 /// Longest path in one move intent.
 pub const MAX_PATH_STEPS: usize = 64;
+/// Events kept for replay to reconnecting clients.
+pub const RING_EVENTS: usize = 1000;
+/// Oldest event kept for replay (ms).
+pub const RING_MS: u64 = 30 * 60 * 1000;
 /// Default turn timeout.
 pub const DEFAULT_TURN_TIMEOUT_MS: u64 = 120_000;
 
@@ -279,8 +285,11 @@ pub struct Table {
     pub turn_timeout_ms: u64,
     /// Next sequence number.
     pub next_seq: u64,
-    /// Every event so far (a later issue bounds this to a ring + journal).
-    pub log: Vec<SeqEvent>,
+    /// The most recent events: at most [`RING_EVENTS`], none older than [`RING_MS`]. Older
+    /// ones live in the server's journal; a client that missed more gets a snapshot.
+    pub log: VecDeque<SeqEvent>,
+    /// Paused by the host since this table time (ms).
+    pub paused_since: Option<u64>,
     rng: GameRng,
 }
 
@@ -345,6 +354,7 @@ impl Table {
                 initiative: None,
                 reaction_used: false,
                 temperament: p.description.clone(),
+                hidden: false,
             });
         }
         for f in &enc.foes {
@@ -379,6 +389,7 @@ impl Table {
                 initiative: None,
                 reaction_used: false,
                 temperament: c.temperament.clone(),
+                hidden: f.hidden,
             });
         }
         // Make names unique ("Goblin", "Goblin 2") so reasons and logs are unambiguous.
@@ -411,7 +422,8 @@ impl Table {
             resolved: false,
             turn_timeout_ms,
             next_seq: 1,
-            log: Vec::new(),
+            log: VecDeque::new(),
+            paused_since: None,
             rng: rng_from_seed(seed),
         })
     }
@@ -440,19 +452,27 @@ impl Table {
         self.combat.as_ref().map(|c| c.order[c.active])
     }
 
-    /// Events with `seq >= from`.
-    pub fn events_since(&self, from: u64) -> &[SeqEvent] {
+    /// Events with `seq >= from`, or `None` if some of them already left the ring.
+    pub fn events_since(&self, from: u64) -> Option<impl Iterator<Item = &SeqEvent>> {
+        let first = self.log.front().map_or(self.next_seq, |e| e.seq);
+        if from < first {
+            return None;
+        }
         let start = self.log.partition_point(|e| e.seq < from);
-        &self.log[start..]
+        Some(self.log.range(start..))
     }
 
     fn emit(&mut self, now_ms: u64, event: GameEvent) {
-        self.log.push(SeqEvent {
-            seq: self.next_seq,
-            at_ms: now_ms,
-            event,
-        });
+        self.emit_to(now_ms, Audience::Public, event);
+    }
+
+    /// Records an event for an audience.
+    pub fn emit_to(&mut self, now_ms: u64, audience: Audience, event: GameEvent) {
+        self.log.push_back(SeqEvent { seq: self.next_seq, at_ms: now_ms, audience, event });
         self.next_seq += 1;
+        while self.log.len() > RING_EVENTS || self.log.front().is_some_and(|e| e.at_ms + RING_MS < now_ms) {
+            self.log.pop_front();
+        }
     }
 
     /// Records that a player took a seat; an ambush starts combat with the first one.
@@ -1112,6 +1132,13 @@ impl Table {
             self.combatant_mut(e.combatant).initiative = Some(e.total);
         }
         let order: Vec<CombatantId> = entries.iter().map(|e| e.combatant).collect();
+        let hidden: Vec<CombatantId> = self.combatants.iter().filter(|c| c.hidden).map(|c| c.id).collect();
+        if !hidden.is_empty() {
+            for c in &mut self.combatants {
+                c.hidden = false;
+            }
+            self.emit(now_ms, GameEvent::Revealed { combatants: hidden });
+        }
         self.mode = Mode::Combat;
         self.combat = Some(CombatState {
             round: 1,
@@ -1323,6 +1350,62 @@ impl Table {
             self.emit(now_ms, GameEvent::Dodged { actor: active });
         }
         self.end_turn(now_ms);
+    }
+
+    /// Host: pauses the game (no intents, no timeouts, no NPC turns).
+    pub fn pause(&mut self, now_ms: u64) -> Result<(), Rejection> {
+        if self.paused_since.is_some() {
+            return Err(Rejection::new(RejectCode::WrongMode, "The game is already paused"));
+        }
+        self.paused_since = Some(now_ms);
+        self.emit(now_ms, GameEvent::Paused);
+        Ok(())
+    }
+
+    /// Host: resumes; the active player's timer gets back the paused time.
+    pub fn resume(&mut self, now_ms: u64) -> Result<(), Rejection> {
+        let Some(since) = self.paused_since.take() else {
+            return Err(Rejection::new(RejectCode::WrongMode, "The game is not paused"));
+        };
+        if let Some(deadline) = self.combat.as_mut().and_then(|c| c.deadline_ms.as_mut()) {
+            *deadline += now_ms.saturating_sub(since);
+        }
+        self.emit(now_ms, GameEvent::Resumed);
+        Ok(())
+    }
+
+    /// Host: ends the active combatant's turn.
+    pub fn skip_turn(&mut self, now_ms: u64) -> Result<(), Rejection> {
+        let Some(actor) = self.active() else {
+            return Err(Rejection::new(RejectCode::WrongMode, "There is no turn to skip outside combat"));
+        };
+        self.emit(now_ms, GameEvent::TurnSkipped { actor });
+        self.end_turn(now_ms);
+        Ok(())
+    }
+
+    /// Host: sets the turn timeout (applies from the next turn).
+    pub fn set_turn_timeout(&mut self, seconds: u64, now_ms: u64) -> Result<(), Rejection> {
+        if seconds == 0 || seconds > 24 * 3600 {
+            return Err(Rejection::new(RejectCode::Malformed, "A turn timeout is 1 to 86400 seconds"));
+        }
+        self.turn_timeout_ms = seconds * 1000;
+        self.emit(now_ms, GameEvent::TurnTimeoutChanged { seconds });
+        Ok(())
+    }
+
+    /// Host: ends the combat without a winner.
+    pub fn end_combat(&mut self, now_ms: u64) -> Result<(), Rejection> {
+        if self.combat.take().is_none() {
+            return Err(Rejection::new(RejectCode::WrongMode, "There is no combat to end"));
+        }
+        self.mode = Mode::Exploration;
+        self.resolved = true;
+        for c in &mut self.combatants {
+            c.conditions.remove(&Condition::Dodging);
+        }
+        self.emit(now_ms, GameEvent::CombatEnded { outcome: CombatOutcome::Stopped });
+        Ok(())
     }
 
     /// A tactical summary of the table for planners (built-in tactics, bots, the NPC brain).

@@ -67,7 +67,7 @@ fn sequence_numbers_have_no_gaps() {
         assert_eq!(e.seq, i as u64 + 1);
     }
     assert!(matches!(
-        t.log.last().unwrap().event,
+        t.log.back().unwrap().event,
         GameEvent::CombatEnded { .. }
     ));
     assert_eq!(t.mode, Mode::Exploration);
@@ -180,7 +180,7 @@ fn leaving_reach_provokes_an_opportunity_attack_unless_disengaged() {
         let before = t.log.len();
         let away = vec![GridPos::new(4, 7), GridPos::new(3, 8)];
         t.submit(fighter, Action::Move { path: away }, 0).unwrap();
-        let provoked = t.log[before..].iter().any(
+        let provoked = t.log.range(before..).any(
             |e| matches!(&e.event, GameEvent::Attacked(a) if a.opportunity && a.attacker == goblin),
         );
         assert_eq!(provoked, !disengage, "disengage = {disengage}");

@@ -5,9 +5,10 @@ use bevy::prelude::*;
 use bevy::time::TimeUpdateStrategy;
 use emberkeep_client::autoplay::{AutoPlay, AutoPlayPlugin};
 use emberkeep_client::net::{JoinRequest, Mirror, TableSession, Transport, client_app, connect};
+use emberkeep_server::mint_seat_token;
 use emberkeep_server::{Campaign, NetServer, ServerSettings, server_app};
 use emberkeep_shared::content::ContentLibrary;
-use emberkeep_shared::protocol::{DEV_PRIVATE_KEY, tick_duration};
+use emberkeep_shared::protocol::tick_duration;
 use lightyear::crossbeam::CrossbeamIo;
 use lightyear::prelude::*;
 use std::net::SocketAddr;
@@ -34,6 +35,7 @@ pub struct Stepper {
     pub links: Vec<Entity>,
     /// Frame duration.
     pub tick: Duration,
+    next_port: u16,
 }
 
 impl Stepper {
@@ -50,49 +52,74 @@ impl Stepper {
             clients: Vec::new(),
             links: Vec::new(),
             tick,
+            next_port: 10_000,
         }
     }
 
-    /// Adds a client that will take `seat` (at `campaign`, or the first), with the bot
-    /// installed but switched off. Returns its index.
+    /// Adds a client that takes `seat` (at `campaign`, or `table-1`) with a token minted for
+    /// it, with the bot installed but switched off. Returns its index.
     pub fn add_client(&mut self, seat: &str, campaign: Option<&str>) -> usize {
-        let index = self.clients.len();
-        let request = JoinRequest {
-            campaign: campaign.map(String::from),
-            seat: seat.into(),
-            name: format!("{seat}-player"),
-        };
-        let mut app = client_app(self.tick, request);
+        let token = self.token(seat, campaign);
+        let mut app = client_app(self.tick, JoinRequest { name: format!("{seat}-player") });
         app.add_plugins(AutoPlayPlugin);
         app.insert_resource(TimeUpdateStrategy::ManualDuration(self.tick));
         app.world_mut().resource_mut::<AutoPlay>().enabled = false;
         app.finish();
         app.cleanup();
+        self.clients.push(app);
+        self.links.push(Entity::PLACEHOLDER);
+        let index = self.clients.len() - 1;
+        self.attach(index, &token);
+        index
+    }
+
+    /// A connect token for a seat, as the join endpoint would mint it.
+    pub fn token(&mut self, seat: &str, campaign: Option<&str>) -> Vec<u8> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        mint_seat_token(self.server.world_mut(), campaign.unwrap_or("table-1"), seat, addr).expect("seat exists")
+    }
+
+    /// Connects client `index` through a fresh in-process pipe with `token`.
+    pub fn attach(&mut self, index: usize, token: &[u8]) {
         let (client_io, server_io) = CrossbeamIo::new_pair();
         let server_entity = self.server.world().resource::<NetServer>().0;
+        self.next_port += 1;
         let link = self
             .server
             .world_mut()
             .spawn((
-                LinkOf {
-                    server: server_entity,
-                },
+                LinkOf { server: server_entity },
                 Link::default(),
-                PeerAddr(SocketAddr::from(([127, 0, 0, 1], 10_000 + index as u16))),
+                PeerAddr(SocketAddr::from(([127, 0, 0, 1], self.next_port))),
                 Linked,
                 server_io,
             ))
             .id();
-        connect(
-            app.world_mut(),
-            Transport::InProcess(client_io),
-            1_000 + index as u64,
-            DEV_PRIVATE_KEY,
-        )
-        .expect("connect");
-        self.clients.push(app);
-        self.links.push(link);
-        index
+        self.links[index] = link;
+        connect(self.clients[index].world_mut(), Transport::InProcess(client_io), token).expect("connect");
+    }
+
+    /// Drops client `index`'s connection (as a dead Wi-Fi would: the server just loses the
+    /// link) and connects it again with a fresh token for `seat`; the client keeps its state.
+    pub fn reconnect(&mut self, index: usize, seat: &str, campaign: Option<&str>) {
+        self.drop_connection(index);
+        let token = self.token(seat, campaign);
+        self.attach(index, &token);
+    }
+
+    /// Cuts client `index` off: both ends of its link go away.
+    pub fn drop_connection(&mut self, index: usize) {
+        let world = self.clients[index].world_mut();
+        world.flush();
+        let mut q = world.query_filtered::<Entity, With<lightyear::prelude::client::Client>>();
+        let old: Vec<Entity> = q.iter(world).collect();
+        for e in old {
+            world.despawn(e);
+        }
+        let link = self.links[index];
+        if self.server.world().get_entity(link).is_ok() {
+            self.server.world_mut().despawn(link);
+        }
     }
 
     /// Advances every App by `n` frames.

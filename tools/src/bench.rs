@@ -144,6 +144,7 @@ fn latency(samples: usize, tick_rate: f64) -> anyhow::Result<()> {
         listen: Listen::Sockets {
             udp: Some("127.0.0.1:0".parse()?),
             ws: None,
+            http: None,
         },
         encounter: "crypt-of-bones".into(),
         tick_hz: tick_rate,
@@ -163,7 +164,10 @@ fn latency(samples: usize, tick_rate: f64) -> anyhow::Result<()> {
         server.update();
         let world = server.world_mut();
         let mut q = world.query::<&lightyear::prelude::LocalAddr>();
-        let _ = port_tx.send(q.iter(world).next().map(|a| a.0.port()));
+        let port = q.iter(world).next().map(|a| a.0.port());
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port.unwrap_or(0)));
+        let token = emberkeep_server::mint_seat_token(world, "table-1", "fighter", addr);
+        let _ = port_tx.send(port.zip(token.ok()));
         while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
             let start = Instant::now();
             server.update();
@@ -172,25 +176,15 @@ fn latency(samples: usize, tick_rate: f64) -> anyhow::Result<()> {
             }
         }
     });
-    let port = port_rx
+    let (port, token) = port_rx
         .recv()?
         .ok_or_else(|| anyhow::anyhow!("the bench server bound no UDP port"))?;
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let request = JoinRequest {
-        campaign: None,
-        seat: "fighter".into(),
-        name: "bench".into(),
-    };
+    let request = JoinRequest { name: "bench".into() };
     let mut client = client_app(Duration::from_millis(1), request);
     client.finish();
     client.cleanup();
-    connect(
-        client.world_mut(),
-        Transport::Udp(addr),
-        rand::random(),
-        emberkeep_shared::protocol::DEV_PRIVATE_KEY,
-    )
-    .map_err(|e| anyhow::anyhow!(e))?;
+    connect(client.world_mut(), Transport::Udp(addr), &token).map_err(|e| anyhow::anyhow!(e))?;
     let deadline = Instant::now() + Duration::from_secs(10);
     while client.world().resource::<TableSession>().status != Status::Seated {
         anyhow::ensure!(

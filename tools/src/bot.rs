@@ -3,92 +3,77 @@
 use bevy::log::LogPlugin;
 use bevy::prelude::*;
 use emberkeep_client::autoplay::AutoPlayPlugin;
-use emberkeep_client::net::{
-    JoinRequest, Mirror, Status, TableSession, Transport, client_app, connect,
-};
+use emberkeep_client::net::{JoinRequest, Mirror, Reconnect, Status, TableSession, client_app};
 use emberkeep_shared::prelude::*;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Server address, host:port (the UDP port; with --websocket the WebSocket port).
-    #[arg(long, default_value = "127.0.0.1:5888")]
+    /// The server's join endpoint, host:port (its HTTP port).
+    #[arg(long, default_value = "127.0.0.1:5890")]
     server: String,
-    /// Seat to take: fighter, rogue, cleric, wizard or spectator.
+    /// The seat's join code, as the server printed it.
+    #[arg(long, required_unless_present = "codes_file")]
+    code: Option<String>,
+    /// Read the code from a server's --codes-file instead (with --seat).
+    #[arg(long, requires = "seat")]
+    codes_file: Option<PathBuf>,
+    /// Seat to look up in --codes-file: fighter, rogue, cleric, wizard, host or spectator.
     #[arg(long)]
-    seat: String,
-    /// Campaign id (default: the server's first).
-    #[arg(long)]
-    campaign: Option<String>,
+    seat: Option<String>,
+    /// Campaign to look up in --codes-file.
+    #[arg(long, default_value = "table-1")]
+    campaign: String,
     /// Player name.
-    #[arg(long)]
-    name: Option<String>,
+    #[arg(long, default_value = "bot")]
+    name: String,
     /// Connect over WebSocket instead of UDP.
     #[arg(long)]
     websocket: bool,
     /// Keep running after the fight ends.
     #[arg(long)]
     stay: bool,
-    /// Seconds to wait for a seat before giving up.
-    #[arg(long, default_value_t = 15)]
-    connect_timeout: u64,
 }
 
 #[derive(Resource)]
 struct BotConfig {
     stay: bool,
-    connect_timeout: Duration,
     printed: usize,
     printed_rejections: usize,
-    outcome: Option<Result<(), String>>,
+    done: bool,
+}
+
+fn code_from_file(path: &PathBuf, campaign: &str, seat: &str) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    text.lines()
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            Some((parts.next()?, parts.next()?, parts.next()?))
+        })
+        .find(|(c, s, _)| *c == campaign && *s == seat)
+        .map(|(_, _, code)| code.to_string())
+        .ok_or_else(|| anyhow::anyhow!("no code for seat `{seat}` of {campaign} in {}", path.display()))
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let addr: SocketAddr = args
-        .server
-        .to_socket_addrs()
-        .map_err(|e| anyhow::anyhow!("cannot resolve --server {}: {e}", args.server))?
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("--server {} resolves to no address", args.server))?;
-    let request = JoinRequest {
-        campaign: args.campaign.clone(),
-        seat: args.seat.clone(),
-        name: args
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("{}-bot", args.seat)),
+    let code = match (&args.code, &args.codes_file, &args.seat) {
+        (Some(code), _, _) => code.clone(),
+        (None, Some(file), Some(seat)) => code_from_file(file, &args.campaign, seat)?,
+        _ => anyhow::bail!("give --code, or --codes-file with --seat"),
     };
-    let mut app = client_app(Duration::from_secs_f64(1.0 / 30.0), request);
-    app.add_plugins(LogPlugin {
-        level: bevy::log::Level::WARN,
-        ..default()
-    });
+    let mut app = client_app(Duration::from_secs_f64(1.0 / 30.0), JoinRequest { name: args.name.clone() });
+    app.add_plugins(LogPlugin { level: bevy::log::Level::WARN, ..default() });
     app.add_plugins(AutoPlayPlugin);
-    app.insert_resource(BotConfig {
-        stay: args.stay,
-        connect_timeout: Duration::from_secs(args.connect_timeout),
-        printed: 0,
-        printed_rejections: 0,
-        outcome: None,
-    });
+    app.insert_resource(BotConfig { stay: args.stay, printed: 0, printed_rejections: 0, done: false });
     app.add_systems(Update, (print_events, watch));
     app.finish();
     app.cleanup();
-    let transport = if args.websocket {
-        Transport::WebSocket(addr)
-    } else {
-        Transport::Udp(addr)
-    };
-    connect(
-        app.world_mut(),
-        transport,
-        rand::random(),
-        emberkeep_shared::protocol::DEV_PRIVATE_KEY,
-    )
-    .map_err(|e| anyhow::anyhow!(e))?;
-    println!("connecting to {addr} for seat `{}`…", args.seat);
+    let plan = Reconnect::new(&args.server, &code, args.websocket);
+    plan.connect_now(app.world_mut()).map_err(|e| anyhow::anyhow!(e))?;
+    app.insert_resource(plan);
+    println!("joining {} with code {code}…", args.server);
     Ok(match app.run() {
         AppExit::Success => ExitCode::SUCCESS,
         AppExit::Error(code) => ExitCode::from(code.get()),
@@ -99,12 +84,9 @@ fn print_events(world: &mut World) {
     let mirror = Mirror::read(world);
     world.resource_scope(|world, mut config: Mut<BotConfig>| {
         let session = world.resource::<TableSession>();
-        for e in &session.events[config.printed..] {
-            println!(
-                "#{:<4} {}",
-                e.seq,
-                e.event.describe(&|id| mirror.name_of(id))
-            );
+        for e in &session.events[config.printed.min(session.events.len())..] {
+            let away = if session.away.contains(&e.seq) { " (while you were away)" } else { "" };
+            println!("#{:<4} {}{away}", e.seq, e.event.describe(&|id| mirror.name_of(id)));
         }
         config.printed = session.events.len();
         for (_, code, reason) in &session.rejected[config.printed_rejections..] {
@@ -114,43 +96,27 @@ fn print_events(world: &mut World) {
     });
 }
 
-fn watch(
-    mut config: ResMut<BotConfig>,
-    session: Res<TableSession>,
-    time: Res<Time<Real>>,
-    mut exit: MessageWriter<AppExit>,
-) {
-    if config.outcome.is_some() {
+fn watch(mut config: ResMut<BotConfig>, session: Res<TableSession>, mut exit: MessageWriter<AppExit>) {
+    if config.done {
         return;
     }
     let outcome = match &session.status {
         Status::Refused(reason) => Some(Err(format!("the server refused the seat: {reason}"))),
-        Status::Disconnected(reason) => Some(Err(format!("disconnected: {reason}"))),
-        Status::Connecting | Status::Joining if time.elapsed() > config.connect_timeout => {
-            Some(Err(format!(
-                "no seat after {} s: is the server running and reachable?",
-                config.connect_timeout.as_secs()
-            )))
-        }
         Status::Seated
-            if !config.stay
-                && session
-                    .events
-                    .iter()
-                    .any(|e| matches!(e.event, GameEvent::CombatEnded { .. })) =>
+            if !config.stay && session.events.iter().any(|e| matches!(e.event, GameEvent::CombatEnded { .. })) =>
         {
             Some(Ok(()))
         }
         _ => None,
     };
     if let Some(outcome) = outcome {
-        exit.write(match &outcome {
+        config.done = true;
+        exit.write(match outcome {
             Ok(()) => AppExit::Success,
             Err(e) => {
                 eprintln!("error: {e}");
                 AppExit::from_code(1)
             }
         });
-        config.outcome = Some(outcome);
     }
 }

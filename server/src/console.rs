@@ -1,0 +1,347 @@
+//! The host console: commands typed on the server's stdin, or sent by a host seat, run here.
+//! `help` lists them.
+
+use crate::campaign::{Campaign, publish_codes, resume_campaign};
+use crate::journal::{HostOp, Input, Journal};
+use crate::outbox::Outbox;
+use crate::seats::{Directory, new_code, new_seat_id};
+use crate::session::Session;
+use crate::settings::ServerSettings;
+use bevy::prelude::*;
+use emberkeep_shared::prelude::*;
+use emberkeep_shared::protocol::Role;
+use lightyear::prelude::Rooms;
+use std::sync::Mutex;
+use std::sync::mpsc::Receiver;
+
+/// Commands waiting to run: (host link to answer, or the console; campaign of that host; line).
+#[derive(Resource, Debug, Default)]
+pub struct ConsoleQueue(pub Vec<(Option<Entity>, Option<Entity>, String)>);
+
+/// Lines read from stdin by a background thread.
+#[derive(Resource, Debug)]
+pub struct StdinLines(pub Mutex<Receiver<String>>);
+
+/// The campaign stdin commands apply to (`use ID`).
+#[derive(Resource, Debug, Default)]
+pub struct Selected(pub Option<String>);
+
+/// Where hosts find the join endpoint, for printed links.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct JoinBase(pub Option<String>);
+
+const HELP: &str = "\
+Host commands (on the server's console, or from a host seat):
+  status                 seats, connections, turn, queue
+  campaigns              campaigns open and archived
+  use ID                 apply console commands to campaign ID
+  codes                  join codes and links of every seat
+  qr SEAT                the seat's join link as a QR code
+  kick SEAT              disconnect the seat's player (the code still works)
+  revoke SEAT            disconnect and close the seat: its code stops working
+  reissue SEAT           a new code for the seat (the old one stops working)
+  pause | resume         stop or restart the game (timers too)
+  skip                   end the active turn
+  timeout SECS           turn timeout from the next turn on
+  narrate TEXT           tell everyone
+  whisper SEAT TEXT      tell one seat
+  end-combat             end the fight now
+  save                   write a snapshot now (with --data-dir)
+  archive ID             save and close a campaign
+  reopen ID              open an archived campaign again
+  help                   this list";
+
+/// Starts the thread reading stdin (skipped when stdin is closed).
+pub fn spawn_stdin_reader() -> StdinLines {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _ = std::thread::Builder::new().name("emberkeep-console".into()).spawn(move || {
+        let stdin = std::io::stdin();
+        let mut line = String::new();
+        while stdin.read_line(&mut line).is_ok_and(|n| n > 0) {
+            if tx.send(line.trim().to_string()).is_err() {
+                break;
+            }
+            line.clear();
+        }
+    });
+    StdinLines(Mutex::new(rx))
+}
+
+pub(crate) fn read_stdin(lines: Option<Res<StdinLines>>, mut queue: ResMut<ConsoleQueue>) {
+    let Some(lines) = lines else { return };
+    let rx = lines.0.lock().expect("stdin lock");
+    while let Ok(line) = rx.try_recv() {
+        if !line.is_empty() {
+            queue.0.push((None, None, line));
+        }
+    }
+}
+
+pub(crate) fn run_commands(world: &mut World) {
+    let queue = std::mem::take(&mut world.resource_mut::<ConsoleQueue>().0);
+    for (reply_to, campaign, line) in queue {
+        let answer = execute(world, campaign, &line);
+        match reply_to {
+            Some(link) => world.resource_mut::<Outbox>().send(link, ToClient::HostReply { text: answer }),
+            None => println!("{answer}"),
+        }
+    }
+}
+
+fn campaign_entity(world: &mut World, hint: Option<Entity>, id: Option<&str>) -> Option<Entity> {
+    if let Some(h) = hint {
+        return Some(h);
+    }
+    let mut q = world.query::<(Entity, &Campaign)>();
+    let mut all: Vec<(Entity, String)> = q.iter(world).map(|(e, c)| (e, c.id.clone())).collect();
+    all.sort_by(|a, b| a.1.cmp(&b.1));
+    match id {
+        Some(id) => all.into_iter().find(|(_, c)| c == id).map(|(e, _)| e),
+        None => all.first().map(|(e, _)| *e),
+    }
+}
+
+/// Runs one command line and returns its answer.
+pub fn execute(world: &mut World, hint: Option<Entity>, line: &str) -> String {
+    let line = line.trim();
+    let (command, rest) = line.split_once(' ').map_or((line, ""), |(c, r)| (c, r.trim()));
+    let from_console = hint.is_none();
+    match command {
+        "help" | "?" => return HELP.to_string(),
+        "campaigns" => return list_campaigns(world),
+        "use" if from_console => {
+            if campaign_entity(world, None, Some(rest)).is_none() {
+                return format!("no open campaign `{rest}`");
+            }
+            world.resource_mut::<Selected>().0 = Some(rest.to_string());
+            return format!("console commands now apply to {rest}");
+        }
+        "archive" if from_console => return archive(world, rest),
+        "reopen" if from_console => return reopen(world, rest),
+        _ => {}
+    }
+    let selected = world.resource::<Selected>().0.clone();
+    let Some(entity) = campaign_entity(world, hint, selected.as_deref()) else {
+        return "no campaign is open".into();
+    };
+    let now = {
+        let elapsed = world.resource::<Time>().elapsed().as_millis() as u64;
+        world.get::<Campaign>(entity).map_or(elapsed, |c| elapsed + c.clock_offset)
+    };
+    let host_op = |op: HostOp| Some(Input::Host(op));
+    let input = match command {
+        "pause" => host_op(HostOp::Pause),
+        "resume" => host_op(HostOp::Resume),
+        "skip" => host_op(HostOp::Skip),
+        "end-combat" => host_op(HostOp::EndCombat),
+        "timeout" => match rest.parse::<u64>() {
+            Ok(s) => host_op(HostOp::Timeout(s)),
+            Err(_) => return "usage: timeout SECONDS".into(),
+        },
+        "narrate" if !rest.is_empty() => host_op(HostOp::Narrate(rest.to_string())),
+        "whisper" => match rest.split_once(' ') {
+            Some((seat, text)) if world.get::<Campaign>(entity).is_some_and(|c| c.seat(seat).is_some()) => {
+                host_op(HostOp::Whisper { to: seat.to_string(), text: text.trim().to_string() })
+            }
+            _ => return "usage: whisper SEAT TEXT (a seat of this campaign)".into(),
+        },
+        _ => None,
+    };
+    if let Some(input) = input {
+        let mut campaign = world.get_mut::<Campaign>(entity).expect("exists");
+        return match campaign.perform(input, now) {
+            Ok(()) => format!("ok ({})", campaign.id),
+            Err(r) => r.reason,
+        };
+    }
+    match command {
+        "status" => status(world, entity),
+        "codes" => codes(world, entity),
+        "qr" => qr(world, entity, rest),
+        "kick" => kick(world, entity, rest, "You were removed from the table by the host", now).unwrap_or_else(|e| e),
+        "revoke" | "reissue" => reissue(world, entity, rest, command == "reissue", now),
+        "save" => {
+            let mut campaign = world.get_mut::<Campaign>(entity).expect("exists");
+            match campaign.save() {
+                Ok(()) => format!("saved {}", campaign.id),
+                Err(e) => e,
+            }
+        }
+        "narrate" => "usage: narrate TEXT".into(),
+        _ => format!("unknown command `{command}`; `help` lists them"),
+    }
+}
+
+fn list_campaigns(world: &mut World) -> String {
+    let mut q = world.query::<&Campaign>();
+    let mut lines: Vec<String> = q
+        .iter(world)
+        .map(|c| {
+            let seated = c.seats.iter().filter(|s| !s.links.is_empty()).count();
+            format!("  {}  open      {}  {:?}  {} seat(s) connected", c.id, c.encounter, c.table.mode, seated)
+        })
+        .collect();
+    lines.sort();
+    if let Some(root) = world.resource::<ServerSettings>().data_dir.clone() {
+        for (_, meta) in Journal::list(&root) {
+            if meta.archived {
+                lines.push(format!("  {}  archived  {}", meta.id, meta.encounter));
+            }
+        }
+    }
+    if lines.is_empty() { "no campaigns".into() } else { lines.join("\n") }
+}
+
+fn status(world: &mut World, entity: Entity) -> String {
+    let now = world.resource::<Time>().elapsed().as_millis() as u64;
+    let c = world.get::<Campaign>(entity).expect("exists");
+    let t = &c.table;
+    let mut out = format!("{} — {} ({:?}{})\n", c.id, t.encounter_name, t.mode, if t.paused_since.is_some() { ", paused" } else { "" });
+    if let Some(combat) = &t.combat {
+        let active = c.name_of(combat.order[combat.active]);
+        let left = combat.deadline_ms.map(|d| format!(", {} s left", d.saturating_sub(now + c.clock_offset) / 1000)).unwrap_or_default();
+        out += &format!("  round {}, {active}'s turn{left}\n", combat.round);
+    }
+    for s in &c.seats {
+        let who = s.player.clone().unwrap_or_else(|| "(empty)".into());
+        let conn = match s.links.len() {
+            0 => "offline".to_string(),
+            1 => "connected".to_string(),
+            n => format!("{n} connected"),
+        };
+        out += &format!("  seat {:<10} {:<16} {conn}\n", s.name, who);
+    }
+    let rejected: u64 = c.stats.rejected.values().sum();
+    out += &format!(
+        "  queue {}, events {}, accepted {}, rejected {rejected}, turn timeout {} s, narrator: built-in templates not yet wired\n",
+        c.inbox.len(),
+        t.next_seq - 1,
+        c.stats.accepted,
+        t.turn_timeout_ms / 1000
+    );
+    out += &format!("  journal: {}", if c.journal.is_some() { "on" } else { "off (no --data-dir)" });
+    out
+}
+
+fn link_for(world: &World, code: &str) -> String {
+    match &world.resource::<JoinBase>().0 {
+        Some(base) => format!("{base}/?code={code}"),
+        None => "(no HTTP endpoint: start without --no-http to join by code)".into(),
+    }
+}
+
+fn codes(world: &mut World, entity: Entity) -> String {
+    let c = world.get::<Campaign>(entity).expect("exists");
+    let rows: Vec<(String, String)> = c.seats.iter().map(|s| (s.name.clone(), s.code.clone())).collect();
+    let id = c.id.clone();
+    let mut out = format!("join codes for {id}:\n");
+    for (seat, code) in rows {
+        let shown = if code.is_empty() { "(revoked)".to_string() } else { code.clone() };
+        out += &format!("  {seat:<10} {shown:<10} {}\n", if code.is_empty() { String::new() } else { link_for(world, &code) });
+    }
+    out.trim_end().to_string()
+}
+
+fn qr(world: &mut World, entity: Entity, seat: &str) -> String {
+    let c = world.get::<Campaign>(entity).expect("exists");
+    let Some(s) = c.seat(seat) else { return format!("no seat `{seat}`") };
+    if s.code.is_empty() {
+        return format!("seat `{seat}` is revoked: `reissue {seat}` first");
+    }
+    let link = link_for(world, &s.code);
+    match qrcode::QrCode::new(link.as_bytes()) {
+        Ok(code) => format!(
+            "{}\n{seat}: {link}",
+            code.render::<qrcode::render::unicode::Dense1x2>().quiet_zone(true).build()
+        ),
+        Err(e) => format!("cannot draw a QR code: {e}"),
+    }
+}
+
+/// Disconnects every link of a seat (they are told why) and records that the player left.
+fn kick(world: &mut World, entity: Entity, seat: &str, reason: &str, now: u64) -> Result<String, String> {
+    let mut campaign = world.get_mut::<Campaign>(entity).expect("exists");
+    let Some(s) = campaign.seat_mut(seat) else { return Err(format!("no seat `{seat}`")) };
+    let links = std::mem::take(&mut s.links);
+    let player = s.player.clone().unwrap_or_default();
+    if !links.is_empty() && s.role != Role::Spectator {
+        let _ = campaign.perform(Input::Left { seat: seat.to_string(), player }, now);
+    }
+    for link in &links {
+        world.resource_mut::<Outbox>().send(*link, ToClient::Refused { reason: reason.to_string() });
+        if let Ok(mut e) = world.get_entity_mut(*link) {
+            e.remove::<Rooms>();
+            if let Some(mut session) = e.get_mut::<Session>() {
+                session.unseat();
+            }
+        }
+    }
+    Ok(format!("{} connection(s) of `{seat}` removed", links.len()))
+}
+
+fn reissue(world: &mut World, entity: Entity, seat: &str, new: bool, now: u64) -> String {
+    let reason = if new { "Your join code was replaced: ask the host for the new one" } else { "Your seat was closed by the host" };
+    if let Err(e) = kick(world, entity, seat, reason, now) {
+        return e;
+    }
+    let mut campaign = world.get_mut::<Campaign>(entity).expect("exists");
+    let s = campaign.seat_mut(seat).expect("checked by kick");
+    s.id = new_seat_id();
+    s.code = if new { new_code() } else { String::new() };
+    let code = s.code.clone();
+    let meta = campaign.meta(false);
+    if let Some(j) = &mut campaign.journal
+        && let Err(e) = j.write_meta(&meta)
+    {
+        error!("cannot save seats: {e}");
+    }
+    let directory = world.resource::<Directory>().clone();
+    let campaign = world.get::<Campaign>(entity).expect("exists");
+    publish_codes(&directory, campaign);
+    if new { format!("seat `{seat}`: new code {code}  {}", link_for(world, &code)) } else { format!("seat `{seat}` revoked") }
+}
+
+fn archive(world: &mut World, id: &str) -> String {
+    let Some(entity) = campaign_entity(world, None, Some(id)) else { return format!("no open campaign `{id}`") };
+    let seats: Vec<String> = world.get::<Campaign>(entity).expect("exists").seats.iter().map(|s| s.name.clone()).collect();
+    for seat in seats {
+        let _ = kick(world, entity, &seat, "The host closed this campaign", 0);
+    }
+    let mut campaign = world.get_mut::<Campaign>(entity).expect("exists");
+    let meta = campaign.meta(true);
+    let campaign = &mut *campaign;
+    let saved = match &mut campaign.journal {
+        Some(j) => j.write_meta(&meta).and_then(|_| j.snapshot(&campaign.table)),
+        None => Err("no --data-dir: the campaign is closed and lost".into()),
+    };
+    let views: Vec<Entity> = campaign.views.values().map(|v| v.0).collect();
+    let directory = world.resource::<Directory>().clone();
+    directory.0.write().expect("directory lock").codes.retain(|_, t| t.campaign != id);
+    for v in views {
+        world.despawn(v);
+    }
+    world.despawn(entity);
+    match saved {
+        Ok(()) => format!("archived {id}; `reopen {id}` brings it back"),
+        Err(e) => format!("closed {id}: {e}"),
+    }
+}
+
+fn reopen(world: &mut World, id: &str) -> String {
+    if campaign_entity(world, None, Some(id)).is_some() {
+        return format!("{id} is already open");
+    }
+    let Some(root) = world.resource::<ServerSettings>().data_dir.clone() else { return "reopen needs --data-dir".into() };
+    let Some((dir, _)) = Journal::list(&root).into_iter().find(|(_, m)| m.id == id) else {
+        return format!("no campaign `{id}` in {}", root.display());
+    };
+    match Journal::restore(&dir) {
+        Ok(mut restored) => {
+            restored.meta.archived = false;
+            let _ = restored.journal.write_meta(&restored.meta);
+            resume_campaign(world, restored);
+            format!("reopened {id}")
+        }
+        Err(e) => format!("cannot reopen {id}: {e}"),
+    }
+}
