@@ -127,12 +127,17 @@ impl TableSession {
 
     /// Whispers to another seat.
     pub fn whisper(&mut self, to: &str, text: &str) {
-        self.outgoing.push(ToServer::Whisper { to: to.into(), text: text.into() });
+        self.outgoing.push(ToServer::Whisper {
+            to: to.into(),
+            text: text.into(),
+        });
     }
 
     /// Sends a host command (host seats only).
     pub fn host_command(&mut self, command: &str) {
-        self.outgoing.push(ToServer::Host { command: command.into() });
+        self.outgoing.push(ToServer::Host {
+            command: command.into(),
+        });
     }
 }
 
@@ -169,7 +174,14 @@ fn on_connected(
     }
     session.status = Status::Joining;
     let last_seen = (!session.events.is_empty()).then(|| session.last_seq());
-    session.outgoing.insert(0, ToServer::Hello { name: request.name.clone(), version: PROTOCOL_VERSION, last_seen });
+    session.outgoing.insert(
+        0,
+        ToServer::Hello {
+            name: request.name.clone(),
+            version: PROTOCOL_VERSION,
+            last_seen,
+        },
+    );
 }
 
 fn on_disconnected(
@@ -186,13 +198,31 @@ fn on_disconnected(
     }
 }
 
-fn receive(mut receivers: Query<&mut MessageReceiver<ToClient>, With<Client>>, mut session: ResMut<TableSession>) {
+fn receive(
+    mut receivers: Query<&mut MessageReceiver<ToClient>, With<Client>>,
+    mut session: ResMut<TableSession>,
+) {
     for mut receiver in &mut receivers {
         for message in receiver.receive() {
             match message {
-                ToClient::Welcome { campaign, seat, role, character, turn_timeout_ms, replay, replayed, .. } => {
+                ToClient::Welcome {
+                    campaign,
+                    seat,
+                    role,
+                    character,
+                    turn_timeout_ms,
+                    replay,
+                    replayed,
+                    ..
+                } => {
                     session.status = Status::Seated;
-                    session.seating = Some(Seating { campaign, seat, role, character, turn_timeout_ms });
+                    session.seating = Some(Seating {
+                        campaign,
+                        seat,
+                        role,
+                        character,
+                        turn_timeout_ms,
+                    });
                     if replay == Replay::Snapshot {
                         session.events.clear();
                         session.resynced = true;
@@ -201,7 +231,11 @@ fn receive(mut receivers: Query<&mut MessageReceiver<ToClient>, With<Client>>, m
                 }
                 ToClient::Refused { reason } => session.status = Status::Refused(reason),
                 ToClient::Accepted { client_seq } => session.accepted.push(client_seq),
-                ToClient::Rejected { client_seq, code, reason } => session.rejected.push((client_seq, code, reason)),
+                ToClient::Rejected {
+                    client_seq,
+                    code,
+                    reason,
+                } => session.rejected.push((client_seq, code, reason)),
                 ToClient::Event { event, prev } => {
                     let last = session.last_seq();
                     if prev != last {
@@ -249,7 +283,18 @@ pub fn client_app(tick: Duration, request: JoinRequest) -> App {
 /// Spawns the client link and starts connecting with a connect token the server minted for a
 /// seat (see [`fetch_ticket`]).
 pub fn connect(world: &mut World, transport: Transport, token: &[u8]) -> Result<Entity, String> {
-    let token = ConnectToken::try_from_bytes(token).map_err(|e| format!("the server sent a broken connect token: {e:?}"))?;
+    connect_with_link(world, transport, token, Link::default())
+}
+
+/// [`connect`] with a custom link (e.g. a link conditioner that simulates a bad network).
+pub fn connect_with_link(
+    world: &mut World,
+    transport: Transport,
+    token: &[u8],
+    link: Link,
+) -> Result<Entity, String> {
+    let token = ConnectToken::try_from_bytes(token)
+        .map_err(|e| format!("the server sent a broken connect token: {e:?}"))?;
     let auth = Authentication::Token(token);
     let netcode = NetcodeClient::new(
         auth,
@@ -265,6 +310,7 @@ pub fn connect(world: &mut World, transport: Transport, token: &[u8]) -> Result<
         Client,
         netcode,
         ReplicationReceiver,
+        link,
     ));
     match transport {
         Transport::Udp(addr) => {
@@ -373,7 +419,10 @@ impl Mirror {
 /// Exchanges a join code for a ticket at the server's join endpoint (`host:port` of its HTTP
 /// port). Returns the ticket and the decoded connect token.
 #[cfg(not(target_family = "wasm"))]
-pub fn fetch_ticket(server: &str, code: &str) -> Result<(emberkeep_shared::protocol::JoinTicket, Vec<u8>), String> {
+pub fn fetch_ticket(
+    server: &str,
+    code: &str,
+) -> Result<(emberkeep_shared::protocol::JoinTicket, Vec<u8>), String> {
     use base64::Engine;
     let url = format!("http://{server}/api/join?code={}", code.trim());
     let mut response = ureq::get(&url)
@@ -384,7 +433,10 @@ pub fn fetch_ticket(server: &str, code: &str) -> Result<(emberkeep_shared::proto
         .call()
         .map_err(|e| format!("cannot reach the server at {server}: {e}"))?;
     let status = response.status();
-    let body = response.body_mut().read_to_string().map_err(|e| format!("the server's answer was cut off: {e}"))?;
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| format!("the server's answer was cut off: {e}"))?;
     if !status.is_success() {
         let reason = serde_json::from_str::<serde_json::Value>(&body)
             .ok()
@@ -392,8 +444,8 @@ pub fn fetch_ticket(server: &str, code: &str) -> Result<(emberkeep_shared::proto
             .unwrap_or(body);
         return Err(format!("the server refused the code: {reason}"));
     }
-    let ticket: emberkeep_shared::protocol::JoinTicket =
-        serde_json::from_str(&body).map_err(|e| format!("the server's answer is not a join ticket: {e}"))?;
+    let ticket: emberkeep_shared::protocol::JoinTicket = serde_json::from_str(&body)
+        .map_err(|e| format!("the server's answer is not a join ticket: {e}"))?;
     let token = base64::engine::general_purpose::STANDARD
         .decode(&ticket.token)
         .map_err(|e| format!("the server sent a broken token: {e}"))?;
@@ -434,14 +486,26 @@ impl Reconnect {
     /// Connects for the first time (or again).
     pub fn connect_now(&self, world: &mut World) -> Result<Entity, String> {
         let (ticket, token) = fetch_ticket(&self.server, &self.code)?;
-        let host: String = self.server.rsplit_once(':').map_or(self.server.as_str(), |(h, _)| h).to_string();
-        let port = if self.websocket { ticket.ws_port } else { ticket.udp_port }
-            .ok_or("the server offers no port for this transport")?;
+        let host: String = self
+            .server
+            .rsplit_once(':')
+            .map_or(self.server.as_str(), |(h, _)| h)
+            .to_string();
+        let port = if self.websocket {
+            ticket.ws_port
+        } else {
+            ticket.udp_port
+        }
+        .ok_or("the server offers no port for this transport")?;
         let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
             .map_err(|e| format!("cannot resolve {host}: {e}"))?
             .next()
             .ok_or_else(|| format!("{host} has no address"))?;
-        let transport = if self.websocket { Transport::WebSocket(addr) } else { Transport::Udp(addr) };
+        let transport = if self.websocket {
+            Transport::WebSocket(addr)
+        } else {
+            Transport::Udp(addr)
+        };
         connect(world, transport, &token)
     }
 }
@@ -451,12 +515,15 @@ impl Reconnect {
 #[cfg(not(target_family = "wasm"))]
 pub fn reconnect(world: &mut World) {
     const ATTEMPT_MS: u64 = 8000;
-    let Some(mut plan) = world.get_resource::<Reconnect>().cloned() else { return };
+    let Some(mut plan) = world.get_resource::<Reconnect>().cloned() else {
+        return;
+    };
     let now = world.resource::<Time<Real>>().elapsed().as_millis() as u64;
     let status = world.resource::<TableSession>().status.clone();
     match status {
         Status::Seated => {
-            if plan.attempts == 0 && plan.next_try_ms.is_none() && plan.attempt_started_ms.is_none() {
+            if plan.attempts == 0 && plan.next_try_ms.is_none() && plan.attempt_started_ms.is_none()
+            {
                 return;
             }
             plan.attempts = 0;
@@ -464,9 +531,13 @@ pub fn reconnect(world: &mut World) {
             plan.attempt_started_ms = None;
         }
         Status::Reconnecting => {
-            if plan.attempt_started_ms.is_some_and(|t| now >= t + ATTEMPT_MS) {
+            if plan
+                .attempt_started_ms
+                .is_some_and(|t| now >= t + ATTEMPT_MS)
+            {
                 plan.attempt_started_ms = None;
-                world.resource_mut::<TableSession>().status = Status::Disconnected("the reconnect attempt timed out".into());
+                world.resource_mut::<TableSession>().status =
+                    Status::Disconnected("the reconnect attempt timed out".into());
             } else {
                 return;
             }

@@ -35,7 +35,13 @@ pub struct Seat {
 
 impl Seat {
     fn stored(&self) -> StoredSeat {
-        StoredSeat { name: self.name.clone(), role: self.role, character: self.character, id: self.id, code: self.code.clone() }
+        StoredSeat {
+            name: self.name.clone(),
+            role: self.role,
+            character: self.character,
+            id: self.id,
+            code: self.code.clone(),
+        }
     }
 }
 
@@ -104,7 +110,9 @@ impl Campaign {
 
     /// A name for a combatant id (for logs).
     pub fn name_of(&self, id: CombatantId) -> String {
-        self.table.combatant(id).map_or_else(|| format!("#{id}"), |c| c.name.clone())
+        self.table
+            .combatant(id)
+            .map_or_else(|| format!("#{id}"), |c| c.name.clone())
     }
 
     /// A seat by name.
@@ -183,7 +191,14 @@ pub fn publish_codes(directory: &Directory, campaign: &Campaign) {
     let mut dir = directory.0.write().expect("directory lock");
     dir.codes.retain(|_, t| t.campaign != campaign.id);
     for s in &campaign.seats {
-        dir.codes.insert(s.code.clone(), JoinTarget { campaign: campaign.id.clone(), seat: s.name.clone(), seat_id: s.id });
+        dir.codes.insert(
+            s.code.clone(),
+            JoinTarget {
+                campaign: campaign.id.clone(),
+                seat: s.name.clone(),
+                seat_id: s.id,
+            },
+        );
     }
 }
 
@@ -193,8 +208,19 @@ fn fresh_seats(table: &Table) -> Vec<Seat> {
         .iter()
         .filter(|c| c.is_pc)
         .map(|c| (c.source.clone(), Role::Player, Some(c.id)))
-        .chain([("host".to_string(), Role::Host, None), ("spectator".to_string(), Role::Spectator, None)])
-        .map(|(name, role, character)| Seat { name, role, character, id: new_seat_id(), code: new_code(), player: None, links: Vec::new() })
+        .chain([
+            ("host".to_string(), Role::Host, None),
+            ("spectator".to_string(), Role::Spectator, None),
+        ])
+        .map(|(name, role, character)| Seat {
+            name,
+            role,
+            character,
+            id: new_seat_id(),
+            code: new_code(),
+            player: None,
+            links: Vec::new(),
+        })
         .collect();
     seats.sort_by_key(|s| match s.role {
         Role::Player => 0,
@@ -205,16 +231,28 @@ fn fresh_seats(table: &Table) -> Vec<Seat> {
 }
 
 /// Opens a new campaign running `encounter`; with `--data-dir` its files are created.
-pub fn open_campaign(world: &mut World, id: &str, encounter: &str, seed: u64) -> Result<Entity, TableError> {
+pub fn open_campaign(
+    world: &mut World,
+    id: &str,
+    encounter: &str,
+    seed: u64,
+) -> Result<Entity, TableError> {
     let settings = world.resource::<ServerSettings>().clone();
     let lib = &world.resource::<Content>().0;
-    let table = Table::new(lib, encounter, seed, settings.turn_timeout.as_millis() as u64)?;
+    let table = Table::new(
+        lib,
+        encounter,
+        seed,
+        settings.turn_timeout.as_millis() as u64,
+    )?;
     let seats = fresh_seats(&table);
     let mut campaign = spawn_parts(world, id, encounter, seed, table, seats, 0);
     if let Some(root) = &settings.data_dir {
         match Journal::create(root, &campaign.meta(false), &campaign.table) {
             Ok(j) => campaign.journal = Some(j),
-            Err(e) => error!("campaign {id}: cannot create its files, it will not survive a restart: {e}"),
+            Err(e) => {
+                error!("campaign {id}: cannot create its files, it will not survive a restart: {e}")
+            }
         }
     }
     info!("campaign {id} open: encounter `{encounter}`, seed {seed}");
@@ -223,14 +261,36 @@ pub fn open_campaign(world: &mut World, id: &str, encounter: &str, seed: u64) ->
 
 /// Resumes a campaign read back from disk.
 pub fn resume_campaign(world: &mut World, restored: Restored) -> Entity {
-    let Restored { meta, table, clock_ms, journal, replayed } = restored;
+    let Restored {
+        meta,
+        table,
+        clock_ms,
+        journal,
+        replayed,
+    } = restored;
     let seats = meta
         .seats
         .iter()
-        .map(|s| Seat { name: s.name.clone(), role: s.role, character: s.character, id: s.id, code: s.code.clone(), player: None, links: Vec::new() })
+        .map(|s| Seat {
+            name: s.name.clone(),
+            role: s.role,
+            character: s.character,
+            id: s.id,
+            code: s.code.clone(),
+            player: None,
+            links: Vec::new(),
+        })
         .collect();
     let now = world.resource::<Time>().elapsed().as_millis() as u64;
-    let mut campaign = spawn_parts(world, &meta.id, &meta.encounter, meta.seed, table, seats, clock_ms.saturating_sub(now));
+    let mut campaign = spawn_parts(
+        world,
+        &meta.id,
+        &meta.encounter,
+        meta.seed,
+        table,
+        seats,
+        clock_ms.saturating_sub(now),
+    );
     campaign.journal = Some(journal);
     // Everything before the restart was sent already (or will be replayed on reconnect).
     campaign.published_seq = campaign.table.next_seq - 1;
@@ -243,7 +303,15 @@ pub fn resume_campaign(world: &mut World, restored: Restored) -> Entity {
     finish_spawn(world, campaign)
 }
 
-fn spawn_parts(world: &mut World, id: &str, encounter: &str, seed: u64, table: Table, seats: Vec<Seat>, clock_offset: u64) -> Campaign {
+fn spawn_parts(
+    world: &mut World,
+    id: &str,
+    encounter: &str,
+    seed: u64,
+    table: Table,
+    seats: Vec<Seat>,
+    clock_offset: u64,
+) -> Campaign {
     let (room, host_room) = {
         let mut rooms = world.resource_mut::<RoomAllocator>();
         (rooms.allocate(), rooms.allocate())
@@ -282,7 +350,10 @@ fn spawn_parts(world: &mut World, id: &str, encounter: &str, seed: u64, table: T
 fn finish_spawn(world: &mut World, campaign: Campaign) -> Entity {
     let now = world.resource::<Time>().elapsed().as_millis() as u64 + campaign.clock_offset;
     let view = TableView::of(&campaign.id, &campaign.table, now);
-    let map = BattleMap { campaign: campaign.id.clone(), grid: campaign.table.map.clone() };
+    let map = BattleMap {
+        campaign: campaign.id.clone(),
+        grid: campaign.table.map.clone(),
+    };
     let directory = world.resource::<Directory>().clone();
     publish_codes(&directory, &campaign);
     let room = campaign.room;

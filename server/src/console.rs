@@ -54,16 +54,18 @@ Host commands (on the server's console, or from a host seat):
 /// Starts the thread reading stdin (skipped when stdin is closed).
 pub fn spawn_stdin_reader() -> StdinLines {
     let (tx, rx) = std::sync::mpsc::channel();
-    let _ = std::thread::Builder::new().name("emberkeep-console".into()).spawn(move || {
-        let stdin = std::io::stdin();
-        let mut line = String::new();
-        while stdin.read_line(&mut line).is_ok_and(|n| n > 0) {
-            if tx.send(line.trim().to_string()).is_err() {
-                break;
+    let _ = std::thread::Builder::new()
+        .name("emberkeep-console".into())
+        .spawn(move || {
+            let stdin = std::io::stdin();
+            let mut line = String::new();
+            while stdin.read_line(&mut line).is_ok_and(|n| n > 0) {
+                if tx.send(line.trim().to_string()).is_err() {
+                    break;
+                }
+                line.clear();
             }
-            line.clear();
-        }
-    });
+        });
     StdinLines(Mutex::new(rx))
 }
 
@@ -82,7 +84,9 @@ pub(crate) fn run_commands(world: &mut World) {
     for (reply_to, campaign, line) in queue {
         let answer = execute(world, campaign, &line);
         match reply_to {
-            Some(link) => world.resource_mut::<Outbox>().send(link, ToClient::HostReply { text: answer }),
+            Some(link) => world
+                .resource_mut::<Outbox>()
+                .send(link, ToClient::HostReply { text: answer }),
             None => println!("{answer}"),
         }
     }
@@ -104,7 +108,9 @@ fn campaign_entity(world: &mut World, hint: Option<Entity>, id: Option<&str>) ->
 /// Runs one command line and returns its answer.
 pub fn execute(world: &mut World, hint: Option<Entity>, line: &str) -> String {
     let line = line.trim();
-    let (command, rest) = line.split_once(' ').map_or((line, ""), |(c, r)| (c, r.trim()));
+    let (command, rest) = line
+        .split_once(' ')
+        .map_or((line, ""), |(c, r)| (c, r.trim()));
     let from_console = hint.is_none();
     match command {
         "help" | "?" => return HELP.to_string(),
@@ -126,7 +132,9 @@ pub fn execute(world: &mut World, hint: Option<Entity>, line: &str) -> String {
     };
     let now = {
         let elapsed = world.resource::<Time>().elapsed().as_millis() as u64;
-        world.get::<Campaign>(entity).map_or(elapsed, |c| elapsed + c.clock_offset)
+        world
+            .get::<Campaign>(entity)
+            .map_or(elapsed, |c| elapsed + c.clock_offset)
     };
     let host_op = |op: HostOp| Some(Input::Host(op));
     let input = match command {
@@ -140,8 +148,15 @@ pub fn execute(world: &mut World, hint: Option<Entity>, line: &str) -> String {
         },
         "narrate" if !rest.is_empty() => host_op(HostOp::Narrate(rest.to_string())),
         "whisper" => match rest.split_once(' ') {
-            Some((seat, text)) if world.get::<Campaign>(entity).is_some_and(|c| c.seat(seat).is_some()) => {
-                host_op(HostOp::Whisper { to: seat.to_string(), text: text.trim().to_string() })
+            Some((seat, text))
+                if world
+                    .get::<Campaign>(entity)
+                    .is_some_and(|c| c.seat(seat).is_some()) =>
+            {
+                host_op(HostOp::Whisper {
+                    to: seat.to_string(),
+                    text: text.trim().to_string(),
+                })
             }
             _ => return "usage: whisper SEAT TEXT (a seat of this campaign)".into(),
         },
@@ -158,7 +173,14 @@ pub fn execute(world: &mut World, hint: Option<Entity>, line: &str) -> String {
         "status" => status(world, entity),
         "codes" => codes(world, entity),
         "qr" => qr(world, entity, rest),
-        "kick" => kick(world, entity, rest, "You were removed from the table by the host", now).unwrap_or_else(|e| e),
+        "kick" => kick(
+            world,
+            entity,
+            rest,
+            "You were removed from the table by the host",
+            now,
+        )
+        .unwrap_or_else(|e| e),
         "revoke" | "reissue" => reissue(world, entity, rest, command == "reissue", now),
         "save" => {
             let mut campaign = world.get_mut::<Campaign>(entity).expect("exists");
@@ -178,7 +200,10 @@ fn list_campaigns(world: &mut World) -> String {
         .iter(world)
         .map(|c| {
             let seated = c.seats.iter().filter(|s| !s.links.is_empty()).count();
-            format!("  {}  open      {}  {:?}  {} seat(s) connected", c.id, c.encounter, c.table.mode, seated)
+            format!(
+                "  {}  open      {}  {:?}  {} seat(s) connected",
+                c.id, c.encounter, c.table.mode, seated
+            )
         })
         .collect();
     lines.sort();
@@ -189,17 +214,34 @@ fn list_campaigns(world: &mut World) -> String {
             }
         }
     }
-    if lines.is_empty() { "no campaigns".into() } else { lines.join("\n") }
+    if lines.is_empty() {
+        "no campaigns".into()
+    } else {
+        lines.join("\n")
+    }
 }
 
 fn status(world: &mut World, entity: Entity) -> String {
     let now = world.resource::<Time>().elapsed().as_millis() as u64;
     let c = world.get::<Campaign>(entity).expect("exists");
     let t = &c.table;
-    let mut out = format!("{} — {} ({:?}{})\n", c.id, t.encounter_name, t.mode, if t.paused_since.is_some() { ", paused" } else { "" });
+    let mut out = format!(
+        "{} — {} ({:?}{})\n",
+        c.id,
+        t.encounter_name,
+        t.mode,
+        if t.paused_since.is_some() {
+            ", paused"
+        } else {
+            ""
+        }
+    );
     if let Some(combat) = &t.combat {
         let active = c.name_of(combat.order[combat.active]);
-        let left = combat.deadline_ms.map(|d| format!(", {} s left", d.saturating_sub(now + c.clock_offset) / 1000)).unwrap_or_default();
+        let left = combat
+            .deadline_ms
+            .map(|d| format!(", {} s left", d.saturating_sub(now + c.clock_offset) / 1000))
+            .unwrap_or_default();
         out += &format!("  round {}, {active}'s turn{left}\n", combat.round);
     }
     for s in &c.seats {
@@ -219,7 +261,14 @@ fn status(world: &mut World, entity: Entity) -> String {
         c.stats.accepted,
         t.turn_timeout_ms / 1000
     );
-    out += &format!("  journal: {}", if c.journal.is_some() { "on" } else { "off (no --data-dir)" });
+    out += &format!(
+        "  journal: {}",
+        if c.journal.is_some() {
+            "on"
+        } else {
+            "off (no --data-dir)"
+        }
+    );
     out
 }
 
@@ -232,19 +281,36 @@ fn link_for(world: &World, code: &str) -> String {
 
 fn codes(world: &mut World, entity: Entity) -> String {
     let c = world.get::<Campaign>(entity).expect("exists");
-    let rows: Vec<(String, String)> = c.seats.iter().map(|s| (s.name.clone(), s.code.clone())).collect();
+    let rows: Vec<(String, String)> = c
+        .seats
+        .iter()
+        .map(|s| (s.name.clone(), s.code.clone()))
+        .collect();
     let id = c.id.clone();
     let mut out = format!("join codes for {id}:\n");
     for (seat, code) in rows {
-        let shown = if code.is_empty() { "(revoked)".to_string() } else { code.clone() };
-        out += &format!("  {seat:<10} {shown:<10} {}\n", if code.is_empty() { String::new() } else { link_for(world, &code) });
+        let shown = if code.is_empty() {
+            "(revoked)".to_string()
+        } else {
+            code.clone()
+        };
+        out += &format!(
+            "  {seat:<10} {shown:<10} {}\n",
+            if code.is_empty() {
+                String::new()
+            } else {
+                link_for(world, &code)
+            }
+        );
     }
     out.trim_end().to_string()
 }
 
 fn qr(world: &mut World, entity: Entity, seat: &str) -> String {
     let c = world.get::<Campaign>(entity).expect("exists");
-    let Some(s) = c.seat(seat) else { return format!("no seat `{seat}`") };
+    let Some(s) = c.seat(seat) else {
+        return format!("no seat `{seat}`");
+    };
     if s.code.is_empty() {
         return format!("seat `{seat}` is revoked: `reissue {seat}` first");
     }
@@ -252,23 +318,44 @@ fn qr(world: &mut World, entity: Entity, seat: &str) -> String {
     match qrcode::QrCode::new(link.as_bytes()) {
         Ok(code) => format!(
             "{}\n{seat}: {link}",
-            code.render::<qrcode::render::unicode::Dense1x2>().quiet_zone(true).build()
+            code.render::<qrcode::render::unicode::Dense1x2>()
+                .quiet_zone(true)
+                .build()
         ),
         Err(e) => format!("cannot draw a QR code: {e}"),
     }
 }
 
 /// Disconnects every link of a seat (they are told why) and records that the player left.
-fn kick(world: &mut World, entity: Entity, seat: &str, reason: &str, now: u64) -> Result<String, String> {
+fn kick(
+    world: &mut World,
+    entity: Entity,
+    seat: &str,
+    reason: &str,
+    now: u64,
+) -> Result<String, String> {
     let mut campaign = world.get_mut::<Campaign>(entity).expect("exists");
-    let Some(s) = campaign.seat_mut(seat) else { return Err(format!("no seat `{seat}`")) };
+    let Some(s) = campaign.seat_mut(seat) else {
+        return Err(format!("no seat `{seat}`"));
+    };
     let links = std::mem::take(&mut s.links);
     let player = s.player.clone().unwrap_or_default();
     if !links.is_empty() && s.role != Role::Spectator {
-        let _ = campaign.perform(Input::Left { seat: seat.to_string(), player }, now);
+        let _ = campaign.perform(
+            Input::Left {
+                seat: seat.to_string(),
+                player,
+            },
+            now,
+        );
     }
     for link in &links {
-        world.resource_mut::<Outbox>().send(*link, ToClient::Refused { reason: reason.to_string() });
+        world.resource_mut::<Outbox>().send(
+            *link,
+            ToClient::Refused {
+                reason: reason.to_string(),
+            },
+        );
         if let Ok(mut e) = world.get_entity_mut(*link) {
             e.remove::<Rooms>();
             if let Some(mut session) = e.get_mut::<Session>() {
@@ -280,7 +367,11 @@ fn kick(world: &mut World, entity: Entity, seat: &str, reason: &str, now: u64) -
 }
 
 fn reissue(world: &mut World, entity: Entity, seat: &str, new: bool, now: u64) -> String {
-    let reason = if new { "Your join code was replaced: ask the host for the new one" } else { "Your seat was closed by the host" };
+    let reason = if new {
+        "Your join code was replaced: ask the host for the new one"
+    } else {
+        "Your seat was closed by the host"
+    };
     if let Err(e) = kick(world, entity, seat, reason, now) {
         return e;
     }
@@ -298,12 +389,24 @@ fn reissue(world: &mut World, entity: Entity, seat: &str, new: bool, now: u64) -
     let directory = world.resource::<Directory>().clone();
     let campaign = world.get::<Campaign>(entity).expect("exists");
     publish_codes(&directory, campaign);
-    if new { format!("seat `{seat}`: new code {code}  {}", link_for(world, &code)) } else { format!("seat `{seat}` revoked") }
+    if new {
+        format!("seat `{seat}`: new code {code}  {}", link_for(world, &code))
+    } else {
+        format!("seat `{seat}` revoked")
+    }
 }
 
 fn archive(world: &mut World, id: &str) -> String {
-    let Some(entity) = campaign_entity(world, None, Some(id)) else { return format!("no open campaign `{id}`") };
-    let seats: Vec<String> = world.get::<Campaign>(entity).expect("exists").seats.iter().map(|s| s.name.clone()).collect();
+    let Some(entity) = campaign_entity(world, None, Some(id)) else {
+        return format!("no open campaign `{id}`");
+    };
+    let seats: Vec<String> = world
+        .get::<Campaign>(entity)
+        .expect("exists")
+        .seats
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
     for seat in seats {
         let _ = kick(world, entity, &seat, "The host closed this campaign", 0);
     }
@@ -311,12 +414,19 @@ fn archive(world: &mut World, id: &str) -> String {
     let meta = campaign.meta(true);
     let campaign = &mut *campaign;
     let saved = match &mut campaign.journal {
-        Some(j) => j.write_meta(&meta).and_then(|_| j.snapshot(&campaign.table)),
+        Some(j) => j
+            .write_meta(&meta)
+            .and_then(|_| j.snapshot(&campaign.table)),
         None => Err("no --data-dir: the campaign is closed and lost".into()),
     };
     let views: Vec<Entity> = campaign.views.values().map(|v| v.0).collect();
     let directory = world.resource::<Directory>().clone();
-    directory.0.write().expect("directory lock").codes.retain(|_, t| t.campaign != id);
+    directory
+        .0
+        .write()
+        .expect("directory lock")
+        .codes
+        .retain(|_, t| t.campaign != id);
     for v in views {
         world.despawn(v);
     }
@@ -331,7 +441,9 @@ fn reopen(world: &mut World, id: &str) -> String {
     if campaign_entity(world, None, Some(id)).is_some() {
         return format!("{id} is already open");
     }
-    let Some(root) = world.resource::<ServerSettings>().data_dir.clone() else { return "reopen needs --data-dir".into() };
+    let Some(root) = world.resource::<ServerSettings>().data_dir.clone() else {
+        return "reopen needs --data-dir".into();
+    };
     let Some((dir, _)) = Journal::list(&root).into_iter().find(|(_, m)| m.id == id) else {
         return format!("no campaign `{id}` in {}", root.display());
     };

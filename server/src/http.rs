@@ -9,15 +9,23 @@ use std::net::{IpAddr, SocketAddr};
 
 /// Starts the endpoint on `addr`; returns the bound address.
 pub fn spawn(addr: SocketAddr, directory: Directory, key: Key) -> Result<SocketAddr, String> {
-    let server = tiny_http::Server::http(addr).map_err(|e| format!("cannot listen for HTTP on {addr}: {e}"))?;
-    let bound = server.server_addr().to_ip().ok_or("HTTP bound to a non-IP address")?;
+    let server = tiny_http::Server::http(addr)
+        .map_err(|e| format!("cannot listen for HTTP on {addr}: {e}"))?;
+    let bound = server
+        .server_addr()
+        .to_ip()
+        .ok_or("HTTP bound to a non-IP address")?;
     std::thread::Builder::new()
         .name("emberkeep-http".into())
         .spawn(move || {
             for request in server.incoming_requests() {
                 let (status, body) = handle(&request, &directory, &key, bound);
-                let header = tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]).expect("static header");
-                let response = tiny_http::Response::from_string(body).with_status_code(status).with_header(header);
+                let header =
+                    tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
+                        .expect("static header");
+                let response = tiny_http::Response::from_string(body)
+                    .with_status_code(status)
+                    .with_header(header);
                 let _ = request.respond(response);
             }
         })
@@ -29,7 +37,12 @@ fn error(status: u16, message: &str) -> (u16, String) {
     (status, serde_json::json!({ "error": message }).to_string())
 }
 
-fn handle(request: &tiny_http::Request, directory: &Directory, key: &Key, bound: SocketAddr) -> (u16, String) {
+fn handle(
+    request: &tiny_http::Request,
+    directory: &Directory,
+    key: &Key,
+    bound: SocketAddr,
+) -> (u16, String) {
     let url = request.url();
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
     if *request.method() != tiny_http::Method::Get {
@@ -43,7 +56,10 @@ fn handle(request: &tiny_http::Request, directory: &Directory, key: &Key, bound:
             let code = normalise_code(code);
             let mut dir = directory.0.write().expect("directory lock");
             let Some(target) = dir.codes.get(&code).cloned() else {
-                return error(404, "unknown or revoked join code: ask the host for a new one");
+                return error(
+                    404,
+                    "unknown or revoked join code: ask the host for a new one",
+                );
             };
             let Some(udp_port) = dir.udp_port.or(dir.ws_port) else {
                 return error(503, "the server is not listening yet");
@@ -55,11 +71,21 @@ fn handle(request: &tiny_http::Request, directory: &Directory, key: &Key, bound:
                 .find(|h| h.field.equiv("Host"))
                 .and_then(|h| {
                     let v = h.value.as_str();
-                    let host = v.rsplit_once(':').map_or(v, |(h, _)| h).trim_matches(['[', ']']);
+                    let host = v
+                        .rsplit_once(':')
+                        .map_or(v, |(h, _)| h)
+                        .trim_matches(['[', ']']);
                     host.parse().ok()
                 })
-                .unwrap_or(if bound.ip().is_unspecified() { IpAddr::from([127, 0, 0, 1]) } else { bound.ip() });
-            let claim = SeatClaim { campaign: target.campaign.clone(), seat_id: target.seat_id };
+                .unwrap_or(if bound.ip().is_unspecified() {
+                    IpAddr::from([127, 0, 0, 1])
+                } else {
+                    bound.ip()
+                });
+            let claim = SeatClaim {
+                campaign: target.campaign.clone(),
+                seat_id: target.seat_id,
+            };
             match mint_token(key, SocketAddr::new(host, udp_port), &claim) {
                 Ok(token) => {
                     dir.minted += 1;
@@ -75,7 +101,10 @@ fn handle(request: &tiny_http::Request, directory: &Directory, key: &Key, bound:
                 Err(e) => error(500, &e),
             }
         }
-        "/" | "/api/status" => (200, serde_json::json!({ "server": "emberkeep", "join": "/api/join?code=CODE" }).to_string()),
+        "/" | "/api/status" => (
+            200,
+            serde_json::json!({ "server": "emberkeep", "join": "/api/join?code=CODE" }).to_string(),
+        ),
         _ => error(404, "not found"),
     }
 }

@@ -94,7 +94,11 @@ pub fn apply(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
             table.tick(t);
             Ok(())
         }
-        Input::Joined { seat, player, character } => {
+        Input::Joined {
+            seat,
+            player,
+            character,
+        } => {
             table.player_joined(seat, player, *character, t);
             Ok(())
         }
@@ -103,11 +107,15 @@ pub fn apply(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
             Ok(())
         }
         Input::Whisper { from, to, text } => {
-            table.emit_to(t, Audience::Seats(vec![from.clone(), to.clone()]), GameEvent::Whisper {
-                from: from.clone(),
-                to: to.clone(),
-                text: text.clone(),
-            });
+            table.emit_to(
+                t,
+                Audience::Seats(vec![from.clone(), to.clone()]),
+                GameEvent::Whisper {
+                    from: from.clone(),
+                    to: to.clone(),
+                    text: text.clone(),
+                },
+            );
             Ok(())
         }
         Input::Host(op) => match op {
@@ -117,15 +125,23 @@ pub fn apply(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
             HostOp::Timeout(s) => table.set_turn_timeout(*s, t),
             HostOp::EndCombat => table.end_combat(t),
             HostOp::Narrate(text) => {
-                table.emit_to(t, Audience::Public, GameEvent::HostNarration { text: text.clone() });
+                table.emit_to(
+                    t,
+                    Audience::Public,
+                    GameEvent::HostNarration { text: text.clone() },
+                );
                 Ok(())
             }
             HostOp::Whisper { to, text } => {
-                table.emit_to(t, Audience::Seats(vec![to.clone()]), GameEvent::Whisper {
-                    from: "host".into(),
-                    to: to.clone(),
-                    text: text.clone(),
-                });
+                table.emit_to(
+                    t,
+                    Audience::Seats(vec![to.clone()]),
+                    GameEvent::Whisper {
+                        from: "host".into(),
+                        to: to.clone(),
+                        text: text.clone(),
+                    },
+                );
                 Ok(())
             }
         },
@@ -203,7 +219,9 @@ fn io_err(path: &Path, e: impl std::fmt::Display) -> String {
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let tmp = path.with_extension("tmp");
     let mut f = File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
-    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| io_err(&tmp, e))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| io_err(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))
 }
 
@@ -213,8 +231,18 @@ impl Journal {
         let dir = root.join(&meta.id);
         std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
         let path = dir.join("journal.jsonl");
-        let file = OpenOptions::new().create(true).write(true).truncate(true).open(&path).map_err(|e| io_err(&path, e))?;
-        let mut journal = Journal { dir, file, len: 0, since_snapshot: 0 };
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(&path)
+            .map_err(|e| io_err(&path, e))?;
+        let mut journal = Journal {
+            dir,
+            file,
+            len: 0,
+            since_snapshot: 0,
+        };
         journal.write_meta(meta)?;
         journal.snapshot(table)?;
         Ok(journal)
@@ -231,7 +259,10 @@ impl Journal {
         let mut line = serde_json::to_vec(entry).map_err(|e| e.to_string())?;
         line.push(b'\n');
         let path = self.dir.join("journal.jsonl");
-        self.file.write_all(&line).and_then(|_| self.file.sync_data()).map_err(|e| io_err(&path, e))?;
+        self.file
+            .write_all(&line)
+            .and_then(|_| self.file.sync_data())
+            .map_err(|e| io_err(&path, e))?;
         self.len += 1;
         self.since_snapshot += 1;
         Ok(())
@@ -239,7 +270,10 @@ impl Journal {
 
     /// Writes a snapshot of the table as of the current journal length.
     pub fn snapshot(&mut self, table: &Table) -> Result<(), String> {
-        let snap = Snapshot { journal_len: self.len, table: table.clone() };
+        let snap = Snapshot {
+            journal_len: self.len,
+            table: table.clone(),
+        };
         let bytes = serde_json::to_vec(&snap).map_err(|e| e.to_string())?;
         write_atomic(&self.dir.join("snapshot.json"), &bytes)?;
         self.since_snapshot = 0;
@@ -260,7 +294,9 @@ impl Journal {
         if let Ok(f) = File::open(&path) {
             for line in BufReader::new(f).split(b'\n') {
                 let line = line.map_err(|e| io_err(&path, e))?;
-                let Ok(entry) = serde_json::from_slice::<Entry>(&line) else { break };
+                let Ok(entry) = serde_json::from_slice::<Entry>(&line) else {
+                    break;
+                };
                 good_bytes += line.len() as u64 + 1;
                 len += 1;
                 if len > snap.journal_len {
@@ -272,11 +308,26 @@ impl Journal {
                 clock_ms = clock_ms.max(entry.t);
             }
         }
-        let file = OpenOptions::new().create(true).append(true).open(&path).map_err(|e| io_err(&path, e))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| io_err(&path, e))?;
         // Drop a torn tail so new lines start on a line of their own.
         file.set_len(good_bytes).map_err(|e| io_err(&path, e))?;
-        let journal = Journal { dir: dir.to_path_buf(), file, len, since_snapshot: replayed };
-        Ok(Restored { meta, table, clock_ms, journal, replayed })
+        let journal = Journal {
+            dir: dir.to_path_buf(),
+            file,
+            len,
+            since_snapshot: replayed,
+        };
+        Ok(Restored {
+            meta,
+            table,
+            clock_ms,
+            journal,
+            replayed,
+        })
     }
 
     /// Campaign folders under `root`, with their meta.

@@ -74,15 +74,25 @@ impl Plugin for ServerPlugin {
         }
         app.configure_sets(
             Update,
-            (TurnSystems::Receive, TurnSystems::Resolve, TurnSystems::Advance, TurnSystems::Publish).chain(),
+            (
+                TurnSystems::Receive,
+                TurnSystems::Resolve,
+                TurnSystems::Advance,
+                TurnSystems::Publish,
+            )
+                .chain(),
         );
         app.add_systems(
             Update,
             (
-                (session::receive, console::read_stdin, console::run_commands).chain().in_set(TurnSystems::Receive),
+                (session::receive, console::read_stdin, console::run_commands)
+                    .chain()
+                    .in_set(TurnSystems::Receive),
                 turn::resolve.in_set(TurnSystems::Resolve),
                 turn::advance.in_set(TurnSystems::Advance),
-                (turn::publish, outbox::flush).chain().in_set(TurnSystems::Publish),
+                (turn::publish, outbox::flush)
+                    .chain()
+                    .in_set(TurnSystems::Publish),
             ),
         );
         app.add_observer(session::on_session_removed);
@@ -117,7 +127,12 @@ fn open_campaigns(world: &mut World) {
         }
     }
     for n in 1..=settings.campaigns {
-        if let Err(e) = open_campaign(world, &format!("table-{n}"), &settings.encounter, settings.seed.wrapping_add(n as u64)) {
+        if let Err(e) = open_campaign(
+            world,
+            &format!("table-{n}"),
+            &settings.encounter,
+            settings.seed.wrapping_add(n as u64),
+        ) {
             error!("cannot open campaign table-{n}: {e}");
         }
     }
@@ -125,14 +140,23 @@ fn open_campaigns(world: &mut World) {
 
 fn start_http(world: &mut World) {
     let settings = world.resource::<ServerSettings>().clone();
-    let Listen::Sockets { http: Some(addr), .. } = settings.listen else { return };
+    let Listen::Sockets {
+        http: Some(addr), ..
+    } = settings.listen
+    else {
+        return;
+    };
     let directory = world.resource::<Directory>().clone();
     let key = world.resource::<NetKey>().0;
     match http::spawn(addr, directory, key) {
         Ok(bound) => {
-            let host = settings.public_host.clone().unwrap_or_else(|| guess_public_host(bound));
+            let host = settings
+                .public_host
+                .clone()
+                .unwrap_or_else(|| guess_public_host(bound));
             println!("listening: http {bound}");
-            world.resource_mut::<console::JoinBase>().0 = Some(format!("http://{host}:{}", bound.port()));
+            world.resource_mut::<console::JoinBase>().0 =
+                Some(format!("http://{host}:{}", bound.port()));
         }
         Err(e) => error!("{e}"),
     }
@@ -161,7 +185,11 @@ fn print_codes_once(world: &mut World, mut done: Local<bool>) {
         let mut q = world.query::<&Campaign>();
         let mut lines: Vec<String> = q
             .iter(world)
-            .flat_map(|c| c.seats.iter().map(move |s| format!("{} {} {}", c.id, s.name, s.code)))
+            .flat_map(|c| {
+                c.seats
+                    .iter()
+                    .map(move |s| format!("{} {} {}", c.id, s.name, s.code))
+            })
             .collect();
         lines.sort();
         if let Err(e) = std::fs::write(&path, lines.join("\n") + "\n") {
@@ -169,14 +197,25 @@ fn print_codes_once(world: &mut World, mut done: Local<bool>) {
         }
     }
     let mut q = world.query::<(Entity, &Campaign)>();
-    let mut campaigns: Vec<(Entity, String, Vec<String>)> =
-        q.iter(world).map(|(e, c)| (e, c.id.clone(), c.seats.iter().map(|s| s.name.clone()).collect())).collect();
+    let mut campaigns: Vec<(Entity, String, Vec<String>)> = q
+        .iter(world)
+        .map(|(e, c)| {
+            (
+                e,
+                c.id.clone(),
+                c.seats.iter().map(|s| s.name.clone()).collect(),
+            )
+        })
+        .collect();
     campaigns.sort_by(|a, b| a.1.cmp(&b.1));
     for (entity, _, seats) in campaigns {
         println!("{}", console::execute(world, Some(entity), "codes"));
         if qr {
             for seat in seats {
-                println!("{}", console::execute(world, Some(entity), &format!("qr {seat}")));
+                println!(
+                    "{}",
+                    console::execute(world, Some(entity), &format!("qr {seat}"))
+                );
             }
         }
     }
@@ -185,12 +224,27 @@ fn print_codes_once(world: &mut World, mut done: Local<bool>) {
 
 /// Mints a connect token for a seat directly (tests and in-process tools; players use the
 /// join endpoint).
-pub fn mint_seat_token(world: &mut World, campaign: &str, seat: &str, server_addr: SocketAddr) -> Result<Vec<u8>, String> {
+pub fn mint_seat_token(
+    world: &mut World,
+    campaign: &str,
+    seat: &str,
+    server_addr: SocketAddr,
+) -> Result<Vec<u8>, String> {
     let key = world.resource::<NetKey>().0;
     let mut q = world.query::<&Campaign>();
-    let c = q.iter(world).find(|c| c.id == campaign).ok_or_else(|| format!("no campaign `{campaign}`"))?;
+    let c = q
+        .iter(world)
+        .find(|c| c.id == campaign)
+        .ok_or_else(|| format!("no campaign `{campaign}`"))?;
     let s = c.seat(seat).ok_or_else(|| format!("no seat `{seat}`"))?;
-    seats::mint_token(&key, server_addr, &SeatClaim { campaign: campaign.to_string(), seat_id: s.id })
+    seats::mint_token(
+        &key,
+        server_addr,
+        &SeatClaim {
+            campaign: campaign.to_string(),
+            seat_id: s.id,
+        },
+    )
 }
 
 /// Builds a complete headless server App (single-threaded, no rendering): minimal plugins at
@@ -201,7 +255,9 @@ pub fn server_app(settings: ServerSettings, content: ContentLibrary) -> App {
     let mut app = App::new();
     app.add_plugins(MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(tick)));
     app.add_plugins(StatesPlugin);
-    app.add_plugins(ServerPlugins { tick_duration: tick });
+    app.add_plugins(ServerPlugins {
+        tick_duration: tick,
+    });
     app.add_plugins(RoomPlugin);
     app.add_plugins(ProtocolPlugin);
     app.insert_resource(settings);

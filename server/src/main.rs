@@ -50,7 +50,9 @@ fn main() -> ExitCode {
         if let Some(ws) = ws {
             println!("  web clients:             ws://{ws}");
         }
-        println!("  players join with a seat's code, e.g. emberkeep-tools bot --server 127.0.0.1:5890 --code CODE");
+        println!(
+            "  players join with a seat's code, e.g. emberkeep-tools bot --server 127.0.0.1:5890 --code CODE"
+        );
     }
     app.run();
     ExitCode::SUCCESS

@@ -29,8 +29,16 @@ pub fn new_code() -> String {
 
 /// Normalises a typed code: upper case, no spaces, dash optional.
 pub fn normalise_code(code: &str) -> String {
-    let raw: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
-    if raw.len() == 8 { format!("{}-{}", &raw[..4], &raw[4..]) } else { raw }
+    let raw: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if raw.len() == 8 {
+        format!("{}-{}", &raw[..4], &raw[4..])
+    } else {
+        raw
+    }
 }
 
 /// A fresh seat id.
@@ -82,14 +90,21 @@ pub const TOKEN_SECONDS: i32 = 30;
 
 /// Mints a connect token for a seat. `server_addr` is where the client will send its packets
 /// (netcode clients connect to the addresses inside the token).
-pub fn mint_token(key: &Key, server_addr: SocketAddr, claim: &SeatClaim) -> Result<Vec<u8>, String> {
+pub fn mint_token(
+    key: &Key,
+    server_addr: SocketAddr,
+    claim: &SeatClaim,
+) -> Result<Vec<u8>, String> {
     let token = ConnectToken::build(server_addr, PROTOCOL_ID, rand::random::<u64>(), *key)
         .expire_seconds(TOKEN_SECONDS)
         .timeout_seconds(5)
         .user_data(claim.to_user_data())
         .generate()
         .map_err(|e| format!("cannot mint a token: {e:?}"))?;
-    Ok(token.try_into_bytes().map_err(|e| format!("cannot encode a token: {e}"))?.to_vec())
+    Ok(token
+        .try_into_bytes()
+        .map_err(|e| format!("cannot encode a token: {e}"))?
+        .to_vec())
 }
 
 #[cfg(test)]
@@ -100,14 +115,23 @@ mod tests {
     fn codes_are_readable_and_normalise() {
         let code = new_code();
         assert_eq!(code.len(), 9);
-        assert!(code.chars().all(|c| c == '-' || CODE_ALPHABET.contains(&(c as u8))));
+        assert!(
+            code.chars()
+                .all(|c| c == '-' || CODE_ALPHABET.contains(&(c as u8)))
+        );
         assert_eq!(normalise_code(&code.to_lowercase().replace('-', " ")), code);
         assert_ne!(new_code(), new_code());
     }
 
     #[test]
     fn a_claim_survives_user_data() {
-        let claim = SeatClaim { campaign: "table-7".into(), seat_id: 0xdead_beef_1234 };
-        assert_eq!(SeatClaim::from_user_data(&claim.to_user_data()), Some(claim));
+        let claim = SeatClaim {
+            campaign: "table-7".into(),
+            seat_id: 0xdead_beef_1234,
+        };
+        assert_eq!(
+            SeatClaim::from_user_data(&claim.to_user_data()),
+            Some(claim)
+        );
     }
 }

@@ -87,7 +87,12 @@ pub struct ServerStats {
 const MAX_TEXT: usize = MAX_DECLARE_CHARS;
 
 pub(crate) fn receive(
-    mut links: Query<(Entity, &mut MessageReceiver<ToServer>, &mut Session, Option<&TokenUserData>)>,
+    mut links: Query<(
+        Entity,
+        &mut MessageReceiver<ToServer>,
+        &mut Session,
+        Option<&TokenUserData>,
+    )>,
     mut campaigns: Query<(Entity, &mut Campaign)>,
     mut outbox: ResMut<Outbox>,
     mut stats: ResMut<ServerStats>,
@@ -101,9 +106,23 @@ pub(crate) fn receive(
         for message in receiver.receive() {
             let now_ms = time.elapsed().as_millis() as u64;
             match message {
-                ToServer::Hello { name, version, last_seen } => {
+                ToServer::Hello {
+                    name,
+                    version,
+                    last_seen,
+                } => {
                     let claim = user_data.and_then(|d| SeatClaim::from_user_data(&d.0));
-                    match hello(link, &mut session, claim, &name, version, last_seen, &mut campaigns, &mut outbox, &time) {
+                    match hello(
+                        link,
+                        &mut session,
+                        claim,
+                        &name,
+                        version,
+                        last_seen,
+                        &mut campaigns,
+                        &mut outbox,
+                        &time,
+                    ) {
                         Ok((rooms, old)) => {
                             stats.joins += 1;
                             commands.entity(link).insert(rooms);
@@ -115,34 +134,76 @@ pub(crate) fn receive(
                         }
                     }
                 }
-                ToServer::Act { character, action, client_seq } => {
-                    let refuse = |code: RejectCode, reason: String| ToClient::Rejected { client_seq, code, reason };
+                ToServer::Act {
+                    character,
+                    action,
+                    client_seq,
+                } => {
+                    let refuse = |code: RejectCode, reason: String| ToClient::Rejected {
+                        client_seq,
+                        code,
+                        reason,
+                    };
                     let verdict = match (session.campaign, session.role) {
-                        (None, _) | (_, None) => Err(refuse(RejectCode::NotJoined, "Take a seat before acting".into())),
-                        (_, Some(Role::Spectator)) => {
-                            Err(refuse(RejectCode::NotAllowed, "Spectators watch; they cannot act".into()))
-                        }
+                        (None, _) | (_, None) => Err(refuse(
+                            RejectCode::NotJoined,
+                            "Take a seat before acting".into(),
+                        )),
+                        (_, Some(Role::Spectator)) => Err(refuse(
+                            RejectCode::NotAllowed,
+                            "Spectators watch; they cannot act".into(),
+                        )),
                         (_, Some(Role::Host)) => Err(refuse(
                             RejectCode::NotAllowed,
-                            "The host steers with commands; host seats do not play characters".into(),
+                            "The host steers with commands; host seats do not play characters"
+                                .into(),
                         )),
                         (Some(c), Some(Role::Player)) if session.character != Some(character) => {
                             let (mine, theirs) = campaigns
                                 .get(c)
-                                .map(|(_, camp)| (camp.name_of(session.character.unwrap_or(0)), camp.name_of(character)))
+                                .map(|(_, camp)| {
+                                    (
+                                        camp.name_of(session.character.unwrap_or(0)),
+                                        camp.name_of(character),
+                                    )
+                                })
                                 .unwrap_or_default();
-                            Err(refuse(RejectCode::NotAllowed, format!("You play {mine}; you cannot act for {theirs}")))
+                            Err(refuse(
+                                RejectCode::NotAllowed,
+                                format!("You play {mine}; you cannot act for {theirs}"),
+                            ))
                         }
-                        (Some(_), Some(Role::Player)) if !session.allow(now_ms, settings.rate_per_second, settings.rate_burst) => {
-                            Err(refuse(RejectCode::RateLimited, format!("Slow down: at most {} actions per second", settings.rate_per_second)))
+                        (Some(_), Some(Role::Player))
+                            if !session.allow(
+                                now_ms,
+                                settings.rate_per_second,
+                                settings.rate_burst,
+                            ) =>
+                        {
+                            Err(refuse(
+                                RejectCode::RateLimited,
+                                format!(
+                                    "Slow down: at most {} actions per second",
+                                    settings.rate_per_second
+                                ),
+                            ))
                         }
                         (Some(c), Some(Role::Player)) => Ok(c),
                     };
                     match verdict {
                         Ok(c) => {
                             if let Ok((_, mut campaign)) = campaigns.get_mut(c) {
-                                let sender = Sender { link, client_seq: Some(client_seq) };
-                                campaign.inbox.push_back((sender, Input::Act { actor: character, action }));
+                                let sender = Sender {
+                                    link,
+                                    client_seq: Some(client_seq),
+                                };
+                                campaign.inbox.push_back((
+                                    sender,
+                                    Input::Act {
+                                        actor: character,
+                                        action,
+                                    },
+                                ));
                             }
                         }
                         Err(msg) => {
@@ -152,7 +213,11 @@ pub(crate) fn receive(
                                 && let Some(c) = session.campaign
                                 && let Ok((_, mut campaign)) = campaigns.get_mut(c)
                             {
-                                *campaign.stats.rejected.entry(format!("{code:?}")).or_default() += 1;
+                                *campaign
+                                    .stats
+                                    .rejected
+                                    .entry(format!("{code:?}"))
+                                    .or_default() += 1;
                             }
                             outbox.send(link, msg);
                         }
@@ -160,10 +225,19 @@ pub(crate) fn receive(
                 }
                 ToServer::Whisper { to, text } => {
                     let Some(c) = session.campaign else { continue };
-                    let Ok((_, mut campaign)) = campaigns.get_mut(c) else { continue };
+                    let Ok((_, mut campaign)) = campaigns.get_mut(c) else {
+                        continue;
+                    };
                     let text = text.trim().to_string();
-                    let valid_to = campaign.seat(&to).is_some_and(|s| s.role != Role::Spectator) && to != session.seat;
-                    if session.role == Some(Role::Spectator) || !valid_to || text.is_empty() || text.chars().count() > MAX_TEXT {
+                    let valid_to = campaign
+                        .seat(&to)
+                        .is_some_and(|s| s.role != Role::Spectator)
+                        && to != session.seat;
+                    if session.role == Some(Role::Spectator)
+                        || !valid_to
+                        || text.is_empty()
+                        || text.chars().count() > MAX_TEXT
+                    {
                         stats.rejected_at_intake += 1;
                         outbox.send(link, ToClient::HostReply { text: format!("Cannot whisper to `{to}`: whisper 1 to {MAX_TEXT} characters to another seat") });
                         continue;
@@ -173,11 +247,22 @@ pub(crate) fn receive(
                         continue;
                     }
                     let from = session.seat.clone();
-                    campaign.inbox.push_back((Sender { link, client_seq: None }, Input::Whisper { from, to, text }));
+                    campaign.inbox.push_back((
+                        Sender {
+                            link,
+                            client_seq: None,
+                        },
+                        Input::Whisper { from, to, text },
+                    ));
                 }
                 ToServer::Host { command } => {
                     if session.role != Some(Role::Host) || command.chars().count() > MAX_TEXT {
-                        outbox.send(link, ToClient::HostReply { text: "Only the host seat can run host commands".into() });
+                        outbox.send(
+                            link,
+                            ToClient::HostReply {
+                                text: "Only the host seat can run host commands".into(),
+                            },
+                        );
                         continue;
                     }
                     console.0.push((Some(link), session.campaign, command));
@@ -186,7 +271,12 @@ pub(crate) fn receive(
         }
     }
     for old in displaced {
-        outbox.send(old, ToClient::Refused { reason: "Your seat was taken by a newer login".into() });
+        outbox.send(
+            old,
+            ToClient::Refused {
+                reason: "Your seat was taken by a newer login".into(),
+            },
+        );
         commands.entity(old).remove::<Rooms>();
         // Its Session is cleared by the seat binding below on the next touch.
         commands.entity(old).queue(|mut e: EntityWorldMut| {
@@ -210,7 +300,9 @@ fn hello(
     time: &Time,
 ) -> Result<(Rooms, Option<Entity>), String> {
     if version != PROTOCOL_VERSION {
-        return Err(format!("This server speaks protocol v{PROTOCOL_VERSION}; your client speaks v{version}. Update your client."));
+        return Err(format!(
+            "This server speaks protocol v{PROTOCOL_VERSION}; your client speaks v{version}. Update your client."
+        ));
     }
     let player = player.trim();
     if player.is_empty() || player.chars().count() > 32 {
@@ -222,8 +314,12 @@ fn hello(
     let Some(claim) = claim else {
         return Err("This connection has no seat: join with a code".into());
     };
-    let Some((entity, mut campaign)) = campaigns.iter_mut().find(|(_, c)| c.id == claim.campaign) else {
-        return Err(format!("Campaign `{}` is not open on this server", claim.campaign));
+    let Some((entity, mut campaign)) = campaigns.iter_mut().find(|(_, c)| c.id == claim.campaign)
+    else {
+        return Err(format!(
+            "Campaign `{}` is not open on this server",
+            claim.campaign
+        ));
     };
     let campaign = &mut *campaign;
     let now_ms = campaign.now(time);
@@ -248,7 +344,13 @@ fn hello(
     let (replay, events) = match last_seen {
         None => (Replay::Fresh, Vec::new()),
         Some(seen) => match campaign.table.events_since(seen + 1) {
-            Some(events) => (Replay::Events, events.filter(|e| e.seq <= campaign.published_seq).cloned().collect()),
+            Some(events) => (
+                Replay::Events,
+                events
+                    .filter(|e| e.seq <= campaign.published_seq)
+                    .cloned()
+                    .collect(),
+            ),
             None => (Replay::Snapshot, Vec::new()),
         },
     };
@@ -256,23 +358,33 @@ fn hello(
         Replay::Events => last_seen.unwrap_or(0),
         _ => 0,
     };
-    let visible: Vec<SeqEvent> = events.into_iter().filter(|e| Campaign::may_see(&e.audience, role, &seat_name)).collect();
-    outbox.send(link, ToClient::Welcome {
-        campaign: campaign.id.clone(),
-        seat: seat_name.clone(),
-        role,
-        character,
-        turn_timeout_ms: campaign.table.turn_timeout_ms,
-        replay,
-        prev: session.last_sent,
-        replayed: visible.len() as u32,
-    });
+    let visible: Vec<SeqEvent> = events
+        .into_iter()
+        .filter(|e| Campaign::may_see(&e.audience, role, &seat_name))
+        .collect();
+    outbox.send(
+        link,
+        ToClient::Welcome {
+            campaign: campaign.id.clone(),
+            seat: seat_name.clone(),
+            role,
+            character,
+            turn_timeout_ms: campaign.table.turn_timeout_ms,
+            replay,
+            prev: session.last_sent,
+            replayed: visible.len() as u32,
+        },
+    );
     for event in visible {
         let prev = session.last_sent;
         session.last_sent = event.seq;
         outbox.send(link, ToClient::Event { event, prev });
     }
-    let input = Input::Joined { seat: seat_name.clone(), player: player.to_string(), character };
+    let input = Input::Joined {
+        seat: seat_name.clone(),
+        player: player.to_string(),
+        character,
+    };
     let _ = campaign.perform(input, now_ms);
     info!("{player} took seat `{seat_name}` at {}", campaign.id);
     let mut rooms = Rooms::single(campaign.room);
@@ -290,8 +402,12 @@ pub(crate) fn on_session_removed(
     time: Res<Time>,
 ) {
     let link = trigger.entity;
-    let Ok(session) = sessions.get(link) else { return };
-    let Some(mut campaign) = session.campaign.and_then(|c| campaigns.get_mut(c).ok()) else { return };
+    let Ok(session) = sessions.get(link) else {
+        return;
+    };
+    let Some(mut campaign) = session.campaign.and_then(|c| campaigns.get_mut(c).ok()) else {
+        return;
+    };
     let now_ms = campaign.now(&time);
     let mut left = None;
     for seat in &mut campaign.seats {
@@ -301,7 +417,13 @@ pub(crate) fn on_session_removed(
         }
     }
     if let Some(seat) = left {
-        let _ = campaign.perform(Input::Left { seat: seat.clone(), player: session.player.clone() }, now_ms);
+        let _ = campaign.perform(
+            Input::Left {
+                seat: seat.clone(),
+                player: session.player.clone(),
+            },
+            now_ms,
+        );
         info!("{} left seat `{seat}` at {}", session.player, campaign.id);
     }
 }

@@ -2,7 +2,9 @@
 
 use bevy::prelude::*;
 use clap::Parser;
-use emberkeep_shared::protocol::{DEFAULT_HTTP_PORT, DEFAULT_TICK_HZ, DEFAULT_UDP_PORT, DEFAULT_WS_PORT};
+use emberkeep_shared::protocol::{
+    DEFAULT_HTTP_PORT, DEFAULT_TICK_HZ, DEFAULT_UDP_PORT, DEFAULT_WS_PORT,
+};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;

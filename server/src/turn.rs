@@ -11,7 +11,11 @@ use emberkeep_shared::prelude::*;
 use lightyear::prelude::Rooms;
 
 /// Resolves every queued input in arrival order, one at a time.
-pub(crate) fn resolve(mut campaigns: Query<&mut Campaign>, mut outbox: ResMut<Outbox>, time: Res<Time>) {
+pub(crate) fn resolve(
+    mut campaigns: Query<&mut Campaign>,
+    mut outbox: ResMut<Outbox>,
+    time: Res<Time>,
+) {
     for mut campaign in &mut campaigns {
         let now = campaign.now(&time);
         while let Some((sender, input)) = campaign.inbox.pop_front() {
@@ -22,13 +26,20 @@ pub(crate) fn resolve(mut campaigns: Query<&mut Campaign>, mut outbox: ResMut<Ou
                     }
                 }
                 Err(rejection) => {
-                    *campaign.stats.rejected.entry(format!("{:?}", rejection.code)).or_default() += 1;
+                    *campaign
+                        .stats
+                        .rejected
+                        .entry(format!("{:?}", rejection.code))
+                        .or_default() += 1;
                     if let Some(client_seq) = sender.client_seq {
-                        outbox.send(sender.link, ToClient::Rejected {
-                            client_seq,
-                            code: rejection.code,
-                            reason: rejection.reason,
-                        });
+                        outbox.send(
+                            sender.link,
+                            ToClient::Rejected {
+                                client_seq,
+                                code: rejection.code,
+                                reason: rejection.reason,
+                            },
+                        );
                     }
                 }
             }
@@ -43,7 +54,10 @@ pub(crate) fn advance(mut campaigns: Query<&mut Campaign>, time: Res<Time>) {
         let before = campaign.table.next_seq;
         campaign.table.tick(now);
         if campaign.table.next_seq != before {
-            campaign.record(&Entry { t: now, input: Input::Tick });
+            campaign.record(&Entry {
+                t: now,
+                input: Input::Tick,
+            });
         }
     }
 }
@@ -64,21 +78,42 @@ pub(crate) fn publish(
         let now = campaign.now(&time);
         let from = campaign.published_seq + 1;
         if campaign.table.next_seq > from {
-            let fresh: Vec<SeqEvent> = campaign.table.events_since(from).map(|e| e.cloned().collect()).unwrap_or_default();
+            let fresh: Vec<SeqEvent> = campaign
+                .table
+                .events_since(from)
+                .map(|e| e.cloned().collect())
+                .unwrap_or_default();
             campaign.published_seq = campaign.table.next_seq - 1;
-            let links: Vec<Entity> = campaign.seats.iter().flat_map(|s| s.links.iter().copied()).collect();
+            let links: Vec<Entity> = campaign
+                .seats
+                .iter()
+                .flat_map(|s| s.links.iter().copied())
+                .collect();
             for event in fresh {
                 if settings.log_events {
                     let name = |id| campaign.name_of(id);
-                    info!("[{}] #{} {}", campaign.id, event.seq, event.event.describe(&name));
+                    info!(
+                        "[{}] #{} {}",
+                        campaign.id,
+                        event.seq,
+                        event.event.describe(&name)
+                    );
                 }
                 for &link in &links {
-                    let Ok(mut session) = sessions.get_mut(link) else { continue };
+                    let Ok(mut session) = sessions.get_mut(link) else {
+                        continue;
+                    };
                     let Some(role) = session.role else { continue };
                     if Campaign::may_see(&event.audience, role, &session.seat) {
                         let prev = session.last_sent;
                         session.last_sent = event.seq;
-                        outbox.send(link, ToClient::Event { event: event.clone(), prev });
+                        outbox.send(
+                            link,
+                            ToClient::Event {
+                                event: event.clone(),
+                                prev,
+                            },
+                        );
                     }
                 }
             }
@@ -87,13 +122,19 @@ pub(crate) fn publish(
         let room = campaign.room;
         let campaign = &mut *campaign;
         for c in &campaign.table.combatants {
-            let Some((entity, visible)) = campaign.views.get_mut(&c.id) else { continue };
+            let Some((entity, visible)) = campaign.views.get_mut(&c.id) else {
+                continue;
+            };
             if !*visible && !c.hidden {
                 *visible = true;
                 commands.entity(*entity).insert(Rooms::single(room));
             }
             if let Ok(mut status) = statuses.get_mut(*entity) {
-                let player = campaign.seats.iter().find(|s| s.character == Some(c.id)).and_then(|s| s.player.clone().map(|p| (p, !s.links.is_empty())));
+                let player = campaign
+                    .seats
+                    .iter()
+                    .find(|s| s.character == Some(c.id))
+                    .and_then(|s| s.player.clone().map(|p| (p, !s.links.is_empty())));
                 status.set_if_neq(CombatantStatus::of(c, player));
             }
         }

@@ -22,11 +22,19 @@ impl Drop for Server {
 }
 
 fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn free_tcp_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -39,12 +47,30 @@ fn scratch(name: &str) -> PathBuf {
 /// Starts the server and waits until it listens and has written its codes.
 fn start(udp: u16, http: u16, dir: &Path, data: bool) -> Server {
     let assets = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets");
-    let mut args: Vec<String> = ["--bind", "127.0.0.1", "--no-websocket", "--seed", "5", "--turn-timeout", "5", "--assets", assets]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    args.extend(["--udp-port".into(), udp.to_string(), "--http-port".into(), http.to_string()]);
-    args.extend(["--codes-file".into(), dir.join("codes.txt").display().to_string()]);
+    let mut args: Vec<String> = [
+        "--bind",
+        "127.0.0.1",
+        "--no-websocket",
+        "--seed",
+        "5",
+        "--turn-timeout",
+        "5",
+        "--assets",
+        assets,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend([
+        "--udp-port".into(),
+        udp.to_string(),
+        "--http-port".into(),
+        http.to_string(),
+    ]);
+    args.extend([
+        "--codes-file".into(),
+        dir.join("codes.txt").display().to_string(),
+    ]);
     if data {
         args.extend(["--data-dir".into(), dir.join("data").display().to_string()]);
     }
@@ -60,7 +86,10 @@ fn start(udp: u16, http: u16, dir: &Path, data: bool) -> Server {
     let server = Server(child);
     let mut lines = BufReader::new(stdout).lines();
     loop {
-        let line = lines.next().expect("the server prints its addresses").unwrap();
+        let line = lines
+            .next()
+            .expect("the server prints its addresses")
+            .unwrap();
         if line.starts_with("Type `help`") {
             break;
         }
@@ -73,14 +102,22 @@ fn start(udp: u16, http: u16, dir: &Path, data: bool) -> Server {
 
 fn code(dir: &Path, seat: &str) -> String {
     let text = std::fs::read_to_string(dir.join("codes.txt")).unwrap();
-    text.lines().find_map(|l| l.strip_prefix(&format!("table-1 {seat} "))).unwrap().to_string()
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("table-1 {seat} ")))
+        .unwrap()
+        .to_string()
 }
 
 fn players(http: u16, dir: &Path) -> Vec<App> {
     ["fighter", "rogue", "cleric", "wizard"]
         .iter()
         .map(|seat| {
-            let mut app = client_app(Duration::from_millis(10), JoinRequest { name: format!("{seat} bot") });
+            let mut app = client_app(
+                Duration::from_millis(10),
+                JoinRequest {
+                    name: format!("{seat} bot"),
+                },
+            );
             app.add_plugins(AutoPlayPlugin);
             app.finish();
             app.cleanup();
@@ -103,7 +140,14 @@ fn run_until(apps: &mut [App], what: &str, mut done: impl FnMut(&[App]) -> bool)
                 .iter()
                 .map(|a| {
                     let s = session(a);
-                    format!("{:?} last {} gaps {:?} accepted {} rejected {:?}", s.status, s.last_seq(), s.gaps, s.accepted.len(), s.rejected.last())
+                    format!(
+                        "{:?} last {} gaps {:?} accepted {} rejected {:?}",
+                        s.status,
+                        s.last_seq(),
+                        s.gaps,
+                        s.accepted.len(),
+                        s.rejected.last()
+                    )
                 })
                 .collect();
             panic!("timed out waiting for: {what}\n{}", states.join("\n"));
@@ -117,7 +161,10 @@ fn session(app: &App) -> &TableSession {
 }
 
 fn fight_over(app: &App) -> bool {
-    session(app).events.iter().any(|e| matches!(e.event, GameEvent::CombatEnded { .. }))
+    session(app)
+        .events
+        .iter()
+        .any(|e| matches!(e.event, GameEvent::CombatEnded { .. }))
 }
 
 #[test]
@@ -126,15 +173,22 @@ fn players_join_by_code_and_fight_to_the_end() {
     let http = free_tcp_port();
     let _server = start(free_udp_port(), http, &dir, false);
     let mut apps = players(http, &dir);
-    run_until(&mut apps, "the fight ends", |apps| apps.iter().all(fight_over));
+    run_until(&mut apps, "the fight ends", |apps| {
+        apps.iter().all(fight_over)
+    });
     for app in &apps {
         let s = session(app);
         assert_eq!(s.status, Status::Seated);
         assert!(s.gaps.is_empty());
-        assert!(s.events.iter().any(|e| matches!(e.event, GameEvent::Attacked(_))));
+        assert!(
+            s.events
+                .iter()
+                .any(|e| matches!(e.event, GameEvent::Attacked(_)))
+        );
     }
     // A wrong code gets a clear refusal from the join endpoint.
-    let err = emberkeep_client::net::fetch_ticket(&format!("127.0.0.1:{http}"), "NOPE-NOPE").unwrap_err();
+    let err =
+        emberkeep_client::net::fetch_ticket(&format!("127.0.0.1:{http}"), "NOPE-NOPE").unwrap_err();
     assert!(err.contains("unknown or revoked join code"), "{err}");
 }
 
@@ -145,8 +199,16 @@ fn a_server_killed_mid_combat_resumes_with_no_accepted_action_lost() {
     let server = start(udp, http, &dir, true);
     let mut apps = players(http, &dir);
     // Play until several actions were accepted, mid-combat.
-    run_until(&mut apps, "a few accepted actions", |apps| apps.iter().map(|a| session(a).accepted.len()).sum::<usize>() >= 6);
-    assert!(!apps.iter().any(fight_over), "the fight ended too soon for this test");
+    run_until(&mut apps, "a few accepted actions", |apps| {
+        apps.iter()
+            .map(|a| session(a).accepted.len())
+            .sum::<usize>()
+            >= 6
+    });
+    assert!(
+        !apps.iter().any(fight_over),
+        "the fight ended too soon for this test"
+    );
     let acknowledged: usize = apps.iter().map(|a| session(a).accepted.len()).sum();
     let last_seen: Vec<u64> = apps.iter().map(|a| session(a).last_seq()).collect();
     // SIGKILL: no chance to flush anything more.
@@ -155,18 +217,29 @@ fn a_server_killed_mid_combat_resumes_with_no_accepted_action_lost() {
     server.0.wait().unwrap();
     let journal = std::fs::read_to_string(dir.join("data/table-1/journal.jsonl")).unwrap();
     let acts = journal.lines().filter(|l| l.contains(r#""Act""#)).count();
-    assert!(acts >= acknowledged, "{acts} actions journaled, {acknowledged} acknowledged");
+    assert!(
+        acts >= acknowledged,
+        "{acts} actions journaled, {acknowledged} acknowledged"
+    );
     drop(server);
 
     let _server = start(udp, http, &dir, true);
     // The clients notice, fetch fresh tokens with their codes, rejoin, and the fight goes on.
-    run_until(&mut apps, "the fight ends after the restart", |apps| apps.iter().all(fight_over));
+    run_until(&mut apps, "the fight ends after the restart", |apps| {
+        apps.iter().all(fight_over)
+    });
     for (app, seen) in apps.iter().zip(last_seen) {
         let s = session(app);
         assert!(s.gaps.is_empty(), "gaps after the restart: {:?}", s.gaps);
-        assert!(!s.resynced, "the restarted server should replay, not resync");
+        assert!(
+            !s.resynced,
+            "the restarted server should replay, not resync"
+        );
         let seqs: Vec<u64> = s.events.iter().map(|e| e.seq).collect();
         assert!(seqs.windows(2).all(|w| w[0] < w[1]), "events out of order");
-        assert!(seqs.iter().any(|&q| q > seen), "nothing new after the restart");
+        assert!(
+            seqs.iter().any(|&q| q > seen),
+            "nothing new after the restart"
+        );
     }
 }

@@ -425,14 +425,20 @@ impl GameEvent {
             },
             GameEvent::Revealed { combatants } => format!(
                 "Revealed: {}",
-                combatants.iter().map(|c| name(*c)).collect::<Vec<_>>().join(", ")
+                combatants
+                    .iter()
+                    .map(|c| name(*c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             GameEvent::Whisper { from, to, text } => format!("({from} whispers to {to}) {text}"),
             GameEvent::HostNarration { text } => text.clone(),
             GameEvent::Paused => "The host pauses the game.".into(),
             GameEvent::Resumed => "The game resumes.".into(),
             GameEvent::TurnSkipped { actor } => format!("The host skips {}'s turn", name(*actor)),
-            GameEvent::TurnTimeoutChanged { seconds } => format!("Turns now time out after {seconds} s"),
+            GameEvent::TurnTimeoutChanged { seconds } => {
+                format!("Turns now time out after {seconds} s")
+            }
         }
     }
 }

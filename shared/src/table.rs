@@ -468,9 +468,16 @@ impl Table {
 
     /// Records an event for an audience.
     pub fn emit_to(&mut self, now_ms: u64, audience: Audience, event: GameEvent) {
-        self.log.push_back(SeqEvent { seq: self.next_seq, at_ms: now_ms, audience, event });
+        self.log.push_back(SeqEvent {
+            seq: self.next_seq,
+            at_ms: now_ms,
+            audience,
+            event,
+        });
         self.next_seq += 1;
-        while self.log.len() > RING_EVENTS || self.log.front().is_some_and(|e| e.at_ms + RING_MS < now_ms) {
+        while self.log.len() > RING_EVENTS
+            || self.log.front().is_some_and(|e| e.at_ms + RING_MS < now_ms)
+        {
             self.log.pop_front();
         }
     }
@@ -524,6 +531,12 @@ impl Table {
                 format!("There is no character #{actor} at this table"),
             )
         })?;
+        if self.paused_since.is_some() {
+            return Err(Rejection::new(
+                RejectCode::NotAllowed,
+                "The host has paused the game",
+            ));
+        }
         if !me.is_conscious() {
             return Err(Rejection::new(
                 RejectCode::Incapacitated,
@@ -1132,7 +1145,12 @@ impl Table {
             self.combatant_mut(e.combatant).initiative = Some(e.total);
         }
         let order: Vec<CombatantId> = entries.iter().map(|e| e.combatant).collect();
-        let hidden: Vec<CombatantId> = self.combatants.iter().filter(|c| c.hidden).map(|c| c.id).collect();
+        let hidden: Vec<CombatantId> = self
+            .combatants
+            .iter()
+            .filter(|c| c.hidden)
+            .map(|c| c.id)
+            .collect();
         if !hidden.is_empty() {
             for c in &mut self.combatants {
                 c.hidden = false;
@@ -1283,6 +1301,9 @@ impl Table {
     /// Advances time: times out a player's turn (the character Dodges), or plays one NPC turn
     /// with the built-in tactics. Call once per server tick.
     pub fn tick(&mut self, now_ms: u64) {
+        if self.paused_since.is_some() {
+            return;
+        }
         let Some(active) = self.active() else { return };
         let c = self.combatant(active).expect("exists");
         if c.is_pc {
@@ -1355,7 +1376,10 @@ impl Table {
     /// Host: pauses the game (no intents, no timeouts, no NPC turns).
     pub fn pause(&mut self, now_ms: u64) -> Result<(), Rejection> {
         if self.paused_since.is_some() {
-            return Err(Rejection::new(RejectCode::WrongMode, "The game is already paused"));
+            return Err(Rejection::new(
+                RejectCode::WrongMode,
+                "The game is already paused",
+            ));
         }
         self.paused_since = Some(now_ms);
         self.emit(now_ms, GameEvent::Paused);
@@ -1365,7 +1389,10 @@ impl Table {
     /// Host: resumes; the active player's timer gets back the paused time.
     pub fn resume(&mut self, now_ms: u64) -> Result<(), Rejection> {
         let Some(since) = self.paused_since.take() else {
-            return Err(Rejection::new(RejectCode::WrongMode, "The game is not paused"));
+            return Err(Rejection::new(
+                RejectCode::WrongMode,
+                "The game is not paused",
+            ));
         };
         if let Some(deadline) = self.combat.as_mut().and_then(|c| c.deadline_ms.as_mut()) {
             *deadline += now_ms.saturating_sub(since);
@@ -1377,7 +1404,10 @@ impl Table {
     /// Host: ends the active combatant's turn.
     pub fn skip_turn(&mut self, now_ms: u64) -> Result<(), Rejection> {
         let Some(actor) = self.active() else {
-            return Err(Rejection::new(RejectCode::WrongMode, "There is no turn to skip outside combat"));
+            return Err(Rejection::new(
+                RejectCode::WrongMode,
+                "There is no turn to skip outside combat",
+            ));
         };
         self.emit(now_ms, GameEvent::TurnSkipped { actor });
         self.end_turn(now_ms);
@@ -1387,7 +1417,10 @@ impl Table {
     /// Host: sets the turn timeout (applies from the next turn).
     pub fn set_turn_timeout(&mut self, seconds: u64, now_ms: u64) -> Result<(), Rejection> {
         if seconds == 0 || seconds > 24 * 3600 {
-            return Err(Rejection::new(RejectCode::Malformed, "A turn timeout is 1 to 86400 seconds"));
+            return Err(Rejection::new(
+                RejectCode::Malformed,
+                "A turn timeout is 1 to 86400 seconds",
+            ));
         }
         self.turn_timeout_ms = seconds * 1000;
         self.emit(now_ms, GameEvent::TurnTimeoutChanged { seconds });
@@ -1397,14 +1430,22 @@ impl Table {
     /// Host: ends the combat without a winner.
     pub fn end_combat(&mut self, now_ms: u64) -> Result<(), Rejection> {
         if self.combat.take().is_none() {
-            return Err(Rejection::new(RejectCode::WrongMode, "There is no combat to end"));
+            return Err(Rejection::new(
+                RejectCode::WrongMode,
+                "There is no combat to end",
+            ));
         }
         self.mode = Mode::Exploration;
         self.resolved = true;
         for c in &mut self.combatants {
             c.conditions.remove(&Condition::Dodging);
         }
-        self.emit(now_ms, GameEvent::CombatEnded { outcome: CombatOutcome::Stopped });
+        self.emit(
+            now_ms,
+            GameEvent::CombatEnded {
+                outcome: CombatOutcome::Stopped,
+            },
+        );
         Ok(())
     }
 

@@ -4,7 +4,9 @@
 use bevy::prelude::*;
 use bevy::time::TimeUpdateStrategy;
 use emberkeep_client::autoplay::{AutoPlay, AutoPlayPlugin};
-use emberkeep_client::net::{JoinRequest, Mirror, TableSession, Transport, client_app, connect};
+use emberkeep_client::net::{
+    JoinRequest, Mirror, TableSession, Transport, client_app, connect_with_link,
+};
 use emberkeep_server::mint_seat_token;
 use emberkeep_server::{Campaign, NetServer, ServerSettings, server_app};
 use emberkeep_shared::content::ContentLibrary;
@@ -36,6 +38,8 @@ pub struct Stepper {
     /// Frame duration.
     pub tick: Duration,
     next_port: u16,
+    /// Simulated network conditions applied to both ends of every new link.
+    pub conditioner: Option<lightyear::prelude::LinkConditionerConfig>,
 }
 
 impl Stepper {
@@ -53,6 +57,7 @@ impl Stepper {
             links: Vec::new(),
             tick,
             next_port: 10_000,
+            conditioner: None,
         }
     }
 
@@ -60,7 +65,12 @@ impl Stepper {
     /// it, with the bot installed but switched off. Returns its index.
     pub fn add_client(&mut self, seat: &str, campaign: Option<&str>) -> usize {
         let token = self.token(seat, campaign);
-        let mut app = client_app(self.tick, JoinRequest { name: format!("{seat}-player") });
+        let mut app = client_app(
+            self.tick,
+            JoinRequest {
+                name: format!("{seat}-player"),
+            },
+        );
         app.add_plugins(AutoPlayPlugin);
         app.insert_resource(TimeUpdateStrategy::ManualDuration(self.tick));
         app.world_mut().resource_mut::<AutoPlay>().enabled = false;
@@ -76,7 +86,13 @@ impl Stepper {
     /// A connect token for a seat, as the join endpoint would mint it.
     pub fn token(&mut self, seat: &str, campaign: Option<&str>) -> Vec<u8> {
         let addr = SocketAddr::from(([127, 0, 0, 1], 0));
-        mint_seat_token(self.server.world_mut(), campaign.unwrap_or("table-1"), seat, addr).expect("seat exists")
+        mint_seat_token(
+            self.server.world_mut(),
+            campaign.unwrap_or("table-1"),
+            seat,
+            addr,
+        )
+        .expect("seat exists")
     }
 
     /// Connects client `index` through a fresh in-process pipe with `token`.
@@ -84,19 +100,37 @@ impl Stepper {
         let (client_io, server_io) = CrossbeamIo::new_pair();
         let server_entity = self.server.world().resource::<NetServer>().0;
         self.next_port += 1;
+        let server_link = self.link();
         let link = self
             .server
             .world_mut()
             .spawn((
-                LinkOf { server: server_entity },
-                Link::default(),
+                LinkOf {
+                    server: server_entity,
+                },
+                server_link,
                 PeerAddr(SocketAddr::from(([127, 0, 0, 1], self.next_port))),
                 Linked,
                 server_io,
             ))
             .id();
         self.links[index] = link;
-        connect(self.clients[index].world_mut(), Transport::InProcess(client_io), token).expect("connect");
+        let link = self.link();
+        connect_with_link(
+            self.clients[index].world_mut(),
+            Transport::InProcess(client_io),
+            token,
+            link,
+        )
+        .expect("connect");
+    }
+
+    fn link(&self) -> Link {
+        let conditioner = self
+            .conditioner
+            .clone()
+            .map(lightyear::prelude::RecvLinkConditioner::new);
+        Link::default().with_conditioner(conditioner)
     }
 
     /// Drops client `index`'s connection (as a dead Wi-Fi would: the server just loses the

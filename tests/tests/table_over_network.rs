@@ -35,7 +35,11 @@ fn assert_converged(s: &mut Stepper, clients: &[usize], campaign: &str) {
             s.server_view(campaign).table
         );
         let session = s.session(c);
-        assert!(session.gaps.is_empty(), "client {c} saw gaps {:?}", session.gaps);
+        assert!(
+            session.gaps.is_empty(),
+            "client {c} saw gaps {:?}",
+            session.gaps
+        );
         let seating = session.seating.clone().expect("seated");
         let mine: Vec<SeqEvent> = session.events.clone();
         let first = mine.first().map_or(u64::MAX, |e| e.seq);
@@ -44,7 +48,9 @@ fn assert_converged(s: &mut Stepper, clients: &[usize], campaign: &str) {
             .table
             .log
             .iter()
-            .filter(|e| e.seq >= first && Campaign::may_see(&e.audience, seating.role, &seating.seat))
+            .filter(|e| {
+                e.seq >= first && Campaign::may_see(&e.audience, seating.role, &seating.seat)
+            })
             .take(mine.len())
             .cloned()
             .collect();
@@ -321,15 +327,19 @@ fn a_revoked_code_is_refused_and_a_reissued_one_works() {
     let r = s.add_client("wizard", None);
     s.drop_connection(r);
     s.attach(r, &old_token);
-    s.step_until(200, |s| matches!(s.session(r).status, Status::Refused(_))).expect("refused");
-    let Status::Refused(reason) = s.session(r).status.clone() else { unreachable!() };
+    s.step_until(200, |s| matches!(s.session(r).status, Status::Refused(_)))
+        .expect("refused");
+    let Status::Refused(reason) = s.session(r).status.clone() else {
+        unreachable!()
+    };
     assert!(reason.contains("revoked"), "{reason}");
     assert_eq!(index, r);
     // Re-issued: a new token (as the join endpoint would mint for the new code) seats again.
     let answer = emberkeep_server::console::execute(s.server.world_mut(), None, "reissue rogue");
     assert!(answer.starts_with("seat `rogue`: new code"), "{answer}");
     let fresh = s.add_client("rogue", None);
-    s.step_until(200, |s| s.session(fresh).status == Status::Seated).expect("seated with the new code");
+    s.step_until(200, |s| s.session(fresh).status == Status::Seated)
+        .expect("seated with the new code");
 }
 
 #[test]

@@ -99,7 +99,11 @@ fn frame_time(campaigns: u32, frames: usize, idle: bool) {
         samples.push(start.elapsed());
     }
     let what = if idle { "bots idle" } else { "bots fighting" };
-    let tables = if campaigns == 1 { "campaign" } else { "campaigns" };
+    let tables = if campaigns == 1 {
+        "campaign"
+    } else {
+        "campaigns"
+    };
     let label = format!("server frame, {campaigns} {tables} x 6 clients ({what})");
     println!("{}", summary(&label, &mut samples));
 }
@@ -180,7 +184,9 @@ fn latency(samples: usize, tick_rate: f64) -> anyhow::Result<()> {
         .recv()?
         .ok_or_else(|| anyhow::anyhow!("the bench server bound no UDP port"))?;
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let request = JoinRequest { name: "bench".into() };
+    let request = JoinRequest {
+        name: "bench".into(),
+    };
     let mut client = client_app(Duration::from_millis(1), request);
     client.finish();
     client.cleanup();

@@ -46,7 +46,8 @@ struct BotConfig {
 }
 
 fn code_from_file(path: &PathBuf, campaign: &str, seat: &str) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     text.lines()
         .filter_map(|l| {
             let mut parts = l.split_whitespace();
@@ -54,7 +55,12 @@ fn code_from_file(path: &PathBuf, campaign: &str, seat: &str) -> anyhow::Result<
         })
         .find(|(c, s, _)| *c == campaign && *s == seat)
         .map(|(_, _, code)| code.to_string())
-        .ok_or_else(|| anyhow::anyhow!("no code for seat `{seat}` of {campaign} in {}", path.display()))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no code for seat `{seat}` of {campaign} in {}",
+                path.display()
+            )
+        })
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -63,15 +69,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, Some(file), Some(seat)) => code_from_file(file, &args.campaign, seat)?,
         _ => anyhow::bail!("give --code, or --codes-file with --seat"),
     };
-    let mut app = client_app(Duration::from_secs_f64(1.0 / 30.0), JoinRequest { name: args.name.clone() });
-    app.add_plugins(LogPlugin { level: bevy::log::Level::WARN, ..default() });
+    let mut app = client_app(
+        Duration::from_secs_f64(1.0 / 30.0),
+        JoinRequest {
+            name: args.name.clone(),
+        },
+    );
+    app.add_plugins(LogPlugin {
+        level: bevy::log::Level::WARN,
+        ..default()
+    });
     app.add_plugins(AutoPlayPlugin);
-    app.insert_resource(BotConfig { stay: args.stay, printed: 0, printed_rejections: 0, done: false });
+    app.insert_resource(BotConfig {
+        stay: args.stay,
+        printed: 0,
+        printed_rejections: 0,
+        done: false,
+    });
     app.add_systems(Update, (print_events, watch));
     app.finish();
     app.cleanup();
     let plan = Reconnect::new(&args.server, &code, args.websocket);
-    plan.connect_now(app.world_mut()).map_err(|e| anyhow::anyhow!(e))?;
+    plan.connect_now(app.world_mut())
+        .map_err(|e| anyhow::anyhow!(e))?;
     app.insert_resource(plan);
     println!("joining {} with code {code}…", args.server);
     Ok(match app.run() {
@@ -85,8 +105,16 @@ fn print_events(world: &mut World) {
     world.resource_scope(|world, mut config: Mut<BotConfig>| {
         let session = world.resource::<TableSession>();
         for e in &session.events[config.printed.min(session.events.len())..] {
-            let away = if session.away.contains(&e.seq) { " (while you were away)" } else { "" };
-            println!("#{:<4} {}{away}", e.seq, e.event.describe(&|id| mirror.name_of(id)));
+            let away = if session.away.contains(&e.seq) {
+                " (while you were away)"
+            } else {
+                ""
+            };
+            println!(
+                "#{:<4} {}{away}",
+                e.seq,
+                e.event.describe(&|id| mirror.name_of(id))
+            );
         }
         config.printed = session.events.len();
         for (_, code, reason) in &session.rejected[config.printed_rejections..] {
@@ -96,14 +124,22 @@ fn print_events(world: &mut World) {
     });
 }
 
-fn watch(mut config: ResMut<BotConfig>, session: Res<TableSession>, mut exit: MessageWriter<AppExit>) {
+fn watch(
+    mut config: ResMut<BotConfig>,
+    session: Res<TableSession>,
+    mut exit: MessageWriter<AppExit>,
+) {
     if config.done {
         return;
     }
     let outcome = match &session.status {
         Status::Refused(reason) => Some(Err(format!("the server refused the seat: {reason}"))),
         Status::Seated
-            if !config.stay && session.events.iter().any(|e| matches!(e.event, GameEvent::CombatEnded { .. })) =>
+            if !config.stay
+                && session
+                    .events
+                    .iter()
+                    .any(|e| matches!(e.event, GameEvent::CombatEnded { .. })) =>
         {
             Some(Ok(()))
         }
