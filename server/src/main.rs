@@ -34,26 +34,37 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let mut app = server_app(settings.clone(), content);
-    app.add_plugins(LogPlugin::default());
-    if let emberkeep_server::Listen::Sockets { udp, ws, .. } = &settings.listen {
+    if let emberkeep_server::Listen::Sockets { udp, ws, http } = &settings.listen {
+        // Fail early and clearly when a port is taken (lightyear would panic deep inside).
+        let checks = [
+            udp.map(|a| ("--udp-port", a, std::net::UdpSocket::bind(a).err())),
+            ws.map(|a| ("--ws-port", a, std::net::TcpListener::bind(a).err())),
+            http.map(|a| ("--http-port", a, std::net::TcpListener::bind(a).err())),
+        ];
+        for (option, addr, err) in checks.into_iter().flatten() {
+            if let Some(e) = err {
+                eprintln!(
+                    "error: cannot listen on {addr} ({e}): is another server running? Choose another {option}."
+                );
+                return ExitCode::from(1);
+            }
+        }
         println!(
             "Emberkeep server: encounter `{}`, {} campaign(s), seed {}",
             settings.encounter, settings.campaigns, settings.seed
         );
-        if let Some(udp) = udp {
+        if let Some(ws) = ws {
+            println!("  web clients: ws://{ws}");
+        }
+        if let Some(http) = http {
             println!(
-                "  native clients and bots: udp {udp}   e.g. emberkeep-tools bot --server 127.0.0.1:{} --seat fighter",
-                udp.port()
+                "  players join with their seat's code: emberkeep-tools bot --server HOST:{} --code CODE",
+                http.port()
             );
         }
-        if let Some(ws) = ws {
-            println!("  web clients:             ws://{ws}");
-        }
-        println!(
-            "  players join with a seat's code, e.g. emberkeep-tools bot --server 127.0.0.1:5890 --code CODE"
-        );
     }
+    let mut app = server_app(settings.clone(), content);
+    app.add_plugins(LogPlugin::default());
     app.run();
     ExitCode::SUCCESS
 }
