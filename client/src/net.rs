@@ -82,6 +82,11 @@ pub struct TableSession {
     pub resynced: bool,
     /// Answers to host commands and whisper errors.
     pub host_replies: Vec<String>,
+    /// The narration being written, as streamed so far: (id, text).
+    pub narrating: Option<(u64, String)>,
+    /// Every narration as its chunks assembled, by id, in arrival order (the finished text
+    /// arrives as a `Narration` event).
+    pub streamed: Vec<(u64, String)>,
     replay_left: u32,
     /// Accepted intents (`client_seq`).
     pub accepted: Vec<u32>,
@@ -245,9 +250,22 @@ fn receive(
                         session.replay_left -= 1;
                         session.away.push(event.seq);
                     }
+                    if matches!(event.event, GameEvent::Narration { .. }) {
+                        session.narrating = None;
+                    }
                     session.events.push(event);
                 }
                 ToClient::HostReply { text } => session.host_replies.push(text),
+                ToClient::NarrationChunk { id, text } => {
+                    match session.streamed.last_mut() {
+                        Some((last, so_far)) if *last == id => so_far.push_str(&text),
+                        _ => session.streamed.push((id, text.clone())),
+                    }
+                    match &mut session.narrating {
+                        Some((current, so_far)) if *current == id => so_far.push_str(&text),
+                        _ => session.narrating = Some((id, text)),
+                    }
+                }
             }
         }
     }

@@ -357,8 +357,10 @@ fn finish_spawn(world: &mut World, campaign: Campaign) -> Entity {
     let directory = world.resource::<Directory>().clone();
     publish_codes(&directory, &campaign);
     let room = campaign.room;
+    let narrator = crate::narrator::Narrator::resumed_at(campaign.table.next_seq - 1);
     world
         .spawn((
+            narrator,
             Name::new(format!("campaign {}", campaign.id)),
             campaign,
             view,

@@ -170,7 +170,32 @@ pub fn execute(world: &mut World, hint: Option<Entity>, line: &str) -> String {
         };
     }
     match command {
-        "status" => status(world, entity),
+        "status" => {
+            let mut text = status(world, entity);
+            let name = world.resource::<crate::narrator::Narration>().0.name();
+            if let Some(n) = world.get::<crate::narrator::Narrator>(entity) {
+                let u = &n.usage;
+                text += &format!(
+                    "\n  narrator: {name}; {} narrations ({} fell back), NPC choices {} ({} fell back), tokens {} in / {} out{}{}",
+                    u.narrations,
+                    u.fallbacks,
+                    u.npc_choices,
+                    u.npc_fallbacks,
+                    u.input_tokens,
+                    u.output_tokens,
+                    if u.exhausted {
+                        ", budget spent: built-in now"
+                    } else {
+                        ""
+                    },
+                    u.last_error
+                        .as_ref()
+                        .map(|e| format!(", last error: {e}"))
+                        .unwrap_or_default()
+                );
+            }
+            text
+        }
         "codes" => codes(world, entity),
         "qr" => qr(world, entity, rest),
         "kick" => kick(
@@ -255,7 +280,7 @@ fn status(world: &mut World, entity: Entity) -> String {
     }
     let rejected: u64 = c.stats.rejected.values().sum();
     out += &format!(
-        "  queue {}, events {}, accepted {}, rejected {rejected}, turn timeout {} s, narrator: built-in templates not yet wired\n",
+        "  queue {}, events {}, accepted {}, rejected {rejected}, turn timeout {} s\n",
         c.inbox.len(),
         t.next_seq - 1,
         c.stats.accepted,

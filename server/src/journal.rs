@@ -74,6 +74,22 @@ pub enum Input {
     },
     /// A host action.
     Host(HostOp),
+    /// A finished narration.
+    Narration {
+        /// Text.
+        text: String,
+        /// Who wrote it.
+        source: String,
+    },
+    /// An NPC's turn as chosen by the narrator's NPC brain (or its fallback).
+    NpcTurn {
+        /// The NPC.
+        npc: CombatantId,
+        /// The chosen plan (each action validated by the rules).
+        plan: Vec<Action>,
+    },
+    /// Time passed with NPC turns left to the brain: only player timeouts apply.
+    Timeouts,
 }
 
 /// One journal line: table time and input.
@@ -116,6 +132,31 @@ pub fn apply(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
                     text: text.clone(),
                 },
             );
+            Ok(())
+        }
+        Input::Narration { text, source } => {
+            table.emit_to(
+                t,
+                Audience::Public,
+                GameEvent::Narration {
+                    text: text.clone(),
+                    source: source.clone(),
+                },
+            );
+            Ok(())
+        }
+        Input::NpcTurn { npc, plan } => {
+            if table.active() != Some(*npc) {
+                return Err(Rejection::new(
+                    RejectCode::NotYourTurn,
+                    "that NPC's turn is over",
+                ));
+            }
+            table.play_npc_turn(*npc, plan.clone(), t);
+            Ok(())
+        }
+        Input::Timeouts => {
+            table.tick_players(t);
             Ok(())
         }
         Input::Host(op) => match op {

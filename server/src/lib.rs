@@ -9,9 +9,12 @@
 //!    FIFO; host commands (console and host seats) run.
 //! 2. `Resolve` — each campaign resolves its queue in arrival order with the shared rules;
 //!    accepted inputs are journaled before they are acknowledged.
-//! 3. `Advance` — turn timeouts (the character Dodges) and NPC turns (built-in tactics).
+//! 3. `Advance` — NPC turns (the narrator's NPC brain, or built-in tactics), then turn
+//!    timeouts (the character Dodges).
 //! 4. `Publish` — new events go to the links allowed to see them; views are mirrored into the
-//!    replicated components; queued messages are handed to lightyear.
+//!    replicated components; new public events are queued for narration (built-in at once,
+//!    model narrations on the bridge thread, polled in `Receive`); queued messages are handed
+//!    to lightyear.
 //!
 //! Update this comment as the code changes.
 
@@ -19,6 +22,7 @@ pub mod campaign;
 pub mod console;
 pub mod http;
 pub mod journal;
+pub mod narrator;
 pub mod network;
 pub mod outbox;
 pub mod seats;
@@ -72,6 +76,8 @@ impl Plugin for ServerPlugin {
         if settings.console {
             app.insert_resource(console::spawn_stdin_reader());
         }
+        app.insert_resource(narrator::Narration(settings.narrator.clone()));
+        narrator::plugin(app);
         app.configure_sets(
             Update,
             (
@@ -85,12 +91,19 @@ impl Plugin for ServerPlugin {
         app.add_systems(
             Update,
             (
-                (session::receive, console::read_stdin, console::run_commands)
+                (
+                    session::receive,
+                    narrator::poll,
+                    console::read_stdin,
+                    console::run_commands,
+                )
                     .chain()
                     .in_set(TurnSystems::Receive),
                 turn::resolve.in_set(TurnSystems::Resolve),
-                turn::advance.in_set(TurnSystems::Advance),
-                (turn::publish, outbox::flush)
+                (narrator::npc_turns, turn::advance)
+                    .chain()
+                    .in_set(TurnSystems::Advance),
+                (turn::publish, narrator::request, outbox::flush)
                     .chain()
                     .in_set(TurnSystems::Publish),
             ),

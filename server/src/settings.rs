@@ -60,6 +60,8 @@ pub struct ServerSettings {
     pub rate_per_second: f64,
     /// Burst size of the rate limit.
     pub rate_burst: f64,
+    /// The narrator and its failure policy.
+    pub narrator: crate::narrator::NarratorSettings,
 }
 
 impl Default for ServerSettings {
@@ -81,6 +83,10 @@ impl Default for ServerSettings {
             codes_file: None,
             rate_per_second: 10.0,
             rate_burst: 20.0,
+            narrator: crate::narrator::NarratorSettings {
+                npc_timeout: Duration::from_secs(4),
+                ..Default::default()
+            },
         }
     }
 }
@@ -121,6 +127,31 @@ pub struct Cli {
     /// scripts and bots; keep it private).
     #[arg(long)]
     pub codes_file: Option<PathBuf>,
+    /// Who narrates: `builtin` (offline templates), `openai` (any OpenAI-compatible
+    /// chat-completions endpoint: OpenAI, Ollama, llama.cpp, vLLM) or `anthropic`.
+    #[arg(long, default_value = "builtin", env = "EMBERKEEP_NARRATOR")]
+    pub narrator: NarratorKind,
+    /// The model endpoint's base URL (default: OpenAI's or Anthropic's).
+    #[arg(long, env = "EMBERKEEP_NARRATOR_URL")]
+    pub narrator_url: Option<String>,
+    /// Model name.
+    #[arg(long, env = "EMBERKEEP_MODEL")]
+    pub model: Option<String>,
+    /// Read the API key from this file (otherwise from OPENAI_API_KEY / ANTHROPIC_API_KEY).
+    #[arg(long)]
+    pub narrator_key_file: Option<PathBuf>,
+    /// Seconds the model may stay silent (before answering, or between two pieces).
+    #[arg(long, default_value_t = 10.0)]
+    pub narrator_timeout: f64,
+    /// Tokens a campaign may spend on the model before falling back to the built-in narrator.
+    #[arg(long)]
+    pub narrator_budget: Option<u64>,
+    /// Keep NPC turns on the built-in tactics even with a model.
+    #[arg(long)]
+    pub no_npc_brain: bool,
+    /// Seconds an NPC turn waits for the model's choice before the built-in tactics play it.
+    #[arg(long, default_value_t = 4.0)]
+    pub npc_timeout: f64,
     /// Journal campaigns in this folder: a restart resumes every open campaign where it was.
     #[arg(long, env = "EMBERKEEP_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
@@ -175,6 +206,7 @@ impl Cli {
             ));
         }
         let seed = self.seed.unwrap_or_else(rand::random);
+        let narrator = self.narrator_settings()?;
         Ok(ServerSettings {
             listen: Listen::Sockets {
                 udp: Some(SocketAddr::new(self.bind, self.udp_port)),
@@ -184,7 +216,8 @@ impl Cli {
             data_dir: self.data_dir,
             public_host: self.public_host,
             print_qr: self.qr,
-            codes_file: self.codes_file,
+            codes_file: self.codes_file.clone(),
+            narrator,
             console: true,
             tick_hz: self.tick_rate,
             assets: self.assets,
@@ -194,6 +227,75 @@ impl Cli {
             seed,
             log_events: !self.quiet,
             ..ServerSettings::default()
+        })
+    }
+}
+
+/// Narrator backends on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NarratorKind {
+    /// Offline templates.
+    Builtin,
+    /// An OpenAI-compatible chat-completions endpoint.
+    Openai,
+    /// Anthropic's Messages API.
+    Anthropic,
+}
+
+impl Cli {
+    fn narrator_settings(&self) -> Result<crate::narrator::NarratorSettings, String> {
+        use crate::narrator::backend::{ModelConfig, Wire};
+        let (wire, default_url, env_key) = match self.narrator {
+            NarratorKind::Builtin => {
+                return Ok(crate::narrator::NarratorSettings {
+                    npc_timeout: Duration::from_secs_f64(self.npc_timeout),
+                    ..Default::default()
+                });
+            }
+            NarratorKind::Openai => (Wire::OpenAi, "https://api.openai.com/v1", "OPENAI_API_KEY"),
+            NarratorKind::Anthropic => (
+                Wire::Anthropic,
+                "https://api.anthropic.com/v1",
+                "ANTHROPIC_API_KEY",
+            ),
+        };
+        let model = self
+            .model
+            .clone()
+            .ok_or("--model NAME is needed with a model narrator")?;
+        let api_key = match &self.narrator_key_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| {
+                        format!("cannot read --narrator-key-file {}: {e}", path.display())
+                    })?
+                    .trim()
+                    .to_string(),
+            ),
+            None => std::env::var(env_key).ok().filter(|k| !k.trim().is_empty()),
+        };
+        if !(0.1..=600.0).contains(&self.narrator_timeout)
+            || !(0.1..=600.0).contains(&self.npc_timeout)
+        {
+            return Err("--narrator-timeout and --npc-timeout are 0.1 to 600 seconds".into());
+        }
+        Ok(crate::narrator::NarratorSettings {
+            model: Some(ModelConfig {
+                wire,
+                base_url: self
+                    .narrator_url
+                    .clone()
+                    .unwrap_or_else(|| default_url.to_string()),
+                model,
+                api_key,
+                stall_timeout: Duration::from_secs_f64(self.narrator_timeout),
+                total_timeout: Duration::from_secs_f64(self.narrator_timeout * 3.0),
+                retries: 2,
+                max_tokens: 300,
+            }),
+            budget_tokens: self.narrator_budget,
+            npc_brain: !self.no_npc_brain,
+            npc_timeout: Duration::from_secs_f64(self.npc_timeout),
         })
     }
 }

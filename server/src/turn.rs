@@ -3,6 +3,7 @@
 
 use crate::campaign::Campaign;
 use crate::journal::{Entry, Input};
+use crate::narrator::{Bridge, Narration, Narrator};
 use crate::outbox::Outbox;
 use crate::session::Session;
 use crate::settings::ServerSettings;
@@ -10,15 +11,22 @@ use bevy::prelude::*;
 use emberkeep_shared::prelude::*;
 use lightyear::prelude::Rooms;
 
-/// Resolves every queued input in arrival order, one at a time.
+/// Resolves every queued input in arrival order, one at a time. Outside combat, a model's
+/// narration of the last action finishes before the next action resolves.
 pub(crate) fn resolve(
-    mut campaigns: Query<&mut Campaign>,
+    mut campaigns: Query<(&mut Campaign, Option<&Narrator>)>,
     mut outbox: ResMut<Outbox>,
     time: Res<Time>,
 ) {
-    for mut campaign in &mut campaigns {
+    for (mut campaign, narrator) in &mut campaigns {
         let now = campaign.now(&time);
-        while let Some((sender, input)) = campaign.inbox.pop_front() {
+        loop {
+            if campaign.table.combat.is_none() && narrator.is_some_and(Narrator::busy) {
+                break;
+            }
+            let Some((sender, input)) = campaign.inbox.pop_front() else {
+                break;
+            };
             match campaign.perform(input, now) {
                 Ok(()) => {
                     if let Some(client_seq) = sender.client_seq {
@@ -47,17 +55,27 @@ pub(crate) fn resolve(
     }
 }
 
-/// Turn timeouts and NPC turns; a tick that changed the table is journaled.
-pub(crate) fn advance(mut campaigns: Query<&mut Campaign>, time: Res<Time>) {
+/// Turn timeouts and (without the model's NPC brain) built-in NPC turns; a tick that changed
+/// the table is journaled.
+pub(crate) fn advance(
+    mut campaigns: Query<&mut Campaign>,
+    time: Res<Time>,
+    narration: Res<Narration>,
+    bridge: Option<Res<Bridge>>,
+) {
+    let brain = narration.0.npc_brain && bridge.is_some();
     for mut campaign in &mut campaigns {
         let now = campaign.now(&time);
         let before = campaign.table.next_seq;
-        campaign.table.tick(now);
+        let input = if brain {
+            campaign.table.tick_players(now);
+            Input::Timeouts
+        } else {
+            campaign.table.tick(now);
+            Input::Tick
+        };
         if campaign.table.next_seq != before {
-            campaign.record(&Entry {
-                t: now,
-                input: Input::Tick,
-            });
+            campaign.record(&Entry { t: now, input });
         }
     }
 }

@@ -266,6 +266,14 @@ pub enum GameEvent {
         /// New timeout in seconds.
         seconds: u64,
     },
+    /// A finished narration of what the rules decided (plain text). While it was written it
+    /// streamed to clients as chunks; only the finished text is kept.
+    Narration {
+        /// The text.
+        text: String,
+        /// Who wrote it: `builtin`, `openai`, `anthropic`, or `fallback` when the model failed.
+        source: String,
+    },
 }
 
 impl GameEvent {
@@ -299,6 +307,7 @@ impl GameEvent {
             GameEvent::Resumed => "host.resumed",
             GameEvent::TurnSkipped { .. } => "host.turn_skipped",
             GameEvent::TurnTimeoutChanged { .. } => "host.turn_timeout",
+            GameEvent::Narration { .. } => "turn.narration",
         }
     }
 
@@ -439,6 +448,7 @@ impl GameEvent {
             GameEvent::TurnTimeoutChanged { seconds } => {
                 format!("Turns now time out after {seconds} s")
             }
+            GameEvent::Narration { text, .. } => format!("» {text}"),
         }
     }
 }

@@ -85,6 +85,9 @@ pub fn tick_duration(hz: f64) -> Duration {
 /// Ordered, reliable channel for intents, acknowledgements and events.
 pub struct ControlChannel;
 
+/// Ordered, reliable channel for narration chunks, so a long narration never delays state.
+pub struct NarrationChannel;
+
 /// Client → server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ToServer {
@@ -196,6 +199,14 @@ pub enum ToClient {
     /// The answer to a host command.
     HostReply {
         /// Text.
+        text: String,
+    },
+    /// A piece of a narration being written (on [`NarrationChannel`]). Chunks of one `id`
+    /// arrive in order; the finished text follows as a `Narration` event.
+    NarrationChunk {
+        /// Narration id (per campaign).
+        id: u64,
+        /// The next piece of text.
         text: String,
     },
 }
@@ -343,6 +354,12 @@ impl Plugin for ProtocolPlugin {
             ..default()
         })
         .add_direction(NetworkDirection::Bidirectional);
+        app.add_channel::<NarrationChannel>(ChannelSettings {
+            mode: ChannelMode::OrderedReliable(ReliableSettings::default()),
+            priority: 0.5,
+            ..default()
+        })
+        .add_direction(NetworkDirection::ServerToClient);
         app.register_message::<ToServer>()
             .add_direction(NetworkDirection::ClientToServer);
         app.register_message::<ToClient>()

@@ -1321,6 +1321,23 @@ impl Table {
         }
     }
 
+    /// The NPC whose turn it is, if the table waits for one to be played (not paused).
+    pub fn npc_to_play(&self) -> Option<CombatantId> {
+        if self.paused_since.is_some() {
+            return None;
+        }
+        self.active()
+            .filter(|&a| self.combatant(a).is_some_and(|c| !c.is_pc))
+    }
+
+    /// Like [`Table::tick`] but leaves NPC turns alone (they are played with
+    /// [`Table::play_npc_turn`] from the narrator's NPC brain).
+    pub fn tick_players(&mut self, now_ms: u64) {
+        if self.npc_to_play().is_none() {
+            self.tick(now_ms);
+        }
+    }
+
     /// Plays an NPC's turn from a list of chosen actions: each is validated like a player's
     /// intent; the first refused one (an illegal choice) falls back to the built-in tactics.
     /// The turn always ends.

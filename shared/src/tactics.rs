@@ -189,3 +189,96 @@ fn scored_attack_from(
     }
     best
 }
+
+/// One legal plan offered to the narrator's NPC brain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NpcOption {
+    /// What it does, in words ("Attack Brakka Ironhand with Scimitar").
+    pub label: String,
+    /// The actions, each validated again by the rules when played.
+    pub plan: Vec<Action>,
+}
+
+/// The legal plans for `me`'s turn: every enemy it can attack this turn with each attack
+/// (moving first if needed), closing in with a Dash, the Dodge action, or holding still.
+/// `name` turns ids into names for the labels.
+pub fn npc_options(
+    board: &Board,
+    me: CombatantId,
+    name: &dyn Fn(CombatantId) -> String,
+) -> Vec<NpcOption> {
+    let Some(unit) = board.unit(me) else {
+        return Vec::new();
+    };
+    let mut options = Vec::new();
+    let enemies: Vec<&Unit> = board
+        .units
+        .iter()
+        .filter(|u| u.side.hostile_to(unit.side) && u.hp > 0 && !u.dead)
+        .collect();
+    let blocked = |p: GridPos| {
+        board.units.iter().any(|u| {
+            u.id != me && !u.dead && u.hp > 0 && u.side.hostile_to(unit.side) && u.pos == p
+        })
+    };
+    let occupied = |p: GridPos| {
+        board
+            .units
+            .iter()
+            .any(|u| u.id != me && !u.dead && u.pos == p)
+    };
+    let reach = board
+        .map
+        .reachable(unit.pos, board.movement_left, blocked, occupied);
+    let mut squares: Vec<(GridPos, u32)> = reach.into_iter().collect();
+    squares.sort_by_key(|(p, c)| (*c, p.y, p.x));
+    if !board.action_used {
+        for target in &enemies {
+            for (i, attack) in unit.attacks.iter().enumerate() {
+                let from = squares.iter().find(|(sq, _)| {
+                    board.can_hit(attack, *sq, target.pos)
+                        && !(attack.kind == AttackKind::Ranged
+                            && enemies.iter().any(|e| e.pos.is_adjacent(*sq)))
+                });
+                let Some((square, _)) = from else { continue };
+                let mut plan = Vec::new();
+                if *square != unit.pos {
+                    let Some(path) = board.map.path_to(unit.pos, *square, blocked) else {
+                        continue;
+                    };
+                    plan.push(Action::Move { path });
+                }
+                plan.push(Action::Attack {
+                    target: target.id,
+                    attack: i,
+                });
+                plan.push(Action::EndTurn);
+                options.push(NpcOption {
+                    label: format!("Attack {} with {}", name(target.id), attack.name),
+                    plan,
+                });
+            }
+        }
+        if let Some(nearest) = enemies
+            .iter()
+            .min_by_key(|e| (e.pos.squares_to(unit.pos), e.id))
+        {
+            let path = board.walk_toward(me, nearest.pos, board.movement_left + unit.speed);
+            if !path.is_empty() {
+                options.push(NpcOption {
+                    label: format!("Dash toward {}", name(nearest.id)),
+                    plan: vec![Action::Dash, Action::Move { path }, Action::EndTurn],
+                });
+            }
+        }
+        options.push(NpcOption {
+            label: "Take the Dodge action".into(),
+            plan: vec![Action::Dodge, Action::EndTurn],
+        });
+    }
+    options.push(NpcOption {
+        label: "Hold position".into(),
+        plan: vec![Action::EndTurn],
+    });
+    options
+}
