@@ -1,0 +1,164 @@
+//! A language model on 127.0.0.1 for tests: a real HTTP/1.1 server speaking the OpenAI
+//! chat-completions and Anthropic Messages streaming formats (server-sent events), scripted to
+//! answer normally, refuse (429, 500), stall, or cut a stream off.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// One scripted answer.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// Stream these pieces of text, then finish properly.
+    Text(Vec<String>),
+    /// Answer with an HTTP error status (and a `Retry-After: 0` for 429).
+    Status(u16),
+    /// Send the headers, then say nothing for this long.
+    Stall(Duration),
+    /// Stream these pieces, then close the connection without finishing.
+    CutOff(Vec<String>),
+}
+
+/// Which format to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// OpenAI-compatible chat completions.
+    OpenAi,
+    /// Anthropic Messages.
+    Anthropic,
+}
+
+/// The fake model.
+pub struct FakeModel {
+    /// Base URL to configure (`http://127.0.0.1:PORT/v1`).
+    pub base_url: String,
+    /// Requests received (bodies).
+    pub requests: Arc<Mutex<Vec<String>>>,
+    /// How many requests were received.
+    pub count: Arc<AtomicUsize>,
+}
+
+type Script = Arc<dyn Fn(usize, &str) -> Answer + Send + Sync>;
+
+impl FakeModel {
+    /// Starts the server; `script(n, body)` decides the answer to the n-th request (from 0).
+    pub fn start(
+        format: Format,
+        script: impl Fn(usize, &str) -> Answer + Send + Sync + 'static,
+    ) -> FakeModel {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let count = Arc::new(AtomicUsize::new(0));
+        let script: Script = Arc::new(script);
+        let (r, c) = (requests.clone(), count.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (r, c, script) = (r.clone(), c.clone(), script.clone());
+                std::thread::spawn(move || serve(stream, format, &r, &c, &script));
+            }
+        });
+        FakeModel {
+            base_url: format!("http://127.0.0.1:{port}/v1"),
+            requests,
+            count,
+        }
+    }
+}
+
+fn serve(
+    mut stream: TcpStream,
+    format: Format,
+    requests: &Mutex<Vec<String>>,
+    count: &AtomicUsize,
+    script: &Script,
+) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    let body = String::from_utf8_lossy(&body).to_string();
+    let n = count.fetch_add(1, Ordering::SeqCst);
+    requests.lock().unwrap().push(body.clone());
+    let answer = script(n, &body);
+    let head = |status: u16, extra: &str| {
+        format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: text/event-stream\r\nConnection: close\r\n{extra}\r\n"
+        )
+    };
+    match answer {
+        Answer::Status(status) => {
+            let extra = if status == 429 {
+                "Retry-After: 0\r\n"
+            } else {
+                ""
+            };
+            let body = r#"{"error":{"message":"scripted failure"}}"#;
+            let _ = write!(
+                stream,
+                "{}",
+                head(
+                    status,
+                    &format!("{extra}Content-Length: {}\r\n", body.len())
+                )
+                .replace("text/event-stream", "application/json")
+            );
+            let _ = stream.write_all(body.as_bytes());
+        }
+        Answer::Stall(d) => {
+            let _ = write!(stream, "{}", head(200, ""));
+            let _ = stream.flush();
+            std::thread::sleep(d);
+        }
+        answer @ (Answer::Text(_) | Answer::CutOff(_)) => {
+            let (Answer::Text(pieces) | Answer::CutOff(pieces)) = &answer else {
+                unreachable!()
+            };
+            let _ = write!(stream, "{}", head(200, ""));
+            if format == Format::Anthropic {
+                let _ = write!(
+                    stream,
+                    "event: message_start\ndata: {{\"type\":\"message_start\",\"message\":{{\"usage\":{{\"input_tokens\":50}}}}}}\n\n"
+                );
+            }
+            for p in pieces {
+                let text = serde_json::to_string(p).unwrap();
+                let event = match format {
+                    Format::OpenAi => {
+                        format!("data: {{\"choices\":[{{\"delta\":{{\"content\":{text}}}}}]}}\n\n")
+                    }
+                    Format::Anthropic => format!(
+                        "event: content_block_delta\ndata: {{\"type\":\"content_block_delta\",\"delta\":{{\"type\":\"text_delta\",\"text\":{text}}}}}\n\n"
+                    ),
+                };
+                let _ = stream.write_all(event.as_bytes());
+                let _ = stream.flush();
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            let finished = matches!(answer, Answer::Text(_));
+            if finished {
+                let tail = match format {
+                    Format::OpenAi => "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":50,\"completion_tokens\":20}}\n\ndata: [DONE]\n\n".to_string(),
+                    Format::Anthropic => "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":20}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n".to_string(),
+                };
+                let _ = stream.write_all(tail.as_bytes());
+            }
+        }
+    }
+    let _ = stream.flush();
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+}
