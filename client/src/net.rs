@@ -548,18 +548,16 @@ pub fn reconnect(world: &mut World) {
             plan.next_try_ms = None;
             plan.attempt_started_ms = None;
         }
-        Status::Reconnecting => {
+        Status::Reconnecting
             if plan
                 .attempt_started_ms
-                .is_some_and(|t| now >= t + ATTEMPT_MS)
-            {
-                plan.attempt_started_ms = None;
-                world.resource_mut::<TableSession>().status =
-                    Status::Disconnected("the reconnect attempt timed out".into());
-            } else {
-                return;
-            }
+                .is_some_and(|t| now >= t + ATTEMPT_MS) =>
+        {
+            plan.attempt_started_ms = None;
+            world.resource_mut::<TableSession>().status =
+                Status::Disconnected("the reconnect attempt timed out".into());
         }
+        Status::Reconnecting => return,
         Status::Disconnected(_) => {
             let wait = (1000u64 << plan.attempts.min(3)).min(5000);
             let due = *plan.next_try_ms.get_or_insert(now + wait);

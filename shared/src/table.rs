@@ -761,17 +761,18 @@ impl Table {
             );
         }
         self.check_combat_end(now_ms);
-        if !in_combat && !self.resolved {
-            if let CombatStart::Proximity(squares) = self.start {
-                let me = self.combatant(actor).expect("exists").clone();
-                if let Some(foe) = self.combatants.iter().find(|c| {
-                    c.side.hostile_to(me.side)
-                        && c.is_conscious()
-                        && c.pos.squares_to(me.pos) <= squares
-                }) {
-                    let reason = format!("{} spots {}!", me.name, foe.name);
-                    self.start_combat(now_ms, reason);
-                }
+        if !in_combat
+            && !self.resolved
+            && let CombatStart::Proximity(squares) = self.start
+        {
+            let me = self.combatant(actor).expect("exists").clone();
+            if let Some(foe) = self.combatants.iter().find(|c| {
+                c.side.hostile_to(me.side)
+                    && c.is_conscious()
+                    && c.pos.squares_to(me.pos) <= squares
+            }) {
+                let reason = format!("{} spots {}!", me.name, foe.name);
+                self.start_combat(now_ms, reason);
             }
         }
         Ok(())

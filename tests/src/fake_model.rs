@@ -11,7 +11,8 @@ use std::time::Duration;
 /// One scripted answer.
 #[derive(Debug, Clone)]
 pub enum Answer {
-    /// Stream these pieces of text, then finish properly.
+    /// Stream these pieces of text (`{now}` in a piece becomes the time it is written, in ns
+    /// since the Unix epoch), then finish properly.
     Text(Vec<String>),
     /// Answer with an HTTP error status (and a `Retry-After: 0` for 429).
     Status(u16),
@@ -136,7 +137,13 @@ fn serve(
                 );
             }
             for p in pieces {
-                let text = serde_json::to_string(p).unwrap();
+                // `{now}` becomes the moment the piece is written (for latency figures).
+                let now = std::time::UNIX_EPOCH
+                    .elapsed()
+                    .unwrap()
+                    .as_nanos()
+                    .to_string();
+                let text = serde_json::to_string(&p.replace("{now}", &now)).unwrap();
                 let event = match format {
                     Format::OpenAi => {
                         format!("data: {{\"choices\":[{{\"delta\":{{\"content\":{text}}}}}]}}\n\n")

@@ -41,6 +41,18 @@ fn is_npc_prompt(body: &str) -> bool {
     body.contains("enemies")
 }
 
+/// A model that answers NPC prompts with `npc` and narration prompts with `text`.
+fn answers(
+    npc: &'static str,
+    text: &'static str,
+) -> impl Fn(usize, &str) -> Answer + Send + Sync + 'static {
+    move |_, body| {
+        Answer::Text(vec![
+            if is_npc_prompt(body) { npc } else { text }.to_string(),
+        ])
+    }
+}
+
 /// Steps with a little real time per frame until `done`, for at most 10 s of real time.
 fn wait(s: &mut Stepper, what: &str, mut done: impl FnMut(&mut Stepper) -> bool) {
     let start = Instant::now();
@@ -180,13 +192,7 @@ fn a_stream_cut_midway_keeps_whole_sentences() {
 }
 
 fn npc_choice_falls_back(answer: &'static str) {
-    let model = FakeModel::start(Format::OpenAi, move |_, body| {
-        if is_npc_prompt(body) {
-            Answer::Text(vec![answer.into()])
-        } else {
-            Answer::Text(vec!["Steel rings.".into()])
-        }
-    });
+    let model = FakeModel::start(Format::OpenAi, answers(answer, "Steel rings."));
     let mut s = Stepper::new(settings(&model, Wire::OpenAi));
     let _c = seat(&mut s, "cleric");
     wait(&mut s, "an NPC turn", |s| {
@@ -215,13 +221,7 @@ fn an_illegal_npc_choice_falls_back_to_tactics() {
 
 #[test]
 fn a_legal_npc_choice_is_played() {
-    let model = FakeModel::start(Format::OpenAi, |_, body| {
-        if is_npc_prompt(body) {
-            Answer::Text(vec!["{\"choice\": 1}".into()])
-        } else {
-            Answer::Text(vec!["Steel rings.".into()])
-        }
-    });
+    let model = FakeModel::start(Format::OpenAi, answers("{\"choice\": 1}", "Steel rings."));
     let mut s = Stepper::new(settings(&model, Wire::OpenAi));
     let _c = seat(&mut s, "fighter");
     wait(&mut s, "a chosen NPC turn", |s| {
@@ -278,13 +278,7 @@ fn a_stalled_model_in_one_campaign_does_not_delay_another() {
 
 #[test]
 fn a_spent_budget_falls_back_to_builtin_narration() {
-    let model = FakeModel::start(Format::OpenAi, |_, body| {
-        if is_npc_prompt(body) {
-            Answer::Text(vec!["{\"choice\": 1}".into()])
-        } else {
-            Answer::Text(vec!["Blades flash.".into()])
-        }
-    });
+    let model = FakeModel::start(Format::OpenAi, answers("{\"choice\": 1}", "Blades flash."));
     let mut settings = settings(&model, Wire::OpenAi);
     // One answer costs 70 tokens in the fake's usage figures.
     settings.narrator.budget_tokens = Some(60);

@@ -21,6 +21,16 @@ fn settings(encounter: &str) -> ServerSettings {
     }
 }
 
+fn hidden_ids(s: &mut Stepper) -> Vec<CombatantId> {
+    s.campaign("table-1")
+        .table
+        .combatants
+        .iter()
+        .filter(|x| x.hidden)
+        .map(|x| x.id)
+        .collect()
+}
+
 fn seat_all(s: &mut Stepper, seats: &[&str]) -> Vec<usize> {
     let clients: Vec<usize> = seats.iter().map(|seat| s.add_client(seat, None)).collect();
     s.step_until(300, |s| {
@@ -126,14 +136,7 @@ fn a_reconnect_beyond_the_ring_gets_the_snapshot() {
     assert!(session.gaps.is_empty());
     // The state arrived by replication: everything a player may see (not the hidden skeleton).
     let mut expected = s.server_view("table-1");
-    let hidden: Vec<CombatantId> = s
-        .campaign("table-1")
-        .table
-        .combatants
-        .iter()
-        .filter(|x| x.hidden)
-        .map(|x| x.id)
-        .collect();
+    let hidden = hidden_ids(&mut s);
     expected.combatants.retain(|id, _| !hidden.contains(id));
     assert_eq!(s.client_view(c[1]), expected);
 }
@@ -231,14 +234,7 @@ fn hidden_creatures_are_not_sent_to_players_until_revealed() {
     let mut s = Stepper::new(settings("crypt-of-bones"));
     let c = seat_all(&mut s, &["fighter", "host", "spectator"]);
     s.step(10);
-    let hidden: Vec<CombatantId> = s
-        .campaign("table-1")
-        .table
-        .combatants
-        .iter()
-        .filter(|x| x.hidden)
-        .map(|x| x.id)
-        .collect();
+    let hidden = hidden_ids(&mut s);
     assert_eq!(hidden.len(), 1);
     let lurker = hidden[0];
     for &player in &[c[0], c[2]] {

@@ -249,7 +249,7 @@ fn a_fight_from_join_to_the_end() {
     for &p in &players {
         s.autoplay(p, true);
     }
-    s.step_until(30_000, |s| !s.campaign("table-1").table.combat.is_some())
+    s.step_until(30_000, |s| s.campaign("table-1").table.combat.is_none())
         .expect("the fight ends");
     assert!(
         s.campaign("table-1")

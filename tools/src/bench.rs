@@ -26,7 +26,7 @@ pub struct Args {
     /// Seat the clients but keep the bots idle (isolates the cost of connections).
     #[arg(long)]
     idle: bool,
-    /// Only these parts: frame, rules, latency (default all).
+    /// Only these parts: frame, rules, latency, narrator (default all).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -58,6 +58,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if wants("latency") {
         latency(args.samples, args.tick_rate)?;
+    }
+    if wants("narrator") {
+        narrator(args.campaigns);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -224,8 +227,8 @@ fn latency(samples: usize, tick_rate: f64) -> anyhow::Result<()> {
             std::thread::sleep(Duration::from_micros(200));
         }
         measured.push(start.elapsed());
-        // Spread the samples over the tick so they do not all land at the same phase.
-        std::thread::sleep(Duration::from_millis(7));
+        // Start each sample at a random phase of the server tick, as a player would.
+        std::thread::sleep(Duration::from_micros(rand::random_range(0..35_000)));
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = handle.join();
@@ -237,4 +240,93 @@ fn latency(samples: usize, tick_rate: f64) -> anyhow::Result<()> {
         )
     );
     Ok(())
+}
+
+/// Bridge overhead (a chunk leaving the model → arriving at a client, in process) and server
+/// frame time while every campaign has a narration streaming from a local model.
+fn narrator(campaigns: u32) {
+    use emberkeep_server::narrator::NarratorSettings;
+    use emberkeep_server::narrator::backend::{ModelConfig, Wire};
+    use emberkeep_tests::fake_model::{Answer, FakeModel, Format};
+    let epoch = std::time::UNIX_EPOCH;
+    // Each piece carries the moment the model wrote it.
+    let model = FakeModel::start(Format::OpenAi, move |_, body| {
+        if body.contains("enemies") {
+            return Answer::Text(vec!["{\"choice\": 1}".into()]);
+        }
+        let pieces = (0..150).map(|_| "[{now}] ".to_string()).collect();
+        Answer::Text(pieces)
+    });
+    let settings = ServerSettings {
+        campaigns,
+        seed: 9,
+        turn_timeout: Duration::from_secs(3),
+        narrator: NarratorSettings {
+            model: Some(ModelConfig {
+                wire: Wire::OpenAi,
+                base_url: model.base_url.clone(),
+                model: "bench".into(),
+                api_key: None,
+                stall_timeout: Duration::from_secs(5),
+                total_timeout: Duration::from_secs(30),
+                retries: 0,
+                max_tokens: 300,
+            }),
+            budget_tokens: None,
+            npc_brain: true,
+            npc_timeout: Duration::from_secs(4),
+        },
+        ..ServerSettings::default()
+    };
+    let mut s = Stepper::new(settings);
+    s.server
+        .insert_resource(bevy::time::TimeUpdateStrategy::Automatic);
+    for n in 1..=campaigns {
+        let c = s.add_client("fighter", Some(&format!("table-{n}")));
+        s.clients[c].insert_resource(bevy::time::TimeUpdateStrategy::Automatic);
+    }
+    let mut frames = Vec::new();
+    let mut overhead = Vec::new();
+    let mut seen = vec![0usize; s.clients.len()];
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(8) {
+        for c in &mut s.clients {
+            c.update();
+        }
+        let t = Instant::now();
+        s.server.update();
+        frames.push(t.elapsed());
+        for (i, c) in s.clients.iter().enumerate() {
+            let session = c.world().resource::<TableSession>();
+            let all: String = session.streamed.iter().map(|x| x.1.as_str()).collect();
+            let now = epoch.elapsed().unwrap().as_nanos();
+            let stamps: Vec<u128> = all
+                .split(['[', ']'])
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            for stamp in &stamps[seen[i].min(stamps.len())..] {
+                overhead.push(Duration::from_nanos(now.saturating_sub(*stamp) as u64));
+            }
+            seen[i] = stamps.len();
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    if overhead.is_empty() {
+        println!("narrator: no chunk arrived (is the bridge running?)");
+        return;
+    }
+    println!(
+        "{}",
+        summary(
+            &format!("narration chunk: model -> client, {campaigns} campaigns streaming"),
+            &mut overhead
+        )
+    );
+    println!(
+        "{}",
+        summary(
+            &format!("server frame, {campaigns} campaigns with narrations streaming"),
+            &mut frames
+        )
+    );
 }

@@ -226,10 +226,7 @@ async fn run_job(client: &reqwest::Client, model: &ModelConfig, job: Job, replie
             let result = backend::stream(client, model, &system, &user, &tx).await;
             drop(tx);
             let _ = forward.await;
-            let (result, usage) = match result {
-                Ok(u) => (Ok(()), u),
-                Err(e) => (Err(e), Usage::default()),
-            };
+            let (result, usage) = with_usage(result, ());
             let _ = replies.send(Reply::Done {
                 campaign,
                 id,
@@ -250,10 +247,7 @@ async fn run_job(client: &reqwest::Client, model: &ModelConfig, job: Job, replie
             while let Ok(piece) = rx.try_recv() {
                 text.push_str(&piece);
             }
-            let (text, usage) = match result {
-                Ok(u) => (Ok(text), u),
-                Err(e) => (Err(e), Usage::default()),
-            };
+            let (text, usage) = with_usage(result, text);
             let _ = replies.send(Reply::Npc {
                 campaign,
                 id,
@@ -261,6 +255,14 @@ async fn run_job(client: &reqwest::Client, model: &ModelConfig, job: Job, replie
                 usage,
             });
         }
+    }
+}
+
+/// Splits a model call's outcome into the value (on success) and the tokens it used.
+fn with_usage<T>(result: Result<Usage, ModelError>, value: T) -> (Result<T, ModelError>, Usage) {
+    match result {
+        Ok(usage) => (Ok(value), usage),
+        Err(e) => (Err(e), Usage::default()),
     }
 }
 
