@@ -105,6 +105,12 @@ fn campaign_entity(world: &mut World, hint: Option<Entity>, id: Option<&str>) ->
     }
 }
 
+/// A campaign's table time now.
+fn campaign_now(world: &World, entity: Entity) -> u64 {
+    let elapsed = world.resource::<Time>().elapsed().as_millis() as u64;
+    elapsed + world.get::<Campaign>(entity).map_or(0, |c| c.clock_offset)
+}
+
 /// Runs one command line and returns its answer.
 pub fn execute(world: &mut World, hint: Option<Entity>, line: &str) -> String {
     let line = line.trim();
@@ -130,12 +136,7 @@ pub fn execute(world: &mut World, hint: Option<Entity>, line: &str) -> String {
     let Some(entity) = campaign_entity(world, hint, selected.as_deref()) else {
         return "no campaign is open".into();
     };
-    let now = {
-        let elapsed = world.resource::<Time>().elapsed().as_millis() as u64;
-        world
-            .get::<Campaign>(entity)
-            .map_or(elapsed, |c| elapsed + c.clock_offset)
-    };
+    let now = campaign_now(world, entity);
     let host_op = |op: HostOp| Some(Input::Host(op));
     let input = match command {
         "pause" => host_op(HostOp::Pause),
@@ -433,7 +434,8 @@ fn archive(world: &mut World, id: &str) -> String {
         .map(|s| s.name.clone())
         .collect();
     for seat in seats {
-        let _ = kick(world, entity, &seat, "The host closed this campaign", 0);
+        let now = campaign_now(world, entity);
+        let _ = kick(world, entity, &seat, "The host closed this campaign", now);
     }
     let mut campaign = world.get_mut::<Campaign>(entity).expect("exists");
     let meta = campaign.meta(true);

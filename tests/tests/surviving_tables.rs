@@ -398,3 +398,43 @@ fn clients_converge_on_an_average_network() {
 fn clients_converge_on_a_poor_network() {
     converges_under(lightyear::prelude::LinkConditionerConfig::poor_condition());
 }
+
+#[test]
+fn a_campaign_is_archived_and_reopened_from_its_journal() {
+    let dir = std::env::temp_dir().join(format!("emberkeep-archive-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut s = Stepper::new(ServerSettings {
+        data_dir: Some(dir.clone()),
+        ..settings("goblin-ambush")
+    });
+    let c = seat_all(&mut s, &["fighter", "rogue"]);
+    s.autoplay(c[0], true);
+    s.autoplay(c[1], true);
+    s.step(60);
+    let before = s.campaign("table-1").table.log.clone();
+    let answer = emberkeep_server::console::execute(s.server.world_mut(), None, "archive table-1");
+    assert!(answer.starts_with("archived table-1"), "{answer}");
+    s.step_until(30, |s| matches!(s.session(c[0]).status, Status::Refused(_)))
+        .expect("players are told");
+    let listed = emberkeep_server::console::execute(s.server.world_mut(), None, "campaigns");
+    assert!(listed.contains("table-1  archived"), "{listed}");
+    let answer = emberkeep_server::console::execute(s.server.world_mut(), None, "reopen table-1");
+    assert_eq!(answer, "reopened table-1");
+    let after = s.campaign("table-1").table.log.clone();
+    assert_eq!(
+        after.range(..before.len()).cloned().collect::<Vec<_>>(),
+        before.iter().cloned().collect::<Vec<_>>(),
+        "the reopened table differs"
+    );
+    assert!(
+        after
+            .range(before.len()..)
+            .all(|e| matches!(e.event, GameEvent::PlayerLeft { .. })),
+        "archiving only unseats the players"
+    );
+    // The same seat (same code, so a token minted now) joins again.
+    let again = s.add_client("fighter", None);
+    s.step_until(200, |s| s.session(again).status == Status::Seated)
+        .expect("seated again");
+    let _ = std::fs::remove_dir_all(&dir);
+}
