@@ -5,6 +5,8 @@
 
 pub mod autoplay;
 pub mod net;
+#[cfg(feature = "view")]
+pub mod view;
 
 pub use autoplay::AutoPlayPlugin;
 pub use net::{JoinRequest, TableClientPlugin, TableSession, Transport, client_app, connect};

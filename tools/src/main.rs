@@ -2,6 +2,7 @@
 
 mod bench;
 mod bot;
+mod screenshot;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +30,9 @@ enum Command {
     /// Measure the server: frame time with 1 and 40 campaigns of 6 bots, rules actions per
     /// second, and action → visible latency over loopback UDP. Prints median and p99.
     Bench(bench::Args),
+    /// Check a rendered screenshot: the expected size, many colours, no colour covering most of
+    /// it (a blank or single-colour frame fails). Exits 1 if it does not look like a table.
+    CheckScreenshot(screenshot::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Bot(args) => bot::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::CheckScreenshot(args) => screenshot::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,530 @@
+//! The battle map: tiles from the replicated [`BattleMap`], a token per visible combatant with
+//! its name and HP bar, the active combatant ringed, and on your turn the squares you can reach
+//! and the foes you can attack — computed by the same shared rules the server uses. Click a
+//! square to move there, a foe to attack it; drag with the right button or use WASD to pan, the
+//! wheel to zoom.
+
+use super::art::{self, Art, TILE_PX, tile};
+use crate::net::{Mirror, TableSession};
+use bevy::input::mouse::{MouseMotion, MouseWheel};
+use bevy::prelude::*;
+use bevy::window::PrimaryWindow;
+use bevy_ecs_tilemap::prelude::*;
+use emberkeep_shared::content::{AttackKind, Condition};
+use emberkeep_shared::prelude::*;
+
+/// World units per square.
+pub const SQUARE: f32 = TILE_PX as f32;
+
+/// The camera's pan and zoom.
+#[derive(Component, Debug, Clone)]
+pub struct MapCamera {
+    /// Zoom (world units per pixel).
+    pub scale: f32,
+}
+
+impl Default for MapCamera {
+    fn default() -> Self {
+        MapCamera { scale: 1.0 }
+    }
+}
+
+/// Marks the tilemap entity.
+#[derive(Component, Debug)]
+pub struct MapTiles;
+
+/// A combatant's token (on the replicated entity).
+#[derive(Component, Debug)]
+pub struct Token;
+
+#[derive(Component, Debug)]
+struct HpBar;
+
+#[derive(Component, Debug)]
+struct ActiveRing;
+
+#[derive(Component, Debug)]
+struct ReachMarker;
+
+/// Grid size of the map on screen.
+#[derive(Resource, Debug, Clone, Copy, Default)]
+pub struct MapSize {
+    /// Squares across.
+    pub width: u32,
+    /// Squares down.
+    pub height: u32,
+}
+
+impl MapSize {
+    /// Centre of a square in world space (row 0 at the top).
+    pub fn to_world(self, p: GridPos) -> Vec2 {
+        Vec2::new(
+            (p.x as f32 - (self.width as f32 - 1.0) / 2.0) * SQUARE,
+            ((self.height as f32 - 1.0) / 2.0 - p.y as f32) * SQUARE,
+        )
+    }
+
+    /// The square under a world position.
+    pub fn to_grid(self, w: Vec2) -> GridPos {
+        GridPos::new(
+            (w.x / SQUARE + (self.width as f32 - 1.0) / 2.0).round() as i32,
+            ((self.height as f32 - 1.0) / 2.0 - w.y / SQUARE).round() as i32,
+        )
+    }
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<MapSize>();
+    app.add_systems(
+        Update,
+        (
+            build_tilemap,
+            spawn_tokens,
+            update_tokens,
+            show_reach,
+            camera_controls,
+            click_to_act,
+        )
+            .chain(),
+    );
+}
+
+fn build_tilemap(
+    mut commands: Commands,
+    maps: Query<&BattleMap, Changed<BattleMap>>,
+    existing: Query<Entity, With<MapTiles>>,
+    art: Option<Res<Art>>,
+    mut size: ResMut<MapSize>,
+    mut cameras: Query<&mut MapCamera>,
+) {
+    let Some(art) = art else { return };
+    let Some(map) = maps.iter().next() else {
+        return;
+    };
+    for e in &existing {
+        commands.entity(e).despawn();
+    }
+    let grid = &map.grid;
+    let map_size = TilemapSize {
+        x: grid.width,
+        y: grid.height,
+    };
+    *size = MapSize {
+        width: grid.width,
+        height: grid.height,
+    };
+    let tilemap = commands.spawn_empty().id();
+    let mut storage = TileStorage::empty(map_size);
+    for y in 0..grid.height {
+        for x in 0..grid.width {
+            let index = match grid.terrain(GridPos::new(x as i32, y as i32)) {
+                Terrain::Floor => tile::FLOOR,
+                Terrain::Wall => tile::WALL,
+                Terrain::Difficult => tile::DIFFICULT,
+                Terrain::Door => tile::DOOR,
+            };
+            // Tilemap rows count upward; ours count downward.
+            let position = TilePos {
+                x,
+                y: grid.height - 1 - y,
+            };
+            let t = commands
+                .spawn(TileBundle {
+                    position,
+                    tilemap_id: TilemapId(tilemap),
+                    texture_index: TileTextureIndex(index),
+                    ..default()
+                })
+                .id();
+            storage.set(&position, t);
+        }
+    }
+    let tile_size = TilemapTileSize {
+        x: SQUARE,
+        y: SQUARE,
+    };
+    commands.entity(tilemap).insert((
+        TilemapBundle {
+            grid_size: tile_size.into(),
+            map_type: TilemapType::Square,
+            size: map_size,
+            storage,
+            texture: TilemapTexture::Single(art.tiles.clone()),
+            tile_size,
+            anchor: TilemapAnchor::Center,
+            ..default()
+        },
+        MapTiles,
+    ));
+    // Fit the whole map in the window, leaving room for the panels.
+    for mut cam in &mut cameras {
+        let fit_w = (grid.width as f32 * SQUARE) / 760.0;
+        let fit_h = (grid.height as f32 * SQUARE) / 460.0;
+        cam.scale = fit_w.max(fit_h).max(0.4);
+    }
+}
+
+fn side_color(side: Side) -> Color {
+    match side {
+        Side::Party => art::PARTY,
+        Side::Foe => art::FOE,
+        Side::Neutral => Color::srgb(0.7, 0.7, 0.6),
+    }
+}
+
+fn spawn_tokens(
+    mut commands: Commands,
+    new: Query<(Entity, &CombatantSheet, &CombatantStatus), Without<Token>>,
+    art: Option<Res<Art>>,
+    size: Res<MapSize>,
+) {
+    let Some(art) = art else { return };
+    if size.width == 0 {
+        return;
+    }
+    for (entity, sheet, status) in &new {
+        let at = size.to_world(status.pos);
+        commands
+            .entity(entity)
+            .insert((
+                Token,
+                Sprite {
+                    image: art.disc.clone(),
+                    color: side_color(sheet.side),
+                    custom_size: Some(Vec2::splat(SQUARE * 0.86)),
+                    ..default()
+                },
+                Transform::from_translation(at.extend(10.0)),
+                Visibility::default(),
+            ))
+            .with_children(|c| {
+                let initial: String = sheet
+                    .name
+                    .chars()
+                    .next()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default();
+                c.spawn((
+                    Text2d::new(initial),
+                    TextFont {
+                        font_size: FontSize::Px(16.0),
+                        ..default()
+                    },
+                    TextColor(Color::WHITE),
+                    Transform::from_xyz(0.0, 0.0, 1.0),
+                ));
+                c.spawn((
+                    Text2d::new(short_name(&sheet.name)),
+                    TextFont {
+                        font_size: FontSize::Px(9.0),
+                        ..default()
+                    },
+                    TextColor(Color::srgb(0.95, 0.92, 0.85)),
+                    Transform::from_xyz(0.0, -SQUARE * 0.62, 2.0),
+                ));
+                c.spawn((
+                    Sprite {
+                        color: Color::srgb(0.1, 0.1, 0.1),
+                        custom_size: Some(Vec2::new(SQUARE * 0.8, 4.0)),
+                        ..default()
+                    },
+                    Transform::from_xyz(0.0, SQUARE * 0.5, 1.0),
+                ));
+                c.spawn((
+                    HpBar,
+                    Sprite {
+                        color: Color::srgb(0.3, 0.85, 0.35),
+                        custom_size: Some(Vec2::new(SQUARE * 0.8, 4.0)),
+                        ..default()
+                    },
+                    Transform::from_xyz(0.0, SQUARE * 0.5, 1.5),
+                ));
+                c.spawn((
+                    ActiveRing,
+                    Sprite {
+                        image: art.ring.clone(),
+                        color: art::ACTIVE,
+                        custom_size: Some(Vec2::splat(SQUARE * 1.1)),
+                        ..default()
+                    },
+                    Transform::from_xyz(0.0, 0.0, -0.5),
+                    Visibility::Hidden,
+                ));
+            });
+    }
+}
+
+fn short_name(name: &str) -> String {
+    name.split(' ').next().unwrap_or(name).to_string()
+}
+
+fn update_tokens(
+    tokens: Query<
+        (
+            &CombatantSheet,
+            &CombatantStatus,
+            &Children,
+            &mut Transform,
+            &mut Sprite,
+        ),
+        With<Token>,
+    >,
+    mut bars: Query<(&mut Sprite, &mut Transform), (With<HpBar>, Without<Token>)>,
+    mut rings: Query<&mut Visibility, With<ActiveRing>>,
+    tables: Query<&TableView>,
+    size: Res<MapSize>,
+) {
+    let active = tables.iter().next().and_then(|t| t.active);
+    for (sheet, status, children, mut transform, mut sprite) in tokens {
+        let at = size.to_world(status.pos);
+        transform.translation = at.extend(if status.conditions.contains(&Condition::Dead) {
+            5.0
+        } else {
+            10.0
+        });
+        let dead = status.conditions.contains(&Condition::Dead);
+        let down = status.hp == 0;
+        let base = side_color(sheet.side);
+        sprite.color = if dead {
+            base.with_alpha(0.25)
+        } else if down {
+            base.with_alpha(0.55)
+        } else {
+            base
+        };
+        for child in children.iter() {
+            if let Ok((mut bar, mut t)) = bars.get_mut(child) {
+                let frac = (status.hp.max(0) as f32 / sheet.max_hp.max(1) as f32).clamp(0.0, 1.0);
+                let full = SQUARE * 0.8;
+                bar.custom_size = Some(Vec2::new(full * frac, 4.0));
+                bar.color = if frac > 0.5 {
+                    Color::srgb(0.3, 0.85, 0.35)
+                } else if frac > 0.25 {
+                    Color::srgb(0.95, 0.75, 0.2)
+                } else {
+                    Color::srgb(0.9, 0.25, 0.2)
+                };
+                t.translation.x = -full * (1.0 - frac) / 2.0;
+            }
+            if let Ok(mut vis) = rings.get_mut(child) {
+                *vis = if active == Some(sheet.id) && !dead {
+                    Visibility::Visible
+                } else {
+                    Visibility::Hidden
+                };
+            }
+        }
+    }
+}
+
+/// Squares the seat's character could reach now, from the replicated state and shared rules.
+pub fn my_reach(mirror: &Mirror, me: CombatantId) -> Vec<(GridPos, u32)> {
+    let (Some(table), Some(map)) = (&mirror.table, &mirror.map) else {
+        return Vec::new();
+    };
+    if table.active != Some(me) {
+        return Vec::new();
+    }
+    let Some((sheet, status)) = mirror.combatants.get(&me) else {
+        return Vec::new();
+    };
+    let budget = if table.mode == Mode::Combat {
+        table.movement_left
+    } else {
+        sheet.speed
+    };
+    let standing = |p: GridPos, hostile: bool| {
+        mirror.combatants.values().any(|(s, st)| {
+            s.id != me
+                && st.pos == p
+                && !st.conditions.contains(&Condition::Dead)
+                && (!hostile || (st.hp > 0 && s.side.hostile_to(sheet.side)))
+        })
+    };
+    map.grid
+        .reachable(
+            status.pos,
+            budget,
+            |p| standing(p, true),
+            |p| standing(p, false),
+        )
+        .into_iter()
+        .collect()
+}
+
+fn show_reach(
+    mut commands: Commands,
+    session: Res<TableSession>,
+    markers: Query<Entity, With<ReachMarker>>,
+    size: Res<MapSize>,
+    world_views: Query<&TableView, Changed<TableView>>,
+    statuses: Query<(), Changed<CombatantStatus>>,
+    mirror_source: MirrorSource,
+) {
+    if world_views.is_empty() && statuses.is_empty() {
+        return;
+    }
+    for m in &markers {
+        commands.entity(m).despawn();
+    }
+    let Some(me) = session.seating.as_ref().and_then(|s| s.character) else {
+        return;
+    };
+    let mirror = mirror_source.read();
+    for (p, _) in my_reach(&mirror, me) {
+        commands.spawn((
+            ReachMarker,
+            Sprite {
+                color: Color::srgba(0.95, 0.8, 0.3, 0.18),
+                custom_size: Some(Vec2::splat(SQUARE * 0.94)),
+                ..default()
+            },
+            Transform::from_translation(size.to_world(p).extend(1.0)),
+        ));
+    }
+}
+
+/// Reads the replicated views inside a system.
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct MirrorSource<'w, 's> {
+    tables: Query<'w, 's, (&'static TableView, &'static BattleMap)>,
+    combatants: Query<'w, 's, (&'static CombatantSheet, &'static CombatantStatus)>,
+}
+
+impl MirrorSource<'_, '_> {
+    /// The table as replicated to this client.
+    pub fn read(&self) -> Mirror {
+        let (table, map) = self
+            .tables
+            .iter()
+            .next()
+            .map(|(t, m)| (Some(t.clone()), Some(m.clone())))
+            .unwrap_or_default();
+        let combatants = self
+            .combatants
+            .iter()
+            .map(|(s, st)| (s.id, (s.clone(), st.clone())))
+            .collect();
+        Mirror {
+            table,
+            map,
+            combatants,
+        }
+    }
+}
+
+fn camera_controls(
+    mut cameras: Query<(&mut Transform, &mut MapCamera, &mut Projection)>,
+    keys: Res<ButtonInput<KeyCode>>,
+    buttons: Res<ButtonInput<MouseButton>>,
+    mut wheel: MessageReader<MouseWheel>,
+    mut motion: MessageReader<MouseMotion>,
+    egui_wants: Option<Res<bevy_egui::input::EguiWantsInput>>,
+    time: Res<Time>,
+) {
+    let typing = egui_wants
+        .as_ref()
+        .is_some_and(|w| w.wants_any_keyboard_input());
+    let over_ui = egui_wants
+        .as_ref()
+        .is_some_and(|w| w.wants_any_pointer_input());
+    let Ok((mut transform, mut cam, mut projection)) = cameras.single_mut() else {
+        return;
+    };
+    let mut pan = Vec2::ZERO;
+    if !typing {
+        for (key, dir) in [
+            (KeyCode::KeyW, Vec2::Y),
+            (KeyCode::KeyS, -Vec2::Y),
+            (KeyCode::KeyA, -Vec2::X),
+            (KeyCode::KeyD, Vec2::X),
+        ] {
+            if keys.pressed(key) {
+                pan += dir;
+            }
+        }
+    }
+    transform.translation += (pan * 400.0 * cam.scale * time.delta_secs()).extend(0.0);
+    if buttons.pressed(MouseButton::Right) && !over_ui {
+        for m in motion.read() {
+            transform.translation += Vec3::new(-m.delta.x, m.delta.y, 0.0) * cam.scale;
+        }
+    } else {
+        motion.clear();
+    }
+    if !over_ui {
+        for w in wheel.read() {
+            cam.scale = (cam.scale * (1.0 - w.y * 0.1)).clamp(0.25, 4.0);
+        }
+    } else {
+        wheel.clear();
+    }
+    if let Projection::Orthographic(ortho) = &mut *projection {
+        ortho.scale = cam.scale;
+    }
+}
+
+fn click_to_act(
+    buttons: Res<ButtonInput<MouseButton>>,
+    windows: Query<&Window, With<PrimaryWindow>>,
+    cameras: Query<(&Camera, &GlobalTransform), With<MapCamera>>,
+    egui_wants: Option<Res<bevy_egui::input::EguiWantsInput>>,
+    size: Res<MapSize>,
+    mut session: ResMut<TableSession>,
+    mirror_source: MirrorSource,
+) {
+    if !buttons.just_pressed(MouseButton::Left)
+        || egui_wants.is_some_and(|w| w.wants_any_pointer_input())
+    {
+        return;
+    }
+    let (Ok(window), Ok((camera, cam_t))) = (windows.single(), cameras.single()) else {
+        return;
+    };
+    let Some(cursor) = window.cursor_position() else {
+        return;
+    };
+    let Ok(world) = camera.viewport_to_world_2d(cam_t, cursor) else {
+        return;
+    };
+    let square = size.to_grid(world);
+    let Some(me) = session.seating.as_ref().and_then(|s| s.character) else {
+        return;
+    };
+    let mirror = mirror_source.read();
+    if let Some(action) = action_for_click(&mirror, me, square) {
+        session.act(action);
+    }
+}
+
+/// What clicking `square` means for `me`: attack the foe standing there (the first attack
+/// that reaches), or move there along the cheapest path.
+pub fn action_for_click(mirror: &Mirror, me: CombatantId, square: GridPos) -> Option<Action> {
+    let board = mirror.board()?;
+    let (sheet, status) = mirror.combatants.get(&me)?;
+    if let Some((target, _)) = mirror.combatants.values().find(|(s, st)| {
+        st.pos == square
+            && s.side.hostile_to(sheet.side)
+            && !st.conditions.contains(&Condition::Dead)
+    }) {
+        let distance = status.pos.feet_to(square);
+        let attack = sheet.attacks.iter().position(|a| match a.kind {
+            AttackKind::Melee => distance <= a.reach,
+            AttackKind::Ranged => a.range.is_some_and(|r| distance <= r.1),
+        })?;
+        return Some(Action::Attack {
+            target: target.id,
+            attack,
+        });
+    }
+    if !my_reach(mirror, me).iter().any(|(p, _)| *p == square) {
+        return None;
+    }
+    let path = board.map.path_to(status.pos, square, |p| {
+        mirror
+            .combatants
+            .values()
+            .any(|(s, st)| st.pos == p && st.hp > 0 && s.side.hostile_to(sheet.side))
+    })?;
+    Some(Action::Move { path })
+}

@@ -1,0 +1,105 @@
+//! The graphical view: a window with the battle map (tilemap, tokens, HP bars, the active
+//! combatant ringed, reachable squares on your turn) and egui panels (party, initiative with
+//! the turn timer, narration feed, action bar, free-form actions). It reads the headless
+//! state ([`TableSession`], replicated views) and writes intents back through it.
+
+mod art;
+mod map;
+mod panels;
+
+pub use panels::ConnectForm;
+
+use crate::net::TableSession;
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, save_to_disk};
+use std::path::PathBuf;
+
+/// Adds the window, the map and the panels.
+pub struct ViewPlugin;
+
+impl Plugin for ViewPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_plugins(
+            DefaultPlugins
+                .set(ImagePlugin::default_nearest())
+                .set(WindowPlugin {
+                    primary_window: Some(Window {
+                        title: "Emberkeep".into(),
+                        resolution: (1280, 720).into(),
+                        ..default()
+                    }),
+                    ..default()
+                }),
+        );
+        app.insert_resource(ClearColor(art::BACKGROUND));
+        app.add_plugins(bevy_egui::EguiPlugin::default());
+        app.add_plugins(bevy_ecs_tilemap::TilemapPlugin);
+        app.add_systems(Startup, (art::load, spawn_camera));
+        map::plugin(app);
+        panels::plugin(app);
+        app.add_systems(Update, screenshot_when_ready);
+    }
+}
+
+fn spawn_camera(mut commands: Commands) {
+    commands.spawn((Camera2d, map::MapCamera::default()));
+}
+
+/// Saves one screenshot once the table is on screen, then quits (`emberkeep --screenshot`).
+#[derive(Resource, Debug, Clone)]
+pub struct ScreenshotPlan {
+    /// Where to save the PNG.
+    pub path: PathBuf,
+    /// Frames to wait after the table is drawn (fonts, textures settle).
+    pub settle_frames: u32,
+    /// Quit after so many frames without a table (the server was not reachable).
+    pub give_up_frames: u32,
+    frames: u32,
+    shown_at: Option<u32>,
+}
+
+impl ScreenshotPlan {
+    /// A plan for `path`.
+    pub fn new(path: PathBuf) -> Self {
+        ScreenshotPlan {
+            path,
+            settle_frames: 30,
+            give_up_frames: 3000,
+            frames: 0,
+            shown_at: None,
+        }
+    }
+}
+
+fn screenshot_when_ready(
+    plan: Option<ResMut<ScreenshotPlan>>,
+    session: Res<TableSession>,
+    tokens: Query<(), With<map::Token>>,
+    tiles: Query<(), With<map::MapTiles>>,
+    mut commands: Commands,
+    mut exit: MessageWriter<AppExit>,
+) {
+    let Some(mut plan) = plan else { return };
+    plan.frames += 1;
+    let ready = session.seating.is_some()
+        && !tiles.is_empty()
+        && !tokens.is_empty()
+        && !session.events.is_empty();
+    match plan.shown_at {
+        None if ready => plan.shown_at = Some(plan.frames),
+        None if plan.frames > plan.give_up_frames => {
+            error!("no table to photograph after {} frames", plan.frames);
+            exit.write(AppExit::from_code(1));
+        }
+        Some(at) if plan.frames == at + plan.settle_frames => {
+            info!("saving a screenshot to {}", plan.path.display());
+            commands
+                .spawn(Screenshot::primary_window())
+                .observe(save_to_disk(plan.path.clone()));
+        }
+        Some(at) if plan.frames >= at + plan.settle_frames + 20 && plan.path.exists() => {
+            exit.write(AppExit::Success);
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,365 @@
+//! The egui panels: connect screen, party, initiative with the turn timer, narration feed,
+//! action bar and free-form action box.
+
+use super::map::MirrorSource;
+use crate::net::{Reconnect, Status, TableSession};
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+use emberkeep_shared::content::Condition;
+use emberkeep_shared::prelude::*;
+use emberkeep_shared::protocol::Role;
+
+/// What the connect screen holds.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct ConnectForm {
+    /// `host:port` of the server's join endpoint.
+    pub server: String,
+    /// Join code.
+    pub code: String,
+    /// Player name.
+    pub name: String,
+    /// The last error shown.
+    pub error: Option<String>,
+    submitted: bool,
+}
+
+impl ConnectForm {
+    /// A form filled from the command line.
+    pub fn new(server: &str, code: &str, name: &str) -> Self {
+        ConnectForm {
+            server: server.into(),
+            code: code.into(),
+            name: name.into(),
+            error: None,
+            submitted: false,
+        }
+    }
+
+    /// Joins as soon as the app runs.
+    pub fn submit(&mut self) {
+        self.submitted = true;
+    }
+}
+
+#[derive(Resource, Debug, Default)]
+struct Typing {
+    text: String,
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<ConnectForm>().init_resource::<Typing>();
+    app.add_systems(EguiPrimaryContextPass, draw);
+    app.add_systems(Update, join_when_submitted);
+}
+
+fn join_when_submitted(world: &mut World) {
+    let form = world.resource::<ConnectForm>().clone();
+    if !form.submitted {
+        return;
+    }
+    world.resource_mut::<ConnectForm>().submitted = false;
+    world.resource_mut::<crate::net::JoinRequest>().name = form.name.trim().to_string();
+    let plan = Reconnect::new(form.server.trim(), form.code.trim(), false);
+    match plan.connect_now(world) {
+        Ok(_) => {
+            world.insert_resource(plan);
+            world.resource_mut::<ConnectForm>().error = None;
+        }
+        Err(e) => world.resource_mut::<ConnectForm>().error = Some(e),
+    }
+}
+
+fn hp_color(hp: i32, max: i32) -> egui::Color32 {
+    let f = hp as f32 / max.max(1) as f32;
+    if f > 0.5 {
+        egui::Color32::from_rgb(90, 200, 100)
+    } else if f > 0.25 {
+        egui::Color32::from_rgb(230, 180, 60)
+    } else {
+        egui::Color32::from_rgb(220, 70, 60)
+    }
+}
+
+fn draw(
+    mut contexts: EguiContexts,
+    mut session: ResMut<TableSession>,
+    mut form: ResMut<ConnectForm>,
+    mut typing: ResMut<Typing>,
+    mirror_source: MirrorSource,
+) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "root".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+    let seated = session.seating.is_some();
+    if !seated {
+        connect_screen(&mut root, &mut session, &mut form);
+        return Ok(());
+    }
+    let mirror = mirror_source.read();
+    let name = |id: CombatantId| mirror.name_of(id);
+    let me = session.seating.as_ref().and_then(|s| s.character);
+    let table = mirror.table.clone();
+
+    egui::Panel::top("status").show(&mut root, |ui| {
+        ui.horizontal(|ui| {
+            ui.heading(
+                table
+                    .as_ref()
+                    .map_or("Emberkeep".to_string(), |t| t.encounter.clone()),
+            );
+            ui.separator();
+            if let Some(t) = &table {
+                match t.mode {
+                    Mode::Combat => ui.label(format!("Combat — round {}", t.round)),
+                    Mode::Exploration => ui.label("Exploration"),
+                };
+            }
+            ui.separator();
+            let seat = session
+                .seating
+                .as_ref()
+                .map(|s| format!("{} ({:?})", s.seat, s.role))
+                .unwrap_or_default();
+            ui.label(format!("Seat: {seat}"));
+            match &session.status {
+                Status::Seated => {
+                    ui.colored_label(egui::Color32::from_rgb(120, 200, 120), "● connected")
+                }
+                Status::Reconnecting | Status::Disconnected(_) => {
+                    ui.colored_label(egui::Color32::from_rgb(230, 180, 60), "● reconnecting…")
+                }
+                Status::Refused(r) => {
+                    ui.colored_label(egui::Color32::from_rgb(220, 80, 70), format!("● {r}"))
+                }
+                _ => ui.label("● joining…"),
+            };
+        });
+    });
+
+    egui::Panel::left("party")
+        .exact_size(230.0)
+        .show(&mut root, |ui| {
+            ui.heading("Party");
+            for (sheet, status) in mirror
+                .combatants
+                .values()
+                .filter(|(s, _)| s.side == Side::Party)
+            {
+                ui.group(|ui| {
+                    ui.horizontal(|ui| {
+                        ui.strong(&sheet.name);
+                        if Some(sheet.id) == me {
+                            ui.label("(you)");
+                        }
+                    });
+                    ui.add(
+                        egui::ProgressBar::new(
+                            (status.hp.max(0) as f32 / sheet.max_hp.max(1) as f32).clamp(0.0, 1.0),
+                        )
+                        .text(format!("HP {}/{}", status.hp, sheet.max_hp))
+                        .fill(hp_color(status.hp, sheet.max_hp)),
+                    );
+                    ui.label(format!("AC {}   speed {} ft", sheet.ac, sheet.speed));
+                    if !status.conditions.is_empty() {
+                        let list: Vec<String> =
+                            status.conditions.iter().map(|c| format!("{c:?}")).collect();
+                        ui.colored_label(egui::Color32::from_rgb(230, 180, 90), list.join(", "));
+                    }
+                    let who = match (&status.player, status.connected) {
+                        (Some(p), true) => format!("played by {p}"),
+                        (Some(p), false) => format!("{p} (offline)"),
+                        (None, _) => "empty seat".into(),
+                    };
+                    ui.weak(who);
+                });
+            }
+        });
+
+    egui::Panel::right("initiative")
+        .exact_size(220.0)
+        .show(&mut root, |ui| {
+            ui.heading("Initiative");
+            if let Some(t) = &table {
+                if t.mode == Mode::Combat {
+                    for id in &t.order {
+                        let Some((sheet, status)) = mirror.combatants.get(id) else {
+                            continue;
+                        };
+                        let dead = status.conditions.contains(&Condition::Dead);
+                        let text = format!("{:>2}  {}", status.initiative.unwrap_or(0), sheet.name);
+                        let mut label = egui::RichText::new(text);
+                        if t.active == Some(*id) {
+                            label = label.strong().color(egui::Color32::from_rgb(255, 205, 80));
+                        } else if dead {
+                            label = label.strikethrough().weak();
+                        } else if sheet.side == Side::Foe {
+                            label = label.color(egui::Color32::from_rgb(225, 120, 100));
+                        }
+                        ui.label(label);
+                    }
+                    if let (Some(active), Some(secs)) = (t.active, t.seconds_left) {
+                        ui.separator();
+                        ui.label(format!("{}'s turn — {} s left", name(active), secs));
+                    }
+                } else {
+                    ui.weak("No fight yet.");
+                }
+            }
+        });
+
+    let my_turn = table
+        .as_ref()
+        .is_some_and(|t| t.active == me && me.is_some());
+    let exploring = table.as_ref().is_some_and(|t| t.mode == Mode::Exploration);
+    egui::Panel::bottom("feed")
+        .exact_size(210.0)
+        .show(&mut root, |ui| {
+            ui.horizontal(|ui| {
+                let player = session
+                    .seating
+                    .as_ref()
+                    .is_some_and(|s| s.role == Role::Player);
+                let in_combat = table.as_ref().is_some_and(|t| t.mode == Mode::Combat);
+                let enabled = player && my_turn && in_combat;
+                for (label, action) in [
+                    ("Dodge", Action::Dodge),
+                    ("Dash", Action::Dash),
+                    ("Disengage", Action::Disengage),
+                    ("End turn", Action::EndTurn),
+                ] {
+                    if ui.add_enabled(enabled, egui::Button::new(label)).clicked() {
+                        session.act(action);
+                    }
+                }
+                ui.separator();
+                ui.add_enabled(
+                    player && (exploring || my_turn),
+                    egui::TextEdit::singleline(&mut typing.text)
+                        .hint_text("Describe what you do…")
+                        .desired_width(320.0),
+                );
+                if ui
+                    .add_enabled(
+                        player && !typing.text.trim().is_empty(),
+                        egui::Button::new("Do it"),
+                    )
+                    .clicked()
+                {
+                    let text = std::mem::take(&mut typing.text);
+                    session.act(Action::Declare { text });
+                }
+                if enabled {
+                    ui.colored_label(
+                        egui::Color32::from_rgb(255, 205, 80),
+                        "Your turn: click a square to move, a foe to attack",
+                    );
+                }
+            });
+            if let Some((_, _, reason)) = session.rejected.last() {
+                ui.colored_label(egui::Color32::from_rgb(230, 110, 90), reason);
+            }
+            ui.separator();
+            egui::ScrollArea::vertical()
+                .stick_to_bottom(true)
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    for e in session
+                        .events
+                        .iter()
+                        .rev()
+                        .take(200)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                    {
+                        let text = e.event.describe(&name);
+                        match &e.event {
+                            GameEvent::Narration { text, .. } => {
+                                ui.label(
+                                    egui::RichText::new(text)
+                                        .italics()
+                                        .color(egui::Color32::from_rgb(235, 220, 190)),
+                                );
+                            }
+                            _ => {
+                                let away = if session.away.contains(&e.seq) {
+                                    " (while you were away)"
+                                } else {
+                                    ""
+                                };
+                                ui.label(
+                                    egui::RichText::new(format!("{text}{away}"))
+                                        .small()
+                                        .color(egui::Color32::from_rgb(170, 165, 155)),
+                                );
+                            }
+                        }
+                    }
+                    if let Some((_, streaming)) = &session.narrating {
+                        ui.label(
+                            egui::RichText::new(format!("{streaming}…"))
+                                .italics()
+                                .color(egui::Color32::from_rgb(235, 220, 190)),
+                        );
+                    }
+                });
+        });
+    Ok(())
+}
+
+fn connect_screen(root: &mut egui::Ui, session: &mut TableSession, form: &mut ConnectForm) {
+    egui::CentralPanel::default().show(root, |ui| {
+        ui.vertical_centered(|ui| {
+            ui.add_space(120.0);
+            ui.heading(
+                egui::RichText::new("Emberkeep")
+                    .size(40.0)
+                    .color(egui::Color32::from_rgb(255, 190, 90)),
+            );
+            ui.add_space(20.0);
+            egui::Grid::new("connect")
+                .num_columns(2)
+                .spacing([12.0, 10.0])
+                .show(ui, |ui| {
+                    ui.label("Server");
+                    ui.text_edit_singleline(&mut form.server);
+                    ui.end_row();
+                    ui.label("Join code");
+                    ui.text_edit_singleline(&mut form.code);
+                    ui.end_row();
+                    ui.label("Your name");
+                    ui.text_edit_singleline(&mut form.name);
+                    ui.end_row();
+                });
+            ui.add_space(12.0);
+            let ready = !form.server.trim().is_empty()
+                && !form.code.trim().is_empty()
+                && !form.name.trim().is_empty();
+            if ui
+                .add_enabled(ready, egui::Button::new("Join the table"))
+                .clicked()
+            {
+                form.submitted = true;
+            }
+            match &session.status {
+                Status::Connecting if ready => ui.weak("Not connected."),
+                Status::Joining => ui.label("Taking your seat…"),
+                Status::Reconnecting => ui.label("Connecting…"),
+                Status::Refused(r) => ui.colored_label(egui::Color32::from_rgb(220, 80, 70), r),
+                Status::Disconnected(r) => ui.colored_label(
+                    egui::Color32::from_rgb(220, 80, 70),
+                    format!("Disconnected: {r}"),
+                ),
+                _ => ui.label(""),
+            };
+            if let Some(e) = &form.error {
+                ui.colored_label(egui::Color32::from_rgb(220, 80, 70), e);
+            }
+        });
+    });
+}
