@@ -87,6 +87,8 @@ pub struct TableSession {
     /// Every narration as its chunks assembled, by id, in arrival order (the finished text
     /// arrives as a `Narration` event).
     pub streamed: Vec<(u64, String)>,
+    /// Narrations whose finished text has arrived.
+    pub finished_narrations: Vec<u64>,
     replay_left: u32,
     /// Accepted intents (`client_seq`).
     pub accepted: Vec<u32>,
@@ -250,8 +252,13 @@ fn receive(
                         session.replay_left -= 1;
                         session.away.push(event.seq);
                     }
-                    if matches!(event.event, GameEvent::Narration { .. }) {
-                        session.narrating = None;
+                    if let GameEvent::Narration { id, .. } = event.event {
+                        // Chunks travel on their own channel and may arrive after the finished
+                        // text: remember it is finished so late chunks do not reopen it.
+                        session.finished_narrations.push(id);
+                        if session.narrating.as_ref().is_some_and(|(n, _)| *n == id) {
+                            session.narrating = None;
+                        }
                     }
                     session.events.push(event);
                 }
@@ -261,9 +268,11 @@ fn receive(
                         Some((last, so_far)) if *last == id => so_far.push_str(&text),
                         _ => session.streamed.push((id, text.clone())),
                     }
-                    match &mut session.narrating {
-                        Some((current, so_far)) if *current == id => so_far.push_str(&text),
-                        _ => session.narrating = Some((id, text)),
+                    if !session.finished_narrations.contains(&id) {
+                        match &mut session.narrating {
+                            Some((current, so_far)) if *current == id => so_far.push_str(&text),
+                            _ => session.narrating = Some((id, text)),
+                        }
                     }
                 }
             }

@@ -76,6 +76,8 @@ pub enum Input {
     Host(HostOp),
     /// A finished narration.
     Narration {
+        /// The id its chunks carried.
+        id: u64,
         /// Text.
         text: String,
         /// Who wrote it.
@@ -134,11 +136,12 @@ pub fn apply(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
             );
             Ok(())
         }
-        Input::Narration { text, source } => {
+        Input::Narration { id, text, source } => {
             table.emit_to(
                 t,
                 Audience::Public,
                 GameEvent::Narration {
+                    id: *id,
                     text: text.clone(),
                     source: source.clone(),
                 },

@@ -269,6 +269,8 @@ pub enum GameEvent {
     /// A finished narration of what the rules decided (plain text). While it was written it
     /// streamed to clients as chunks; only the finished text is kept.
     Narration {
+        /// The id its chunks carried (per campaign and server run).
+        id: u64,
         /// The text.
         text: String,
         /// Who wrote it: `builtin`, `openai`, `anthropic`, or `fallback` when the model failed.

@@ -71,7 +71,7 @@ fn narrations(s: &Stepper, client: usize) -> Vec<(String, String)> {
         .events
         .iter()
         .filter_map(|e| match &e.event {
-            GameEvent::Narration { text, source } => Some((text.clone(), source.clone())),
+            GameEvent::Narration { text, source, .. } => Some((text.clone(), source.clone())),
             _ => None,
         })
         .collect()

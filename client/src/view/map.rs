@@ -95,7 +95,7 @@ fn build_tilemap(
     existing: Query<Entity, With<MapTiles>>,
     art: Option<Res<Art>>,
     mut size: ResMut<MapSize>,
-    mut cameras: Query<&mut MapCamera>,
+    mut cameras: Query<(&mut MapCamera, &mut Transform)>,
 ) {
     let Some(art) = art else { return };
     let Some(map) = maps.iter().next() else {
@@ -156,11 +156,14 @@ fn build_tilemap(
         },
         MapTiles,
     ));
-    // Fit the whole map in the window, leaving room for the panels.
-    for mut cam in &mut cameras {
-        let fit_w = (grid.width as f32 * SQUARE) / 760.0;
+    // Fit the whole map in the space the panels leave (left 230, right 220, top 30 and
+    // bottom 210 pixels at 1280×720), centred in it.
+    for (mut cam, mut transform) in &mut cameras {
+        let fit_w = (grid.width as f32 * SQUARE) / 800.0;
         let fit_h = (grid.height as f32 * SQUARE) / 460.0;
         cam.scale = fit_w.max(fit_h).max(0.4);
+        transform.translation.x = -5.0 * cam.scale;
+        transform.translation.y = -90.0 * cam.scale;
     }
 }
 

@@ -404,7 +404,7 @@ pub(crate) fn poll(
                     }
                 };
                 narrator.usage.narrations += 1;
-                let _ = campaign.perform(Input::Narration { text, source }, now);
+                let _ = campaign.perform(Input::Narration { id, text, source }, now);
             }
             Reply::Npc {
                 id, text, usage, ..
@@ -520,6 +520,7 @@ pub(crate) fn request(
             narrator.usage.narrations += 1;
             let _ = campaign.perform(
                 Input::Narration {
+                    id,
                     text,
                     source: "builtin".into(),
                 },
