@@ -2,6 +2,7 @@
 # Renders a real frame of the graphical client under Xvfb with Mesa's software Vulkan
 # (lavapipe): starts a server, joins the fighter's seat, saves a PNG, checks it.
 # Usage: scripts/screenshot.sh [OUT.png]   (default: screenshots/table.png)
+#        SEAT=spectator CLIENT_ARGS=--display scripts/screenshot.sh display.png
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-screenshots/table.png}"
@@ -20,7 +21,7 @@ http=$(free_port); udp=$(free_port)
     --seed 7 --turn-timeout 600 --codes-file "$work/codes.txt" --quiet < /dev/null > "$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do [ -s "$work/codes.txt" ] && break; sleep 0.1; done
-code=$(awk '$1=="table-1" && $2=="fighter" {print $3}' "$work/codes.txt")
+code=$(awk -v seat="${SEAT:-fighter}" '$1=="table-1" && $2==seat {print $3}' "$work/codes.txt")
 
 Xvfb :77 -screen 0 1280x720x24 -nolisten tcp > "$work/xvfb.log" 2>&1 &
 xvfb_pid=$!
@@ -28,5 +29,5 @@ sleep 1
 rm -f "$out"
 DISPLAY=:77 WGPU_BACKEND=vulkan \
     VK_ICD_FILENAMES=$(ls /usr/share/vulkan/icd.d/lvp_icd.*.json | head -1) \
-    timeout 300 "$bin/emberkeep" --server "127.0.0.1:$http" --code "$code" --name "Screenshot" --screenshot "$out"
+    timeout 300 "$bin/emberkeep" --server "127.0.0.1:$http" --code "$code" --name "Screenshot" --screenshot "$out" ${CLIENT_ARGS:-}
 "$bin/emberkeep-tools" check-screenshot "$out"

@@ -3,7 +3,7 @@
 use bevy::prelude::*;
 use clap::Parser;
 use emberkeep_client::net::{JoinRequest, TableClientPlugin};
-use emberkeep_client::view::{ConnectForm, ScreenshotPlan, ViewPlugin};
+use emberkeep_client::view::{ConnectForm, DisplayMode, ScreenshotPlan, ViewPlugin};
 use emberkeep_shared::protocol::{DEFAULT_TICK_HZ, ProtocolPlugin, tick_duration};
 use lightyear::prelude::client::ClientPlugins;
 use std::path::PathBuf;
@@ -21,6 +21,10 @@ struct Cli {
     /// Your name at the table.
     #[arg(long, default_value = "Player")]
     name: String,
+    /// Read-only display for a shared screen (join with the spectator code): large type, no
+    /// action bar.
+    #[arg(long)]
+    display: bool,
     /// Save a screenshot of the table to this PNG once it is drawn, then quit.
     #[arg(long)]
     screenshot: Option<PathBuf>,
@@ -43,6 +47,9 @@ fn main() -> AppExit {
         form.submit();
     }
     app.insert_resource(form);
+    if cli.display {
+        app.insert_resource(DisplayMode);
+    }
     if let Some(path) = cli.screenshot {
         app.insert_resource(ScreenshotPlan::new(path));
     }

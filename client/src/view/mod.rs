@@ -7,7 +7,7 @@ mod art;
 mod map;
 mod panels;
 
-pub use panels::ConnectForm;
+pub use panels::{ConnectForm, DisplayMode};
 
 use crate::net::TableSession;
 use bevy::prelude::*;
@@ -56,6 +56,9 @@ pub struct ScreenshotPlan {
     pub give_up_frames: u32,
     frames: u32,
     shown_at: Option<u32>,
+    launched: Option<std::time::Instant>,
+    first_table: Option<std::time::Duration>,
+    frame_times: Vec<std::time::Duration>,
 }
 
 impl ScreenshotPlan {
@@ -63,10 +66,13 @@ impl ScreenshotPlan {
     pub fn new(path: PathBuf) -> Self {
         ScreenshotPlan {
             path,
-            settle_frames: 30,
+            settle_frames: 120,
             give_up_frames: 3000,
             frames: 0,
             shown_at: None,
+            launched: Some(std::time::Instant::now()),
+            first_table: None,
+            frame_times: Vec::new(),
         }
     }
 }
@@ -78,15 +84,22 @@ fn screenshot_when_ready(
     tiles: Query<(), With<map::MapTiles>>,
     mut commands: Commands,
     mut exit: MessageWriter<AppExit>,
+    time: Res<Time<Real>>,
 ) {
     let Some(mut plan) = plan else { return };
     plan.frames += 1;
+    if plan.shown_at.is_some() {
+        plan.frame_times.push(time.delta());
+    }
     let ready = session.seating.is_some()
         && !tiles.is_empty()
         && !tokens.is_empty()
         && !session.events.is_empty();
     match plan.shown_at {
-        None if ready => plan.shown_at = Some(plan.frames),
+        None if ready => {
+            plan.shown_at = Some(plan.frames);
+            plan.first_table = plan.launched.map(|l| l.elapsed());
+        }
         None if plan.frames > plan.give_up_frames => {
             error!("no table to photograph after {} frames", plan.frames);
             exit.write(AppExit::from_code(1));
@@ -98,6 +111,18 @@ fn screenshot_when_ready(
                 .observe(save_to_disk(plan.path.clone()));
         }
         Some(at) if plan.frames >= at + plan.settle_frames + 20 && plan.path.exists() => {
+            let mut times = std::mem::take(&mut plan.frame_times);
+            times.sort();
+            let pick = |q: f64| {
+                times[((times.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0
+            };
+            println!(
+                "launch -> first table: {:.2} s; client frame time: median {:.1} ms, p99 {:.1} ms (n = {})",
+                plan.first_table.unwrap_or_default().as_secs_f64(),
+                pick(0.5),
+                pick(0.99),
+                times.len()
+            );
             exit.write(AppExit::Success);
         }
         _ => {}

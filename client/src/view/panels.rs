@@ -44,7 +44,12 @@ impl ConnectForm {
 #[derive(Resource, Debug, Default)]
 struct Typing {
     text: String,
+    host: String,
 }
+
+/// A read-only client for a shared screen (`emberkeep --display`): no action bar, large type.
+#[derive(Resource, Debug, Clone, Copy, Default)]
+pub struct DisplayMode;
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<ConnectForm>().init_resource::<Typing>();
@@ -86,8 +91,11 @@ fn draw(
     mut form: ResMut<ConnectForm>,
     mut typing: ResMut<Typing>,
     mirror_source: MirrorSource,
+    display: Option<Res<DisplayMode>>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
+    let display = display.is_some();
+    ctx.set_zoom_factor(if display { 1.35 } else { 1.0 });
     let mut root = egui::Ui::new(
         ctx.clone(),
         "root".into(),
@@ -219,49 +227,72 @@ fn draw(
     egui::Panel::bottom("feed")
         .exact_size(210.0)
         .show(&mut root, |ui| {
-            ui.horizontal(|ui| {
-                let player = session
-                    .seating
-                    .as_ref()
-                    .is_some_and(|s| s.role == Role::Player);
-                let in_combat = table.as_ref().is_some_and(|t| t.mode == Mode::Combat);
-                let enabled = player && my_turn && in_combat;
-                for (label, action) in [
-                    ("Dodge", Action::Dodge),
-                    ("Dash", Action::Dash),
-                    ("Disengage", Action::Disengage),
-                    ("End turn", Action::EndTurn),
-                ] {
-                    if ui.add_enabled(enabled, egui::Button::new(label)).clicked() {
-                        session.act(action);
-                    }
-                }
-                ui.separator();
-                ui.add_enabled(
-                    player && (exploring || my_turn),
-                    egui::TextEdit::singleline(&mut typing.text)
-                        .hint_text("Describe what you do…")
-                        .desired_width(320.0),
-                );
-                if ui
-                    .add_enabled(
-                        player && !typing.text.trim().is_empty(),
-                        egui::Button::new("Do it"),
-                    )
-                    .clicked()
-                {
-                    let text = std::mem::take(&mut typing.text);
-                    session.act(Action::Declare { text });
-                }
-                if enabled {
-                    ui.colored_label(
-                        egui::Color32::from_rgb(255, 205, 80),
-                        "Your turn: click a square to move, a foe to attack",
+            let host = session
+                .seating
+                .as_ref()
+                .is_some_and(|s| s.role == Role::Host);
+            if host && !display {
+                ui.horizontal(|ui| {
+                    ui.label("Host:");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut typing.host)
+                            .hint_text("pause, skip, narrate …, whisper SEAT …, help")
+                            .desired_width(420.0),
                     );
+                    if ui.button("Send").clicked() && !typing.host.trim().is_empty() {
+                        let command = std::mem::take(&mut typing.host);
+                        session.host_command(command.trim());
+                    }
+                    if let Some(reply) = session.host_replies.last() {
+                        ui.weak(reply.lines().next().unwrap_or_default());
+                    }
+                });
+            }
+            if !display && !host {
+                ui.horizontal(|ui| {
+                    let player = session
+                        .seating
+                        .as_ref()
+                        .is_some_and(|s| s.role == Role::Player);
+                    let in_combat = table.as_ref().is_some_and(|t| t.mode == Mode::Combat);
+                    let enabled = player && my_turn && in_combat;
+                    for (label, action) in [
+                        ("Dodge", Action::Dodge),
+                        ("Dash", Action::Dash),
+                        ("Disengage", Action::Disengage),
+                        ("End turn", Action::EndTurn),
+                    ] {
+                        if ui.add_enabled(enabled, egui::Button::new(label)).clicked() {
+                            session.act(action);
+                        }
+                    }
+                    ui.separator();
+                    ui.add_enabled(
+                        player && (exploring || my_turn),
+                        egui::TextEdit::singleline(&mut typing.text)
+                            .hint_text("Describe what you do…")
+                            .desired_width(320.0),
+                    );
+                    if ui
+                        .add_enabled(
+                            player && !typing.text.trim().is_empty(),
+                            egui::Button::new("Do it"),
+                        )
+                        .clicked()
+                    {
+                        let text = std::mem::take(&mut typing.text);
+                        session.act(Action::Declare { text });
+                    }
+                    if enabled {
+                        ui.colored_label(
+                            egui::Color32::from_rgb(255, 205, 80),
+                            "Your turn: click a square to move, a foe to attack",
+                        );
+                    }
+                });
+                if let Some((_, _, reason)) = session.rejected.last() {
+                    ui.colored_label(egui::Color32::from_rgb(230, 110, 90), reason);
                 }
-            });
-            if let Some((_, _, reason)) = session.rejected.last() {
-                ui.colored_label(egui::Color32::from_rgb(230, 110, 90), reason);
             }
             ui.separator();
             egui::ScrollArea::vertical()
