@@ -392,16 +392,28 @@ impl Mirror {
     }
 
     fn read_filtered(world: &mut World, wanted: impl Fn(&str) -> bool) -> Mirror {
-        let mut q = world.query::<(&TableView, &BattleMap)>();
-        let (table, map) = q
+        let mut tables = world.query::<(&TableView, &BattleMap)>();
+        let mut combatants = world.query::<(&CombatantSheet, &CombatantStatus)>();
+        let tables: Vec<_> = tables
             .iter(world)
-            .find(|(t, _)| wanted(&t.campaign))
+            .filter(|(t, _)| wanted(&t.campaign))
+            .collect();
+        Mirror::collect(
+            tables.into_iter(),
+            combatants.iter(world).filter(|(s, _)| wanted(&s.campaign)),
+        )
+    }
+
+    /// Builds a mirror from the replicated components of one campaign.
+    pub fn collect<'a>(
+        mut tables: impl Iterator<Item = (&'a TableView, &'a BattleMap)>,
+        combatants: impl Iterator<Item = (&'a CombatantSheet, &'a CombatantStatus)>,
+    ) -> Mirror {
+        let (table, map) = tables
+            .next()
             .map(|(t, m)| (Some(t.clone()), Some(m.clone())))
             .unwrap_or_default();
-        let mut q = world.query::<(&CombatantSheet, &CombatantStatus)>();
-        let combatants = q
-            .iter(world)
-            .filter(|(s, _)| wanted(&s.campaign))
+        let combatants = combatants
             .map(|(s, st)| (s.id, (s.clone(), st.clone())))
             .collect();
         Mirror {

@@ -66,6 +66,17 @@ fn wait(s: &mut Stepper, what: &str, mut done: impl FnMut(&mut Stepper) -> bool)
     }
 }
 
+/// Waits until an NPC (ids above the party's four) has ended a turn.
+fn wait_for_an_npc_turn(s: &mut Stepper) {
+    wait(s, "an NPC turn", |s| {
+        s.campaign("table-1")
+            .table
+            .log
+            .iter()
+            .any(|e| matches!(e.event, GameEvent::TurnEnded { actor } if actor > 4))
+    });
+}
+
 fn narrations(s: &Stepper, client: usize) -> Vec<(String, String)> {
     s.session(client)
         .events
@@ -161,13 +172,7 @@ fn falls_back(answer: Answer, expect_text: Option<&str>) {
         assert_eq!(text, expected);
     }
     // The table keeps playing: NPC turns fall back to the built-in tactics and resolve.
-    wait(&mut s, "an NPC turn", |s| {
-        s.campaign("table-1")
-            .table
-            .log
-            .iter()
-            .any(|e| matches!(e.event, GameEvent::TurnEnded { actor } if actor > 4))
-    });
+    wait_for_an_npc_turn(&mut s);
 }
 
 #[test]
@@ -195,13 +200,7 @@ fn npc_choice_falls_back(answer: &'static str) {
     let model = FakeModel::start(Format::OpenAi, answers(answer, "Steel rings."));
     let mut s = Stepper::new(settings(&model, Wire::OpenAi));
     let _c = seat(&mut s, "cleric");
-    wait(&mut s, "an NPC turn", |s| {
-        s.campaign("table-1")
-            .table
-            .log
-            .iter()
-            .any(|e| matches!(e.event, GameEvent::TurnEnded { actor } if actor > 4))
-    });
+    wait_for_an_npc_turn(&mut s);
     let world = s.server.world_mut();
     let mut q = world.query::<&Narrator>();
     let usage = q.iter(world).next().unwrap().usage.clone();

@@ -397,22 +397,7 @@ pub struct MirrorSource<'w, 's> {
 impl MirrorSource<'_, '_> {
     /// The table as replicated to this client.
     pub fn read(&self) -> Mirror {
-        let (table, map) = self
-            .tables
-            .iter()
-            .next()
-            .map(|(t, m)| (Some(t.clone()), Some(m.clone())))
-            .unwrap_or_default();
-        let combatants = self
-            .combatants
-            .iter()
-            .map(|(s, st)| (s.id, (s.clone(), st.clone())))
-            .collect();
-        Mirror {
-            table,
-            map,
-            combatants,
-        }
+        Mirror::collect(self.tables.iter(), self.combatants.iter())
     }
 }
 
