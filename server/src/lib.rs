@@ -232,7 +232,9 @@ fn print_codes_once(world: &mut World, mut done: Local<bool>) {
             }
         }
     }
-    println!("Type `help` for host commands.");
+    if world.resource::<ServerSettings>().console {
+        println!("Type `help` for host commands.");
+    }
 }
 
 /// Mints a connect token for a seat directly (tests and in-process tools; players use the
