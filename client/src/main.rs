@@ -3,7 +3,7 @@
 use bevy::prelude::*;
 use clap::Parser;
 use emberkeep_client::net::{JoinRequest, TableClientPlugin};
-use emberkeep_client::view::{ConnectForm, DisplayMode, ScreenshotPlan, ViewPlugin};
+use emberkeep_client::view::{ConnectForm, DisplayMode, ScreenshotPlan, ViewPlugin, remembered};
 use emberkeep_shared::protocol::{DEFAULT_TICK_HZ, ProtocolPlugin, tick_duration};
 use lightyear::prelude::client::ClientPlugins;
 use std::path::PathBuf;
@@ -123,7 +123,13 @@ fn main() -> AppExit {
         name: cli.name.clone(),
     });
     app.add_plugins(TableClientPlugin);
-    let mut form = ConnectForm::new(&cli.server, &cli.code, &cli.name);
+    // The connect screen starts from what was used last time, unless the command line says.
+    let mut form = match remembered() {
+        Some((server, code, name)) if cli.code.is_empty() && !cli.host => {
+            ConnectForm::new(&server, &code, &name)
+        }
+        _ => ConnectForm::new(&cli.server, &cli.code, &cli.name),
+    };
     if !cli.code.is_empty() {
         form.submit();
     }

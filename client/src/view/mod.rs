@@ -7,7 +7,7 @@ mod art;
 mod map;
 mod panels;
 
-pub use panels::{ConnectForm, DisplayMode};
+pub use panels::{ConnectForm, DisplayMode, remembered};
 
 use crate::net::TableSession;
 use bevy::prelude::*;

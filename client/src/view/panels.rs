@@ -54,7 +54,51 @@ pub struct DisplayMode;
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<ConnectForm>().init_resource::<Typing>();
     app.add_systems(EguiPrimaryContextPass, draw);
-    app.add_systems(Update, join_when_submitted);
+    app.add_systems(Update, (join_when_submitted, remember_when_seated));
+}
+
+/// Where the connect screen's fields are remembered between runs.
+fn settings_path() -> Option<std::path::PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".config"))
+        })?;
+    Some(base.join("emberkeep").join("client.ron"))
+}
+
+/// The remembered server, code and name (`None` when nothing was saved yet).
+pub fn remembered() -> Option<(String, String, String)> {
+    let text = std::fs::read_to_string(settings_path()?).ok()?;
+    ron::from_str(&text).ok()
+}
+
+fn remember_when_seated(
+    session: Res<TableSession>,
+    form: Res<ConnectForm>,
+    mut saved: Local<bool>,
+) {
+    if *saved || session.status != Status::Seated || form.code.is_empty() {
+        return;
+    }
+    *saved = true;
+    let Some(path) = settings_path() else { return };
+    let value = (
+        form.server.trim().to_string(),
+        form.code.trim().to_string(),
+        form.name.trim().to_string(),
+    );
+    let written = path
+        .parent()
+        .map(std::fs::create_dir_all)
+        .unwrap_or(Ok(()))
+        .and_then(|_| std::fs::write(&path, ron::to_string(&value).unwrap_or_default()));
+    if let Err(e) = written {
+        warn!(
+            "cannot remember the connect settings in {}: {e}",
+            path.display()
+        );
+    }
 }
 
 fn join_when_submitted(world: &mut World) {
