@@ -5,6 +5,7 @@
 
 pub mod autoplay;
 pub mod net;
+pub mod preview;
 #[cfg(feature = "view")]
 pub mod view;
 

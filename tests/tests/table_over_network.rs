@@ -379,3 +379,45 @@ fn a_flood_of_intents_is_rate_limited_and_the_table_keeps_going() {
     let r = s.session(q).rejection(seq).cloned();
     assert!(r.is_none() || r.unwrap().1 == RejectCode::NotYourTurn);
 }
+
+/// The client previews with the shared rules what the server will decide: on its turn the
+/// reachable squares, and what a click means — a move to a reachable square and an attack on
+/// a foe in reach are accepted by the server; a click beyond reach asks nothing.
+#[test]
+fn the_clients_preview_agrees_with_the_server() {
+    use emberkeep_client::preview::{action_for_click, my_reach};
+    let mut s = Stepper::new(ServerSettings {
+        turn_timeout: Duration::from_secs(600),
+        ..settings(1)
+    });
+    let players: Vec<usize> = SEATS.iter().map(|seat| s.add_client(seat, None)).collect();
+    s.step_until(200, |s| {
+        players
+            .iter()
+            .all(|&c| s.session(c).status == Status::Seated)
+    })
+    .expect("seated");
+    let actor = until_player_turn(&mut s, &players);
+    s.step(5);
+    let me = s.session(actor).seating.clone().unwrap().character.unwrap();
+    let view = s.client_view(actor);
+    let reach = my_reach(&view, me);
+    assert!(reach.len() > 5, "only {} squares in reach", reach.len());
+    // Nobody else previews a reach: it is not their turn.
+    let other = *players.iter().find(|&&c| c != actor).unwrap();
+    let other_me = s.session(other).seating.clone().unwrap().character.unwrap();
+    assert!(my_reach(&s.client_view(other), other_me).is_empty());
+    // Far beyond reach: no intent at all.
+    assert_eq!(action_for_click(&view, me, GridPos::new(60, 60)), None);
+    // The farthest reachable square: the server accepts the move the click makes.
+    let (square, _) = *reach
+        .iter()
+        .max_by_key(|(p, cost)| (*cost, p.x, p.y))
+        .unwrap();
+    let action = action_for_click(&view, me, square).expect("a move");
+    assert!(matches!(action, Action::Move { .. }));
+    let seq = s.session_mut(actor).act(action);
+    assert_eq!(answer(&mut s, actor, seq), Ok(()));
+    s.step(5);
+    assert_eq!(s.client_view(actor).combatants[&me].1.pos, square);
+}

@@ -6,11 +6,12 @@
 
 use super::art::{self, Art, TILE_PX, tile};
 use crate::net::{Mirror, TableSession};
+use crate::preview::{action_for_click, my_reach};
 use bevy::input::mouse::{MouseMotion, MouseWheel};
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 use bevy_ecs_tilemap::prelude::*;
-use emberkeep_shared::content::{AttackKind, Condition};
+use emberkeep_shared::content::Condition;
 use emberkeep_shared::prelude::*;
 
 /// World units per square.
@@ -320,41 +321,6 @@ fn update_tokens(
     }
 }
 
-/// Squares the seat's character could reach now, from the replicated state and shared rules.
-pub fn my_reach(mirror: &Mirror, me: CombatantId) -> Vec<(GridPos, u32)> {
-    let (Some(table), Some(map)) = (&mirror.table, &mirror.map) else {
-        return Vec::new();
-    };
-    if table.active != Some(me) {
-        return Vec::new();
-    }
-    let Some((sheet, status)) = mirror.combatants.get(&me) else {
-        return Vec::new();
-    };
-    let budget = if table.mode == Mode::Combat {
-        table.movement_left
-    } else {
-        sheet.speed
-    };
-    let standing = |p: GridPos, hostile: bool| {
-        mirror.combatants.values().any(|(s, st)| {
-            s.id != me
-                && st.pos == p
-                && !st.conditions.contains(&Condition::Dead)
-                && (!hostile || (st.hp > 0 && s.side.hostile_to(sheet.side)))
-        })
-    };
-    map.grid
-        .reachable(
-            status.pos,
-            budget,
-            |p| standing(p, true),
-            |p| standing(p, false),
-        )
-        .into_iter()
-        .collect()
-}
-
 fn show_reach(
     mut commands: Commands,
     session: Res<TableSession>,
@@ -483,36 +449,4 @@ fn click_to_act(
     if let Some(action) = action_for_click(&mirror, me, square) {
         session.act(action);
     }
-}
-
-/// What clicking `square` means for `me`: attack the foe standing there (the first attack
-/// that reaches), or move there along the cheapest path.
-pub fn action_for_click(mirror: &Mirror, me: CombatantId, square: GridPos) -> Option<Action> {
-    let board = mirror.board()?;
-    let (sheet, status) = mirror.combatants.get(&me)?;
-    if let Some((target, _)) = mirror.combatants.values().find(|(s, st)| {
-        st.pos == square
-            && s.side.hostile_to(sheet.side)
-            && !st.conditions.contains(&Condition::Dead)
-    }) {
-        let distance = status.pos.feet_to(square);
-        let attack = sheet.attacks.iter().position(|a| match a.kind {
-            AttackKind::Melee => distance <= a.reach,
-            AttackKind::Ranged => a.range.is_some_and(|r| distance <= r.1),
-        })?;
-        return Some(Action::Attack {
-            target: target.id,
-            attack,
-        });
-    }
-    if !my_reach(mirror, me).iter().any(|(p, _)| *p == square) {
-        return None;
-    }
-    let path = board.map.path_to(status.pos, square, |p| {
-        mirror
-            .combatants
-            .values()
-            .any(|(s, st)| st.pos == p && st.hp > 0 && s.side.hostile_to(sheet.side))
-    })?;
-    Some(Action::Move { path })
 }
