@@ -8,37 +8,21 @@ use emberkeep_shared::prelude::*;
 
 /// Squares the seat's character could reach now, from the replicated state and shared rules.
 pub fn my_reach(mirror: &Mirror, me: CombatantId) -> Vec<(GridPos, u32)> {
-    let (Some(table), Some(map)) = (&mirror.table, &mirror.map) else {
+    let (Some(table), Some(board)) = (&mirror.table, mirror.board()) else {
+        return Vec::new();
+    };
+    let Some(unit) = board.units.iter().find(|u| u.id == me) else {
         return Vec::new();
     };
     if table.active != Some(me) {
         return Vec::new();
     }
-    let Some((sheet, status)) = mirror.combatants.get(&me) else {
-        return Vec::new();
-    };
     let budget = if table.mode == Mode::Combat {
         table.movement_left
     } else {
-        sheet.speed
+        unit.speed
     };
-    let standing = |p: GridPos, hostile: bool| {
-        mirror.combatants.values().any(|(s, st)| {
-            s.id != me
-                && st.pos == p
-                && !st.conditions.contains(&Condition::Dead)
-                && (!hostile || (st.hp > 0 && s.side.hostile_to(sheet.side)))
-        })
-    };
-    map.grid
-        .reachable(
-            status.pos,
-            budget,
-            |p| standing(p, true),
-            |p| standing(p, false),
-        )
-        .into_iter()
-        .collect()
+    board.reach(unit, budget).into_iter().collect()
 }
 
 /// What clicking `square` means for `me`: attack the foe standing there (the first attack
@@ -64,11 +48,9 @@ pub fn action_for_click(mirror: &Mirror, me: CombatantId, square: GridPos) -> Op
     if !my_reach(mirror, me).iter().any(|(p, _)| *p == square) {
         return None;
     }
-    let path = board.map.path_to(status.pos, square, |p| {
-        mirror
-            .combatants
-            .values()
-            .any(|(s, st)| st.pos == p && st.hp > 0 && s.side.hostile_to(sheet.side))
-    })?;
+    let unit = board.units.iter().find(|u| u.id == me)?;
+    let path = board
+        .map
+        .path_to(status.pos, square, |p| board.blocks(unit, p))?;
     Some(Action::Move { path })
 }

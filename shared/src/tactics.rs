@@ -40,6 +40,30 @@ pub struct Board {
 }
 
 impl Board {
+    /// Whether a standing enemy of `mover` is on `p`: movement cannot pass through it.
+    pub fn blocks(&self, mover: &Unit, p: GridPos) -> bool {
+        self.units.iter().any(|u| {
+            u.id != mover.id && !u.dead && u.hp > 0 && u.side.hostile_to(mover.side) && u.pos == p
+        })
+    }
+
+    /// Whether anyone but `mover` lies on `p`: movement may pass but not stop there.
+    pub fn occupied(&self, mover: CombatantId, p: GridPos) -> bool {
+        self.units
+            .iter()
+            .any(|u| u.id != mover && !u.dead && u.pos == p)
+    }
+
+    /// Squares `mover` can end a move on with `budget` feet, with their cost.
+    pub fn reach(&self, mover: &Unit, budget: u32) -> std::collections::HashMap<GridPos, u32> {
+        self.map.reachable(
+            mover.pos,
+            budget,
+            |p| self.blocks(mover, p),
+            |p| self.occupied(mover.id, p),
+        )
+    }
+
     /// The longest prefix of the shortest path from `me` toward `goal` that costs at most
     /// `budget` feet, stops short of `goal` itself and does not end on anyone. Hostile
     /// creatures are walked around. Empty if there is no way.
@@ -47,15 +71,7 @@ impl Board {
         let Some(unit) = self.unit(me) else {
             return Vec::new();
         };
-        let standing = |p: GridPos, hostile_only: bool| {
-            self.units.iter().any(|u| {
-                u.id != me
-                    && !u.dead
-                    && u.pos == p
-                    && (!hostile_only || (u.hp > 0 && u.side.hostile_to(unit.side)))
-            })
-        };
-        let Some(full) = self.map.path_to(unit.pos, goal, |p| standing(p, true)) else {
+        let Some(full) = self.map.path_to(unit.pos, goal, |p| self.blocks(unit, p)) else {
             return Vec::new();
         };
         let mut path = Vec::new();
@@ -70,7 +86,7 @@ impl Board {
             path.push(step);
             at = step;
         }
-        while path.last().is_some_and(|p| standing(*p, false)) {
+        while path.last().is_some_and(|p| self.occupied(me, *p)) {
             path.pop();
         }
         path
@@ -104,24 +120,12 @@ pub fn plan_turn(board: &Board, me: CombatantId) -> Vec<Action> {
     if enemies.is_empty() || board.action_used {
         return vec![Action::EndTurn];
     }
-    let blocked = |p: GridPos| {
-        board.units.iter().any(|u| {
-            u.id != me.id && !u.dead && u.hp > 0 && u.side.hostile_to(me.side) && u.pos == p
-        })
-    };
-    let occupied = |p: GridPos| {
-        board
-            .units
-            .iter()
-            .any(|u| u.id != me.id && !u.dead && u.pos == p)
-    };
+    let blocked = |p: GridPos| board.blocks(me, p);
     let ranged_disadvantaged = |at: GridPos| enemies.iter().any(|e| e.pos.is_adjacent(at));
 
     // 1. Attack from the square with the best attack (melee preferred), staying put or
     //    moving the least on ties.
-    let reach = board
-        .map
-        .reachable(me.pos, board.movement_left, blocked, occupied);
+    let reach = board.reach(me, board.movement_left);
     let mut squares: Vec<(GridPos, u32)> = reach.into_iter().collect();
     squares.sort_by_key(|(p, c)| (*c, p.y, p.x));
     let mut best: Option<(i32, GridPos, Action)> = None;
@@ -216,20 +220,8 @@ pub fn npc_options(
         .iter()
         .filter(|u| u.side.hostile_to(unit.side) && u.hp > 0 && !u.dead)
         .collect();
-    let blocked = |p: GridPos| {
-        board.units.iter().any(|u| {
-            u.id != me && !u.dead && u.hp > 0 && u.side.hostile_to(unit.side) && u.pos == p
-        })
-    };
-    let occupied = |p: GridPos| {
-        board
-            .units
-            .iter()
-            .any(|u| u.id != me && !u.dead && u.pos == p)
-    };
-    let reach = board
-        .map
-        .reachable(unit.pos, board.movement_left, blocked, occupied);
+    let blocked = |p: GridPos| board.blocks(unit, p);
+    let reach = board.reach(unit, board.movement_left);
     let mut squares: Vec<(GridPos, u32)> = reach.into_iter().collect();
     squares.sort_by_key(|(p, c)| (*c, p.y, p.x));
     if !board.action_used {
