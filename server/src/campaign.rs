@@ -100,6 +100,11 @@ impl Campaign {
         time.elapsed().as_millis() as u64 + self.clock_offset
     }
 
+    /// Every live link seated at this campaign.
+    pub fn links(&self) -> impl Iterator<Item = Entity> + '_ {
+        self.seats.iter().flat_map(|s| s.links.iter().copied())
+    }
+
     /// Player name and connection of the seat that plays `id`.
     pub fn player_of(&self, id: CombatantId) -> Option<(String, bool)> {
         self.seats

@@ -5,12 +5,11 @@ use crate::campaign::{Campaign, publish_codes, resume_campaign};
 use crate::journal::{HostOp, Input, Journal};
 use crate::outbox::Outbox;
 use crate::seats::{Directory, new_code, new_seat_id};
-use crate::session::Session;
+use crate::session::unseat_link;
 use crate::settings::ServerSettings;
 use bevy::prelude::*;
 use emberkeep_shared::prelude::*;
 use emberkeep_shared::protocol::Role;
-use lightyear::prelude::Rooms;
 use std::sync::Mutex;
 use std::sync::mpsc::Receiver;
 
@@ -382,11 +381,8 @@ fn kick(
                 reason: reason.to_string(),
             },
         );
-        if let Ok(mut e) = world.get_entity_mut(*link) {
-            e.remove::<Rooms>();
-            if let Some(mut session) = e.get_mut::<Session>() {
-                session.unseat();
-            }
+        if let Ok(e) = world.get_entity_mut(*link) {
+            unseat_link(e);
         }
     }
     Ok(format!("{} connection(s) of `{seat}` removed", links.len()))

@@ -277,13 +277,16 @@ pub(crate) fn receive(
                 reason: "Your seat was taken by a newer login".into(),
             },
         );
-        commands.entity(old).remove::<Rooms>();
-        // Its Session is cleared by the seat binding below on the next touch.
-        commands.entity(old).queue(|mut e: EntityWorldMut| {
-            if let Some(mut s) = e.get_mut::<Session>() {
-                s.unseat();
-            }
-        });
+        commands.entity(old).queue(unseat_link);
+    }
+}
+
+/// Takes a link's seat away (replaced, kicked, campaign closed): it leaves the campaign's
+/// rooms and its session no longer acts for anyone.
+pub fn unseat_link(mut link: EntityWorldMut) {
+    link.remove::<Rooms>();
+    if let Some(mut session) = link.get_mut::<Session>() {
+        session.unseat();
     }
 }
 

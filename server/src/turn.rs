@@ -102,11 +102,7 @@ pub(crate) fn publish(
                 .map(|e| e.cloned().collect())
                 .unwrap_or_default();
             campaign.published_seq = campaign.table.next_seq - 1;
-            let links: Vec<Entity> = campaign
-                .seats
-                .iter()
-                .flat_map(|s| s.links.iter().copied())
-                .collect();
+            let links: Vec<Entity> = campaign.links().collect();
             for event in fresh {
                 if settings.log_events {
                     let name = |id| campaign.name_of(id);
@@ -140,6 +136,7 @@ pub(crate) fn publish(
         let room = campaign.room;
         let campaign = &mut *campaign;
         for c in &campaign.table.combatants {
+            let player = campaign.player_of(c.id);
             let Some((entity, visible)) = campaign.views.get_mut(&c.id) else {
                 continue;
             };
@@ -148,11 +145,6 @@ pub(crate) fn publish(
                 commands.entity(*entity).insert(Rooms::single(room));
             }
             if let Ok(mut status) = statuses.get_mut(*entity) {
-                let player = campaign
-                    .seats
-                    .iter()
-                    .find(|s| s.character == Some(c.id))
-                    .and_then(|s| s.player.clone().map(|p| (p, !s.links.is_empty())));
                 status.set_if_neq(CombatantStatus::of(c, player));
             }
         }

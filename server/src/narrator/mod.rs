@@ -356,15 +356,7 @@ pub(crate) fn poll(
                     continue;
                 };
                 active.text.push_str(&text);
-                for link in campaign.seats.iter().flat_map(|s| s.links.iter()) {
-                    outbox.send_narration(
-                        *link,
-                        ToClient::NarrationChunk {
-                            id,
-                            text: text.clone(),
-                        },
-                    );
-                }
+                stream_chunk(&mut outbox, &campaign, id, &text);
             }
             Reply::Done {
                 id, result, usage, ..
@@ -418,6 +410,19 @@ pub(crate) fn poll(
                 }
             }
         }
+    }
+}
+
+/// Sends a piece of narration `id` to everyone seated at the campaign.
+fn stream_chunk(outbox: &mut Outbox, campaign: &Campaign, id: u64, text: &str) {
+    for link in campaign.links() {
+        outbox.send_narration(
+            link,
+            ToClient::NarrationChunk {
+                id,
+                text: text.to_string(),
+            },
+        );
     }
 }
 
@@ -508,15 +513,7 @@ pub(crate) fn request(
             if text.is_empty() {
                 continue;
             }
-            for link in campaign.seats.iter().flat_map(|s| s.links.iter()) {
-                outbox.send_narration(
-                    *link,
-                    ToClient::NarrationChunk {
-                        id,
-                        text: text.clone(),
-                    },
-                );
-            }
+            stream_chunk(&mut outbox, &campaign, id, &text);
             narrator.usage.narrations += 1;
             let _ = campaign.perform(
                 Input::Narration {
