@@ -247,7 +247,7 @@ fn list_campaigns(world: &mut World) -> String {
 }
 
 fn status(world: &mut World, entity: Entity) -> String {
-    let now = world.resource::<Time>().elapsed().as_millis() as u64;
+    let now = campaign_now(world, entity);
     let c = world.get::<Campaign>(entity).expect("exists");
     let t = &c.table;
     let mut out = format!(
@@ -265,7 +265,7 @@ fn status(world: &mut World, entity: Entity) -> String {
         let active = c.name_of(combat.order[combat.active]);
         let left = combat
             .deadline_ms
-            .map(|d| format!(", {} s left", d.saturating_sub(now + c.clock_offset) / 1000))
+            .map(|d| format!(", {} s left", d.saturating_sub(now) / 1000))
             .unwrap_or_default();
         out += &format!("  round {}, {active}'s turn{left}\n", combat.round);
     }
