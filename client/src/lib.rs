@@ -4,8 +4,10 @@
 //! bot). The graphical view is a separate plugin built on top (a later issue).
 
 pub mod autoplay;
+pub mod cues;
 pub mod net;
 pub mod preview;
+pub mod settings;
 #[cfg(feature = "view")]
 pub mod view;
 

@@ -1,14 +1,19 @@
 //! `emberkeep`: the player client — a window with the battle map and the table's panels.
 
 use bevy::prelude::*;
+#[cfg(not(target_family = "wasm"))]
 use clap::Parser;
 use emberkeep_client::net::{JoinRequest, TableClientPlugin};
-use emberkeep_client::view::{ConnectForm, DisplayMode, ScreenshotPlan, ViewPlugin, remembered};
+#[cfg(not(target_family = "wasm"))]
+use emberkeep_client::view::ScreenshotPlan;
+use emberkeep_client::view::{ConnectForm, DisplayMode, ViewPlugin, remembered};
 use emberkeep_shared::protocol::{DEFAULT_TICK_HZ, ProtocolPlugin, tick_duration};
 use lightyear::prelude::client::ClientPlugins;
+#[cfg(not(target_family = "wasm"))]
 use std::path::PathBuf;
 
 /// Emberkeep: join a table and play.
+#[cfg(not(target_family = "wasm"))]
 #[derive(Debug, Parser)]
 #[command(name = "emberkeep", version, about)]
 struct Cli {
@@ -32,7 +37,7 @@ struct Cli {
     /// With --host: the encounter to play.
     #[arg(long, default_value = "goblin-ambush")]
     encounter: String,
-    /// With --host: the assets folder.
+    /// The assets folder (art, sounds; with --host also the content).
     #[arg(long, default_value = "assets")]
     assets: PathBuf,
     /// With --host: the seat to take.
@@ -43,6 +48,7 @@ struct Cli {
     screenshot: Option<PathBuf>,
 }
 
+#[cfg(not(target_family = "wasm"))]
 /// Starts a server on its own thread (an App is not Send: it is built there) and returns the
 /// join endpoint and the code of `seat`.
 fn host_server(cli: &Cli) -> Result<(String, String), String> {
@@ -93,12 +99,26 @@ fn host_server(cli: &Cli) -> Result<(String, String), String> {
     Ok(("127.0.0.1:5890".into(), code))
 }
 
+#[cfg(not(target_family = "wasm"))]
+/// The assets folder: `--assets` if it is there, else the one beside the sources this client
+/// was built from (so `cargo run` works from any directory).
+fn assets_folder(given: &std::path::Path) -> String {
+    let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
+    let dir = if given.is_dir() { given } else { built.as_path() };
+    std::fs::canonicalize(dir)
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .display()
+        .to_string()
+}
+
+#[cfg(not(target_family = "wasm"))]
 fn rand_seed() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64)
 }
 
+#[cfg(not(target_family = "wasm"))]
 fn main() -> AppExit {
     let mut cli = Cli::parse();
     if cli.host {
@@ -113,32 +133,66 @@ fn main() -> AppExit {
             }
         }
     }
-    let mut app = App::new();
-    app.add_plugins(ViewPlugin);
-    app.add_plugins(ClientPlugins {
-        tick_duration: tick_duration(DEFAULT_TICK_HZ),
-    });
-    app.add_plugins(ProtocolPlugin);
-    app.insert_resource(JoinRequest {
-        name: cli.name.clone(),
-    });
-    app.add_plugins(TableClientPlugin);
     // The connect screen starts from what was used last time, unless the command line says.
     let mut form = match remembered() {
-        Some((server, code, name)) if cli.code.is_empty() && !cli.host => {
-            ConnectForm::new(&server, &code, &name)
+        Some(saved) if cli.code.is_empty() && !cli.host => {
+            ConnectForm::new(&saved.server, &saved.code, &saved.name)
         }
         _ => ConnectForm::new(&cli.server, &cli.code, &cli.name),
     };
     if !cli.code.is_empty() {
         form.submit();
     }
-    app.insert_resource(form);
-    if cli.display {
-        app.insert_resource(DisplayMode);
-    }
+    let mut app = table_app(assets_folder(&cli.assets), form, cli.display);
     if let Some(path) = cli.screenshot {
         app.insert_resource(ScreenshotPlan::new(path));
     }
     app.run()
+}
+
+/// In a browser: the page's own server is the table (it serves `/api/join` beside the
+/// page), and the join link's `?code=` (and optional `&name=`, `&display`) say the rest.
+#[cfg(target_family = "wasm")]
+fn main() -> AppExit {
+    let location = web_sys::window().map(|w| w.location());
+    let server = location
+        .as_ref()
+        .and_then(|l| l.host().ok())
+        .unwrap_or_default();
+    let search = location
+        .as_ref()
+        .and_then(|l| l.search().ok())
+        .unwrap_or_default();
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
+    let param = |k: &str| params.as_ref().and_then(|p| p.get(k));
+    let saved = remembered();
+    let code = param("code").unwrap_or_default();
+    let name = param("name")
+        .or_else(|| saved.as_ref().map(|s| s.name.clone()).filter(|n| !n.is_empty()))
+        .unwrap_or_else(|| "Player".into());
+    let mut form = ConnectForm::new(&server, &code, &name);
+    if !code.is_empty() {
+        form.submit();
+    }
+    let display = params.as_ref().is_some_and(|p| p.has("display"));
+    table_app("assets".into(), form, display).run()
+}
+
+/// The client app: window, view, network, table state.
+fn table_app(assets: String, form: ConnectForm, display: bool) -> App {
+    let mut app = App::new();
+    app.add_plugins(ViewPlugin { assets });
+    app.add_plugins(ClientPlugins {
+        tick_duration: tick_duration(DEFAULT_TICK_HZ),
+    });
+    app.add_plugins(ProtocolPlugin);
+    app.insert_resource(JoinRequest {
+        name: form.name.clone(),
+    });
+    app.add_plugins(TableClientPlugin);
+    app.insert_resource(form);
+    if display {
+        app.insert_resource(DisplayMode);
+    }
+    app
 }

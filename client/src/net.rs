@@ -17,9 +17,12 @@ use std::time::Duration;
 /// How to reach the server.
 pub enum Transport {
     /// UDP (native).
+    #[cfg(not(target_family = "wasm"))]
     Udp(SocketAddr),
-    /// WebSocket, `ws://host:port` (web, or native through proxies).
+    /// WebSocket to `ws://addr` (native through proxies).
     WebSocket(SocketAddr),
+    /// WebSocket to a URL (`ws://host:port`; what a browser uses, with the page's host name).
+    WebSocketUrl(String),
     /// An in-process crossbeam pipe (tests, benchmarks).
     InProcess(lightyear::crossbeam::CrossbeamIo),
 }
@@ -165,7 +168,6 @@ impl Plugin for TableClientPlugin {
             PostUpdate,
             send.before(lightyear::prelude::MessageSystems::Send),
         );
-        #[cfg(not(target_family = "wasm"))]
         app.add_systems(Update, reconnect);
     }
 }
@@ -340,6 +342,7 @@ pub fn connect_with_link(
         link,
     ));
     match transport {
+        #[cfg(not(target_family = "wasm"))]
         Transport::Udp(addr) => {
             let local = if addr.is_ipv6() {
                 SocketAddr::from(([0u16; 8], 0))
@@ -349,8 +352,7 @@ pub fn connect_with_link(
             entity.insert((LocalAddr(local), PeerAddr(addr), UdpIo::default()));
         }
         Transport::WebSocket(addr) => {
-            let config =
-                lightyear::websocket::prelude::client::ClientConfig::builder().with_no_encryption();
+            let config = ws_config();
             entity.insert((
                 PeerAddr(addr),
                 WebSocketClientIo::from_addr(
@@ -358,6 +360,10 @@ pub fn connect_with_link(
                     lightyear::websocket::client::WebSocketScheme::Plain,
                 ),
             ));
+        }
+        Transport::WebSocketUrl(url) => {
+            let config = ws_config();
+            entity.insert(WebSocketClientIo::from_url(config, url));
         }
         Transport::InProcess(io) => {
             entity.insert(io);
@@ -367,6 +373,14 @@ pub fn connect_with_link(
     world.flush();
     world.trigger(Connect { entity: id });
     Ok(id)
+}
+
+/// Plain `ws://` (a browser brings its own WebSocket and needs no settings).
+fn ws_config() -> lightyear::websocket::prelude::client::ClientConfig {
+    #[cfg(target_family = "wasm")]
+    return lightyear::websocket::prelude::client::ClientConfig;
+    #[cfg(not(target_family = "wasm"))]
+    lightyear::websocket::prelude::client::ClientConfig::builder().with_no_encryption()
 }
 
 /// The table as this client sees it through replication.
@@ -457,26 +471,14 @@ impl Mirror {
 
 /// Exchanges a join code for a ticket at the server's join endpoint (`host:port` of its HTTP
 /// port). Returns the ticket and the decoded connect token.
-#[cfg(not(target_family = "wasm"))]
 pub fn fetch_ticket(
     server: &str,
     code: &str,
 ) -> Result<(emberkeep_shared::protocol::JoinTicket, Vec<u8>), String> {
     use base64::Engine;
     let url = format!("http://{server}/api/join?code={}", code.trim());
-    let mut response = ureq::get(&url)
-        .config()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(5)))
-        .build()
-        .call()
-        .map_err(|e| format!("cannot reach the server at {server}: {e}"))?;
-    let status = response.status();
-    let body = response
-        .body_mut()
-        .read_to_string()
-        .map_err(|e| format!("the server's answer was cut off: {e}"))?;
-    if !status.is_success() {
+    let (status, body) = http_get(&url).map_err(|e| format!("cannot reach the server at {server}: {e}"))?;
+    if !(200..300).contains(&status) {
         let reason = serde_json::from_str::<serde_json::Value>(&body)
             .ok()
             .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(String::from))
@@ -491,9 +493,42 @@ pub fn fetch_ticket(
     Ok((ticket, token))
 }
 
+/// GET `url`: the status and the body.
+#[cfg(not(target_family = "wasm"))]
+fn http_get(url: &str) -> Result<(u16, String), String> {
+    let mut response = ureq::get(url)
+        .config()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .call()
+        .map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| format!("the answer was cut off: {e}"))?;
+    Ok((status, body))
+}
+
+/// GET `url` in a browser: a synchronous XMLHttpRequest to the page's own server (a few
+/// milliseconds, once per join), which keeps joining one plain call on every platform.
+#[cfg(target_family = "wasm")]
+fn http_get(url: &str) -> Result<(u16, String), String> {
+    let fail = |e: wasm_bindgen::JsValue| format!("{e:?}");
+    let xhr = web_sys::XmlHttpRequest::new().map_err(fail)?;
+    xhr.open_with_async("GET", url, false).map_err(fail)?;
+    xhr.send().map_err(fail)?;
+    let status = xhr.status().map_err(fail)?;
+    if status == 0 {
+        return Err("no answer".into());
+    }
+    let body = xhr.response_text().map_err(fail)?.unwrap_or_default();
+    Ok((status, body))
+}
+
 /// Rejoins by code after the connection drops: waits a moment, fetches a fresh token, and
 /// connects again; the server replays what was missed.
-#[cfg(not(target_family = "wasm"))]
 #[derive(Resource, Debug, Clone)]
 pub struct Reconnect {
     /// `host:port` of the join endpoint.
@@ -508,7 +543,6 @@ pub struct Reconnect {
     attempt_started_ms: Option<u64>,
 }
 
-#[cfg(not(target_family = "wasm"))]
 impl Reconnect {
     /// Reconnects to `server` with `code`.
     pub fn new(server: &str, code: &str, websocket: bool) -> Self {
@@ -530,20 +564,25 @@ impl Reconnect {
             .rsplit_once(':')
             .map_or(self.server.as_str(), |(h, _)| h)
             .to_string();
-        let port = if self.websocket {
+        let port = if self.websocket || cfg!(target_family = "wasm") {
             ticket.ws_port
         } else {
             ticket.udp_port
         }
         .ok_or("the server offers no port for this transport")?;
-        let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
-            .map_err(|e| format!("cannot resolve {host}: {e}"))?
-            .next()
-            .ok_or_else(|| format!("{host} has no address"))?;
-        let transport = if self.websocket {
-            Transport::WebSocket(addr)
-        } else {
-            Transport::Udp(addr)
+        #[cfg(target_family = "wasm")]
+        let transport = Transport::WebSocketUrl(format!("ws://{host}:{port}"));
+        #[cfg(not(target_family = "wasm"))]
+        let transport = {
+            let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
+                .map_err(|e| format!("cannot resolve {host}: {e}"))?
+                .next()
+                .ok_or_else(|| format!("{host} has no address"))?;
+            if self.websocket {
+                Transport::WebSocket(addr)
+            } else {
+                Transport::Udp(addr)
+            }
         };
         connect(world, transport, &token)
     }
@@ -551,7 +590,6 @@ impl Reconnect {
 
 /// Reconnects (native clients with a [`Reconnect`] resource) with backoff: 1, 2, 4, 5, 5… s;
 /// an attempt that has not seated us after 8 s counts as failed.
-#[cfg(not(target_family = "wasm"))]
 pub fn reconnect(world: &mut World) {
     const ATTEMPT_MS: u64 = 8000;
     let Some(mut plan) = world.get_resource::<Reconnect>().cloned() else {

@@ -25,6 +25,33 @@ pub fn my_reach(mirror: &Mirror, me: CombatantId) -> Vec<(GridPos, u32)> {
     board.reach(unit, budget).into_iter().collect()
 }
 
+/// The attack (index) `attacker` could use against a creature standing at `target`.
+fn attack_reaching(sheet: &CombatantSheet, from: GridPos, target: GridPos) -> Option<usize> {
+    let distance = from.feet_to(target);
+    sheet.attacks.iter().position(|a| match a.kind {
+        AttackKind::Melee => distance <= a.reach,
+        AttackKind::Ranged => a.range.is_some_and(|r| distance <= r.1),
+    })
+}
+
+/// Living foes of `me` that one of its attacks reaches now: (target, attack index), nearest
+/// first.
+pub fn targets_in_reach(mirror: &Mirror, me: CombatantId) -> Vec<(CombatantId, usize)> {
+    let Some((sheet, status)) = mirror.combatants.get(&me) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(u32, CombatantId, usize)> = mirror
+        .combatants
+        .values()
+        .filter(|(s, st)| s.side.hostile_to(sheet.side) && !st.conditions.contains(&Condition::Dead))
+        .filter_map(|(s, st)| {
+            attack_reaching(sheet, status.pos, st.pos).map(|a| (status.pos.feet_to(st.pos), s.id, a))
+        })
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, id, a)| (id, a)).collect()
+}
+
 /// What clicking `square` means for `me`: attack the foe standing there (the first attack
 /// that reaches), or move there along the cheapest path.
 pub fn action_for_click(mirror: &Mirror, me: CombatantId, square: GridPos) -> Option<Action> {
@@ -35,11 +62,7 @@ pub fn action_for_click(mirror: &Mirror, me: CombatantId, square: GridPos) -> Op
             && s.side.hostile_to(sheet.side)
             && !st.conditions.contains(&Condition::Dead)
     }) {
-        let distance = status.pos.feet_to(square);
-        let attack = sheet.attacks.iter().position(|a| match a.kind {
-            AttackKind::Melee => distance <= a.reach,
-            AttackKind::Ranged => a.range.is_some_and(|r| distance <= r.1),
-        })?;
+        let attack = attack_reaching(sheet, status.pos, square)?;
         return Some(Action::Attack {
             target: target.id,
             attack,
@@ -53,4 +76,55 @@ pub fn action_for_click(mirror: &Mirror, me: CombatantId, square: GridPos) -> Op
         .map
         .path_to(status.pos, square, |p| board.blocks(unit, p))?;
     Some(Action::Move { path })
+}
+
+/// What the action bar offers this seat now. Every button is enabled only on the seat's own
+/// turn in combat; Move also needs a square within reach, Attack a foe within reach.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ActionBar {
+    /// The seat's character acts now, in combat: Dodge, Dash, Disengage and End turn.
+    pub enabled: bool,
+    /// Move: some square is within reach.
+    pub can_move: bool,
+    /// Attack: foes within reach (target, attack), nearest first.
+    pub targets: Vec<(CombatantId, usize)>,
+    /// Why the bar is off, for its tooltip.
+    pub why_not: Option<String>,
+}
+
+/// The action bar for the character `me` plays (`None` for a spectator, host or display).
+pub fn action_bar(mirror: &Mirror, me: Option<CombatantId>) -> ActionBar {
+    let Some(me) = me else {
+        return ActionBar {
+            why_not: Some("this seat plays no character".into()),
+            ..ActionBar::default()
+        };
+    };
+    let Some(table) = &mirror.table else {
+        return ActionBar {
+            why_not: Some("waiting for the table".into()),
+            ..ActionBar::default()
+        };
+    };
+    if table.mode != Mode::Combat {
+        return ActionBar {
+            why_not: Some("not in combat: describe what you do".into()),
+            ..ActionBar::default()
+        };
+    }
+    if table.active != Some(me) {
+        let whose = table
+            .active
+            .map_or_else(|| "nobody's".to_string(), |a| format!("{}'s", mirror.name_of(a)));
+        return ActionBar {
+            why_not: Some(format!("it is {whose} turn")),
+            ..ActionBar::default()
+        };
+    }
+    ActionBar {
+        enabled: true,
+        can_move: !my_reach(mirror, me).is_empty(),
+        targets: targets_in_reach(mirror, me),
+        why_not: None,
+    }
 }

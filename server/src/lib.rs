@@ -153,25 +153,43 @@ fn open_campaigns(world: &mut World) {
 
 fn start_http(world: &mut World) {
     let settings = world.resource::<ServerSettings>().clone();
-    let Listen::Sockets {
-        http: Some(addr), ..
-    } = settings.listen
-    else {
-        return;
-    };
     let directory = world.resource::<Directory>().clone();
     let key = world.resource::<NetKey>().0;
-    match http::spawn(addr, directory, key) {
-        Ok(bound) => {
-            let host = settings
-                .public_host
-                .clone()
-                .unwrap_or_else(|| guess_public_host(bound));
-            println!("listening: http {bound}");
-            world.resource_mut::<console::JoinBase>().0 =
-                Some(format!("http://{host}:{}", bound.port()));
+    let public = |bound: SocketAddr| {
+        let host = settings
+            .public_host
+            .clone()
+            .unwrap_or_else(|| guess_public_host(bound));
+        format!("http://{host}:{}", bound.port())
+    };
+    if let Listen::Sockets {
+        http: Some(addr), ..
+    } = settings.listen
+    {
+        match http::spawn(addr, directory.clone(), key, None) {
+            Ok(bound) => {
+                println!("listening: http {bound}");
+                world.resource_mut::<console::JoinBase>().0 = Some(public(bound));
+            }
+            Err(e) => error!("{e}"),
         }
-        Err(e) => error!("{e}"),
+    }
+    // The web client: join links then open the game in a browser.
+    if let Some((addr, root)) = settings.web.clone() {
+        if !root.join("index.html").exists() {
+            warn!(
+                "--web: {} has no index.html yet: build it with `cargo run -p emberkeep-tools -- web-bundle --out {}`",
+                root.display(),
+                root.display()
+            );
+        }
+        match http::spawn(addr, directory, key, Some(root)) {
+            Ok(bound) => {
+                println!("listening: web {bound}");
+                world.resource_mut::<console::JoinBase>().0 = Some(public(bound));
+            }
+            Err(e) => error!("{e}"),
+        }
     }
 }
 

@@ -41,7 +41,11 @@ fn main() -> ExitCode {
             ws.map(|a| ("--ws-port", a, std::net::TcpListener::bind(a).err())),
             http.map(|a| ("--http-port", a, std::net::TcpListener::bind(a).err())),
         ];
-        for (option, addr, err) in checks.into_iter().flatten() {
+        let web = settings
+            .web
+            .as_ref()
+            .map(|(a, _)| ("--web", *a, std::net::TcpListener::bind(a).err()));
+        for (option, addr, err) in checks.into_iter().flatten().chain(web) {
             if let Some(e) = err {
                 eprintln!(
                     "error: cannot listen on {addr} ({e}): is another server running? Choose another {option}."

@@ -52,6 +52,8 @@ pub struct ServerSettings {
     pub public_host: Option<String>,
     /// Print a QR code per seat at start.
     pub print_qr: bool,
+    /// Serve the web client's files from this folder on this address (and `/api/join`).
+    pub web: Option<(SocketAddr, PathBuf)>,
     /// Read host commands from stdin.
     pub console: bool,
     /// Also write the join codes to this file (`campaign seat code` per line) for scripts.
@@ -79,6 +81,7 @@ impl Default for ServerSettings {
             data_dir: None,
             public_host: None,
             print_qr: false,
+            web: None,
             console: false,
             codes_file: None,
             rate_per_second: 10.0,
@@ -123,6 +126,13 @@ pub struct Cli {
     /// Print each seat's join link as a QR code at start (also: console command `qr SEAT`).
     #[arg(long)]
     pub qr: bool,
+    /// Serve the web client on this HTTP port (built by `emberkeep-tools web-bundle`): join
+    /// links then open the game in a browser, which connects back over WebSocket.
+    #[arg(long, env = "EMBERKEEP_WEB_PORT")]
+    pub web: Option<u16>,
+    /// The web client's files (see --web).
+    #[arg(long, default_value = "web/dist", env = "EMBERKEEP_WEB_ROOT")]
+    pub web_root: PathBuf,
     /// Also write the join codes to this file, one `campaign seat code` per line (for
     /// scripts and bots; keep it private).
     #[arg(long)]
@@ -213,6 +223,9 @@ impl Cli {
                 ws: (!self.no_websocket).then(|| SocketAddr::new(self.bind, self.ws_port)),
                 http: (!self.no_http).then(|| SocketAddr::new(self.bind, self.http_port)),
             },
+            web: self
+                .web
+                .map(|port| (SocketAddr::new(self.bind, port), self.web_root.clone())),
             data_dir: self.data_dir,
             public_host: self.public_host,
             print_qr: self.qr,

@@ -421,3 +421,143 @@ fn the_clients_preview_agrees_with_the_server() {
     s.step(5);
     assert_eq!(s.client_view(actor).combatants[&me].1.pos, square);
 }
+
+#[test]
+fn the_action_bar_follows_the_turn() {
+    use emberkeep_client::preview::action_bar;
+    let mut s = Stepper::new(ServerSettings {
+        turn_timeout: Duration::from_secs(600),
+        ..settings(1)
+    });
+    let players: Vec<usize> = SEATS.iter().map(|seat| s.add_client(seat, None)).collect();
+    let spectator = s.add_client("spectator", None);
+    s.step_until(200, |s| {
+        players
+            .iter()
+            .chain([&spectator])
+            .all(|&c| s.session(c).status == Status::Seated)
+    })
+    .expect("seated");
+    let me = |s: &Stepper, c: usize| s.session(c).seating.clone().unwrap().character;
+    let actor = until_player_turn(&mut s, &players);
+    s.step(5);
+    // Only the active player's bar is on; the others are told whose turn it is.
+    let actor_name = s
+        .client_view(actor)
+        .name_of(me(&s, actor).unwrap());
+    for &c in &players {
+        let bar = action_bar(&s.client_view(c), me(&s, c));
+        assert_eq!(bar.enabled, c == actor, "client {c}: {bar:?}");
+        if c == actor {
+            assert!(bar.can_move, "the active player can move");
+            assert_eq!(bar.why_not, None);
+        } else {
+            let why = bar.why_not.unwrap();
+            assert!(why.contains(&actor_name), "{why}");
+            assert!(bar.targets.is_empty() && !bar.can_move);
+        }
+    }
+    // A spectator plays no character: never a bar.
+    let spectator_bar = action_bar(&s.client_view(spectator), me(&s, spectator));
+    assert!(!spectator_bar.enabled);
+    // Attack is offered exactly when a foe is within reach, and the server takes it.
+    let my = me(&s, actor).unwrap();
+    let bar = action_bar(&s.client_view(actor), Some(my));
+    if let Some(&(target, attack)) = bar.targets.first() {
+        let seq = s.session_mut(actor).act(Action::Attack { target, attack });
+        assert_eq!(answer(&mut s, actor, seq), Ok(()));
+    }
+    // End the turn: the bar goes off for the actor and the next player's comes on in turn.
+    let seq = s.session_mut(actor).act(Action::EndTurn);
+    assert_eq!(answer(&mut s, actor, seq), Ok(()));
+    s.step_until(30, |s| {
+        s.client_view(actor).table.and_then(|t| t.active) != Some(my)
+    })
+    .expect("the turn passes");
+    assert!(!action_bar(&s.client_view(actor), Some(my)).enabled);
+    let next = until_player_turn(&mut s, &players);
+    s.step(5);
+    assert!(action_bar(&s.client_view(next), me(&s, next)).enabled);
+    for &c in players.iter().filter(|&&c| c != next) {
+        assert!(!action_bar(&s.client_view(c), me(&s, c)).enabled);
+    }
+}
+
+#[test]
+fn sound_cues_follow_the_fight_and_skip_what_was_missed() {
+    use emberkeep_client::cues::{Cue, CueTracker, cues_for};
+    let mut s = Stepper::new(settings(1));
+    let players: Vec<usize> = SEATS.iter().map(|seat| s.add_client(seat, None)).collect();
+    s.step_until(200, |s| {
+        players
+            .iter()
+            .all(|&c| s.session(c).status == Status::Seated)
+    })
+    .expect("seated");
+    // Trackers start now: the backlog the join brought makes no sound.
+    let mut trackers: Vec<CueTracker> = players.iter().map(|_| CueTracker::default()).collect();
+    let backlog = s.session(players[0]).events.len();
+    assert!(backlog > 0, "the ambush's start arrives on joining");
+    for (t, &c) in trackers.iter_mut().zip(&players) {
+        assert_eq!(t.take(s.session(c)), vec![], "no sound for the backlog");
+    }
+    for &p in &players {
+        s.autoplay(p, true);
+    }
+    let mut heard: Vec<Vec<Cue>> = vec![Vec::new(); players.len()];
+    // The wizard drops out for a while; what it missed is replayed without sound.
+    let wizard = players[3];
+    for round in 0..40 {
+        if round == 5 {
+            s.drop_connection(wizard);
+        }
+        if round == 12 {
+            s.reconnect(wizard, "wizard", None);
+        }
+        s.step(10);
+        for (i, &c) in players.iter().enumerate() {
+            heard[i].extend(trackers[i].take(s.session(c)));
+        }
+    }
+    for (i, &c) in players.iter().enumerate() {
+        let session = s.session(c);
+        let me = session.seating.as_ref().unwrap().character;
+        let expected: Vec<Cue> = session.events[backlog.min(session.events.len())..]
+            .iter()
+            .filter(|e| !session.away.contains(&e.seq))
+            .flat_map(|e| cues_for(&e.event, me))
+            .collect();
+        assert_eq!(heard[i], expected, "client {c}");
+        assert!(heard[i].contains(&Cue::Dice), "client {c} heard no dice");
+        assert!(
+            heard[i]
+                .iter()
+                .any(|c| matches!(c, Cue::Hit | Cue::Miss | Cue::Critical)),
+            "client {c} heard no attack land"
+        );
+        // Each player hears its own turns, and only those.
+        let my_turns = session.events[backlog.min(session.events.len())..]
+            .iter()
+            .filter(|e| !session.away.contains(&e.seq))
+            .filter(|e| matches!(e.event, GameEvent::TurnStarted { actor, .. } if Some(actor) == me))
+            .count();
+        assert_eq!(
+            heard[i].iter().filter(|c| **c == Cue::YourTurn).count(),
+            my_turns
+        );
+    }
+    let away = &s.session(wizard).away;
+    assert!(!away.is_empty(), "the wizard missed something");
+    let replayed_attacks = s
+        .session(wizard)
+        .events
+        .iter()
+        .filter(|e| away.contains(&e.seq) && matches!(e.event, GameEvent::Attacked(_)))
+        .count();
+    let everyone_else_dice = heard[0].iter().filter(|c| **c == Cue::Dice).count();
+    let wizard_dice = heard[3].iter().filter(|c| **c == Cue::Dice).count();
+    assert!(
+        replayed_attacks > 0 && wizard_dice < everyone_else_dice,
+        "the wizard heard {wizard_dice} dice, the fighter {everyone_else_dice}, {replayed_attacks} attacks replayed"
+    );
+}

@@ -2,8 +2,10 @@
 
 mod bench;
 mod bot;
+mod make_assets;
 mod screenshot;
 mod validate;
+mod web_bundle;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -33,6 +35,12 @@ enum Command {
     /// Check a rendered screenshot: the expected size, many colours, no colour covering most of
     /// it (a blank or single-colour frame fails). Exits 1 if it does not look like a table.
     CheckScreenshot(screenshot::Args),
+    /// Draw the tileset, token portraits and UI art and synthesise the sounds into the assets
+    /// folder (reproducible; `--check` compares instead of writing).
+    MakeAssets(make_assets::Args),
+    /// Build the web client (wasm32, wasm-bindgen, wasm-opt if installed) into a static bundle
+    /// the server serves with `--web PORT`; prints the bundle's sizes.
+    WebBundle(web_bundle::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +50,8 @@ fn main() -> ExitCode {
         Command::Bot(args) => bot::run(args),
         Command::Bench(args) => bench::run(args),
         Command::CheckScreenshot(args) => screenshot::run(args),
+        Command::MakeAssets(args) => make_assets::run(args),
+        Command::WebBundle(args) => web_bundle::run(args),
     };
     match result {
         Ok(code) => code,

@@ -7,7 +7,9 @@
 use super::art::{self, Art, TILE_PX, tile};
 use crate::net::{Mirror, TableSession};
 use crate::preview::{action_for_click, my_reach};
-use bevy::input::mouse::{MouseMotion, MouseWheel};
+use super::input::{TableAction, select_pressed};
+use bevy::input::mouse::MouseMotion;
+use leafwing_input_manager::prelude::ActionState;
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 use bevy_ecs_tilemap::prelude::*;
@@ -74,20 +76,59 @@ impl MapSize {
     }
 }
 
+/// The keyboard/gamepad cursor square (none until the player moves it).
+#[derive(Resource, Debug, Default, Clone, Copy)]
+pub struct MapCursor(pub Option<GridPos>);
+
+#[derive(Component, Debug)]
+struct CursorMarker;
+
 pub(super) fn plugin(app: &mut App) {
-    app.init_resource::<MapSize>();
+    app.init_resource::<MapSize>().init_resource::<MapCursor>();
     app.add_systems(
         Update,
         (
             build_tilemap,
             spawn_tokens,
+            portrait_fallback,
             update_tokens,
             show_reach,
+            show_cursor,
             camera_controls,
             click_to_act,
         )
             .chain(),
     );
+}
+
+fn show_cursor(
+    mut commands: Commands,
+    cursor: Res<MapCursor>,
+    size: Res<MapSize>,
+    art: Option<Res<Art>>,
+    mut markers: Query<(&mut Transform, &mut Visibility), With<CursorMarker>>,
+) {
+    let Some(art) = art else { return };
+    if !cursor.is_changed() {
+        return;
+    }
+    let Some(at) = cursor.0 else { return };
+    let place = size.to_world(at).extend(3.0);
+    if let Ok((mut t, mut v)) = markers.single_mut() {
+        t.translation = place;
+        *v = Visibility::Visible;
+    } else {
+        commands.spawn((
+            CursorMarker,
+            Sprite {
+                image: art.ring.clone(),
+                color: Color::srgba(0.55, 0.85, 1.0, 0.9),
+                custom_size: Some(Vec2::splat(SQUARE * 1.05)),
+                ..default()
+            },
+            Transform::from_translation(place),
+        ));
+    }
 }
 
 fn build_tilemap(
@@ -176,9 +217,46 @@ fn side_color(side: Side) -> Color {
     }
 }
 
+/// A token's portrait; `failed` when the creature has no portrait file (a modded creature):
+/// then the token is a disc in its side's colour with the name's initial.
+#[derive(Component, Debug, Default)]
+pub struct Portrait {
+    failed: bool,
+}
+
+#[derive(Component, Debug)]
+struct Initial;
+
+fn portrait_fallback(
+    assets: Res<AssetServer>,
+    art: Option<Res<Art>>,
+    mut tokens: Query<(&mut Sprite, &mut Portrait, &Children)>,
+    mut initials: Query<&mut Visibility, With<Initial>>,
+) {
+    let Some(art) = art else { return };
+    for (mut sprite, mut portrait, children) in &mut tokens {
+        if portrait.failed
+            || !matches!(
+                assets.get_load_state(sprite.image.id()),
+                Some(bevy::asset::LoadState::Failed(_))
+            )
+        {
+            continue;
+        }
+        portrait.failed = true;
+        sprite.image = art.disc.clone();
+        for child in children.iter() {
+            if let Ok(mut v) = initials.get_mut(child) {
+                *v = Visibility::Inherited;
+            }
+        }
+    }
+}
+
 fn spawn_tokens(
     mut commands: Commands,
     new: Query<(Entity, &CombatantSheet, &CombatantStatus), Without<Token>>,
+    assets: Res<AssetServer>,
     art: Option<Res<Art>>,
     size: Res<MapSize>,
 ) {
@@ -192,9 +270,9 @@ fn spawn_tokens(
             .entity(entity)
             .insert((
                 Token,
+                Portrait::default(),
                 Sprite {
-                    image: art.disc.clone(),
-                    color: side_color(sheet.side),
+                    image: art::portrait(&assets, &sheet.source),
                     custom_size: Some(Vec2::splat(SQUARE * 0.86)),
                     ..default()
                 },
@@ -202,6 +280,16 @@ fn spawn_tokens(
                 Visibility::default(),
             ))
             .with_children(|c| {
+                // A rim in the side's colour: party blue, foes red.
+                c.spawn((
+                    Sprite {
+                        image: art.ring.clone(),
+                        color: side_color(sheet.side),
+                        custom_size: Some(Vec2::splat(SQUARE * 0.9)),
+                        ..default()
+                    },
+                    Transform::from_xyz(0.0, 0.0, 0.5),
+                ));
                 let initial: String = sheet
                     .name
                     .chars()
@@ -209,6 +297,7 @@ fn spawn_tokens(
                     .map(|c| c.to_string())
                     .unwrap_or_default();
                 c.spawn((
+                    Initial,
                     Text2d::new(initial),
                     TextFont {
                         font_size: FontSize::Px(16.0),
@@ -216,6 +305,7 @@ fn spawn_tokens(
                     },
                     TextColor(Color::WHITE),
                     Transform::from_xyz(0.0, 0.0, 1.0),
+                    Visibility::Hidden,
                 ));
                 c.spawn((
                     Text2d::new(short_name(&sheet.name)),
@@ -270,6 +360,7 @@ fn update_tokens(
             &Children,
             &mut Transform,
             &mut Sprite,
+            &Portrait,
         ),
         With<Token>,
     >,
@@ -279,7 +370,7 @@ fn update_tokens(
     size: Res<MapSize>,
 ) {
     let active = tables.iter().next().and_then(|t| t.active);
-    for (sheet, status, children, mut transform, mut sprite) in tokens {
+    for (sheet, status, children, mut transform, mut sprite, portrait) in tokens {
         let at = size.to_world(status.pos);
         transform.translation = at.extend(if status.conditions.contains(&Condition::Dead) {
             5.0
@@ -288,7 +379,11 @@ fn update_tokens(
         });
         let dead = status.conditions.contains(&Condition::Dead);
         let down = status.hp == 0;
-        let base = side_color(sheet.side);
+        let base = if portrait.failed {
+            side_color(sheet.side)
+        } else {
+            Color::WHITE
+        };
         sprite.color = if dead {
             base.with_alpha(0.25)
         } else if down {
@@ -369,82 +464,73 @@ impl MirrorSource<'_, '_> {
 
 fn camera_controls(
     mut cameras: Query<(&mut Transform, &mut MapCamera, &mut Projection)>,
-    keys: Res<ButtonInput<KeyCode>>,
-    buttons: Res<ButtonInput<MouseButton>>,
-    mut wheel: MessageReader<MouseWheel>,
+    actions: Single<&ActionState<TableAction>>,
     mut motion: MessageReader<MouseMotion>,
-    egui_wants: Option<Res<bevy_egui::input::EguiWantsInput>>,
     time: Res<Time>,
 ) {
-    let typing = egui_wants
-        .as_ref()
-        .is_some_and(|w| w.wants_any_keyboard_input());
-    let over_ui = egui_wants
-        .as_ref()
-        .is_some_and(|w| w.wants_any_pointer_input());
     let Ok((mut transform, mut cam, mut projection)) = cameras.single_mut() else {
         return;
     };
     let mut pan = Vec2::ZERO;
-    if !typing {
-        for (key, dir) in [
-            (KeyCode::KeyW, Vec2::Y),
-            (KeyCode::KeyS, -Vec2::Y),
-            (KeyCode::KeyA, -Vec2::X),
-            (KeyCode::KeyD, Vec2::X),
-        ] {
-            if keys.pressed(key) {
-                pan += dir;
-            }
+    for (action, dir) in [
+        (TableAction::PanUp, Vec2::Y),
+        (TableAction::PanDown, -Vec2::Y),
+        (TableAction::PanLeft, -Vec2::X),
+        (TableAction::PanRight, Vec2::X),
+    ] {
+        if actions.pressed(&action) {
+            pan += dir;
         }
     }
     transform.translation += (pan * 400.0 * cam.scale * time.delta_secs()).extend(0.0);
-    if buttons.pressed(MouseButton::Right) && !over_ui {
+    if actions.pressed(&TableAction::DragPan) {
         for m in motion.read() {
             transform.translation += Vec3::new(-m.delta.x, m.delta.y, 0.0) * cam.scale;
         }
     } else {
         motion.clear();
     }
-    if !over_ui {
-        for w in wheel.read() {
-            cam.scale = (cam.scale * (1.0 - w.y * 0.1)).clamp(0.25, 4.0);
+    // The wheel fires once per notch; keys and triggers zoom smoothly while held.
+    let mut zoom = 0.0;
+    for (action, dir) in [(TableAction::ZoomIn, 1.0), (TableAction::ZoomOut, -1.0)] {
+        if actions.just_pressed(&action) {
+            zoom += dir * 0.1;
+        } else if actions.pressed(&action) {
+            zoom += dir * 1.5 * time.delta_secs();
         }
-    } else {
-        wheel.clear();
     }
+    cam.scale = (cam.scale * (1.0 - zoom)).clamp(0.25, 4.0);
     if let Projection::Orthographic(ortho) = &mut *projection {
         ortho.scale = cam.scale;
     }
 }
 
 fn click_to_act(
-    buttons: Res<ButtonInput<MouseButton>>,
+    actions: Single<&ActionState<TableAction>>,
     windows: Query<&Window, With<PrimaryWindow>>,
     cameras: Query<(&Camera, &GlobalTransform), With<MapCamera>>,
-    egui_wants: Option<Res<bevy_egui::input::EguiWantsInput>>,
     size: Res<MapSize>,
     mut session: ResMut<TableSession>,
+    mut cursor: ResMut<MapCursor>,
     mirror_source: MirrorSource,
 ) {
-    if !buttons.just_pressed(MouseButton::Left)
-        || egui_wants.is_some_and(|w| w.wants_any_pointer_input())
-    {
+    if !select_pressed(&actions) {
         return;
     }
     let (Ok(window), Ok((camera, cam_t))) = (windows.single(), cameras.single()) else {
         return;
     };
-    let Some(cursor) = window.cursor_position() else {
+    let Some(pointer) = window.cursor_position() else {
         return;
     };
-    let Ok(world) = camera.viewport_to_world_2d(cam_t, cursor) else {
+    let Ok(world) = camera.viewport_to_world_2d(cam_t, pointer) else {
         return;
     };
     let square = size.to_grid(world);
     let Some(me) = session.seating.as_ref().and_then(|s| s.character) else {
         return;
     };
+    cursor.0 = Some(square);
     let mirror = mirror_source.read();
     if let Some(action) = action_for_click(&mirror, me, square) {
         session.act(action);

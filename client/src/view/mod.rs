@@ -4,28 +4,46 @@
 //! state ([`TableSession`], replicated views) and writes intents back through it.
 
 mod art;
+mod audio;
+pub mod input;
 mod map;
 mod panels;
+mod settings;
 
+pub use audio::Volumes;
 pub use panels::{ConnectForm, DisplayMode, remembered};
+pub use settings::ViewSettings;
 
 use crate::net::TableSession;
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, save_to_disk};
 use std::path::PathBuf;
 
-/// Adds the window, the map and the panels.
-pub struct ViewPlugin;
+/// Adds the window, the map, the panels, input and sound.
+pub struct ViewPlugin {
+    /// The assets folder (a path natively, a URL path in a browser).
+    pub assets: String,
+}
 
 impl Plugin for ViewPlugin {
     fn build(&self, app: &mut App) {
         app.add_plugins(
             DefaultPlugins
                 .set(ImagePlugin::default_nearest())
+                .set(AssetPlugin {
+                    file_path: self.assets.clone(),
+                    // The web bundle ships no `.meta` files; don't ask the server for them.
+                    meta_check: bevy::asset::AssetMetaCheck::Never,
+                    ..default()
+                })
                 .set(WindowPlugin {
                     primary_window: Some(Window {
                         title: "Emberkeep".into(),
                         resolution: (1280, 720).into(),
+                        // In a browser: draw into the page's canvas, sized to the page.
+                        canvas: Some("#emberkeep".into()),
+                        fit_canvas_to_parent: true,
+                        prevent_default_event_handling: true,
                         ..default()
                     }),
                     ..default()
@@ -35,9 +53,47 @@ impl Plugin for ViewPlugin {
         app.add_plugins(bevy_egui::EguiPlugin::default());
         app.add_plugins(bevy_ecs_tilemap::TilemapPlugin);
         app.add_systems(Startup, (art::load, spawn_camera));
+        settings::plugin(app);
+        input::plugin(app);
+        audio::plugin(app);
         map::plugin(app);
         panels::plugin(app);
-        app.add_systems(Update, screenshot_when_ready);
+        app.add_systems(Update, (screenshot_when_ready, title_when_ready));
+    }
+}
+
+/// Whether the table is on screen: seated, map tiles and tokens spawned, events in the feed.
+fn table_shown(
+    session: &TableSession,
+    tokens: &Query<(), With<map::Token>>,
+    tiles: &Query<(), With<map::MapTiles>>,
+) -> bool {
+    session.seating.is_some() && !tiles.is_empty() && !tokens.is_empty() && !session.events.is_empty()
+}
+
+/// Names the window after the encounter once the table has been on screen for a few frames
+/// (in a browser this is the page title: the web test waits for it).
+fn title_when_ready(
+    session: Res<TableSession>,
+    tokens: Query<(), With<map::Token>>,
+    tiles: Query<(), With<map::MapTiles>>,
+    tables: Query<&emberkeep_shared::prelude::TableView>,
+    mut windows: Query<&mut Window, With<bevy::window::PrimaryWindow>>,
+    mut frames: Local<u32>,
+) {
+    if !table_shown(&session, &tokens, &tiles) {
+        *frames = 0;
+        return;
+    }
+    *frames += 1;
+    if *frames != 10 {
+        return;
+    }
+    let Some(table) = tables.iter().next() else {
+        return;
+    };
+    if let Ok(mut window) = windows.single_mut() {
+        window.title = format!("Emberkeep — {}", table.encounter);
     }
 }
 
@@ -56,7 +112,7 @@ pub struct ScreenshotPlan {
     pub give_up_frames: u32,
     frames: u32,
     shown_at: Option<u32>,
-    launched: Option<std::time::Instant>,
+    launched: Option<bevy::platform::time::Instant>,
     first_table: Option<std::time::Duration>,
     frame_times: Vec<std::time::Duration>,
 }
@@ -70,7 +126,7 @@ impl ScreenshotPlan {
             give_up_frames: 3000,
             frames: 0,
             shown_at: None,
-            launched: Some(std::time::Instant::now()),
+            launched: Some(bevy::platform::time::Instant::now()),
             first_table: None,
             frame_times: Vec::new(),
         }
@@ -91,10 +147,7 @@ fn screenshot_when_ready(
     if plan.shown_at.is_some() {
         plan.frame_times.push(time.delta());
     }
-    let ready = session.seating.is_some()
-        && !tiles.is_empty()
-        && !tokens.is_empty()
-        && !session.events.is_empty();
+    let ready = table_shown(&session, &tokens, &tiles);
     match plan.shown_at {
         None if ready => {
             plan.shown_at = Some(plan.frames);

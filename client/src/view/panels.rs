@@ -2,7 +2,12 @@
 //! action bar and free-form action box.
 
 use super::map::MirrorSource;
+use super::input::{Bindings, TableAction};
+use super::map::MapCursor;
+use super::settings::SettingsOpen;
 use crate::net::{Reconnect, Status, TableSession};
+use crate::preview::action_bar;
+use crate::settings::{CONNECT_KEY, ConnectSettings, Store};
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use emberkeep_shared::content::Condition;
@@ -57,20 +62,14 @@ pub(super) fn plugin(app: &mut App) {
     app.add_systems(Update, (join_when_submitted, remember_when_seated));
 }
 
-/// Where the connect screen's fields are remembered between runs.
-fn settings_path() -> Option<std::path::PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".config"))
-        })?;
-    Some(base.join("emberkeep").join("client.ron"))
-}
-
-/// The remembered server, code and name (`None` when nothing was saved yet).
-pub fn remembered() -> Option<(String, String, String)> {
-    let text = std::fs::read_to_string(settings_path()?).ok()?;
-    ron::from_str(&text).ok()
+/// The connect screen's fields from the last seat taken, if any.
+pub fn remembered() -> Option<ConnectSettings> {
+    Store::for_user()
+        .load(CONNECT_KEY)
+        .unwrap_or_else(|e| {
+            warn!("ignoring remembered connect settings: {e}");
+            None
+        })
 }
 
 fn remember_when_seated(
@@ -82,22 +81,13 @@ fn remember_when_seated(
         return;
     }
     *saved = true;
-    let Some(path) = settings_path() else { return };
-    let value = (
-        form.server.trim().to_string(),
-        form.code.trim().to_string(),
-        form.name.trim().to_string(),
-    );
-    let written = path
-        .parent()
-        .map(std::fs::create_dir_all)
-        .unwrap_or(Ok(()))
-        .and_then(|_| std::fs::write(&path, ron::to_string(&value).unwrap_or_default()));
-    if let Err(e) = written {
-        warn!(
-            "cannot remember the connect settings in {}: {e}",
-            path.display()
-        );
+    let value = ConnectSettings {
+        server: form.server.trim().to_string(),
+        code: form.code.trim().to_string(),
+        name: form.name.trim().to_string(),
+    };
+    if let Err(e) = Store::for_user().save(CONNECT_KEY, &value) {
+        warn!("cannot remember the connect settings: {e}");
     }
 }
 
@@ -136,6 +126,9 @@ fn draw(
     mut typing: ResMut<Typing>,
     mirror_source: MirrorSource,
     display: Option<Res<DisplayMode>>,
+    mut settings_open: ResMut<SettingsOpen>,
+    bindings: Res<Bindings>,
+    cursor: Res<MapCursor>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let display = display.is_some();
@@ -149,6 +142,13 @@ fn draw(
     );
     let seated = session.seating.is_some();
     if !seated {
+        egui::Panel::top("title").show(&mut root, |ui| {
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button("⚙ Settings").clicked() {
+                    settings_open.0 = !settings_open.0;
+                }
+            });
+        });
         connect_screen(&mut root, &mut session, &mut form);
         return Ok(());
     }
@@ -180,16 +180,28 @@ fn draw(
             ui.label(format!("Seat: {seat}"));
             match &session.status {
                 Status::Seated => {
-                    ui.colored_label(egui::Color32::from_rgb(120, 200, 120), "● connected")
+                    ui.colored_label(egui::Color32::from_rgb(120, 200, 120), "• connected")
                 }
                 Status::Reconnecting | Status::Disconnected(_) => {
-                    ui.colored_label(egui::Color32::from_rgb(230, 180, 60), "● reconnecting…")
+                    ui.colored_label(egui::Color32::from_rgb(230, 180, 60), "• reconnecting…")
                 }
                 Status::Refused(r) => {
-                    ui.colored_label(egui::Color32::from_rgb(220, 80, 70), format!("● {r}"))
+                    ui.colored_label(egui::Color32::from_rgb(220, 80, 70), format!("• {r}"))
                 }
-                _ => ui.label("● joining…"),
+                _ => ui.label("• joining…"),
             };
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui
+                    .button("⚙")
+                    .on_hover_text(format!(
+                        "Settings: sound and controls ({})",
+                        bindings.labels(TableAction::Settings, false)
+                    ))
+                    .clicked()
+                {
+                    settings_open.0 = !settings_open.0;
+                }
+            });
         });
     });
 
@@ -298,15 +310,61 @@ fn draw(
                         .seating
                         .as_ref()
                         .is_some_and(|s| s.role == Role::Player);
-                    let in_combat = table.as_ref().is_some_and(|t| t.mode == Mode::Combat);
-                    let enabled = player && my_turn && in_combat;
-                    for (label, action) in [
-                        ("Dodge", Action::Dodge),
-                        ("Dash", Action::Dash),
-                        ("Disengage", Action::Disengage),
-                        ("End turn", Action::EndTurn),
+                    let bar = action_bar(&mirror, if player { me } else { None });
+                    let keys = |a: TableAction| {
+                        format!("{} / {}", bindings.labels(a, false), bindings.labels(a, true))
+                    };
+                    let why = bar.why_not.clone().unwrap_or_default();
+                    // Move and Attack act on the cursor square when it fits, else they say how.
+                    let cursor_target = me.zip(cursor.0).and_then(|(me, at)| {
+                        crate::preview::action_for_click(&mirror, me, at)
+                    });
+                    let move_to = cursor_target
+                        .clone()
+                        .filter(|a| matches!(a, Action::Move { .. }));
+                    let attack = cursor_target
+                        .filter(|a| matches!(a, Action::Attack { .. }))
+                        .or_else(|| {
+                            bar.targets
+                                .first()
+                                .map(|(target, attack)| Action::Attack {
+                                    target: *target,
+                                    attack: *attack,
+                                })
+                        });
+                    let move_button = ui
+                        .add_enabled(bar.can_move, egui::Button::new("Move"))
+                        .on_hover_text("Click a lit square, or pick one with the cursor keys and press Move")
+                        .on_disabled_hover_text(&why);
+                    if move_button.clicked() {
+                        if let Some(m) = move_to {
+                            session.act(m);
+                        }
+                    }
+                    let attack_button = ui
+                        .add_enabled(!bar.targets.is_empty(), egui::Button::new("Attack"))
+                        .on_hover_text(format!(
+                            "Attack the foe under the cursor, else the nearest in reach ({})",
+                            keys(TableAction::NextTarget)
+                        ))
+                        .on_disabled_hover_text(if bar.enabled { "no foe within reach" } else { &why });
+                    if attack_button.clicked() {
+                        if let Some(a) = attack {
+                            session.act(a);
+                        }
+                    }
+                    for (label, action, key) in [
+                        ("Dodge", Action::Dodge, TableAction::Dodge),
+                        ("Dash", Action::Dash, TableAction::Dash),
+                        ("Disengage", Action::Disengage, TableAction::Disengage),
+                        ("End turn", Action::EndTurn, TableAction::EndTurn),
                     ] {
-                        if ui.add_enabled(enabled, egui::Button::new(label)).clicked() {
+                        if ui
+                            .add_enabled(bar.enabled, egui::Button::new(label))
+                            .on_hover_text(keys(key))
+                            .on_disabled_hover_text(&why)
+                            .clicked()
+                        {
                             session.act(action);
                         }
                     }
@@ -315,7 +373,7 @@ fn draw(
                         player && (exploring || my_turn),
                         egui::TextEdit::singleline(&mut typing.text)
                             .hint_text("Describe what you do…")
-                            .desired_width(320.0),
+                            .desired_width(300.0),
                     );
                     if ui
                         .add_enabled(
@@ -327,10 +385,10 @@ fn draw(
                         let text = std::mem::take(&mut typing.text);
                         session.act(Action::Declare { text });
                     }
-                    if enabled {
+                    if bar.enabled {
                         ui.colored_label(
                             egui::Color32::from_rgb(255, 205, 80),
-                            "Your turn: click a square to move, a foe to attack",
+                            "Your turn: click a lit square to move, a foe to attack",
                         );
                     }
                 });

@@ -1,0 +1,448 @@
+//! Input with leafwing-input-manager: every game action on keyboard + mouse and on a gamepad,
+//! each rebindable from the settings window and saved. Nothing fires while the player types
+//! into a text box, and pointer actions do not fire over a panel.
+
+use super::map::{MapCursor, MirrorSource};
+use crate::net::TableSession;
+use crate::preview::{action_for_click, targets_in_reach};
+use bevy::prelude::*;
+use leafwing_input_manager::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Everything a player can do with a key, a button or the mouse.
+#[derive(
+    Actionlike,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Clone,
+    Copy,
+    Debug,
+    Reflect,
+    Serialize,
+    Deserialize,
+)]
+pub enum TableAction {
+    /// Act on the square under the mouse pointer (move there, attack who stands there).
+    Select,
+    /// Act on the map cursor's square.
+    Confirm,
+    /// Move the map cursor.
+    CursorUp,
+    /// Move the map cursor.
+    CursorDown,
+    /// Move the map cursor.
+    CursorLeft,
+    /// Move the map cursor.
+    CursorRight,
+    /// Put the map cursor on the next foe within reach.
+    NextTarget,
+    /// Dodge.
+    Dodge,
+    /// Dash.
+    Dash,
+    /// Disengage.
+    Disengage,
+    /// End the turn.
+    EndTurn,
+    /// Pan the camera.
+    PanUp,
+    /// Pan the camera.
+    PanDown,
+    /// Pan the camera.
+    PanLeft,
+    /// Pan the camera.
+    PanRight,
+    /// Pan by dragging while held.
+    DragPan,
+    /// Zoom in.
+    ZoomIn,
+    /// Zoom out.
+    ZoomOut,
+    /// Mute or unmute all sound.
+    ToggleMute,
+    /// Open or close the settings window.
+    Settings,
+}
+
+impl TableAction {
+    /// Every action, in the order the settings window lists them.
+    pub const ALL: [TableAction; 20] = [
+        TableAction::Select,
+        TableAction::Confirm,
+        TableAction::CursorUp,
+        TableAction::CursorDown,
+        TableAction::CursorLeft,
+        TableAction::CursorRight,
+        TableAction::NextTarget,
+        TableAction::Dodge,
+        TableAction::Dash,
+        TableAction::Disengage,
+        TableAction::EndTurn,
+        TableAction::PanUp,
+        TableAction::PanDown,
+        TableAction::PanLeft,
+        TableAction::PanRight,
+        TableAction::DragPan,
+        TableAction::ZoomIn,
+        TableAction::ZoomOut,
+        TableAction::ToggleMute,
+        TableAction::Settings,
+    ];
+
+    /// What the settings window calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            TableAction::Select => "Act on pointed square",
+            TableAction::Confirm => "Act on cursor square",
+            TableAction::CursorUp => "Cursor up",
+            TableAction::CursorDown => "Cursor down",
+            TableAction::CursorLeft => "Cursor left",
+            TableAction::CursorRight => "Cursor right",
+            TableAction::NextTarget => "Next target",
+            TableAction::Dodge => "Dodge",
+            TableAction::Dash => "Dash",
+            TableAction::Disengage => "Disengage",
+            TableAction::EndTurn => "End turn",
+            TableAction::PanUp => "Pan up",
+            TableAction::PanDown => "Pan down",
+            TableAction::PanLeft => "Pan left",
+            TableAction::PanRight => "Pan right",
+            TableAction::DragPan => "Drag to pan (hold)",
+            TableAction::ZoomIn => "Zoom in",
+            TableAction::ZoomOut => "Zoom out",
+            TableAction::ToggleMute => "Mute",
+            TableAction::Settings => "Settings",
+        }
+    }
+
+    /// Actions driven by the pointer, off while the pointer is over a panel.
+    fn pointer(self) -> bool {
+        matches!(
+            self,
+            TableAction::Select | TableAction::DragPan | TableAction::ZoomIn | TableAction::ZoomOut
+        )
+    }
+}
+
+/// One input a player can bind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Binding {
+    /// A key.
+    Key(KeyCode),
+    /// A mouse button.
+    Mouse(MouseButton),
+    /// The wheel turned up (`true`) or down.
+    Wheel(bool),
+    /// A gamepad button.
+    Pad(GamepadButton),
+    /// A gamepad stick pushed one way: (axis, positive).
+    Stick(GamepadAxis, bool),
+}
+
+impl Binding {
+    /// Gamepad bindings and keyboard/mouse bindings are kept side by side: rebinding one kind
+    /// keeps the other.
+    pub fn is_gamepad(self) -> bool {
+        matches!(self, Binding::Pad(_) | Binding::Stick(..))
+    }
+
+    /// A short name for the settings window.
+    pub fn label(self) -> String {
+        match self {
+            Binding::Key(k) => format!("{k:?}")
+                .trim_start_matches("Key")
+                .trim_start_matches("Digit")
+                .to_string(),
+            Binding::Mouse(b) => format!("Mouse {b:?}"),
+            Binding::Wheel(up) => if up { "Wheel up" } else { "Wheel down" }.into(),
+            Binding::Pad(b) => format!("Pad {b:?}"),
+            Binding::Stick(axis, positive) => {
+                format!("{axis:?} {}", if positive { "+" } else { "-" })
+            }
+        }
+    }
+
+    fn add_to(self, map: &mut InputMap<TableAction>, action: TableAction) {
+        match self {
+            Binding::Key(k) => map.insert(action, k),
+            Binding::Mouse(b) => map.insert(action, b),
+            Binding::Wheel(true) => map.insert(action, MouseScrollDirection::UP),
+            Binding::Wheel(false) => map.insert(action, MouseScrollDirection::DOWN),
+            Binding::Pad(b) => map.insert(action, b),
+            Binding::Stick(axis, true) => map.insert(action, GamepadControlDirection::positive(axis)),
+            Binding::Stick(axis, false) => map.insert(action, GamepadControlDirection::negative(axis)),
+        };
+    }
+}
+
+/// The player's bindings: every action with its inputs.
+#[derive(Resource, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bindings(pub BTreeMap<TableAction, Vec<Binding>>);
+
+impl Default for Bindings {
+    fn default() -> Self {
+        use Binding::*;
+        use TableAction as A;
+        let stick = |axis, positive| Stick(axis, positive);
+        let table = [
+            (A::Select, vec![Mouse(MouseButton::Left)]),
+            (
+                A::Confirm,
+                vec![Key(KeyCode::Enter), Key(KeyCode::Space), Pad(GamepadButton::South)],
+            ),
+            (A::CursorUp, vec![Key(KeyCode::ArrowUp), Pad(GamepadButton::DPadUp)]),
+            (A::CursorDown, vec![Key(KeyCode::ArrowDown), Pad(GamepadButton::DPadDown)]),
+            (A::CursorLeft, vec![Key(KeyCode::ArrowLeft), Pad(GamepadButton::DPadLeft)]),
+            (A::CursorRight, vec![Key(KeyCode::ArrowRight), Pad(GamepadButton::DPadRight)]),
+            (A::NextTarget, vec![Key(KeyCode::Tab), Pad(GamepadButton::RightTrigger)]),
+            (A::Dodge, vec![Key(KeyCode::KeyQ), Pad(GamepadButton::West)]),
+            (A::Dash, vec![Key(KeyCode::KeyE), Pad(GamepadButton::North)]),
+            (A::Disengage, vec![Key(KeyCode::KeyR), Pad(GamepadButton::East)]),
+            (A::EndTurn, vec![Key(KeyCode::KeyT), Pad(GamepadButton::Start)]),
+            (A::PanUp, vec![Key(KeyCode::KeyW), stick(GamepadAxis::LeftStickY, true)]),
+            (A::PanDown, vec![Key(KeyCode::KeyS), stick(GamepadAxis::LeftStickY, false)]),
+            (A::PanLeft, vec![Key(KeyCode::KeyA), stick(GamepadAxis::LeftStickX, false)]),
+            (A::PanRight, vec![Key(KeyCode::KeyD), stick(GamepadAxis::LeftStickX, true)]),
+            (A::DragPan, vec![Mouse(MouseButton::Right)]),
+            (
+                A::ZoomIn,
+                vec![Wheel(true), Key(KeyCode::Equal), Pad(GamepadButton::RightTrigger2)],
+            ),
+            (
+                A::ZoomOut,
+                vec![Wheel(false), Key(KeyCode::Minus), Pad(GamepadButton::LeftTrigger2)],
+            ),
+            (A::ToggleMute, vec![Key(KeyCode::KeyM)]),
+            (A::Settings, vec![Key(KeyCode::F1), Pad(GamepadButton::Select)]),
+        ];
+        Bindings(table.into_iter().collect())
+    }
+}
+
+impl Bindings {
+    /// The input map leafwing reads.
+    pub fn input_map(&self) -> InputMap<TableAction> {
+        let mut map = InputMap::default();
+        for (action, bindings) in &self.0 {
+            for b in bindings {
+                b.add_to(&mut map, *action);
+            }
+        }
+        map
+    }
+
+    /// Binds `input` to `action`, replacing the action's inputs of the same kind (keyboard and
+    /// mouse, or gamepad) and taking `input` away from any other action that had it.
+    pub fn rebind(&mut self, action: TableAction, input: Binding) {
+        for list in self.0.values_mut() {
+            list.retain(|b| *b != input);
+        }
+        let list = self.0.entry(action).or_default();
+        list.retain(|b| b.is_gamepad() != input.is_gamepad());
+        list.push(input);
+    }
+
+    /// The inputs bound to `action`, labelled, keyboard/mouse first.
+    pub fn labels(&self, action: TableAction, gamepad: bool) -> String {
+        let names: Vec<String> = self
+            .0
+            .get(&action)
+            .into_iter()
+            .flatten()
+            .filter(|b| b.is_gamepad() == gamepad)
+            .map(|b| b.label())
+            .collect();
+        if names.is_empty() {
+            "—".into()
+        } else {
+            names.join(", ")
+        }
+    }
+}
+
+/// The action waiting for its new input in the settings window.
+#[derive(Resource, Debug, Default, Clone, Copy)]
+pub struct Rebinding(pub Option<TableAction>);
+
+/// Whether egui holds the keyboard (a text box has focus) or the pointer (over a panel);
+/// written from egui's state each frame.
+#[derive(Resource, Debug, Default, Clone, Copy)]
+pub struct UiFocus {
+    /// A text box has the keyboard.
+    pub typing: bool,
+    /// The pointer is over a panel.
+    pub over_ui: bool,
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_plugins(InputManagerPlugin::<TableAction>::default());
+    app.init_resource::<Rebinding>().init_resource::<UiFocus>();
+    app.add_systems(Startup, spawn_controls);
+    app.add_systems(
+        PreUpdate,
+        (read_ui_focus, gate_actions)
+            .chain()
+            .in_set(leafwing_input_manager::plugin::InputManagerSystem::ManualControl),
+    );
+    app.add_systems(
+        Update,
+        (
+            apply_bindings.run_if(resource_changed::<Bindings>),
+            capture_rebinding,
+            turn_actions,
+            cursor_actions,
+        ),
+    );
+}
+
+/// The entity that holds the player's input map and action state.
+#[derive(Component, Debug)]
+pub struct Controls;
+
+fn spawn_controls(mut commands: Commands, bindings: Res<Bindings>) {
+    commands.spawn((Controls, bindings.input_map()));
+}
+
+fn apply_bindings(bindings: Res<Bindings>, mut map: Single<&mut InputMap<TableAction>, With<Controls>>) {
+    **map = bindings.input_map();
+}
+
+fn read_ui_focus(
+    egui_wants: Option<Res<bevy_egui::input::EguiWantsInput>>,
+    mut focus: ResMut<UiFocus>,
+) {
+    *focus = UiFocus {
+        typing: egui_wants
+            .as_ref()
+            .is_some_and(|w| w.wants_any_keyboard_input()),
+        over_ui: egui_wants
+            .as_ref()
+            .is_some_and(|w| w.wants_any_pointer_input()),
+    };
+}
+
+/// Typing into egui turns every game action off; a pointer over a panel turns the pointer's
+/// actions off; a display client and a pending rebind turn everything off.
+pub fn gate_actions(
+    focus: Res<UiFocus>,
+    rebinding: Res<Rebinding>,
+    display: Option<Res<super::DisplayMode>>,
+    mut state: Single<&mut ActionState<TableAction>>,
+) {
+    for action in TableAction::ALL {
+        let off = rebinding.0.is_some()
+            || (focus.typing && action != TableAction::Settings)
+            || (focus.over_ui && action.pointer())
+            || (display.is_some() && !matches!(action, TableAction::ToggleMute | TableAction::Settings));
+        if off {
+            state.disable_action(&action);
+        } else {
+            state.enable_action(&action);
+        }
+    }
+}
+
+/// While the settings window waits for an input, the next key, mouse button or gamepad button
+/// pressed becomes the action's binding (Escape cancels).
+fn capture_rebinding(
+    mut rebinding: ResMut<Rebinding>,
+    keys: Res<ButtonInput<KeyCode>>,
+    mouse: Res<ButtonInput<MouseButton>>,
+    gamepads: Query<&Gamepad>,
+    mut bindings: ResMut<Bindings>,
+) {
+    let Some(action) = rebinding.0 else { return };
+    if keys.just_pressed(KeyCode::Escape) {
+        rebinding.0 = None;
+        return;
+    }
+    let input = keys
+        .get_just_pressed()
+        .next()
+        .map(|k| Binding::Key(*k))
+        .or_else(|| mouse.get_just_pressed().next().map(|b| Binding::Mouse(*b)))
+        .or_else(|| {
+            gamepads
+                .iter()
+                .find_map(|g| g.get_just_pressed().next().map(|b| Binding::Pad(*b)))
+        });
+    if let Some(input) = input {
+        bindings.rebind(action, input);
+        rebinding.0 = None;
+    }
+}
+
+fn turn_actions(state: Single<&ActionState<TableAction>>, mut session: ResMut<TableSession>) {
+    use emberkeep_shared::prelude::Action;
+    for (action, intent) in [
+        (TableAction::Dodge, Action::Dodge),
+        (TableAction::Dash, Action::Dash),
+        (TableAction::Disengage, Action::Disengage),
+        (TableAction::EndTurn, Action::EndTurn),
+    ] {
+        if state.just_pressed(&action) && session.seating.as_ref().is_some_and(|s| s.character.is_some()) {
+            session.act(intent);
+        }
+    }
+}
+
+/// The keyboard/gamepad way to move and attack: a cursor square moved with the arrows or the
+/// d-pad, Next target jumps to a foe in reach, Confirm acts on it like a click.
+fn cursor_actions(
+    state: Single<&ActionState<TableAction>>,
+    mut cursor: ResMut<MapCursor>,
+    mut session: ResMut<TableSession>,
+    mirror_source: MirrorSource,
+) {
+    let Some(me) = session.seating.as_ref().and_then(|s| s.character) else {
+        return;
+    };
+    let steps = [
+        (TableAction::CursorUp, (0, -1)),
+        (TableAction::CursorDown, (0, 1)),
+        (TableAction::CursorLeft, (-1, 0)),
+        (TableAction::CursorRight, (1, 0)),
+    ];
+    let moved = steps.iter().any(|(a, _)| state.just_pressed(a));
+    let next = state.just_pressed(&TableAction::NextTarget);
+    let confirm = state.just_pressed(&TableAction::Confirm);
+    if !moved && !next && !confirm {
+        return;
+    }
+    let mirror = mirror_source.read();
+    let Some((_, status)) = mirror.combatants.get(&me) else {
+        return;
+    };
+    let mut at = cursor.0.unwrap_or(status.pos);
+    for (action, (dx, dy)) in steps {
+        if state.just_pressed(&action) {
+            at.x += dx;
+            at.y += dy;
+        }
+    }
+    if next {
+        let targets = targets_in_reach(&mirror, me);
+        let current = targets
+            .iter()
+            .position(|(id, _)| mirror.combatants.get(id).is_some_and(|(_, st)| Some(st.pos) == cursor.0));
+        let pick = current.map_or(0, |i| i + 1) % targets.len().max(1);
+        if let Some((id, _)) = targets.get(pick) {
+            at = mirror.combatants[id].1.pos;
+        }
+    }
+    cursor.0 = Some(at);
+    if confirm {
+        if let Some(action) = action_for_click(&mirror, me, at) {
+            session.act(action);
+        }
+    }
+}
+
+/// Selects with the pointer: whether the Select action fired this frame.
+pub fn select_pressed(state: &ActionState<TableAction>) -> bool {
+    state.just_pressed(&TableAction::Select)
+}

@@ -1,0 +1,173 @@
+//! The settings window (F1, or the ⚙ button): volumes and mute, and every action's bindings
+//! with a Rebind button per input kind. Settings load at start and save a moment after they
+//! change, in the player's store ([`crate::settings::Store`]: a file natively, localStorage in
+//! a browser).
+
+use super::audio::Volumes;
+use super::input::{Bindings, Rebinding, TableAction};
+use crate::settings::Store;
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+use leafwing_input_manager::prelude::ActionState;
+use serde::{Deserialize, Serialize};
+
+/// What the view saves under the `view` key.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ViewSettings {
+    /// Key, mouse and gamepad bindings.
+    pub bindings: Option<Bindings>,
+    /// Volumes and mute.
+    pub volumes: Volumes,
+}
+
+/// The key [`ViewSettings`] are kept under.
+pub const VIEW_KEY: &str = "view";
+
+/// Whether the settings window is open.
+#[derive(Resource, Debug, Default, Clone, Copy)]
+pub struct SettingsOpen(pub bool);
+
+/// Where settings are kept, and a pending save.
+#[derive(Resource, Debug, Clone)]
+pub struct SettingsStore {
+    /// The store.
+    pub store: Store,
+    dirty_since: Option<f64>,
+}
+
+pub(super) fn plugin(app: &mut App) {
+    let store = Store::for_user();
+    let saved = match store.load::<ViewSettings>(VIEW_KEY) {
+        Ok(saved) => saved.unwrap_or_default(),
+        Err(e) => {
+            warn!("ignoring saved settings that cannot be read: {e}");
+            ViewSettings::default()
+        }
+    };
+    app.insert_resource(saved.bindings.unwrap_or_default())
+        .insert_resource(saved.volumes)
+        .insert_resource(SettingsStore {
+            store,
+            dirty_since: None,
+        })
+        .init_resource::<SettingsOpen>();
+    app.add_systems(Update, (toggle_window, save_when_settled));
+    app.add_systems(EguiPrimaryContextPass, window);
+}
+
+fn toggle_window(actions: Single<&ActionState<TableAction>>, mut open: ResMut<SettingsOpen>) {
+    if actions.just_pressed(&TableAction::Settings) {
+        open.0 = !open.0;
+    }
+}
+
+/// Saves half a second after the last change (a slider drag is one save, not sixty).
+fn save_when_settled(
+    bindings: Res<Bindings>,
+    volumes: Res<Volumes>,
+    mut store: ResMut<SettingsStore>,
+    time: Res<Time<Real>>,
+    mut first: Local<bool>,
+) {
+    let now = time.elapsed_secs_f64();
+    if !*first {
+        // The values inserted at start are not changes.
+        *first = true;
+        return;
+    }
+    if bindings.is_changed() || volumes.is_changed() {
+        store.dirty_since = Some(now);
+    }
+    if store.dirty_since.is_some_and(|t| now - t >= 0.5) {
+        store.dirty_since = None;
+        let value = ViewSettings {
+            bindings: Some(bindings.clone()),
+            volumes: *volumes,
+        };
+        if let Err(e) = store.store.save(VIEW_KEY, &value) {
+            warn!("cannot save the settings: {e}");
+        }
+    }
+}
+
+fn window(
+    mut contexts: EguiContexts,
+    mut open: ResMut<SettingsOpen>,
+    mut volumes: ResMut<Volumes>,
+    mut bindings: ResMut<Bindings>,
+    mut rebinding: ResMut<Rebinding>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    if !open.0 {
+        return Ok(());
+    }
+    let mut still_open = true;
+    egui::Window::new("Settings")
+        .open(&mut still_open)
+        .collapsible(false)
+        .default_width(520.0)
+        .show(ctx, |ui| {
+            ui.heading("Sound");
+            let mut v = *volumes;
+            egui::Grid::new("volumes").num_columns(2).show(ui, |ui| {
+                for (label, level) in [
+                    ("Master", &mut v.master),
+                    ("Effects", &mut v.effects),
+                    ("Music", &mut v.music),
+                ] {
+                    ui.label(label);
+                    ui.add(egui::Slider::new(level, 0.0..=1.0).show_value(false));
+                    ui.end_row();
+                }
+            });
+            ui.checkbox(&mut v.muted, "Mute");
+            if v != *volumes {
+                *volumes = v;
+            }
+            ui.separator();
+            ui.heading("Controls");
+            if let Some(action) = rebinding.0 {
+                ui.colored_label(
+                    egui::Color32::from_rgb(255, 205, 80),
+                    format!(
+                        "Press a key, mouse button or gamepad button for “{}” (Esc cancels)",
+                        action.label()
+                    ),
+                );
+            }
+            egui::ScrollArea::vertical().max_height(360.0).show(ui, |ui| {
+                egui::Grid::new("bindings")
+                    .num_columns(4)
+                    .striped(true)
+                    .show(ui, |ui| {
+                        ui.strong("Action");
+                        ui.strong("Keyboard / mouse");
+                        ui.strong("Gamepad");
+                        ui.label("");
+                        ui.end_row();
+                        for action in TableAction::ALL {
+                            ui.label(action.label());
+                            ui.label(bindings.labels(action, false));
+                            ui.label(bindings.labels(action, true));
+                            let waiting = rebinding.0 == Some(action);
+                            if ui
+                                .add_enabled(!waiting, egui::Button::new("Rebind"))
+                                .clicked()
+                            {
+                                rebinding.0 = Some(action);
+                            }
+                            ui.end_row();
+                        }
+                    });
+            });
+            if ui.button("Reset controls to defaults").clicked() {
+                *bindings = Bindings::default();
+            }
+        });
+    if !still_open {
+        open.0 = false;
+        rebinding.0 = None;
+    }
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! `emberkeep-tools web-bundle`: builds the client for the browser and lays out a static
+//! bundle — `index.html`, the wasm-bindgen JS and wasm (shrunk by wasm-opt when it is
+//! installed), the art and sounds, and a `.gz` twin of each large file — which the server
+//! serves with `--web PORT`. Prints the sizes.
+
+use anyhow::{Context, Result, bail};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// Arguments of `web-bundle`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where to write the bundle.
+    #[arg(long, default_value = "web/dist")]
+    pub out: PathBuf,
+    /// Cargo profile for the wasm build.
+    #[arg(long, default_value = "web")]
+    pub profile: String,
+    /// Skip wasm-opt even if it is installed.
+    #[arg(long)]
+    pub no_opt: bool,
+}
+
+const INDEX: &str = include_str!("web_index.html");
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tools/ is inside the workspace")
+        .to_path_buf()
+}
+
+/// The wasm-bindgen version in Cargo.lock: the CLI must be the same version.
+fn locked_wasm_bindgen(root: &Path) -> Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    bail!("Cargo.lock has no wasm-bindgen")
+}
+
+fn run_step(what: &str, cmd: &mut Command) -> Result<()> {
+    eprintln!("web-bundle: {what}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {:?}", cmd.get_program()))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes)?;
+    Ok(enc.finish()?)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<u64> {
+    let mut total = 0;
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            total += copy_dir(&entry.path(), &target)?;
+        } else {
+            total += std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(total)
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let root = workspace_root();
+    let version = locked_wasm_bindgen(&root)?;
+    let found = Command::new("wasm-bindgen").arg("--version").output();
+    match found {
+        Ok(o) if String::from_utf8_lossy(&o.stdout).contains(&version) => {}
+        Ok(o) => bail!(
+            "wasm-bindgen {} is installed but Cargo.lock wants {version}: run `cargo install wasm-bindgen-cli --version {version} --locked`",
+            String::from_utf8_lossy(&o.stdout).trim()
+        ),
+        Err(_) => bail!(
+            "wasm-bindgen is not installed: run `cargo install wasm-bindgen-cli --version {version} --locked` (scripts/setup.sh does)"
+        ),
+    }
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    run_step(
+        "building the client for wasm32-unknown-unknown",
+        Command::new(&cargo).current_dir(&root).args([
+            "build",
+            "--locked",
+            "-p",
+            "emberkeep-client",
+            "--bin",
+            "emberkeep",
+            "--features",
+            "web",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            &args.profile,
+        ]),
+    )?;
+    let wasm = target_dir
+        .join("wasm32-unknown-unknown")
+        .join(&args.profile)
+        .join("emberkeep.wasm");
+    let out = &args.out;
+    if out.exists() {
+        std::fs::remove_dir_all(out).with_context(|| format!("clearing {}", out.display()))?;
+    }
+    std::fs::create_dir_all(out)?;
+    run_step(
+        "wasm-bindgen",
+        Command::new("wasm-bindgen")
+            .args(["--target", "web", "--no-typescript", "--out-name", "emberkeep", "--out-dir"])
+            .arg(out)
+            .arg(&wasm),
+    )?;
+    let bg = out.join("emberkeep_bg.wasm");
+    let before = std::fs::metadata(&bg)?.len();
+    if !args.no_opt {
+        let optimised = out.join("emberkeep_opt.wasm");
+        let ran = Command::new("wasm-opt")
+            .arg(&bg)
+            .args(["-Os", "--all-features", "-o"])
+            .arg(&optimised)
+            .status();
+        match ran {
+            Ok(s) if s.success() => std::fs::rename(&optimised, &bg)?,
+            Ok(s) => eprintln!("web-bundle: wasm-opt failed ({s}); keeping the unoptimised wasm"),
+            Err(_) => eprintln!("web-bundle: wasm-opt is not installed; keeping the unoptimised wasm"),
+        }
+    }
+    std::fs::write(out.join("index.html"), INDEX)?;
+    let assets = root.join("assets");
+    let mut asset_bytes = 0;
+    for dir in ["art", "sounds"] {
+        asset_bytes += copy_dir(&assets.join(dir), &out.join("assets").join(dir))?;
+    }
+    let mut gz_wasm = 0;
+    for name in ["emberkeep_bg.wasm", "emberkeep.js", "index.html"] {
+        let bytes = std::fs::read(out.join(name))?;
+        let packed = gzip(&bytes)?;
+        if name.ends_with(".wasm") {
+            gz_wasm = packed.len() as u64;
+        }
+        std::fs::write(out.join(format!("{name}.gz")), packed)?;
+    }
+    let raw = std::fs::metadata(&bg)?.len();
+    let js = std::fs::metadata(out.join("emberkeep.js"))?.len();
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    println!("web bundle in {}:", out.display());
+    println!(
+        "  wasm: {:.2} MiB raw ({:.2} MiB before wasm-opt), {:.2} MiB gzip",
+        mib(raw),
+        mib(before),
+        mib(gz_wasm)
+    );
+    println!("  js: {} KiB; art and sounds: {:.2} MiB", js / 1024, mib(asset_bytes));
+    Ok(ExitCode::SUCCESS)
+}
