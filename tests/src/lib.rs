@@ -21,7 +21,7 @@ use std::time::Duration;
 
 /// The shipped assets folder.
 pub fn assets_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets")
+    manifest_dir().join("../assets")
 }
 
 /// The shipped content, validated.
@@ -220,4 +220,11 @@ impl Stepper {
             .resource_mut::<AutoPlay>()
             .enabled = on;
     }
+}
+
+/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (set by `cargo test` and
+/// `cargo run`) first, so binaries built in a shared target folder from another checkout
+/// still find this checkout's files; the build-time path otherwise.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }

@@ -622,7 +622,7 @@ fn wav_bytes(samples: &[f32]) -> Result<Vec<u8>> {
 /// The repository's assets folder (for the tests).
 #[cfg(test)]
 fn repo_assets() -> PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets")
+    manifest_dir().join("../assets")
 }
 
 #[cfg(test)]
@@ -650,4 +650,12 @@ mod tests {
             assert!(made.contains(&format!("sounds/{}.wav", cue.file_stem())));
         }
     }
+}
+
+#[cfg(test)]
+/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (set by `cargo test` and
+/// `cargo run`) first, so binaries built in a shared target folder from another checkout
+/// still find this checkout's files; the build-time path otherwise.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }

@@ -25,7 +25,7 @@ pub struct Args {
 const INDEX: &str = include_str!("web_index.html");
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    manifest_dir()
         .parent()
         .expect("tools/ is inside the workspace")
         .to_path_buf()
@@ -171,4 +171,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     );
     println!("  js: {} KiB; art and sounds: {:.2} MiB", js / 1024, mib(asset_bytes));
     Ok(ExitCode::SUCCESS)
+}
+
+/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (set by `cargo test` and
+/// `cargo run`) first, so binaries built in a shared target folder from another checkout
+/// still find this checkout's files; the build-time path otherwise.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }
