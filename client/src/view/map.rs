@@ -24,11 +24,19 @@ pub const SQUARE: f32 = TILE_PX as f32;
 pub struct MapCamera {
     /// Zoom (world units per pixel).
     pub scale: f32,
+    /// The free area the map was last framed in.
+    fitted: Option<Rect>,
+    /// The player panned or zoomed since.
+    moved: bool,
 }
 
 impl Default for MapCamera {
     fn default() -> Self {
-        MapCamera { scale: 1.0 }
+        MapCamera {
+            scale: 1.0,
+            fitted: None,
+            moved: false,
+        }
     }
 }
 
@@ -84,7 +92,9 @@ pub struct MapCursor(pub Option<GridPos>);
 struct CursorMarker;
 
 pub(super) fn plugin(app: &mut App) {
-    app.init_resource::<MapSize>().init_resource::<MapCursor>();
+    app.init_resource::<MapSize>()
+        .init_resource::<MapCursor>()
+        .init_resource::<FreeArea>();
     app.add_systems(
         Update,
         (
@@ -95,6 +105,7 @@ pub(super) fn plugin(app: &mut App) {
             show_reach,
             show_cursor,
             camera_controls,
+            fit_camera,
             click_to_act,
         )
             .chain(),
@@ -198,14 +209,47 @@ fn build_tilemap(
         },
         MapTiles,
     ));
-    // Fit the whole map in the space the panels leave (left 230, right 220, top 30 and
-    // bottom 210 pixels at 1280×720), centred in it.
+    for (mut cam, _) in &mut cameras {
+        // A new map is framed again, whatever the player did with the last one.
+        cam.fitted = None;
+    }
+}
+
+/// The part of the window the panels leave free for the map, in physical pixels (written by
+/// the panels each frame).
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq)]
+pub struct FreeArea(pub Option<Rect>);
+
+/// Frames the whole map in the free area, centred — when the map arrives and whenever the
+/// free area changes (a resize, the display mode's larger panels), unless the player has
+/// panned or zoomed since.
+fn fit_camera(
+    free: Res<FreeArea>,
+    size: Res<MapSize>,
+    windows: Query<&Window, With<PrimaryWindow>>,
+    mut cameras: Query<(&mut MapCamera, &mut Transform)>,
+) {
+    let (Some(physical), Ok(window)) = (free.0, windows.single()) else {
+        return;
+    };
+    let k = 1.0 / window.scale_factor();
+    let area = Rect::from_corners(physical.min * k, physical.max * k);
+    if size.width == 0 || area.width() < 50.0 || area.height() < 50.0 {
+        return;
+    }
     for (mut cam, mut transform) in &mut cameras {
-        let fit_w = (grid.width as f32 * SQUARE) / 800.0;
-        let fit_h = (grid.height as f32 * SQUARE) / 460.0;
-        cam.scale = fit_w.max(fit_h).max(0.4);
-        transform.translation.x = -5.0 * cam.scale;
-        transform.translation.y = -90.0 * cam.scale;
+        if cam.fitted == Some(area) || (cam.fitted.is_some() && cam.moved) {
+            continue;
+        }
+        let scale = ((size.width as f32 * SQUARE) / area.width())
+            .max((size.height as f32 * SQUARE) / area.height())
+            * 1.04;
+        cam.scale = scale.max(0.25);
+        let offset = area.center() - Vec2::new(window.width(), window.height()) / 2.0;
+        transform.translation.x = -offset.x * cam.scale;
+        transform.translation.y = offset.y * cam.scale;
+        cam.fitted = Some(area);
+        cam.moved = false;
     }
 }
 
@@ -482,6 +526,7 @@ fn camera_controls(
             pan += dir;
         }
     }
+    let before = (transform.translation, cam.scale);
     transform.translation += (pan * 400.0 * cam.scale * time.delta_secs()).extend(0.0);
     if actions.pressed(&TableAction::DragPan) {
         for m in motion.read() {
@@ -500,6 +545,9 @@ fn camera_controls(
         }
     }
     cam.scale = (cam.scale * (1.0 - zoom)).clamp(0.25, 4.0);
+    if (transform.translation, cam.scale) != before {
+        cam.moved = true;
+    }
     if let Projection::Orthographic(ortho) = &mut *projection {
         ortho.scale = cam.scale;
     }

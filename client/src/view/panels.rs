@@ -3,7 +3,7 @@
 
 use super::map::MirrorSource;
 use super::input::{Bindings, TableAction};
-use super::map::MapCursor;
+use super::map::{FreeArea, MapCursor};
 use super::settings::SettingsOpen;
 use crate::net::{Reconnect, Status, TableSession};
 use crate::preview::action_bar;
@@ -129,6 +129,7 @@ fn draw(
     mut settings_open: ResMut<SettingsOpen>,
     bindings: Res<Bindings>,
     cursor: Res<MapCursor>,
+    mut free: ResMut<FreeArea>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let display = display.is_some();
@@ -442,6 +443,18 @@ fn draw(
                     }
                 });
         });
+    // What the panels left is the map's: in physical pixels.
+    let rest = root.available_rect_before_wrap();
+    let ppp = ctx.pixels_per_point();
+    let area = Some(Rect::new(
+        rest.min.x * ppp,
+        rest.min.y * ppp,
+        rest.max.x * ppp,
+        rest.max.y * ppp,
+    ));
+    if free.0 != area {
+        free.0 = area;
+    }
     Ok(())
 }
 

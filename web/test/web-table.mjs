@@ -1,0 +1,65 @@
+// Opens a join link in Debian's headless Chromium, waits for the rendered table (the client
+// renames the page once it is on screen), saves a screenshot, then plays: presses the Dash key
+// until the server's log shows the character dashing — only a player's intent dashes a player
+// character (a timed-out turn dodges), so this is the browser playing its turn.
+//
+// node web-table.mjs URL SCREENSHOT.png SERVER_LOG CHARACTER_NAME
+import { chromium } from "playwright-core";
+import { readFileSync } from "node:fs";
+
+const [url, shot, serverLog, character] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--ignore-gpu-blocklist",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+  ],
+});
+const fail = async (why) => {
+  console.error(`web test: ${why}`);
+  await browser.close();
+  process.exit(1);
+};
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  page.on("console", (m) => {
+    const text = m.text();
+    if (m.type() === "error" || /panicked|ERROR/.test(text)) console.log(`[page] ${text}`);
+  });
+  page.on("pageerror", (e) => console.log(`[page error] ${e.message}`));
+  await page.goto(url);
+  await page.waitForFunction(() => window.emberkeepTableAt !== undefined, null, { timeout: 240_000 });
+  const timing = await page.evaluate(() => ({
+    table: window.emberkeepTableAt,
+    title: document.title,
+    wasm: performance.getEntriesByType("resource")
+      .filter((r) => r.name.endsWith(".wasm"))
+      .map((r) => r.responseEnd)[0],
+  }));
+  console.log(
+    `page load -> wasm fetched: ${(timing.wasm / 1000).toFixed(2)} s; page load -> first table: ${(timing.table / 1000).toFixed(2)} s (${timing.title})`,
+  );
+  await page.waitForTimeout(2000);
+  await page.screenshot({ path: shot });
+  // Play a turn: E is Dash. Out of turn the server refuses it with a reason; keep pressing
+  // until the server says the character dashed.
+  const dodged = `${character} dashes`;
+  const deadline = Date.now() + 120_000;
+  await page.locator("canvas").click({ position: { x: 640, y: 700 } });
+  while (!readFileSync(serverLog, "utf8").includes(dodged)) {
+    if (Date.now() > deadline) await fail(`no "${dodged}" in the server's log`);
+    await page.keyboard.press("KeyE");
+    await page.waitForTimeout(500);
+  }
+  console.log(`played a turn from the browser: "${dodged}"`);
+} catch (e) {
+  await fail(e.message);
+}
+await browser.close();
