@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# All of Emberkeep's tests: the workspace's test suites; the headless client core checked for
+# All of Emberkeep's tests: the workspace's test suites; the graphical client's input tests;
+# the headless client core checked for
 # the browser target; a real rendered frame of the graphical client under Xvfb + lavapipe
 # (screenshots/table.png); and the web client built, served and played in headless Chromium
 # (screenshots/web-table.png).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace --locked
+cargo test --locked -p emberkeep-client --features view --lib
 cargo check --locked -p emberkeep-client --target wasm32-unknown-unknown
 scripts/screenshot.sh screenshots/table.png
 scripts/web-test.sh screenshots/web-table.png

@@ -446,3 +446,76 @@ fn cursor_actions(
 pub fn select_pressed(state: &ActionState<TableAction>) -> bool {
     state.just_pressed(&TableAction::Select)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rebinding_replaces_the_same_kind_and_takes_the_input_from_other_actions() {
+        let mut b = Bindings::default();
+        // E (Dash's key) becomes Dodge's: Dodge keeps its gamepad button, Dash loses E.
+        b.rebind(TableAction::Dodge, Binding::Key(KeyCode::KeyE));
+        assert_eq!(
+            b.0[&TableAction::Dodge],
+            vec![Binding::Pad(GamepadButton::West), Binding::Key(KeyCode::KeyE)]
+        );
+        assert!(!b.0[&TableAction::Dash].contains(&Binding::Key(KeyCode::KeyE)));
+        assert_eq!(b.labels(TableAction::Dash, false), "—");
+        // A gamepad rebind keeps the keyboard binding.
+        b.rebind(TableAction::Dodge, Binding::Pad(GamepadButton::North));
+        assert_eq!(b.labels(TableAction::Dodge, false), "E");
+        assert_eq!(b.labels(TableAction::Dodge, true), "Pad North");
+        // Saved and read back as RON (the settings file) unchanged.
+        let text = ron::to_string(&b).unwrap();
+        assert_eq!(ron::from_str::<Bindings>(&text).unwrap(), b);
+    }
+
+    #[test]
+    fn every_action_has_a_default_binding() {
+        let b = Bindings::default();
+        for a in TableAction::ALL {
+            assert!(!b.0[&a].is_empty(), "{a:?} has no default input");
+        }
+    }
+
+    /// A headless app with leafwing reading a real keyboard resource.
+    fn app() -> App {
+        let mut app = App::new();
+        app.add_plugins((
+            MinimalPlugins,
+            bevy::input::InputPlugin,
+            InputManagerPlugin::<TableAction>::default(),
+        ));
+        app.insert_resource(Bindings::default())
+            .init_resource::<Rebinding>()
+            .init_resource::<UiFocus>();
+        app.add_systems(Startup, spawn_controls);
+        app.add_systems(
+            PreUpdate,
+            gate_actions.in_set(leafwing_input_manager::plugin::InputManagerSystem::ManualControl),
+        );
+        app.update();
+        app
+    }
+
+    fn dodge_pressed(app: &mut App) -> bool {
+        let mut q = app.world_mut().query::<&ActionState<TableAction>>();
+        q.single(app.world()).unwrap().pressed(&TableAction::Dodge)
+    }
+
+    #[test]
+    fn no_game_action_fires_while_typing() {
+        let mut app = app();
+        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().press(KeyCode::KeyQ);
+        app.world_mut().resource_mut::<UiFocus>().typing = true;
+        app.update();
+        assert!(!dodge_pressed(&mut app), "Q typed into a text box must not Dodge");
+        app.world_mut().resource_mut::<UiFocus>().typing = false;
+        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().release(KeyCode::KeyQ);
+        app.update();
+        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().press(KeyCode::KeyQ);
+        app.update();
+        assert!(dodge_pressed(&mut app), "Q on the map is Dodge");
+    }
+}
