@@ -2,7 +2,7 @@
 # Installs what building and testing Emberkeep needs on a fresh Debian/Ubuntu machine, and
 # nothing if it is already there: the mold linker with clang (see .cargo/config.toml),
 # pkg-config, ALSA and udev headers (sound, gamepads), a Rust toolchain with the wasm32
-# target and wasm-bindgen (the web client), binaryen's wasm-opt, the X11/Vulkan libraries the
+# target and wasm-bindgen (the web client), the X11/Vulkan libraries the
 # graphical client opens at run time, Xvfb + Mesa's software Vulkan (lavapipe) for the
 # rendered-frame test, and Chromium + Node.js with playwright-core for the browser test.
 # Safe to run again.
@@ -14,7 +14,6 @@ command -v clang >/dev/null 2>&1 || need+=(clang)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
-command -v wasm-opt >/dev/null 2>&1 || need+=(binaryen)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 pkg-config --exists alsa 2>/dev/null || need+=(libasound2-dev)

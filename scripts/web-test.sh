@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The web client end to end: builds the bundle (wasm32 + wasm-bindgen + wasm-opt), starts a
+# The web client end to end: builds the bundle (wasm32 + wasm-bindgen), starts a
 # server serving it with --web, opens the fighter's join link in headless Chromium, waits for
 # the rendered table, keeps a screenshot (default screenshots/web-table.png), checks that the
 # server seated the browser, and plays a turn from the browser. Prints the bundle's size and

@@ -197,6 +197,7 @@ fn table_app(assets: String, form: ConnectForm, display: bool) -> App {
     app
 }
 
+#[cfg(not(target_family = "wasm"))]
 /// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (set by `cargo test` and
 /// `cargo run`) first, so binaries built in a shared target folder from another checkout
 /// still find this checkout's files; the build-time path otherwise.

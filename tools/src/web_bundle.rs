@@ -1,7 +1,7 @@
 //! `emberkeep-tools web-bundle`: builds the client for the browser and lays out a static
-//! bundle — `index.html`, the wasm-bindgen JS and wasm (shrunk by wasm-opt when it is
-//! installed), the art and sounds, and a `.gz` twin of each large file — which the server
-//! serves with `--web PORT`. Prints the sizes.
+//! bundle — `index.html`, the wasm-bindgen JS and wasm (shrunk by wasm-opt when a recent enough
+//! one is installed), the art and sounds, and a `.gz` twin of each large file — which the
+//! server serves with `--web PORT`. Prints the sizes.
 
 use anyhow::{Context, Result, bail};
 use std::io::Write;
@@ -23,6 +23,17 @@ pub struct Args {
 }
 
 const INDEX: &str = include_str!("web_index.html");
+
+/// The oldest wasm-opt whose output works (Debian 12's 108 corrupts the externref table).
+const MIN_WASM_OPT: u32 = 116;
+
+/// The installed wasm-opt's release number (`wasm-opt version 116 (...)`).
+fn wasm_opt_version() -> Option<u32> {
+    let out = Command::new("wasm-opt").arg("--version").output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+}
 
 fn workspace_root() -> PathBuf {
     manifest_dir()
@@ -132,16 +143,22 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let bg = out.join("emberkeep_bg.wasm");
     let before = std::fs::metadata(&bg)?.len();
     if !args.no_opt {
-        let optimised = out.join("emberkeep_opt.wasm");
-        let ran = Command::new("wasm-opt")
-            .arg(&bg)
-            .args(["-Os", "--all-features", "-o"])
-            .arg(&optimised)
-            .status();
-        match ran {
-            Ok(s) if s.success() => std::fs::rename(&optimised, &bg)?,
-            Ok(s) => eprintln!("web-bundle: wasm-opt failed ({s}); keeping the unoptimised wasm"),
-            Err(_) => eprintln!("web-bundle: wasm-opt is not installed; keeping the unoptimised wasm"),
+        match wasm_opt_version() {
+            Some(v) if v >= MIN_WASM_OPT => {
+                let optimised = out.join("emberkeep_opt.wasm");
+                run_step(
+                    &format!("wasm-opt {v} -Os"),
+                    Command::new("wasm-opt")
+                        .arg(&bg)
+                        .args(["-Os", "--all-features", "-o"])
+                        .arg(&optimised),
+                )?;
+                std::fs::rename(&optimised, &bg)?;
+            }
+            Some(v) => eprintln!(
+                "web-bundle: skipping wasm-opt {v}: releases before {MIN_WASM_OPT} break wasm-bindgen's externref table (the page fails with `WebAssembly.Table.set(): Argument 1 is invalid`)"
+            ),
+            None => eprintln!("web-bundle: wasm-opt is not installed; keeping the wasm as built"),
         }
     }
     std::fs::write(out.join("index.html"), INDEX)?;
@@ -164,7 +181,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     println!("web bundle in {}:", out.display());
     println!(
-        "  wasm: {:.2} MiB raw ({:.2} MiB before wasm-opt), {:.2} MiB gzip",
+        "  wasm: {:.2} MiB raw ({:.2} MiB as built), {:.2} MiB gzip",
         mib(raw),
         mib(before),
         mib(gz_wasm)

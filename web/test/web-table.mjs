@@ -55,8 +55,12 @@ try {
   await page.locator("canvas").click({ position: { x: 640, y: 700 } });
   while (!readFileSync(serverLog, "utf8").includes(dodged)) {
     if (Date.now() > deadline) await fail(`no "${dodged}" in the server's log`);
-    await page.keyboard.press("KeyE");
-    await page.waitForTimeout(500);
+    // Held like a finger would (a browser frame under software WebGL is slow, and a key
+    // pressed and released within one frame is not seen as held).
+    await page.keyboard.down("KeyE");
+    await page.waitForTimeout(300);
+    await page.keyboard.up("KeyE");
+    await page.waitForTimeout(300);
   }
   console.log(`played a turn from the browser: "${dodged}"`);
 } catch (e) {

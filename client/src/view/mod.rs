@@ -92,8 +92,14 @@ fn title_when_ready(
     let Some(table) = tables.iter().next() else {
         return;
     };
+    let title = format!("Emberkeep — {}", table.encounter);
+    // In a browser winit only labels the canvas: the page's title is the document's.
+    #[cfg(target_family = "wasm")]
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        document.set_title(&title);
+    }
     if let Ok(mut window) = windows.single_mut() {
-        window.title = format!("Emberkeep — {}", table.encounter);
+        window.title = title;
     }
 }
 
