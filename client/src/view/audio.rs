@@ -3,13 +3,12 @@
 //! on a music channel. Which sounds an event calls for is decided headlessly
 //! ([`crate::cues`]); volumes and mute are saved with the other settings.
 
-use super::input::TableAction;
+use super::input::{Fired, TableAction};
 use crate::cues::{Cue, CueTracker, Mood};
 use crate::net::TableSession;
 use bevy::prelude::*;
 use bevy_kira_audio::prelude::*;
 use emberkeep_shared::prelude::{Mode, TableView};
-use leafwing_input_manager::prelude::ActionState;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -94,8 +93,8 @@ fn load_sounds(mut commands: Commands, assets: Res<AssetServer>) {
     });
 }
 
-fn toggle_mute(actions: Single<&ActionState<TableAction>>, mut volumes: ResMut<Volumes>) {
-    if actions.just_pressed(&TableAction::ToggleMute) {
+fn toggle_mute(fired: Fired, mut volumes: ResMut<Volumes>) {
+    if fired.just(TableAction::ToggleMute) {
         volumes.muted = !volumes.muted;
     }
 }

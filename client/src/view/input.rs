@@ -376,7 +376,7 @@ fn capture_rebinding(
     }
 }
 
-fn turn_actions(state: Single<&ActionState<TableAction>>, mut session: ResMut<TableSession>) {
+fn turn_actions(fired: Fired, mut session: ResMut<TableSession>) {
     use emberkeep_shared::prelude::Action;
     for (action, intent) in [
         (TableAction::Dodge, Action::Dodge),
@@ -384,7 +384,7 @@ fn turn_actions(state: Single<&ActionState<TableAction>>, mut session: ResMut<Ta
         (TableAction::Disengage, Action::Disengage),
         (TableAction::EndTurn, Action::EndTurn),
     ] {
-        if state.just_pressed(&action) && session.seating.as_ref().is_some_and(|s| s.character.is_some()) {
+        if fired.just(action) && session.seating.as_ref().is_some_and(|s| s.character.is_some()) {
             session.act(intent);
         }
     }
@@ -393,7 +393,7 @@ fn turn_actions(state: Single<&ActionState<TableAction>>, mut session: ResMut<Ta
 /// The keyboard/gamepad way to move and attack: a cursor square moved with the arrows or the
 /// d-pad, Next target jumps to a foe in reach, Confirm acts on it like a click.
 fn cursor_actions(
-    state: Single<&ActionState<TableAction>>,
+    fired: Fired,
     mut cursor: ResMut<MapCursor>,
     mut session: ResMut<TableSession>,
     mirror_source: MirrorSource,
@@ -407,9 +407,9 @@ fn cursor_actions(
         (TableAction::CursorLeft, (-1, 0)),
         (TableAction::CursorRight, (1, 0)),
     ];
-    let moved = steps.iter().any(|(a, _)| state.just_pressed(a));
-    let next = state.just_pressed(&TableAction::NextTarget);
-    let confirm = state.just_pressed(&TableAction::Confirm);
+    let moved = steps.iter().any(|(a, _)| fired.just(*a));
+    let next = fired.just(TableAction::NextTarget);
+    let confirm = fired.just(TableAction::Confirm);
     if !moved && !next && !confirm {
         return;
     }
@@ -419,7 +419,7 @@ fn cursor_actions(
     };
     let mut at = cursor.0.unwrap_or(status.pos);
     for (action, (dx, dy)) in steps {
-        if state.just_pressed(&action) {
+        if fired.just(action) {
             at.x += dx;
             at.y += dy;
         }
@@ -442,14 +442,37 @@ fn cursor_actions(
     }
 }
 
-/// Selects with the pointer: whether the Select action fired this frame.
-pub fn select_pressed(state: &ActionState<TableAction>) -> bool {
-    state.just_pressed(&TableAction::Select)
+/// Whether a discrete action fired this frame: leafwing's `just_pressed`, or one of its keys or
+/// mouse buttons pressed and released within the frame — a quick tap or click on a slow frame
+/// (software rendering, a busy browser), which leafwing's held state never sees.
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct Fired<'w, 's> {
+    state: Single<'w, 's, &'static ActionState<TableAction>>,
+    bindings: Res<'w, Bindings>,
+    keys: Res<'w, ButtonInput<KeyCode>>,
+    mouse: Res<'w, ButtonInput<MouseButton>>,
+}
+
+impl Fired<'_, '_> {
+    /// `action` fired this frame (and is not switched off).
+    pub fn just(&self, action: TableAction) -> bool {
+        if self.state.action_disabled(&action) {
+            return false;
+        }
+        self.state.just_pressed(&action)
+            || self.bindings.0.get(&action).into_iter().flatten().any(|b| match *b {
+                Binding::Key(k) => self.keys.just_pressed(k) && !self.keys.pressed(k),
+                Binding::Mouse(m) => self.mouse.just_pressed(m) && !self.mouse.pressed(m),
+                _ => false,
+            })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bevy::input::ButtonState;
+    use bevy::input::keyboard::{Key, KeyboardInput};
 
     #[test]
     fn rebinding_replaces_the_same_kind_and_takes_the_input_from_other_actions() {
@@ -502,6 +525,47 @@ mod tests {
     fn dodge_pressed(app: &mut App) -> bool {
         let mut q = app.world_mut().query::<&ActionState<TableAction>>();
         q.single(app.world()).unwrap().pressed(&TableAction::Dodge)
+    }
+
+    #[derive(Resource, Default)]
+    struct Heard(Vec<TableAction>);
+
+    fn listen(fired: Fired, mut heard: ResMut<Heard>) {
+        for a in TableAction::ALL {
+            if fired.just(a) {
+                heard.0.push(a);
+            }
+        }
+    }
+
+    #[test]
+    fn a_tap_within_one_frame_still_fires_once_and_not_while_typing() {
+        let mut app = app();
+        app.init_resource::<Heard>().add_systems(Update, listen);
+        // Both the key's down and up arrive before the frame runs, as winit delivers them.
+        let tap = |app: &mut App| {
+            for state in [ButtonState::Pressed, ButtonState::Released] {
+                app.world_mut().write_message(KeyboardInput {
+                    key_code: KeyCode::KeyE,
+                    logical_key: Key::Character("e".into()),
+                    state,
+                    text: None,
+                    repeat: false,
+                    window: Entity::PLACEHOLDER,
+                });
+            }
+            app.update();
+            std::mem::take(&mut app.world_mut().resource_mut::<Heard>().0)
+        };
+        assert_eq!(tap(&mut app), vec![TableAction::Dash]);
+        app.world_mut().resource_mut::<UiFocus>().typing = true;
+        assert_eq!(tap(&mut app), vec![]);
+        // Held across frames: fires once, on the first.
+        app.world_mut().resource_mut::<UiFocus>().typing = false;
+        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().press(KeyCode::KeyE);
+        app.update();
+        app.update();
+        assert_eq!(app.world().resource::<Heard>().0, vec![TableAction::Dash]);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use super::art::{self, Art, TILE_PX, tile};
 use crate::net::{Mirror, TableSession};
 use crate::preview::{action_for_click, my_reach};
-use super::input::{TableAction, select_pressed};
+use super::input::{Fired, TableAction};
 use bevy::input::mouse::MouseMotion;
 use leafwing_input_manager::prelude::ActionState;
 use bevy::prelude::*;
@@ -554,7 +554,7 @@ fn camera_controls(
 }
 
 fn click_to_act(
-    actions: Single<&ActionState<TableAction>>,
+    fired: Fired,
     windows: Query<&Window, With<PrimaryWindow>>,
     cameras: Query<(&Camera, &GlobalTransform), With<MapCamera>>,
     size: Res<MapSize>,
@@ -562,7 +562,7 @@ fn click_to_act(
     mut cursor: ResMut<MapCursor>,
     mirror_source: MirrorSource,
 ) {
-    if !select_pressed(&actions) {
+    if !fired.just(TableAction::Select) {
         return;
     }
     let (Ok(window), Ok((camera, cam_t))) = (windows.single(), cameras.single()) else {

@@ -4,11 +4,10 @@
 //! a browser).
 
 use super::audio::Volumes;
-use super::input::{Bindings, Rebinding, TableAction};
+use super::input::{Bindings, Fired, Rebinding, TableAction};
 use crate::settings::Store;
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
-use leafwing_input_manager::prelude::ActionState;
 use serde::{Deserialize, Serialize};
 
 /// What the view saves under the `view` key.
@@ -56,8 +55,8 @@ pub(super) fn plugin(app: &mut App) {
     app.add_systems(EguiPrimaryContextPass, window);
 }
 
-fn toggle_window(actions: Single<&ActionState<TableAction>>, mut open: ResMut<SettingsOpen>) {
-    if actions.just_pressed(&TableAction::Settings) {
+fn toggle_window(fired: Fired, mut open: ResMut<SettingsOpen>) {
+    if fired.just(TableAction::Settings) {
         open.0 = !open.0;
     }
 }
