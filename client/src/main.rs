@@ -40,6 +40,10 @@ struct Cli {
     /// The assets folder (art, sounds; with --host also the content).
     #[arg(long, default_value = "assets")]
     assets: PathBuf,
+    /// With --host: also serve the web client (built by `emberkeep-tools web-bundle` into
+    /// web/dist) on this port, so players can join from a browser.
+    #[arg(long)]
+    web: Option<u16>,
     /// With --host: the seat to take.
     #[arg(long, default_value = "fighter")]
     seat: String,
@@ -61,6 +65,9 @@ fn host_server(cli: &Cli) -> Result<(String, String), String> {
             ws: Some("0.0.0.0:5889".parse().expect("valid")),
             http: Some("0.0.0.0:5890".parse().expect("valid")),
         },
+        web: cli
+            .web
+            .map(|port| (([0, 0, 0, 0], port).into(), PathBuf::from("web/dist"))),
         encounter: cli.encounter.clone(),
         seed: rand_seed(),
         log_events: false,
