@@ -3,7 +3,7 @@
 # server serving it with --web, opens the fighter's join link in headless Chromium, waits for
 # the rendered table, keeps a screenshot (default screenshots/web-table.png), checks that the
 # server seated the browser, and plays a turn from the browser. Prints the bundle's size and
-# the page-load → table time.
+# the page-load → table time (WEB_LOADS=N reloads N more times: median and p99).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-screenshots/web-table.png}"

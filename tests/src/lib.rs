@@ -214,6 +214,18 @@ impl Stepper {
     }
 
     /// Switches a client's bot on or off.
+    /// Adds a client per seat of `table-1` and steps until every one is seated.
+    pub fn seat_all(&mut self, seats: &[&str]) -> Vec<usize> {
+        let clients: Vec<usize> = seats.iter().map(|seat| self.add_client(seat, None)).collect();
+        self.step_until(300, |s| {
+            clients
+                .iter()
+                .all(|&c| s.session(c).status == emberkeep_client::net::Status::Seated)
+        })
+        .expect("every client is seated");
+        clients
+    }
+
     pub fn autoplay(&mut self, client: usize, on: bool) {
         self.clients[client]
             .world_mut()

@@ -31,17 +31,6 @@ fn hidden_ids(s: &mut Stepper) -> Vec<CombatantId> {
         .collect()
 }
 
-fn seat_all(s: &mut Stepper, seats: &[&str]) -> Vec<usize> {
-    let clients: Vec<usize> = seats.iter().map(|seat| s.add_client(seat, None)).collect();
-    s.step_until(300, |s| {
-        clients
-            .iter()
-            .all(|&c| s.session(c).status == Status::Seated)
-    })
-    .expect("seated");
-    clients
-}
-
 /// Every event a client holds is one its seat may see, and it holds all of them since it
 /// joined, in order, with no gap.
 fn assert_private(s: &mut Stepper, client: usize) {
@@ -79,7 +68,7 @@ fn assert_private(s: &mut Stepper, client: usize) {
 fn a_reconnect_mid_turn_replays_exactly_what_was_missed() {
     let mut s = Stepper::new(settings("goblin-ambush"));
     let seats = ["fighter", "rogue", "cleric", "wizard"];
-    let c = seat_all(&mut s, &seats);
+    let c = s.seat_all(&seats);
     s.step(5);
     // The rogue's Wi-Fi dies; the others play on (bots), events pile up.
     s.drop_connection(c[1]);
@@ -116,7 +105,7 @@ fn a_reconnect_mid_turn_replays_exactly_what_was_missed() {
 #[test]
 fn a_reconnect_beyond_the_ring_gets_the_snapshot() {
     let mut s = Stepper::new(settings("crypt-of-bones"));
-    let c = seat_all(&mut s, &["fighter", "wizard"]);
+    let c = s.seat_all(&["fighter", "wizard"]);
     s.step(3);
     s.drop_connection(c[1]);
     // Far more chatter than the ring keeps (exploration: anyone may act).
@@ -179,7 +168,7 @@ fn a_newer_login_replaces_the_older_one() {
 #[test]
 fn whispers_and_host_only_events_reach_only_their_audience() {
     let mut s = Stepper::new(settings("crypt-of-bones"));
-    let c = seat_all(&mut s, &["fighter", "rogue", "wizard", "host", "spectator"]);
+    let c = s.seat_all(&["fighter", "rogue", "wizard", "host", "spectator"]);
     let (fighter, rogue, wizard, host, spectator) = (c[0], c[1], c[2], c[3], c[4]);
     s.session_mut(fighter)
         .whisper("rogue", "Watch the door; I'll take the left.");
@@ -232,7 +221,7 @@ fn whispers_and_host_only_events_reach_only_their_audience() {
 #[test]
 fn hidden_creatures_are_not_sent_to_players_until_revealed() {
     let mut s = Stepper::new(settings("crypt-of-bones"));
-    let c = seat_all(&mut s, &["fighter", "host", "spectator"]);
+    let c = s.seat_all(&["fighter", "host", "spectator"]);
     s.step(10);
     let hidden = hidden_ids(&mut s);
     assert_eq!(hidden.len(), 1);
@@ -270,7 +259,7 @@ fn hidden_creatures_are_not_sent_to_players_until_revealed() {
 #[test]
 fn the_host_pauses_skips_and_changes_the_timeout_from_a_host_seat() {
     let mut s = Stepper::new(settings("goblin-ambush"));
-    let c = seat_all(&mut s, &["fighter", "rogue", "cleric", "wizard", "host"]);
+    let c = s.seat_all(&["fighter", "rogue", "cleric", "wizard", "host"]);
     let host = c[4];
     s.session_mut(host).host_command("pause");
     s.step(5);
@@ -407,7 +396,7 @@ fn a_campaign_is_archived_and_reopened_from_its_journal() {
         data_dir: Some(dir.clone()),
         ..settings("goblin-ambush")
     });
-    let c = seat_all(&mut s, &["fighter", "rogue"]);
+    let c = s.seat_all(&["fighter", "rogue"]);
     s.autoplay(c[0], true);
     s.autoplay(c[1], true);
     s.step(60);

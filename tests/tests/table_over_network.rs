@@ -390,13 +390,7 @@ fn the_clients_preview_agrees_with_the_server() {
         turn_timeout: Duration::from_secs(600),
         ..settings(1)
     });
-    let players: Vec<usize> = SEATS.iter().map(|seat| s.add_client(seat, None)).collect();
-    s.step_until(200, |s| {
-        players
-            .iter()
-            .all(|&c| s.session(c).status == Status::Seated)
-    })
-    .expect("seated");
+    let players = s.seat_all(&SEATS);
     let actor = until_player_turn(&mut s, &players);
     s.step(5);
     let me = s.session(actor).seating.clone().unwrap().character.unwrap();
@@ -429,15 +423,8 @@ fn the_action_bar_follows_the_turn() {
         turn_timeout: Duration::from_secs(600),
         ..settings(1)
     });
-    let players: Vec<usize> = SEATS.iter().map(|seat| s.add_client(seat, None)).collect();
-    let spectator = s.add_client("spectator", None);
-    s.step_until(200, |s| {
-        players
-            .iter()
-            .chain([&spectator])
-            .all(|&c| s.session(c).status == Status::Seated)
-    })
-    .expect("seated");
+    let players = s.seat_all(&SEATS);
+    let spectator = s.seat_all(&["spectator"])[0];
     let me = |s: &Stepper, c: usize| s.session(c).seating.clone().unwrap().character;
     let actor = until_player_turn(&mut s, &players);
     s.step(5);
@@ -487,13 +474,7 @@ fn the_action_bar_follows_the_turn() {
 fn sound_cues_follow_the_fight_and_skip_what_was_missed() {
     use emberkeep_client::cues::{Cue, CueTracker, cues_for};
     let mut s = Stepper::new(settings(1));
-    let players: Vec<usize> = SEATS.iter().map(|seat| s.add_client(seat, None)).collect();
-    s.step_until(200, |s| {
-        players
-            .iter()
-            .all(|&c| s.session(c).status == Status::Seated)
-    })
-    .expect("seated");
+    let players = s.seat_all(&SEATS);
     // Trackers start now: the backlog the join brought makes no sound.
     let mut trackers: Vec<CueTracker> = players.iter().map(|_| CueTracker::default()).collect();
     let backlog = s.session(players[0]).events.len();

@@ -63,6 +63,21 @@ try {
     await page.waitForTimeout(300);
   }
   console.log(`played a turn from the browser: "${dodged}"`);
+  // Benchmark: WEB_LOADS=N reloads the page N more times and prints the load → table figures.
+  const loads = Number(process.env.WEB_LOADS ?? 0);
+  if (loads > 0) {
+    const times = [];
+    for (let i = 0; i < loads; i++) {
+      await page.reload();
+      await page.waitForFunction(() => window.emberkeepTableAt !== undefined, null, { timeout: 240_000 });
+      times.push(await page.evaluate(() => window.emberkeepTableAt));
+    }
+    times.sort((a, b) => a - b);
+    const pick = (q) => times[Math.round((times.length - 1) * q)] / 1000;
+    console.log(
+      `page load -> first table over ${loads} loads: median ${pick(0.5).toFixed(2)} s, p99 ${pick(0.99).toFixed(2)} s`,
+    );
+  }
 } catch (e) {
   await fail(e.message);
 }
