@@ -20,7 +20,10 @@ const browser = await chromium.launch({
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    // A browser as players have it: sound needs a click or a key first.
+    "--autoplay-policy=document-user-activation-required",
   ],
+  ignoreDefaultArgs: ["--autoplay-policy=no-user-gesture-required"],
 });
 const fail = async (why) => {
   console.error(`web test: ${why}`);
@@ -52,7 +55,14 @@ try {
   // until the server says the character dashed.
   const dodged = `${character} dashes`;
   const deadline = Date.now() + 120_000;
+  // Sound waits for a gesture: before the click the game's audio is suspended, after it runs.
+  const audio = () => page.evaluate(() => (window.emberkeepAudio ?? []).map((c) => c.state));
+  const before = await audio();
   await page.locator("canvas").click({ position: { x: 640, y: 700 } });
+  await page.waitForTimeout(500);
+  const after = await audio();
+  console.log(`audio contexts before the first click: ${before.join(", ") || "none"}; after: ${after.join(", ") || "none"}`);
+  if (after.length === 0 || after.some((s) => s !== "running")) await fail("sound did not start on the first click");
   while (!readFileSync(serverLog, "utf8").includes(dodged)) {
     if (Date.now() > deadline) await fail(`no "${dodged}" in the server's log`);
     // Held like a finger would (a browser frame under software WebGL is slow, and a key
