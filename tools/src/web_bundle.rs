@@ -35,11 +35,23 @@ fn wasm_opt_version() -> Option<u32> {
         .find_map(|w| w.parse().ok())
 }
 
+/// The workspace to build: the one around the current directory (binaries in a shared target
+/// folder may have been built from another checkout), else the one this tool was built from.
 fn workspace_root() -> PathBuf {
-    manifest_dir()
-        .parent()
-        .expect("tools/ is inside the workspace")
-        .to_path_buf()
+    let here = std::env::current_dir().ok();
+    here.iter()
+        .flat_map(|d| d.ancestors())
+        .find(|d| {
+            std::fs::read_to_string(d.join("Cargo.toml"))
+                .is_ok_and(|t| t.contains("[workspace]") && d.join("client").is_dir())
+        })
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| {
+            manifest_dir()
+                .parent()
+                .expect("tools/ is inside the workspace")
+                .to_path_buf()
+        })
 }
 
 /// The wasm-bindgen version in Cargo.lock: the CLI must be the same version.
