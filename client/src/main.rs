@@ -110,8 +110,12 @@ fn host_server(cli: &Cli) -> Result<(String, String), String> {
 /// The assets folder: `--assets` if it is there, else the one beside the sources this client
 /// was built from (so `cargo run` works from any directory).
 fn assets_folder(given: &std::path::Path) -> String {
-    let built = manifest_dir().join("../assets");
-    let dir = if given.is_dir() { given } else { built.as_path() };
+    let built = emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets");
+    let dir = if given.is_dir() {
+        given
+    } else {
+        built.as_path()
+    };
     std::fs::canonicalize(dir)
         .unwrap_or_else(|_| dir.to_path_buf())
         .display()
@@ -175,7 +179,12 @@ fn main() -> AppExit {
     let saved = remembered();
     let code = param("code").unwrap_or_default();
     let name = param("name")
-        .or_else(|| saved.as_ref().map(|s| s.name.clone()).filter(|n| !n.is_empty()))
+        .or_else(|| {
+            saved
+                .as_ref()
+                .map(|s| s.name.clone())
+                .filter(|n| !n.is_empty())
+        })
         .unwrap_or_else(|| "Player".into());
     let mut form = ConnectForm::new(&server, &code, &name);
     if !code.is_empty() {
@@ -202,12 +211,4 @@ fn table_app(assets: String, form: ConnectForm, display: bool) -> App {
         app.insert_resource(DisplayMode);
     }
     app
-}
-
-#[cfg(not(target_family = "wasm"))]
-/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (set by `cargo test` and
-/// `cargo run`) first, so binaries built in a shared target folder from another checkout
-/// still find this checkout's files; the build-time path otherwise.
-fn manifest_dir() -> std::path::PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }

@@ -477,7 +477,8 @@ pub fn fetch_ticket(
 ) -> Result<(emberkeep_shared::protocol::JoinTicket, Vec<u8>), String> {
     use base64::Engine;
     let url = format!("http://{server}/api/join?code={}", code.trim());
-    let (status, body) = http_get(&url).map_err(|e| format!("cannot reach the server at {server}: {e}"))?;
+    let (status, body) =
+        http_get(&url).map_err(|e| format!("cannot reach the server at {server}: {e}"))?;
     if !(200..300).contains(&status) {
         let reason = serde_json::from_str::<serde_json::Value>(&body)
             .ok()

@@ -43,9 +43,12 @@ pub fn targets_in_reach(mirror: &Mirror, me: CombatantId) -> Vec<(CombatantId, u
     let mut found: Vec<(u32, CombatantId, usize)> = mirror
         .combatants
         .values()
-        .filter(|(s, st)| s.side.hostile_to(sheet.side) && !st.conditions.contains(&Condition::Dead))
+        .filter(|(s, st)| {
+            s.side.hostile_to(sheet.side) && !st.conditions.contains(&Condition::Dead)
+        })
         .filter_map(|(s, st)| {
-            attack_reaching(sheet, status.pos, st.pos).map(|a| (status.pos.feet_to(st.pos), s.id, a))
+            attack_reaching(sheet, status.pos, st.pos)
+                .map(|a| (status.pos.feet_to(st.pos), s.id, a))
         })
         .collect();
     found.sort();
@@ -113,9 +116,10 @@ pub fn action_bar(mirror: &Mirror, me: Option<CombatantId>) -> ActionBar {
         };
     }
     if table.active != Some(me) {
-        let whose = table
-            .active
-            .map_or_else(|| "nobody's".to_string(), |a| format!("{}'s", mirror.name_of(a)));
+        let whose = table.active.map_or_else(
+            || "nobody's".to_string(),
+            |a| format!("{}'s", mirror.name_of(a)),
+        );
         return ActionBar {
             why_not: Some(format!("it is {whose} turn")),
             ..ActionBar::default()

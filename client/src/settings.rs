@@ -137,10 +137,8 @@ mod tests {
     use super::*;
 
     fn temp_store(tag: &str) -> (Store, PathBuf) {
-        let dir = std::env::temp_dir().join(format!(
-            "emberkeep-settings-{tag}-{}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("emberkeep-settings-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         (Store::Folder(dir.clone()), dir)
     }

@@ -152,20 +152,23 @@ fn static_file(
     if path.starts_with("/api/") {
         return None;
     }
-    let relative = if path == "/" { "index.html" } else { path.trim_start_matches('/') };
+    let relative = if path == "/" {
+        "index.html"
+    } else {
+        path.trim_start_matches('/')
+    };
     let relative = Path::new(relative);
     if relative
         .components()
         .any(|c| !matches!(c, Component::Normal(_)))
     {
-        return Some(
-            tiny_http::Response::from_data(b"bad path".to_vec()).with_status_code(400),
-        );
+        return Some(tiny_http::Response::from_data(b"bad path".to_vec()).with_status_code(400));
     }
     let file = root.join(relative);
-    let accepts_gzip = request.headers().iter().any(|h| {
-        h.field.equiv("Accept-Encoding") && h.value.as_str().contains("gzip")
-    });
+    let accepts_gzip = request
+        .headers()
+        .iter()
+        .any(|h| h.field.equiv("Accept-Encoding") && h.value.as_str().contains("gzip"));
     let gz = PathBuf::from(format!("{}.gz", file.display()));
     let header = |k: &str, v: &str| {
         tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).expect("valid header")

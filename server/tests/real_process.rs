@@ -46,7 +46,7 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Starts the server and waits until it listens and has written its codes.
 fn start(udp: u16, http: u16, dir: &Path, data: bool) -> Server {
-    let assets = manifest_dir().join("../assets");
+    let assets = emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets");
     let assets = assets.to_str().expect("a UTF-8 path");
     let mut args: Vec<String> = [
         "--bind",
@@ -243,11 +243,4 @@ fn a_server_killed_mid_combat_resumes_with_no_accepted_action_lost() {
             "nothing new after the restart"
         );
     }
-}
-
-/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (set by `cargo test` and
-/// `cargo run`) first, so binaries built in a shared target folder from another checkout
-/// still find this checkout's files; the build-time path otherwise.
-fn manifest_dir() -> std::path::PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }

@@ -12,6 +12,16 @@ pub mod table;
 pub mod tactics;
 
 /// The usual imports.
+/// A package's folder, for finding the repository's files (`assets/`): cargo's run-time
+/// `CARGO_MANIFEST_DIR` (set by `cargo test` and `cargo run`) first, so binaries built in a
+/// shared target folder from another checkout still read this checkout's files; `built` (the
+/// caller's `env!("CARGO_MANIFEST_DIR")`) otherwise.
+pub fn package_dir(built: &str) -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| built.into())
+}
+
 pub mod prelude {
     pub use crate::content::{Condition, ContentLibrary};
     pub use crate::event::{GameEvent, SeqEvent};

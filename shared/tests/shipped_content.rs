@@ -6,7 +6,7 @@ use emberkeep_shared::table::Table;
 use std::path::PathBuf;
 
 fn assets() -> PathBuf {
-    manifest_dir().join("../assets")
+    emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets")
 }
 
 #[test]
@@ -189,11 +189,4 @@ fn kinds_come_from_folders() {
         Some(ContentKind::Creature)
     );
     assert_eq!(ContentKind::from_folder("sprites"), None);
-}
-
-/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (set by `cargo test` and
-/// `cargo run`) first, so binaries built in a shared target folder from another checkout
-/// still find this checkout's files; the build-time path otherwise.
-fn manifest_dir() -> std::path::PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }

@@ -9,7 +9,10 @@ use emberkeep_shared::table::{Action, CombatantId, Mode, RejectCode, Table};
 use emberkeep_shared::tactics::plan_turn;
 
 fn lib() -> ContentLibrary {
-    ContentLibrary::load_dir(&manifest_dir().join("../assets")).unwrap()
+    ContentLibrary::load_dir(
+        &emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets"),
+    )
+    .unwrap()
 }
 
 fn table(encounter: &str, seed: u64) -> Table {
@@ -380,11 +383,4 @@ fn exploration_actions_resolve_and_proximity_starts_combat() {
     assert!(t.log.iter().any(
         |e| matches!(&e.event, GameEvent::CombatStarted { reason, .. } if reason.contains("spots"))
     ));
-}
-
-/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (set by `cargo test` and
-/// `cargo run`) first, so binaries built in a shared target folder from another checkout
-/// still find this checkout's files; the build-time path otherwise.
-fn manifest_dir() -> std::path::PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }

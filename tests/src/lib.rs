@@ -21,7 +21,7 @@ use std::time::Duration;
 
 /// The shipped assets folder.
 pub fn assets_dir() -> PathBuf {
-    manifest_dir().join("../assets")
+    emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets")
 }
 
 /// The shipped content, validated.
@@ -216,7 +216,10 @@ impl Stepper {
     /// Switches a client's bot on or off.
     /// Adds a client per seat of `table-1` and steps until every one is seated.
     pub fn seat_all(&mut self, seats: &[&str]) -> Vec<usize> {
-        let clients: Vec<usize> = seats.iter().map(|seat| self.add_client(seat, None)).collect();
+        let clients: Vec<usize> = seats
+            .iter()
+            .map(|seat| self.add_client(seat, None))
+            .collect();
         self.step_until(300, |s| {
             clients
                 .iter()
@@ -232,11 +235,4 @@ impl Stepper {
             .resource_mut::<AutoPlay>()
             .enabled = on;
     }
-}
-
-/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (set by `cargo test` and
-/// `cargo run`) first, so binaries built in a shared target folder from another checkout
-/// still find this checkout's files; the build-time path otherwise.
-fn manifest_dir() -> std::path::PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }

@@ -429,9 +429,7 @@ fn the_action_bar_follows_the_turn() {
     let actor = until_player_turn(&mut s, &players);
     s.step(5);
     // Only the active player's bar is on; the others are told whose turn it is.
-    let actor_name = s
-        .client_view(actor)
-        .name_of(me(&s, actor).unwrap());
+    let actor_name = s.client_view(actor).name_of(me(&s, actor).unwrap());
     for &c in &players {
         let bar = action_bar(&s.client_view(c), me(&s, c));
         assert_eq!(bar.enabled, c == actor, "client {c}: {bar:?}");
@@ -520,7 +518,9 @@ fn sound_cues_follow_the_fight_and_skip_what_was_missed() {
         let my_turns = session.events[backlog.min(session.events.len())..]
             .iter()
             .filter(|e| !session.away.contains(&e.seq))
-            .filter(|e| matches!(e.event, GameEvent::TurnStarted { actor, .. } if Some(actor) == me))
+            .filter(
+                |e| matches!(e.event, GameEvent::TurnStarted { actor, .. } if Some(actor) == me),
+            )
             .count();
         assert_eq!(
             heard[i].iter().filter(|c| **c == Cue::YourTurn).count(),

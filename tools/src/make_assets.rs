@@ -44,14 +44,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if args.check {
             match std::fs::read(&path) {
                 Ok(old) if old == f.bytes => {}
-                Ok(_) => differ.push(format!("{} differs from what make-assets makes", path.display())),
+                Ok(_) => differ.push(format!(
+                    "{} differs from what make-assets makes",
+                    path.display()
+                )),
                 Err(_) => differ.push(format!("{} is missing", path.display())),
             }
         } else {
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
             }
-            std::fs::write(&path, &f.bytes).with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(&path, &f.bytes)
+                .with_context(|| format!("writing {}", path.display()))?;
         }
     }
     if args.check {
@@ -80,7 +85,9 @@ pub fn make_all() -> Result<Vec<Made>> {
     let mut out = Vec::new();
     out.push(Made {
         path: "art/tiles.png".into(),
-        bytes: png_bytes(TILE_PX * 4, TILE_PX, |x, y| tile_pixel(x / TILE_PX, x % TILE_PX, y))?,
+        bytes: png_bytes(TILE_PX * 4, TILE_PX, |x, y| {
+            tile_pixel(x / TILE_PX, x % TILE_PX, y)
+        })?,
     });
     out.push(Made {
         path: "art/disc.png".into(),
@@ -234,14 +241,26 @@ fn portraits() -> Vec<(&'static str, Face)> {
     // Goblin: green, wide pointed ears, yellow eyes.
     let green = [0.46, 0.62, 0.30];
     let mut goblin = vec![
-        (Triangle([-0.35, -0.1], [-0.95, -0.35], [-0.35, 0.15]), green),
+        (
+            Triangle([-0.35, -0.1], [-0.95, -0.35], [-0.35, 0.15]),
+            green,
+        ),
         (Triangle([0.35, -0.1], [0.95, -0.35], [0.35, 0.15]), green),
         (Ellipse([0.0, 0.05], [0.42, 0.5]), green),
-        (Triangle([0.0, 0.0], [-0.07, 0.22], [0.07, 0.22]), [0.36, 0.50, 0.22]),
+        (
+            Triangle([0.0, 0.0], [-0.07, 0.22], [0.07, 0.22]),
+            [0.36, 0.50, 0.22],
+        ),
         (Rect([0.0, 0.35], [0.2, 0.03]), dark),
     ];
     goblin.extend(eyes(-0.08, 0.17, 0.08, [0.95, 0.85, 0.2]));
-    list.push(("goblin", Face { backdrop: [0.20, 0.16, 0.12], layers: goblin }));
+    list.push((
+        "goblin",
+        Face {
+            backdrop: [0.20, 0.16, 0.12],
+            layers: goblin,
+        },
+    ));
     // Bugbear: shaggy brown, round ears, heavy brow.
     let fur = [0.55, 0.36, 0.18];
     let mut bugbear = vec![
@@ -253,18 +272,36 @@ fn portraits() -> Vec<(&'static str, Face)> {
         (Ellipse([0.0, 0.2], [0.1, 0.07]), dark),
     ];
     bugbear.extend(eyes(-0.05, 0.2, 0.07, dark));
-    list.push(("bugbear", Face { backdrop: [0.18, 0.14, 0.10], layers: bugbear }));
+    list.push((
+        "bugbear",
+        Face {
+            backdrop: [0.18, 0.14, 0.10],
+            layers: bugbear,
+        },
+    ));
     // Orc: grey-green, tusks, red eyes.
     let orc_skin = [0.42, 0.52, 0.36];
     let mut orc = vec![
         (Ellipse([0.0, 0.05], [0.52, 0.58]), orc_skin),
         (Rect([0.0, -0.42], [0.38, 0.1]), [0.15, 0.13, 0.12]),
         (Rect([0.0, 0.36], [0.24, 0.04]), dark),
-        (Triangle([-0.2, 0.36], [-0.14, 0.18], [-0.1, 0.36]), [0.95, 0.92, 0.82]),
-        (Triangle([0.2, 0.36], [0.14, 0.18], [0.1, 0.36]), [0.95, 0.92, 0.82]),
+        (
+            Triangle([-0.2, 0.36], [-0.14, 0.18], [-0.1, 0.36]),
+            [0.95, 0.92, 0.82],
+        ),
+        (
+            Triangle([0.2, 0.36], [0.14, 0.18], [0.1, 0.36]),
+            [0.95, 0.92, 0.82],
+        ),
     ];
     orc.extend(eyes(-0.08, 0.2, 0.07, [0.9, 0.15, 0.1]));
-    list.push(("orc", Face { backdrop: [0.16, 0.14, 0.14], layers: orc }));
+    list.push((
+        "orc",
+        Face {
+            backdrop: [0.16, 0.14, 0.14],
+            layers: orc,
+        },
+    ));
     // Bandit: dark hood, cloth mask, a glint of eyes.
     let mut bandit = vec![
         (Ellipse([0.0, 0.1], [0.62, 0.72]), [0.24, 0.20, 0.18]),
@@ -272,7 +309,13 @@ fn portraits() -> Vec<(&'static str, Face)> {
         (Rect([0.0, 0.3], [0.4, 0.2]), [0.55, 0.15, 0.12]),
     ];
     bandit.extend(eyes(-0.02, 0.16, 0.06, dark));
-    list.push(("bandit", Face { backdrop: [0.12, 0.12, 0.14], layers: bandit }));
+    list.push((
+        "bandit",
+        Face {
+            backdrop: [0.12, 0.12, 0.14],
+            layers: bandit,
+        },
+    ));
     // Skeleton: a skull.
     let bone = [0.90, 0.88, 0.80];
     let mut skeleton = vec![
@@ -282,9 +325,18 @@ fn portraits() -> Vec<(&'static str, Face)> {
     ];
     skeleton.extend(eyes(-0.02, 0.2, 0.13, dark));
     for i in -2..=2 {
-        skeleton.push((Rect([i as f32 * 0.1, 0.42], [0.012, 0.1]), [0.35, 0.33, 0.3]));
+        skeleton.push((
+            Rect([i as f32 * 0.1, 0.42], [0.012, 0.1]),
+            [0.35, 0.33, 0.3],
+        ));
     }
-    list.push(("skeleton", Face { backdrop: [0.10, 0.12, 0.16], layers: skeleton }));
+    list.push((
+        "skeleton",
+        Face {
+            backdrop: [0.10, 0.12, 0.16],
+            layers: skeleton,
+        },
+    ));
     // Wolf: grey, tall ears, long snout.
     let grey = [0.55, 0.55, 0.58];
     let mut wolf = vec![
@@ -295,7 +347,13 @@ fn portraits() -> Vec<(&'static str, Face)> {
         (Ellipse([0.0, 0.55], [0.09, 0.07]), dark),
     ];
     wolf.extend(eyes(-0.1, 0.2, 0.07, [0.95, 0.7, 0.2]));
-    list.push(("wolf", Face { backdrop: [0.14, 0.16, 0.14], layers: wolf }));
+    list.push((
+        "wolf",
+        Face {
+            backdrop: [0.14, 0.16, 0.14],
+            layers: wolf,
+        },
+    ));
     // Fighter: steel helm with a nose guard.
     let steel = [0.62, 0.64, 0.70];
     let mut fighter = vec![
@@ -306,7 +364,13 @@ fn portraits() -> Vec<(&'static str, Face)> {
         (Rect([0.0, 0.36], [0.14, 0.03]), [0.45, 0.25, 0.2]),
     ];
     fighter.extend(eyes(0.1, 0.18, 0.06, dark));
-    list.push(("fighter", Face { backdrop: [0.14, 0.18, 0.28], layers: fighter }));
+    list.push((
+        "fighter",
+        Face {
+            backdrop: [0.14, 0.18, 0.28],
+            layers: fighter,
+        },
+    ));
     // Wizard: tall blue hat, white beard.
     let hat = [0.25, 0.30, 0.70];
     let mut wizard = vec![
@@ -317,7 +381,13 @@ fn portraits() -> Vec<(&'static str, Face)> {
         (Ellipse([0.05, -0.5], [0.06, 0.06]), [0.95, 0.85, 0.3]),
     ];
     wizard.extend(eyes(0.05, 0.15, 0.05, dark));
-    list.push(("wizard", Face { backdrop: [0.14, 0.18, 0.28], layers: wizard }));
+    list.push((
+        "wizard",
+        Face {
+            backdrop: [0.14, 0.18, 0.28],
+            layers: wizard,
+        },
+    ));
     // Rogue: green hood, half-shadowed face.
     let hood = [0.20, 0.36, 0.24];
     let mut rogue = vec![
@@ -326,7 +396,13 @@ fn portraits() -> Vec<(&'static str, Face)> {
         (Rect([0.0, -0.16], [0.34, 0.08]), [0.12, 0.2, 0.14]),
     ];
     rogue.extend(eyes(0.02, 0.13, 0.05, dark));
-    list.push(("rogue", Face { backdrop: [0.14, 0.18, 0.28], layers: rogue }));
+    list.push((
+        "rogue",
+        Face {
+            backdrop: [0.14, 0.18, 0.28],
+            layers: rogue,
+        },
+    ));
     // Cleric: a golden sun behind a white coif.
     let gold = [0.95, 0.78, 0.30];
     let mut cleric = Vec::new();
@@ -348,7 +424,13 @@ fn portraits() -> Vec<(&'static str, Face)> {
     ]);
     cleric.extend(eyes(0.05, 0.14, 0.05, dark));
     cleric.push((Rect([0.0, 0.3], [0.1, 0.025]), [0.55, 0.3, 0.25]));
-    list.push(("cleric", Face { backdrop: [0.14, 0.18, 0.28], layers: cleric }));
+    list.push((
+        "cleric",
+        Face {
+            backdrop: [0.14, 0.18, 0.28],
+            layers: cleric,
+        },
+    ));
     list
 }
 
@@ -489,9 +571,19 @@ fn sounds() -> Vec<(&'static str, Vec<f32>)> {
     let mut out = Vec::new();
 
     let mut dice = silence(0.6);
-    for (i, at) in [0.0, 0.07, 0.12, 0.2, 0.26, 0.33, 0.41].into_iter().enumerate() {
+    for (i, at) in [0.0, 0.07, 0.12, 0.2, 0.26, 0.33, 0.41]
+        .into_iter()
+        .enumerate()
+    {
         burst(&mut dice, &mut noise, at, 0.03, 0.3, 0.8 - i as f32 * 0.08);
-        tone(&mut dice, at, 1800.0 + 300.0 * i as f32, &[(1.0, 1.0)], 0.015, 0.25);
+        tone(
+            &mut dice,
+            at,
+            1800.0 + 300.0 * i as f32,
+            &[(1.0, 1.0)],
+            0.015,
+            0.25,
+        );
     }
     out.push(("dice", dice));
 
@@ -622,7 +714,7 @@ fn wav_bytes(samples: &[f32]) -> Result<Vec<u8>> {
 /// The repository's assets folder (for the tests).
 #[cfg(test)]
 fn repo_assets() -> PathBuf {
-    manifest_dir().join("../assets")
+    emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets")
 }
 
 #[cfg(test)]
@@ -644,18 +736,13 @@ mod tests {
         let lib = emberkeep_shared::content::ContentLibrary::load_dir(&repo_assets()).unwrap();
         let made: Vec<String> = make_all().unwrap().into_iter().map(|f| f.path).collect();
         for id in lib.creatures.keys().chain(lib.pregens.keys()) {
-            assert!(made.contains(&format!("art/tokens/{id}.png")), "no portrait for {id}");
+            assert!(
+                made.contains(&format!("art/tokens/{id}.png")),
+                "no portrait for {id}"
+            );
         }
         for cue in emberkeep_client::cues::Cue::ALL {
             assert!(made.contains(&format!("sounds/{}.wav", cue.file_stem())));
         }
     }
-}
-
-#[cfg(test)]
-/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (set by `cargo test` and
-/// `cargo run`) first, so binaries built in a shared target folder from another checkout
-/// still find this checkout's files; the build-time path otherwise.
-fn manifest_dir() -> std::path::PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }

@@ -47,7 +47,7 @@ fn workspace_root() -> PathBuf {
         })
         .map(Path::to_path_buf)
         .unwrap_or_else(|| {
-            manifest_dir()
+            emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR"))
                 .parent()
                 .expect("tools/ is inside the workspace")
                 .to_path_buf()
@@ -148,7 +148,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     run_step(
         "wasm-bindgen",
         Command::new("wasm-bindgen")
-            .args(["--target", "web", "--no-typescript", "--out-name", "emberkeep", "--out-dir"])
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "emberkeep",
+                "--out-dir",
+            ])
             .arg(out)
             .arg(&wasm),
     )?;
@@ -198,13 +205,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         mib(before),
         mib(gz_wasm)
     );
-    println!("  js: {} KiB; art and sounds: {:.2} MiB", js / 1024, mib(asset_bytes));
+    println!(
+        "  js: {} KiB; art and sounds: {:.2} MiB",
+        js / 1024,
+        mib(asset_bytes)
+    );
     Ok(ExitCode::SUCCESS)
-}
-
-/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (set by `cargo test` and
-/// `cargo run`) first, so binaries built in a shared target folder from another checkout
-/// still find this checkout's files; the build-time path otherwise.
-fn manifest_dir() -> std::path::PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }

@@ -99,7 +99,11 @@ fn toggle_mute(fired: Fired, mut volumes: ResMut<Volumes>) {
     }
 }
 
-fn apply_volumes(volumes: Res<Volumes>, effects: Res<AudioChannel<Effects>>, music: Res<AudioChannel<Music>>) {
+fn apply_volumes(
+    volumes: Res<Volumes>,
+    effects: Res<AudioChannel<Effects>>,
+    music: Res<AudioChannel<Music>>,
+) {
     effects.set_volume(volumes.decibels(volumes.effects));
     music.set_volume(volumes.decibels(volumes.music));
 }

@@ -119,6 +119,26 @@ impl TableAction {
         }
     }
 
+    /// The actions that are a whole turn intent by themselves (keys and action bar alike).
+    pub const TURN: [TableAction; 4] = [
+        TableAction::Dodge,
+        TableAction::Dash,
+        TableAction::Disengage,
+        TableAction::EndTurn,
+    ];
+
+    /// The intent this action sends on its own, for the [`TableAction::TURN`] actions.
+    pub fn intent(self) -> Option<emberkeep_shared::prelude::Action> {
+        use emberkeep_shared::prelude::Action;
+        match self {
+            TableAction::Dodge => Some(Action::Dodge),
+            TableAction::Dash => Some(Action::Dash),
+            TableAction::Disengage => Some(Action::Disengage),
+            TableAction::EndTurn => Some(Action::EndTurn),
+            _ => None,
+        }
+    }
+
     /// Actions driven by the pointer, off while the pointer is over a panel.
     fn pointer(self) -> bool {
         matches!(
@@ -173,8 +193,12 @@ impl Binding {
             Binding::Wheel(true) => map.insert(action, MouseScrollDirection::UP),
             Binding::Wheel(false) => map.insert(action, MouseScrollDirection::DOWN),
             Binding::Pad(b) => map.insert(action, b),
-            Binding::Stick(axis, true) => map.insert(action, GamepadControlDirection::positive(axis)),
-            Binding::Stick(axis, false) => map.insert(action, GamepadControlDirection::negative(axis)),
+            Binding::Stick(axis, true) => {
+                map.insert(action, GamepadControlDirection::positive(axis))
+            }
+            Binding::Stick(axis, false) => {
+                map.insert(action, GamepadControlDirection::negative(axis))
+            }
         };
     }
 }
@@ -192,32 +216,80 @@ impl Default for Bindings {
             (A::Select, vec![Mouse(MouseButton::Left)]),
             (
                 A::Confirm,
-                vec![Key(KeyCode::Enter), Key(KeyCode::Space), Pad(GamepadButton::South)],
+                vec![
+                    Key(KeyCode::Enter),
+                    Key(KeyCode::Space),
+                    Pad(GamepadButton::South),
+                ],
             ),
-            (A::CursorUp, vec![Key(KeyCode::ArrowUp), Pad(GamepadButton::DPadUp)]),
-            (A::CursorDown, vec![Key(KeyCode::ArrowDown), Pad(GamepadButton::DPadDown)]),
-            (A::CursorLeft, vec![Key(KeyCode::ArrowLeft), Pad(GamepadButton::DPadLeft)]),
-            (A::CursorRight, vec![Key(KeyCode::ArrowRight), Pad(GamepadButton::DPadRight)]),
-            (A::NextTarget, vec![Key(KeyCode::Tab), Pad(GamepadButton::RightTrigger)]),
+            (
+                A::CursorUp,
+                vec![Key(KeyCode::ArrowUp), Pad(GamepadButton::DPadUp)],
+            ),
+            (
+                A::CursorDown,
+                vec![Key(KeyCode::ArrowDown), Pad(GamepadButton::DPadDown)],
+            ),
+            (
+                A::CursorLeft,
+                vec![Key(KeyCode::ArrowLeft), Pad(GamepadButton::DPadLeft)],
+            ),
+            (
+                A::CursorRight,
+                vec![Key(KeyCode::ArrowRight), Pad(GamepadButton::DPadRight)],
+            ),
+            (
+                A::NextTarget,
+                vec![Key(KeyCode::Tab), Pad(GamepadButton::RightTrigger)],
+            ),
             (A::Dodge, vec![Key(KeyCode::KeyQ), Pad(GamepadButton::West)]),
             (A::Dash, vec![Key(KeyCode::KeyE), Pad(GamepadButton::North)]),
-            (A::Disengage, vec![Key(KeyCode::KeyR), Pad(GamepadButton::East)]),
-            (A::EndTurn, vec![Key(KeyCode::KeyT), Pad(GamepadButton::Start)]),
-            (A::PanUp, vec![Key(KeyCode::KeyW), stick(GamepadAxis::LeftStickY, true)]),
-            (A::PanDown, vec![Key(KeyCode::KeyS), stick(GamepadAxis::LeftStickY, false)]),
-            (A::PanLeft, vec![Key(KeyCode::KeyA), stick(GamepadAxis::LeftStickX, false)]),
-            (A::PanRight, vec![Key(KeyCode::KeyD), stick(GamepadAxis::LeftStickX, true)]),
+            (
+                A::Disengage,
+                vec![Key(KeyCode::KeyR), Pad(GamepadButton::East)],
+            ),
+            (
+                A::EndTurn,
+                vec![Key(KeyCode::KeyT), Pad(GamepadButton::Start)],
+            ),
+            (
+                A::PanUp,
+                vec![Key(KeyCode::KeyW), stick(GamepadAxis::LeftStickY, true)],
+            ),
+            (
+                A::PanDown,
+                vec![Key(KeyCode::KeyS), stick(GamepadAxis::LeftStickY, false)],
+            ),
+            (
+                A::PanLeft,
+                vec![Key(KeyCode::KeyA), stick(GamepadAxis::LeftStickX, false)],
+            ),
+            (
+                A::PanRight,
+                vec![Key(KeyCode::KeyD), stick(GamepadAxis::LeftStickX, true)],
+            ),
             (A::DragPan, vec![Mouse(MouseButton::Right)]),
             (
                 A::ZoomIn,
-                vec![Wheel(true), Key(KeyCode::Equal), Pad(GamepadButton::RightTrigger2)],
+                vec![
+                    Wheel(true),
+                    Key(KeyCode::Equal),
+                    Pad(GamepadButton::RightTrigger2),
+                ],
             ),
             (
                 A::ZoomOut,
-                vec![Wheel(false), Key(KeyCode::Minus), Pad(GamepadButton::LeftTrigger2)],
+                vec![
+                    Wheel(false),
+                    Key(KeyCode::Minus),
+                    Pad(GamepadButton::LeftTrigger2),
+                ],
             ),
             (A::ToggleMute, vec![Key(KeyCode::KeyM)]),
-            (A::Settings, vec![Key(KeyCode::F1), Pad(GamepadButton::Select)]),
+            (
+                A::Settings,
+                vec![Key(KeyCode::F1), Pad(GamepadButton::Select)],
+            ),
         ];
         Bindings(table.into_iter().collect())
     }
@@ -307,7 +379,10 @@ fn spawn_controls(mut commands: Commands, bindings: Res<Bindings>) {
     commands.spawn((Controls, bindings.input_map()));
 }
 
-fn apply_bindings(bindings: Res<Bindings>, mut map: Single<&mut InputMap<TableAction>, With<Controls>>) {
+fn apply_bindings(
+    bindings: Res<Bindings>,
+    mut map: Single<&mut InputMap<TableAction>, With<Controls>>,
+) {
     **map = bindings.input_map();
 }
 
@@ -337,7 +412,8 @@ pub fn gate_actions(
         let off = rebinding.0.is_some()
             || (focus.typing && action != TableAction::Settings)
             || (focus.over_ui && action.pointer())
-            || (display.is_some() && !matches!(action, TableAction::ToggleMute | TableAction::Settings));
+            || (display.is_some()
+                && !matches!(action, TableAction::ToggleMute | TableAction::Settings));
         if off {
             state.disable_action(&action);
         } else {
@@ -377,14 +453,15 @@ fn capture_rebinding(
 }
 
 fn turn_actions(fired: Fired, mut session: ResMut<TableSession>) {
-    use emberkeep_shared::prelude::Action;
-    for (action, intent) in [
-        (TableAction::Dodge, Action::Dodge),
-        (TableAction::Dash, Action::Dash),
-        (TableAction::Disengage, Action::Disengage),
-        (TableAction::EndTurn, Action::EndTurn),
-    ] {
-        if fired.just(action) && session.seating.as_ref().is_some_and(|s| s.character.is_some()) {
+    if !session
+        .seating
+        .as_ref()
+        .is_some_and(|s| s.character.is_some())
+    {
+        return;
+    }
+    for action in TableAction::TURN {
+        if let (true, Some(intent)) = (fired.just(action), action.intent()) {
             session.act(intent);
         }
     }
@@ -426,9 +503,12 @@ fn cursor_actions(
     }
     if next {
         let targets = targets_in_reach(&mirror, me);
-        let current = targets
-            .iter()
-            .position(|(id, _)| mirror.combatants.get(id).is_some_and(|(_, st)| Some(st.pos) == cursor.0));
+        let current = targets.iter().position(|(id, _)| {
+            mirror
+                .combatants
+                .get(id)
+                .is_some_and(|(_, st)| Some(st.pos) == cursor.0)
+        });
         let pick = current.map_or(0, |i| i + 1) % targets.len().max(1);
         if let Some((id, _)) = targets.get(pick) {
             at = mirror.combatants[id].1.pos;
@@ -460,11 +540,17 @@ impl Fired<'_, '_> {
             return false;
         }
         self.state.just_pressed(&action)
-            || self.bindings.0.get(&action).into_iter().flatten().any(|b| match *b {
-                Binding::Key(k) => self.keys.just_pressed(k) && !self.keys.pressed(k),
-                Binding::Mouse(m) => self.mouse.just_pressed(m) && !self.mouse.pressed(m),
-                _ => false,
-            })
+            || self
+                .bindings
+                .0
+                .get(&action)
+                .into_iter()
+                .flatten()
+                .any(|b| match *b {
+                    Binding::Key(k) => self.keys.just_pressed(k) && !self.keys.pressed(k),
+                    Binding::Mouse(m) => self.mouse.just_pressed(m) && !self.mouse.pressed(m),
+                    _ => false,
+                })
     }
 }
 
@@ -481,7 +567,10 @@ mod tests {
         b.rebind(TableAction::Dodge, Binding::Key(KeyCode::KeyE));
         assert_eq!(
             b.0[&TableAction::Dodge],
-            vec![Binding::Pad(GamepadButton::West), Binding::Key(KeyCode::KeyE)]
+            vec![
+                Binding::Pad(GamepadButton::West),
+                Binding::Key(KeyCode::KeyE)
+            ]
         );
         assert!(!b.0[&TableAction::Dash].contains(&Binding::Key(KeyCode::KeyE)));
         assert_eq!(b.labels(TableAction::Dash, false), "—");
@@ -562,7 +651,9 @@ mod tests {
         assert_eq!(tap(&mut app), vec![]);
         // Held across frames: fires once, on the first.
         app.world_mut().resource_mut::<UiFocus>().typing = false;
-        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().press(KeyCode::KeyE);
+        app.world_mut()
+            .resource_mut::<ButtonInput<KeyCode>>()
+            .press(KeyCode::KeyE);
         app.update();
         app.update();
         assert_eq!(app.world().resource::<Heard>().0, vec![TableAction::Dash]);
@@ -571,14 +662,23 @@ mod tests {
     #[test]
     fn no_game_action_fires_while_typing() {
         let mut app = app();
-        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().press(KeyCode::KeyQ);
+        app.world_mut()
+            .resource_mut::<ButtonInput<KeyCode>>()
+            .press(KeyCode::KeyQ);
         app.world_mut().resource_mut::<UiFocus>().typing = true;
         app.update();
-        assert!(!dodge_pressed(&mut app), "Q typed into a text box must not Dodge");
+        assert!(
+            !dodge_pressed(&mut app),
+            "Q typed into a text box must not Dodge"
+        );
         app.world_mut().resource_mut::<UiFocus>().typing = false;
-        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().release(KeyCode::KeyQ);
+        app.world_mut()
+            .resource_mut::<ButtonInput<KeyCode>>()
+            .release(KeyCode::KeyQ);
         app.update();
-        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().press(KeyCode::KeyQ);
+        app.world_mut()
+            .resource_mut::<ButtonInput<KeyCode>>()
+            .press(KeyCode::KeyQ);
         app.update();
         assert!(dodge_pressed(&mut app), "Q on the map is Dodge");
     }

@@ -5,16 +5,16 @@
 //! wheel to zoom.
 
 use super::art::{self, Art, TILE_PX, tile};
+use super::input::{Fired, TableAction};
 use crate::net::{Mirror, TableSession};
 use crate::preview::{action_for_click, my_reach};
-use super::input::{Fired, TableAction};
 use bevy::input::mouse::MouseMotion;
-use leafwing_input_manager::prelude::ActionState;
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 use bevy_ecs_tilemap::prelude::*;
 use emberkeep_shared::content::Condition;
 use emberkeep_shared::prelude::*;
+use leafwing_input_manager::prelude::ActionState;
 
 /// World units per square.
 pub const SQUARE: f32 = TILE_PX as f32;

@@ -68,7 +68,10 @@ fn table_shown(
     tokens: &Query<(), With<map::Token>>,
     tiles: &Query<(), With<map::MapTiles>>,
 ) -> bool {
-    session.seating.is_some() && !tiles.is_empty() && !tokens.is_empty() && !session.events.is_empty()
+    session.seating.is_some()
+        && !tiles.is_empty()
+        && !tokens.is_empty()
+        && !session.events.is_empty()
 }
 
 /// Names the window after the encounter once the table has been on screen for a few frames

@@ -1,8 +1,8 @@
 //! The egui panels: connect screen, party, initiative with the turn timer, narration feed,
 //! action bar and free-form action box.
 
-use super::map::MirrorSource;
 use super::input::{Bindings, TableAction};
+use super::map::MirrorSource;
 use super::map::{FreeArea, MapCursor};
 use super::settings::SettingsOpen;
 use crate::net::{Reconnect, Status, TableSession};
@@ -64,12 +64,10 @@ pub(super) fn plugin(app: &mut App) {
 
 /// The connect screen's fields from the last seat taken, if any.
 pub fn remembered() -> Option<ConnectSettings> {
-    Store::for_user()
-        .load(CONNECT_KEY)
-        .unwrap_or_else(|e| {
-            warn!("ignoring remembered connect settings: {e}");
-            None
-        })
+    Store::for_user().load(CONNECT_KEY).unwrap_or_else(|e| {
+        warn!("ignoring remembered connect settings: {e}");
+        None
+    })
 }
 
 fn remember_when_seated(
@@ -313,32 +311,27 @@ fn draw(
                         .is_some_and(|s| s.role == Role::Player);
                     let bar = action_bar(&mirror, if player { me } else { None });
                     let keys = |a: TableAction| {
-                        format!("{} / {}", bindings.labels(a, false), bindings.labels(a, true))
+                        format!(
+                            "{} / {}",
+                            bindings.labels(a, false),
+                            bindings.labels(a, true)
+                        )
                     };
                     let why = bar.why_not.clone().unwrap_or_default();
                     // Move and Attack act on the cursor square when it fits, else they say how.
-                    let cursor_target = me.zip(cursor.0).and_then(|(me, at)| {
-                        crate::preview::action_for_click(&mirror, me, at)
-                    });
-                    let move_to = cursor_target
-                        .clone()
-                        .filter(|a| matches!(a, Action::Move { .. }));
-                    let attack = cursor_target
-                        .filter(|a| matches!(a, Action::Attack { .. }))
-                        .or_else(|| {
-                            bar.targets
-                                .first()
-                                .map(|(target, attack)| Action::Attack {
-                                    target: *target,
-                                    attack: *attack,
-                                })
-                        });
+                    let at_cursor = |kind: fn(&Action) -> bool| {
+                        me.zip(cursor.0)
+                            .and_then(|(me, at)| crate::preview::action_for_click(&mirror, me, at))
+                            .filter(kind)
+                    };
                     let move_button = ui
                         .add_enabled(bar.can_move, egui::Button::new("Move"))
-                        .on_hover_text("Click a lit square, or pick one with the cursor keys and press Move")
+                        .on_hover_text(
+                            "Click a lit square, or pick one with the cursor keys and press Move",
+                        )
                         .on_disabled_hover_text(&why);
                     if move_button.clicked() {
-                        if let Some(m) = move_to {
+                        if let Some(m) = at_cursor(|a| matches!(a, Action::Move { .. })) {
                             session.act(m);
                         }
                     }
@@ -348,25 +341,31 @@ fn draw(
                             "Attack the foe under the cursor, else the nearest in reach ({})",
                             keys(TableAction::NextTarget)
                         ))
-                        .on_disabled_hover_text(if bar.enabled { "no foe within reach" } else { &why });
+                        .on_disabled_hover_text(if bar.enabled {
+                            "no foe within reach"
+                        } else {
+                            &why
+                        });
                     if attack_button.clicked() {
-                        if let Some(a) = attack {
+                        let nearest = bar
+                            .targets
+                            .first()
+                            .map(|&(target, attack)| Action::Attack { target, attack });
+                        if let Some(a) =
+                            at_cursor(|a| matches!(a, Action::Attack { .. })).or(nearest)
+                        {
                             session.act(a);
                         }
                     }
-                    for (label, action, key) in [
-                        ("Dodge", Action::Dodge, TableAction::Dodge),
-                        ("Dash", Action::Dash, TableAction::Dash),
-                        ("Disengage", Action::Disengage, TableAction::Disengage),
-                        ("End turn", Action::EndTurn, TableAction::EndTurn),
-                    ] {
+                    for key in TableAction::TURN {
                         if ui
-                            .add_enabled(bar.enabled, egui::Button::new(label))
+                            .add_enabled(bar.enabled, egui::Button::new(key.label()))
                             .on_hover_text(keys(key))
                             .on_disabled_hover_text(&why)
                             .clicked()
+                            && let Some(intent) = key.intent()
                         {
-                            session.act(action);
+                            session.act(intent);
                         }
                     }
                     ui.separator();

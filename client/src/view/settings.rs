@@ -135,31 +135,33 @@ fn window(
                     ),
                 );
             }
-            egui::ScrollArea::vertical().max_height(360.0).show(ui, |ui| {
-                egui::Grid::new("bindings")
-                    .num_columns(4)
-                    .striped(true)
-                    .show(ui, |ui| {
-                        ui.strong("Action");
-                        ui.strong("Keyboard / mouse");
-                        ui.strong("Gamepad");
-                        ui.label("");
-                        ui.end_row();
-                        for action in TableAction::ALL {
-                            ui.label(action.label());
-                            ui.label(bindings.labels(action, false));
-                            ui.label(bindings.labels(action, true));
-                            let waiting = rebinding.0 == Some(action);
-                            if ui
-                                .add_enabled(!waiting, egui::Button::new("Rebind"))
-                                .clicked()
-                            {
-                                rebinding.0 = Some(action);
-                            }
+            egui::ScrollArea::vertical()
+                .max_height(360.0)
+                .show(ui, |ui| {
+                    egui::Grid::new("bindings")
+                        .num_columns(4)
+                        .striped(true)
+                        .show(ui, |ui| {
+                            ui.strong("Action");
+                            ui.strong("Keyboard / mouse");
+                            ui.strong("Gamepad");
+                            ui.label("");
                             ui.end_row();
-                        }
-                    });
-            });
+                            for action in TableAction::ALL {
+                                ui.label(action.label());
+                                ui.label(bindings.labels(action, false));
+                                ui.label(bindings.labels(action, true));
+                                let waiting = rebinding.0 == Some(action);
+                                if ui
+                                    .add_enabled(!waiting, egui::Button::new("Rebind"))
+                                    .clicked()
+                                {
+                                    rebinding.0 = Some(action);
+                                }
+                                ui.end_row();
+                            }
+                        });
+                });
             if ui.button("Reset controls to defaults").clicked() {
                 *bindings = Bindings::default();
             }
