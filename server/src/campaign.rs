@@ -3,7 +3,7 @@
 //! hidden creatures sit in the host's room until they are revealed.
 
 use crate::journal::{Entry, Input, Journal, Meta, Restored, StoredSeat, apply};
-use crate::seats::{Directory, JoinTarget, new_code, new_seat_id};
+use crate::seats::{Directory, JoinTarget, is_well_formed_code, new_code, new_seat_id};
 use crate::settings::ServerSettings;
 use bevy::prelude::*;
 use emberkeep_shared::content::ContentLibrary;
@@ -195,7 +195,8 @@ pub struct Content(pub ContentLibrary);
 pub fn publish_codes(directory: &Directory, campaign: &Campaign) {
     let mut dir = directory.0.write().expect("directory lock");
     dir.codes.retain(|_, t| t.campaign != campaign.id);
-    for s in &campaign.seats {
+    // A revoked seat has no code: it must not be reachable by an empty one.
+    for s in campaign.seats.iter().filter(|s| is_well_formed_code(&s.code)) {
         dir.codes.insert(
             s.code.clone(),
             JoinTarget {

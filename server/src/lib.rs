@@ -166,8 +166,9 @@ fn start_http(world: &mut World) {
         http: Some(addr), ..
     } = settings.listen
     {
-        match http::spawn(addr, directory.clone(), key, None) {
-            Ok(bound) => {
+        match http::spawn(addr, directory.clone(), key, None, settings.http.clone()) {
+            Ok(server) => {
+                let bound = server.bound;
                 println!("listening: http {bound}");
                 world.resource_mut::<console::JoinBase>().0 = Some(public(bound));
             }
@@ -183,8 +184,9 @@ fn start_http(world: &mut World) {
                 root.display()
             );
         }
-        match http::spawn(addr, directory, key, Some(root)) {
-            Ok(bound) => {
+        match http::spawn(addr, directory, key, Some(root), settings.http.clone()) {
+            Ok(server) => {
+                let bound = server.bound;
                 println!("listening: web {bound}");
                 world.resource_mut::<console::JoinBase>().0 = Some(public(bound));
             }

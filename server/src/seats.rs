@@ -41,6 +41,17 @@ pub fn normalise_code(code: &str) -> String {
     }
 }
 
+/// Whether a normalised code has the shape of a code we issue (`XXXX-XXXX` from the code
+/// alphabet). Anything else — the empty string a revoked seat once had, `----` — never matches.
+pub fn is_well_formed_code(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 9
+        && b[4] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || CODE_ALPHABET.contains(c))
+}
+
 /// A fresh seat id.
 pub fn new_seat_id() -> u64 {
     rand::random::<u64>().max(1)
@@ -121,6 +132,11 @@ mod tests {
         );
         assert_eq!(normalise_code(&code.to_lowercase().replace('-', " ")), code);
         assert_ne!(new_code(), new_code());
+        assert!(is_well_formed_code(&code));
+        assert!(is_well_formed_code(&normalise_code("abcd efgh")));
+        for bad in ["", "----", "-", "ABCD-EFG", "ABCD-EFGHJ", "ABCDEFGHJ", "ABCD-EFG0", "ABCD-EFGI"] {
+            assert!(!is_well_formed_code(&normalise_code(bad)), "{bad}");
+        }
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub struct ServerSettings {
     pub console: bool,
     /// Also write the join codes to this file (`campaign seat code` per line) for scripts.
     pub codes_file: Option<PathBuf>,
+    /// What the HTTP listeners accept.
+    pub http: crate::http::HttpLimits,
     /// Intents per second a connection may send (sustained).
     pub rate_per_second: f64,
     /// Burst size of the rate limit.
@@ -84,6 +86,7 @@ impl Default for ServerSettings {
             web: None,
             console: false,
             codes_file: None,
+            http: crate::http::HttpLimits::default(),
             rate_per_second: 10.0,
             rate_burst: 20.0,
             narrator: crate::narrator::NarratorSettings {
@@ -192,6 +195,13 @@ pub struct Cli {
     /// Do not print events as they happen.
     #[arg(long)]
     pub quiet: bool,
+    /// Seconds an HTTP client may take to send a request's line and headers (and may stay
+    /// idle between requests) before its connection is closed.
+    #[arg(long, default_value_t = 10)]
+    pub http_timeout: u64,
+    /// HTTP connections one address may hold open at once.
+    #[arg(long, default_value_t = 32)]
+    pub http_connections_per_address: usize,
 }
 
 impl Cli {
@@ -214,6 +224,15 @@ impl Cli {
                 "--campaigns {} is out of range: expected 1 to 1000",
                 self.campaigns
             ));
+        }
+        if self.http_timeout == 0 || self.http_timeout > 600 {
+            return Err(format!(
+                "--http-timeout {} is out of range: expected 1 to 600 seconds",
+                self.http_timeout
+            ));
+        }
+        if self.http_connections_per_address == 0 {
+            return Err("--http-connections-per-address must be at least 1".into());
         }
         let seed = self.seed.unwrap_or_else(rand::random);
         let narrator = self.narrator_settings()?;
@@ -239,6 +258,12 @@ impl Cli {
             turn_timeout: Duration::from_secs(self.turn_timeout),
             seed,
             log_events: !self.quiet,
+            http: crate::http::HttpLimits {
+                header_timeout: Duration::from_secs(self.http_timeout),
+                request_timeout: Duration::from_secs(self.http_timeout),
+                max_connections_per_address: self.http_connections_per_address,
+                ..Default::default()
+            },
             ..ServerSettings::default()
         })
     }
