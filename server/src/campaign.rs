@@ -196,7 +196,11 @@ pub fn publish_codes(directory: &Directory, campaign: &Campaign) {
     let mut dir = directory.0.write().expect("directory lock");
     dir.codes.retain(|_, t| t.campaign != campaign.id);
     // A revoked seat has no code: it must not be reachable by an empty one.
-    for s in campaign.seats.iter().filter(|s| is_well_formed_code(&s.code)) {
+    for s in campaign
+        .seats
+        .iter()
+        .filter(|s| is_well_formed_code(&s.code))
+    {
         dir.codes.insert(
             s.code.clone(),
             JoinTarget {

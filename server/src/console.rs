@@ -411,6 +411,7 @@ fn reissue(world: &mut World, entity: Entity, seat: &str, new: bool, now: u64) -
     let directory = world.resource::<Directory>().clone();
     let campaign = world.get::<Campaign>(entity).expect("exists");
     publish_codes(&directory, campaign);
+    crate::write_codes_file(world);
     if new {
         format!("seat `{seat}`: new code {code}  {}", link_for(world, &code))
     } else {

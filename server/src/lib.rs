@@ -26,6 +26,7 @@ pub mod narrator;
 pub mod network;
 pub mod outbox;
 pub mod seats;
+pub mod secret_file;
 pub mod session;
 pub mod settings;
 mod turn;
@@ -214,21 +215,7 @@ fn print_codes_once(world: &mut World, mut done: Local<bool>) {
     }
     *done = true;
     let qr = world.resource::<ServerSettings>().print_qr;
-    if let Some(path) = world.resource::<ServerSettings>().codes_file.clone() {
-        let mut q = world.query::<&Campaign>();
-        let mut lines: Vec<String> = q
-            .iter(world)
-            .flat_map(|c| {
-                c.seats
-                    .iter()
-                    .map(move |s| format!("{} {} {}", c.id, s.name, s.code))
-            })
-            .collect();
-        lines.sort();
-        if let Err(e) = std::fs::write(&path, lines.join("\n") + "\n") {
-            error!("cannot write --codes-file {}: {e}", path.display());
-        }
-    }
+    write_codes_file(world);
     let mut q = world.query::<(Entity, &Campaign)>();
     let mut campaigns: Vec<(Entity, String, Vec<String>)> = q
         .iter(world)
@@ -254,6 +241,28 @@ fn print_codes_once(world: &mut World, mut done: Local<bool>) {
     }
     if world.resource::<ServerSettings>().console {
         println!("Type `help` for host commands.");
+    }
+}
+
+/// Writes `--codes-file` (if any) with every seat's current code, readable by its owner only
+/// (it opens every seat). Called at start and whenever a code changes.
+pub(crate) fn write_codes_file(world: &mut World) {
+    let Some(path) = world.resource::<ServerSettings>().codes_file.clone() else {
+        return;
+    };
+    let mut q = world.query::<&Campaign>();
+    let mut lines: Vec<String> = q
+        .iter(world)
+        .flat_map(|c| {
+            c.seats
+                .iter()
+                .filter(|s| seats::is_well_formed_code(&s.code))
+                .map(move |s| format!("{} {} {}", c.id, s.name, s.code))
+        })
+        .collect();
+    lines.sort();
+    if let Err(e) = secret_file::write_private(&path, (lines.join("\n") + "\n").as_bytes()) {
+        error!("cannot write --codes-file {}: {e}", path.display());
     }
 }
 

@@ -134,7 +134,16 @@ mod tests {
         assert_ne!(new_code(), new_code());
         assert!(is_well_formed_code(&code));
         assert!(is_well_formed_code(&normalise_code("abcd efgh")));
-        for bad in ["", "----", "-", "ABCD-EFG", "ABCD-EFGHJ", "ABCDEFGHJ", "ABCD-EFG0", "ABCD-EFGI"] {
+        for bad in [
+            "",
+            "----",
+            "-",
+            "ABCD-EFG",
+            "ABCD-EFGHJ",
+            "ABCDEFGHJ",
+            "ABCD-EFG0",
+            "ABCD-EFGI",
+        ] {
             assert!(!is_well_formed_code(&normalise_code(bad)), "{bad}");
         }
     }

@@ -36,7 +36,11 @@ impl WebRoot {
         {
             return false;
         }
-        let Some(canonical_root) = self.canonical.clone().or_else(|| std::fs::canonicalize(&self.root).ok()) else {
+        let Some(canonical_root) = self
+            .canonical
+            .clone()
+            .or_else(|| std::fs::canonicalize(&self.root).ok())
+        else {
             return false;
         };
         let file = self.root.join(relative);
@@ -47,9 +51,9 @@ impl WebRoot {
             file.join("index.html.gz"),
         ];
         candidates.retain(|p| p.symlink_metadata().is_ok());
-        candidates.iter().all(|p| {
-            std::fs::canonicalize(p).is_ok_and(|real| real.starts_with(&canonical_root))
-        })
+        candidates
+            .iter()
+            .all(|p| std::fs::canonicalize(p).is_ok_and(|real| real.starts_with(&canonical_root)))
     }
 }
 
@@ -83,8 +87,9 @@ pub(super) async fn index(State(s): State<Arc<Shared>>, request: Request) -> Res
 /// Any other GET: a file of the web root, or 404.
 pub(super) async fn file(State(s): State<Arc<Shared>>, request: Request) -> Response {
     match &s.web_root {
-        Some(root) if request.method() == axum::http::Method::GET
-            || request.method() == axum::http::Method::HEAD =>
+        Some(root)
+            if request.method() == axum::http::Method::GET
+                || request.method() == axum::http::Method::HEAD =>
         {
             serve(root, request).await
         }

@@ -252,7 +252,10 @@ async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, limits: Htt
 fn json(status: StatusCode, body: String) -> Response {
     (
         status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         body,
     )
         .into_response()
@@ -297,7 +300,9 @@ async fn join(
         .admit(peer.ip(), now)
     {
         s.stats.throttled.fetch_add(1, Ordering::Relaxed);
-        let secs = wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0));
+        let secs = wait
+            .as_secs()
+            .saturating_add(u64::from(wait.subsec_nanos() > 0));
         let mut response = error(
             StatusCode::TOO_MANY_REQUESTS,
             &format!("too many wrong join codes: try again in {secs} s"),
@@ -309,10 +314,7 @@ async fn join(
     }
     let query = request.uri().query().unwrap_or("");
     let Some(code) = code_param(query) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "expected /api/join?code=YOUR-CODE",
-        );
+        return error(StatusCode::BAD_REQUEST, "expected /api/join?code=YOUR-CODE");
     };
     let code = normalise_code(code);
     let found = if is_well_formed_code(&code) {

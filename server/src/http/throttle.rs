@@ -200,7 +200,10 @@ mod tests {
         let n = misses_in(&mut t, who, start, 10);
         assert_eq!(n, 5 + 59);
         // Another address is not affected.
-        assert!(t.admit(ip("203.0.113.8"), start + Duration::from_secs(600)).is_ok());
+        assert!(
+            t.admit(ip("203.0.113.8"), start + Duration::from_secs(600))
+                .is_ok()
+        );
     }
 
     #[test]
