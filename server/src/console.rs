@@ -176,9 +176,10 @@ pub fn execute(world: &mut World, hint: Option<Entity>, line: &str) -> String {
             if let Some(n) = world.get::<crate::narrator::Narrator>(entity) {
                 let u = &n.usage;
                 text += &format!(
-                    "\n  narrator: {name}; {} narrations ({} fell back), NPC choices {} ({} fell back), tokens {} in / {} out{}{}",
+                    "\n  narrator: {name}; {} narrations ({} fell back, rejected {}), NPC choices {} ({} fell back), tokens {} in / {} out{}{}",
                     u.narrations,
                     u.fallbacks,
+                    u.rejected,
                     u.npc_choices,
                     u.npc_fallbacks,
                     u.input_tokens,

@@ -283,6 +283,12 @@ pub enum NarratorKind {
 impl Cli {
     fn narrator_settings(&self) -> Result<crate::narrator::NarratorSettings, String> {
         use crate::narrator::backend::{ModelConfig, Wire};
+        // Checked first: `Duration::from_secs_f64` panics on NaN or a negative number.
+        if !(0.1..=600.0).contains(&self.narrator_timeout)
+            || !(0.1..=600.0).contains(&self.npc_timeout)
+        {
+            return Err("--narrator-timeout and --npc-timeout are 0.1 to 600 seconds".into());
+        }
         let (wire, default_url, env_key) = match self.narrator {
             NarratorKind::Builtin => {
                 return Ok(crate::narrator::NarratorSettings {
@@ -312,11 +318,6 @@ impl Cli {
             ),
             None => std::env::var(env_key).ok().filter(|k| !k.trim().is_empty()),
         };
-        if !(0.1..=600.0).contains(&self.narrator_timeout)
-            || !(0.1..=600.0).contains(&self.npc_timeout)
-        {
-            return Err("--narrator-timeout and --npc-timeout are 0.1 to 600 seconds".into());
-        }
         Ok(crate::narrator::NarratorSettings {
             model: Some(ModelConfig {
                 wire,

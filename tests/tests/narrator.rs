@@ -1,98 +1,23 @@
 //! The narrator against a local HTTP server speaking the real OpenAI and Anthropic streaming
 //! formats: normal streams, 429 then success, 500, a stall, a cut-off stream, malformed and
-//! illegal NPC choices — the table keeps playing and clients get a coherent narration. A
-//! campaign whose model stalls does not delay another. (The model's side runs in real time; the
-//! tests wait for outcomes with bounded real-time polling, never asserting on durations.)
+//! illegal NPC choices, late NPC answers — the table keeps playing and clients get a coherent
+//! narration. A campaign whose model stalls does not delay another. (The model's side runs in
+//! real time; the tests wait for outcomes with bounded real-time polling, never asserting an
+//! upper bound on a duration.) Safety — garbage `Retry-After`, narrations that never finish,
+//! player text in prompts, false claims in answers, hidden creatures — is in
+//! `narrator_safety.rs`.
+
+mod narrator_common;
 
 use emberkeep_client::net::Status;
-use emberkeep_server::narrator::backend::{ModelConfig, Wire};
-use emberkeep_server::narrator::{Narrator, NarratorSettings};
-use emberkeep_server::{ServerSettings, open_campaign};
+use emberkeep_server::narrator::Narrator;
+use emberkeep_server::narrator::backend::Wire;
+use emberkeep_server::open_campaign;
 use emberkeep_shared::prelude::*;
 use emberkeep_tests::Stepper;
 use emberkeep_tests::fake_model::{Answer, FakeModel, Format};
-use std::time::{Duration, Instant};
-
-fn settings(model: &FakeModel, wire: Wire) -> ServerSettings {
-    ServerSettings {
-        seed: 21,
-        // Idle players' turns pass quickly, so NPC turns come soon.
-        turn_timeout: Duration::from_secs(1),
-        narrator: NarratorSettings {
-            model: Some(ModelConfig {
-                wire,
-                base_url: model.base_url.clone(),
-                model: "test-model".into(),
-                api_key: Some("sk-test-secret".into()),
-                stall_timeout: Duration::from_millis(400),
-                total_timeout: Duration::from_secs(3),
-                retries: 2,
-                max_tokens: 200,
-            }),
-            budget_tokens: None,
-            npc_brain: true,
-            npc_timeout: Duration::from_secs(30),
-        },
-        ..ServerSettings::default()
-    }
-}
-
-fn is_npc_prompt(body: &str) -> bool {
-    body.contains("enemies")
-}
-
-/// A model that answers NPC prompts with `npc` and narration prompts with `text`.
-fn answers(
-    npc: &'static str,
-    text: &'static str,
-) -> impl Fn(usize, &str) -> Answer + Send + Sync + 'static {
-    move |_, body| {
-        Answer::Text(vec![
-            if is_npc_prompt(body) { npc } else { text }.to_string(),
-        ])
-    }
-}
-
-/// Steps with a little real time per frame until `done`, for at most 10 s of real time.
-fn wait(s: &mut Stepper, what: &str, mut done: impl FnMut(&mut Stepper) -> bool) {
-    let start = Instant::now();
-    while !done(s) {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out waiting for {what}"
-        );
-        s.step(1);
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-/// Waits until an NPC (ids above the party's four) has ended a turn.
-fn wait_for_an_npc_turn(s: &mut Stepper) {
-    wait(s, "an NPC turn", |s| {
-        s.campaign("table-1")
-            .table
-            .log
-            .iter()
-            .any(|e| matches!(e.event, GameEvent::TurnEnded { actor } if actor > 4))
-    });
-}
-
-fn narrations(s: &Stepper, client: usize) -> Vec<(String, String)> {
-    s.session(client)
-        .events
-        .iter()
-        .filter_map(|e| match &e.event {
-            GameEvent::Narration { text, source, .. } => Some((text.clone(), source.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
-fn seat(s: &mut Stepper, seat: &str) -> usize {
-    let c = s.add_client(seat, None);
-    wait(s, "a seat", |s| s.session(c).status == Status::Seated);
-    c
-}
+use narrator_common::*;
+use std::time::Duration;
 
 fn narrated_by(wire: Wire, format: Format) {
     let model = FakeModel::start(format, |_, body| {

@@ -254,7 +254,9 @@ fn narrator(campaigns: u32) {
         if body.contains("enemies") {
             return Answer::Text(vec!["{\"choice\": 1}".into()]);
         }
-        let pieces = (0..150).map(|_| "[{now}] ".to_string()).collect();
+        // Each piece is a whole sentence: the server releases narration a checked sentence
+        // at a time, so this measures the bridge, not how long a sentence takes to write.
+        let pieces = (0..150).map(|_| "[{now}]. ".to_string()).collect();
         Answer::Text(pieces)
     });
     let settings = ServerSettings {

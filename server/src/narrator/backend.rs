@@ -120,9 +120,10 @@ pub async fn stream(
             Ok(Ok(usage)) => return Ok(usage),
             Ok(Err(Failure::Retry(status, after))) if attempt < cfg.retries => {
                 attempt += 1;
-                let backoff = after
-                    .unwrap_or(Duration::from_millis(250 << attempt))
-                    .min(Duration::from_secs(10));
+                // `after` is already parsed defensively and clamped (see `retry_after`).
+                let backoff = after.unwrap_or(Duration::from_millis(
+                    250u64.saturating_mul(1 << attempt.min(6)),
+                ));
                 if tokio::time::Instant::now() + backoff >= deadline {
                     return Err(ModelError::Unavailable(status));
                 }
@@ -196,8 +197,7 @@ async fn attempt_once(
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .map(Duration::from_secs_f64);
+            .and_then(|v| retry_after(v, std::time::SystemTime::now()));
         return Err(Failure::Retry(status, after));
     }
     if status != 200 {
@@ -304,5 +304,140 @@ fn without_url(e: &reqwest::Error) -> String {
         "timed out".into()
     } else {
         "request failed".into()
+    }
+}
+
+/// The longest `Retry-After` honoured; a longer one is clamped to this (and then usually found
+/// to reach past the answer's deadline, so the call gives up at once).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Reads a `Retry-After` value defensively: whole seconds (`120`) or an HTTP date
+/// (`Wed, 21 Oct 2015 07:28:00 GMT`, measured from `now`). Garbage (negative, fractional,
+/// NaN, exponents, unreadable dates) gives `None` — the caller's own backoff then applies;
+/// anything longer than [`MAX_RETRY_AFTER`] is clamped to it. Never panics.
+pub fn retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits only, so the only parse failure is overflow: a huge number is clamped.
+        let secs = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
+    }
+    let at = http_date(value)?;
+    let at = std::time::UNIX_EPOCH.checked_add(Duration::from_secs(at))?;
+    // A date in the past means "now".
+    let wait = at.duration_since(now).unwrap_or(Duration::ZERO);
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// Seconds since the Unix epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the
+/// only HTTP date format senders may produce today.
+fn http_date(value: &str) -> Option<u64> {
+    let mut parts = value.split_ascii_whitespace();
+    let weekday = parts.next()?;
+    if !weekday.ends_with(',') {
+        return None;
+    }
+    let day: u64 = parts.next()?.parse().ok()?;
+    let month = parts.next()?;
+    let year: u64 = parts.next()?.parse().ok()?;
+    let clock = parts.next()?;
+    if parts.next()? != "GMT" || parts.next().is_some() {
+        return None;
+    }
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == month)? as u64 + 1;
+    let mut hms = clock.split(':').map(|x| x.parse::<u64>().ok());
+    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
+    if hms.next().is_some()
+        || !(1970..=9999).contains(&year)
+        || !(1..=31).contains(&day)
+        || h > 23
+        || m > 59
+        || s > 60
+    {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm), for years from 1970.
+    let (y, mo) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * mo + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    Some(days * 86_400 + h * 3600 + m * 60 + s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn retry_after_takes_whole_seconds_and_clamps_them() {
+        let now = SystemTime::now();
+        assert_eq!(retry_after("1", now), Some(Duration::from_secs(1)));
+        assert_eq!(retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(retry_after("99999999999", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            retry_after("99999999999999999999999999", now),
+            Some(MAX_RETRY_AFTER)
+        );
+    }
+
+    #[test]
+    fn retry_after_ignores_garbage() {
+        let now = SystemTime::now();
+        for v in [
+            "-1",
+            "NaN",
+            "nan",
+            "inf",
+            "-inf",
+            "1e400",
+            "1.5",
+            "",
+            "  ",
+            "soon",
+            "+3",
+            "0x10",
+            "Wed, 21 Oct 2015 07:28:00",
+            "Wed, 32 Oct 2015 07:28:00 GMT",
+            "Wed, 21 Foo 2015 07:28:00 GMT",
+            "Wed, 21 Oct 2015 25:28:00 GMT",
+        ] {
+            assert_eq!(retry_after(v, now), None, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_reads_http_dates() {
+        // Wed, 21 Oct 2015 07:28:00 GMT is 1445412480.
+        let date = "Wed, 21 Oct 2015 07:28:00 GMT";
+        assert_eq!(http_date(date), Some(1_445_412_480));
+        assert_eq!(http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            http_date("Tue, 29 Feb 2000 12:00:00 GMT"),
+            Some(951_825_600)
+        );
+        assert_eq!(
+            retry_after(date, at(1_445_412_480 - 5)),
+            Some(Duration::from_secs(5))
+        );
+        // In the past: now. Far ahead: clamped.
+        assert_eq!(
+            retry_after(date, at(1_445_412_480 + 5)),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after(date, at(0)), Some(MAX_RETRY_AFTER));
     }
 }

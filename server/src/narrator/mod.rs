@@ -4,25 +4,34 @@
 //! The `builtin` narrator runs in the tick (it is instant and deterministic). Model backends run
 //! on the bridge thread's tokio runtime; Bevy systems talk to it only through channels: jobs go
 //! out, chunks / finished narrations / NPC choices come back and are polled each tick. A late,
-//! failed or over-budget model falls back to the built-in narrator and tactics; the turn goes on.
+//! failed, over-budget or unfaithful model falls back to the built-in narrator and tactics; the
+//! turn goes on.
+//!
+//! Safety, in order: a player's words reach the model only as quoted data ([`prompt`]); what
+//! the model writes is released to clients a whole sentence at a time, each checked against
+//! the table first ([`check`]); and a narration that has not finished within
+//! [`Narrator::deadline`] (real time, checked by the tick) is abandoned for the built-in one,
+//! so exploration, which waits for the last narration, never waits forever.
 
 pub mod backend;
+mod bridge;
 pub mod builtin;
+pub mod check;
+pub mod prompt;
 
 use crate::campaign::Campaign;
 use crate::journal::Input;
 use crate::outbox::Outbox;
-use backend::{ModelConfig, ModelError, Usage};
+use backend::{ModelConfig, Usage};
 use bevy::prelude::*;
+pub use bridge::Bridge;
+use bridge::{Job, Kind, Reply};
+use check::{Facts, Gate};
 use emberkeep_shared::event::Audience;
 use emberkeep_shared::prelude::*;
 use emberkeep_shared::tactics::{NpcOption, npc_options, plan_turn};
-use serde_json::json;
 use std::collections::VecDeque;
-use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, Sender};
-use std::time::Duration;
-use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use std::time::{Duration, Instant};
 
 /// Which narrator, and its failure policy.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +54,17 @@ impl NarratorSettings {
             Some(m) => format!("{} ({} at {})", m.wire.name(), m.model, m.base_url),
         }
     }
+
+    /// How long a model narration may take, all told, before the tick gives up on it: twice
+    /// the model's own total timeout (which the backend already keeps to; this catches a
+    /// hung or lost call).
+    pub fn narration_deadline(&self) -> Duration {
+        self.model.as_ref().map_or(Duration::from_secs(60), |m| {
+            m.total_timeout
+                .saturating_mul(2)
+                .max(Duration::from_secs(1))
+        })
+    }
 }
 
 /// Counters of one campaign's narrator.
@@ -52,8 +72,10 @@ impl NarratorSettings {
 pub struct NarratorUsage {
     /// Narrations finished.
     pub narrations: u64,
-    /// Of which fell back to the built-in narrator.
+    /// Of which fell back to the built-in narrator (failed, late or rejected).
     pub fallbacks: u64,
+    /// Of the fallbacks, model narrations rejected for claiming what the rules did not decide.
+    pub rejected: u64,
     /// NPC turns chosen by the model.
     pub npc_choices: u64,
     /// NPC turns that fell back to the built-in tactics.
@@ -71,8 +93,11 @@ pub struct NarratorUsage {
 #[derive(Debug)]
 struct Active {
     id: u64,
-    text: String,
+    /// Holds the model's text back until each whole sentence has been checked.
+    gate: Gate,
     events: Vec<SeqEvent>,
+    /// Real time after which the tick abandons it.
+    deadline: Instant,
 }
 
 #[derive(Debug)]
@@ -92,6 +117,10 @@ pub struct Narrator {
     queue: VecDeque<Vec<SeqEvent>>,
     active: Option<Active>,
     npc: Option<PendingNpc>,
+    /// How long a model narration may take before the tick abandons it for the built-in one
+    /// (real time: the model runs in real time). `None`: the settings'
+    /// [`NarratorSettings::narration_deadline`].
+    pub deadline: Option<Duration>,
     /// Counters.
     pub usage: NarratorUsage,
 }
@@ -111,219 +140,77 @@ impl Narrator {
     }
 }
 
-enum Job {
-    Narrate {
-        campaign: String,
-        id: u64,
-        system: String,
-        user: String,
-    },
-    Npc {
-        campaign: String,
-        id: u64,
-        system: String,
-        user: String,
-    },
-}
-
-enum Reply {
-    Chunk {
-        campaign: String,
-        id: u64,
-        text: String,
-    },
-    Done {
-        campaign: String,
-        id: u64,
-        result: Result<(), ModelError>,
-        usage: Usage,
-    },
-    Npc {
-        campaign: String,
-        id: u64,
-        text: Result<String, ModelError>,
-        usage: Usage,
-    },
-}
-
-/// The bridge to the model thread.
-#[derive(Resource)]
-pub struct Bridge {
-    jobs: UnboundedSender<Job>,
-    replies: Mutex<Receiver<Reply>>,
-}
-
 /// The narrator settings as a resource.
 #[derive(Resource, Debug, Clone, Default)]
 pub struct Narration(pub NarratorSettings);
-
-const NARRATOR_SYSTEM: &str = "You are the narrator of a fantasy tabletop role-playing game. Narrate the \
-mechanical results you are given in two or three vivid sentences, present tense, plain text without \
-markup. Never change a result: who hit, who missed, damage and deaths are decided. Do not invent new \
-creatures or events, and do not speak for the players.";
-
-const NPC_SYSTEM: &str = "You decide what a non-player creature in a tabletop role-playing game tries on its \
-turn. Stay in character with its temperament. Answer with JSON only: {\"choice\": N} where N is the number \
-of one of the listed options.";
 
 /// Starts the bridge thread when a model is configured.
 pub fn plugin(app: &mut App) {
     app.init_resource::<Narration>();
     let settings = app.world().resource::<Narration>().0.clone();
     if let Some(model) = settings.model.clone() {
-        app.insert_resource(spawn_bridge(model));
+        app.insert_resource(bridge::spawn_bridge(model));
     }
 }
 
-fn spawn_bridge(model: ModelConfig) -> Bridge {
-    let (jobs_tx, mut jobs_rx) = unbounded_channel::<Job>();
-    let (reply_tx, reply_rx) = std::sync::mpsc::channel::<Reply>();
-    std::thread::Builder::new()
-        .name("emberkeep-narrator".into())
-        .spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a tokio runtime");
-            runtime.block_on(async move {
-                let client = reqwest::Client::builder().build().expect("an HTTP client");
-                while let Some(job) = jobs_rx.recv().await {
-                    let (client, model, reply_tx) =
-                        (client.clone(), model.clone(), reply_tx.clone());
-                    // Every job is its own task: a stalled model in one campaign delays no other.
-                    tokio::spawn(async move { run_job(&client, &model, job, reply_tx).await });
-                }
-            });
-        })
-        .expect("the narrator thread starts");
-    Bridge {
-        jobs: jobs_tx,
-        replies: Mutex::new(reply_rx),
-    }
+/// How a model narration ended.
+enum Ending {
+    /// The model finished and every sentence passed the checks.
+    Finished,
+    /// The model failed (error, cut off, nothing said, too late).
+    Failed(String),
+    /// A sentence claimed what the rules did not decide.
+    Rejected(String),
 }
 
-async fn run_job(client: &reqwest::Client, model: &ModelConfig, job: Job, replies: Sender<Reply>) {
-    match job {
-        Job::Narrate {
-            campaign,
-            id,
-            system,
-            user,
-        } => {
-            let (tx, mut rx) = unbounded_channel::<String>();
-            let forward = {
-                let (replies, campaign) = (replies.clone(), campaign.clone());
-                tokio::spawn(async move {
-                    while let Some(text) = rx.recv().await {
-                        let _ = replies.send(Reply::Chunk {
-                            campaign: campaign.clone(),
-                            id,
-                            text,
-                        });
-                    }
-                })
-            };
-            let result = backend::stream(client, model, &system, &user, &tx).await;
-            drop(tx);
-            let _ = forward.await;
-            let (result, usage) = with_usage(result, ());
-            let _ = replies.send(Reply::Done {
-                campaign,
-                id,
-                result,
-                usage,
-            });
+/// Publishes the narration `active` ends with: the model's checked text, or the built-in
+/// narration (after a failure, the whole sentences already shown if there are enough).
+fn conclude(
+    campaign: &mut Campaign,
+    narrator: &mut Narrator,
+    active: Active,
+    ending: Ending,
+    model_name: &str,
+    now: u64,
+) {
+    let id = active.id;
+    let released = active.gate.released().trim().to_string();
+    let ending = match ending {
+        Ending::Finished if released.is_empty() => {
+            Ending::Failed("the model answered nothing".into())
         }
-        Job::Npc {
-            campaign,
-            id,
-            system,
-            user,
-        } => {
-            let (tx, mut rx) = unbounded_channel::<String>();
-            let result = backend::stream(client, model, &system, &user, &tx).await;
-            drop(tx);
-            let mut text = String::new();
-            while let Ok(piece) = rx.try_recv() {
-                text.push_str(&piece);
-            }
-            let (text, usage) = with_usage(result, text);
-            let _ = replies.send(Reply::Npc {
-                campaign,
-                id,
-                text,
-                usage,
-            });
-        }
-    }
-}
-
-/// Splits a model call's outcome into the value (on success) and the tokens it used.
-fn with_usage<T>(result: Result<Usage, ModelError>, value: T) -> (Result<T, ModelError>, Usage) {
-    match result {
-        Ok(usage) => (Ok(value), usage),
-        Err(e) => (Err(e), Usage::default()),
-    }
-}
-
-/// The structured snapshot a model narrates from: the scene, who stands where, and the
-/// results to narrate — only what every player may see.
-fn narration_prompt(campaign: &Campaign, events: &[SeqEvent]) -> String {
-    let t = &campaign.table;
-    let name = |id| campaign.name_of(id);
-    let people = |side: Side| -> Vec<serde_json::Value> {
-        t.combatants
-            .iter()
-            .filter(|c| c.side == side && !c.hidden)
-            .map(|c| json!({ "name": c.name, "hp": c.hp, "max_hp": c.max_hp, "conditions": c.conditions.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>() }))
-            .collect()
+        other => other,
     };
-    json!({
-        "scene": t.encounter_name,
-        "mode": format!("{:?}", t.mode),
-        "round": t.combat.as_ref().map(|c| c.round),
-        "party": people(Side::Party),
-        "foes": people(Side::Foe),
-        "results": events.iter().map(|e| e.event.describe(&name)).collect::<Vec<_>>(),
-    })
-    .to_string()
+    let builtin = || builtin::narrate(&active.events, &|c| campaign.name_of(c));
+    let (text, source) = match ending {
+        Ending::Finished => (released, model_name.to_string()),
+        Ending::Failed(error) => {
+            warn!(
+                "[{}] narration {id}: {error}; using the built-in narrator",
+                campaign.id
+            );
+            narrator.usage.fallbacks += 1;
+            narrator.usage.last_error = Some(error);
+            (coherent(&released, &builtin()), "fallback".to_string())
+        }
+        Ending::Rejected(why) => {
+            warn!(
+                "[{}] narration {id} rejected: {why}; using the built-in narrator",
+                campaign.id
+            );
+            narrator.usage.fallbacks += 1;
+            narrator.usage.rejected += 1;
+            narrator.usage.last_error = Some(format!("narration rejected: {why}"));
+            (builtin(), "fallback".to_string())
+        }
+    };
+    narrator.usage.narrations += 1;
+    let _ = campaign.perform(Input::Narration { id, text, source }, now);
 }
 
-fn npc_prompt(campaign: &Campaign, npc: CombatantId, options: &[NpcOption]) -> String {
-    let t = &campaign.table;
-    let me = t.combatant(npc).expect("the NPC exists");
-    let enemies: Vec<serde_json::Value> = t
-        .combatants
-        .iter()
-        .filter(|c| c.side.hostile_to(me.side) && c.is_conscious() && !c.hidden)
-        .map(|c| json!({ "name": c.name, "hp": c.hp, "max_hp": c.max_hp, "distance_ft": c.pos.feet_to(me.pos) }))
-        .collect();
-    json!({
-        "you": { "name": me.name, "hp": me.hp, "max_hp": me.max_hp, "temperament": me.temperament },
-        "enemies": enemies,
-        "options": options.iter().enumerate().map(|(i, o)| format!("{}: {}", i + 1, o.label)).collect::<Vec<_>>(),
-    })
-    .to_string()
-}
-
-/// Reads `{"choice": N}` (1-based) from a model's answer.
-fn parse_choice(text: &str, options: usize) -> Result<usize, String> {
-    let start = text.find('{').ok_or("no JSON object in the answer")?;
-    let end = text.rfind('}').ok_or("no JSON object in the answer")?;
-    let v: serde_json::Value =
-        serde_json::from_str(&text[start..=end]).map_err(|e| format!("malformed JSON: {e}"))?;
-    let n = v
-        .get("choice")
-        .and_then(|c| c.as_u64())
-        .ok_or("no numeric `choice`")?;
-    if n == 0 || n as usize > options {
-        return Err(format!("choice {n} is not one of the {options} options"));
-    }
-    Ok(n as usize - 1)
-}
-
-/// Polls the bridge: streams chunks to the campaign's links, records finished narrations,
-/// stores NPC answers. Runs in `TurnSystems::Receive`.
+/// Polls the bridge: streams checked sentences to the campaign's links, records finished
+/// narrations, stores NPC answers, and abandons narrations past their deadline. Runs in
+/// `TurnSystems::Receive`.
 pub(crate) fn poll(
     bridge: Option<Res<Bridge>>,
     mut campaigns: Query<(&mut Campaign, &mut Narrator)>,
@@ -332,71 +219,63 @@ pub(crate) fn poll(
     time: Res<Time>,
 ) {
     let Some(bridge) = bridge else { return };
-    let replies: Vec<Reply> = bridge
-        .replies
-        .lock()
-        .expect("bridge lock")
-        .try_iter()
-        .collect();
-    for reply in replies {
-        let campaign_id = match &reply {
-            Reply::Chunk { campaign, .. }
-            | Reply::Done { campaign, .. }
-            | Reply::Npc { campaign, .. } => campaign.clone(),
-        };
+    let model_name = settings
+        .0
+        .model
+        .as_ref()
+        .map_or("builtin", |m| m.wire.name());
+    for reply in bridge.replies() {
         let Some((mut campaign, mut narrator)) =
-            campaigns.iter_mut().find(|(c, _)| c.id == campaign_id)
+            campaigns.iter_mut().find(|(c, _)| c.id == reply.campaign())
         else {
             continue;
         };
+        let (campaign, narrator) = (&mut *campaign, &mut *narrator);
         let now = campaign.now(&time);
         match reply {
             Reply::Chunk { id, text, .. } => {
                 let Some(active) = narrator.active.as_mut().filter(|a| a.id == id) else {
                     continue;
                 };
-                active.text.push_str(&text);
-                stream_chunk(&mut outbox, &campaign, id, &text);
+                let facts = Facts::new(&campaign.table, &active.events);
+                match active.gate.push(&text, &facts) {
+                    Ok(released) => stream_chunk(&mut outbox, campaign, id, &released),
+                    Err(why) => {
+                        let active = narrator.active.take().expect("matched above");
+                        conclude(
+                            campaign,
+                            narrator,
+                            active,
+                            Ending::Rejected(why),
+                            model_name,
+                            now,
+                        );
+                    }
+                }
             }
             Reply::Done {
                 id, result, usage, ..
             } => {
-                let Some(active) = narrator.active.take().filter(|a| a.id == id) else {
-                    continue;
-                };
+                // Tokens count even when the narration was already concluded (late, rejected).
                 account(&mut narrator.usage, usage, settings.0.budget_tokens);
-                let (text, source) = match result {
-                    Ok(()) if !active.text.trim().is_empty() => (
-                        active.text.trim().to_string(),
-                        settings
-                            .0
-                            .model
-                            .as_ref()
-                            .map_or("builtin", |m| m.wire.name())
-                            .to_string(),
-                    ),
-                    other => {
-                        let error = other.err().map_or_else(
-                            || "the model answered nothing".to_string(),
-                            |e| e.to_string(),
-                        );
-                        warn!(
-                            "[{}] narration {id}: {error}; using the built-in narrator",
-                            campaign.id
-                        );
-                        narrator.usage.fallbacks += 1;
-                        narrator.usage.last_error = Some(error);
-                        (
-                            coherent(
-                                &active.text,
-                                &builtin::narrate(&active.events, &|c| campaign.name_of(c)),
-                            ),
-                            "fallback".to_string(),
-                        )
+                if narrator.active.as_ref().is_none_or(|a| a.id != id) {
+                    continue;
+                }
+                let mut active = narrator.active.take().expect("checked");
+                let ending = match result {
+                    Ok(()) => {
+                        let facts = Facts::new(&campaign.table, &active.events);
+                        match active.gate.finish(&facts) {
+                            Ok(rest) => {
+                                stream_chunk(&mut outbox, campaign, id, &rest);
+                                Ending::Finished
+                            }
+                            Err(why) => Ending::Rejected(why),
+                        }
                     }
+                    Err(e) => Ending::Failed(e.to_string()),
                 };
-                narrator.usage.narrations += 1;
-                let _ = campaign.perform(Input::Narration { id, text, source }, now);
+                conclude(campaign, narrator, active, ending, model_name, now);
             }
             Reply::Npc {
                 id, text, usage, ..
@@ -405,16 +284,31 @@ pub(crate) fn poll(
                 if let Some(pending) = narrator.npc.as_mut().filter(|p| p.id == id) {
                     pending.answer = Some(
                         text.map_err(|e| e.to_string())
-                            .and_then(|t| parse_choice(&t, pending.options.len())),
+                            .and_then(|t| prompt::parse_choice(&t, pending.options.len())),
                     );
                 }
             }
+        }
+    }
+    // The tick's own deadline: whatever happened to the call (a hung or lost task, a stream
+    // that trickles on), the table gets the built-in narration and goes on.
+    let wall = Instant::now();
+    for (mut campaign, mut narrator) in &mut campaigns {
+        if narrator.active.as_ref().is_some_and(|a| wall >= a.deadline) {
+            let (campaign, narrator) = (&mut *campaign, &mut *narrator);
+            let active = narrator.active.take().expect("checked");
+            let now = campaign.now(&time);
+            let ending = Ending::Failed("the model did not finish the narration in time".into());
+            conclude(campaign, narrator, active, ending, model_name, now);
         }
     }
 }
 
 /// Sends a piece of narration `id` to everyone seated at the campaign.
 fn stream_chunk(outbox: &mut Outbox, campaign: &Campaign, id: u64, text: &str) {
+    if text.is_empty() {
+        return;
+    }
     for link in campaign.links() {
         outbox.send_narration(
             link,
@@ -426,8 +320,8 @@ fn stream_chunk(outbox: &mut Outbox, campaign: &Campaign, id: u64, text: &str) {
     }
 }
 
-/// Keeps whole sentences of a cut-off answer (a streamed half-sentence is replaced by the
-/// finished text), and adds the built-in narration when too little survived.
+/// Keeps the whole sentences of a failed answer that were already shown (they passed the
+/// checks), or the built-in narration when too little survived.
 fn coherent(partial: &str, fallback: &str) -> String {
     let cut = partial
         .rfind(['.', '!', '?'])
@@ -495,18 +389,26 @@ pub(crate) fn request(
         narrator.next_id += 1;
         let id = narrator.next_id;
         if use_model {
-            let prompt = narration_prompt(&campaign, &events);
+            let user = prompt::narration_prompt(&campaign, &events);
             let bridge = bridge.as_ref().expect("checked");
-            let _ = bridge.jobs.send(Job::Narrate {
+            bridge.send(Job {
+                kind: Kind::Narrate,
                 campaign: campaign.id.clone(),
                 id,
-                system: NARRATOR_SYSTEM.into(),
-                user: prompt,
+                system: prompt::NARRATOR_SYSTEM.into(),
+                user,
             });
+            let limit = narrator
+                .deadline
+                .unwrap_or_else(|| settings.0.narration_deadline());
+            let started = Instant::now();
             narrator.active = Some(Active {
                 id,
-                text: String::new(),
+                gate: Gate::default(),
                 events,
+                deadline: started
+                    .checked_add(limit)
+                    .unwrap_or(started + Duration::from_secs(86_400)),
             });
         } else {
             let text = builtin::narrate(&events, &|c| campaign.name_of(c));
@@ -558,14 +460,16 @@ pub(crate) fn npc_turns(
             let options = npc_options(&campaign.table.board(), npc, &|c| campaign.name_of(c));
             narrator.next_id += 1;
             let id = narrator.next_id;
-            let user = npc_prompt(&campaign, npc, &options);
-            let _ = bridge.jobs.send(Job::Npc {
+            let user = prompt::npc_prompt(&campaign, npc, &options);
+            bridge.send(Job {
+                kind: Kind::Npc,
                 campaign: campaign.id.clone(),
                 id,
-                system: NPC_SYSTEM.into(),
+                system: prompt::NPC_SYSTEM.into(),
                 user,
             });
-            let deadline_ms = now + settings.0.npc_timeout.as_millis() as u64;
+            let timeout = u64::try_from(settings.0.npc_timeout.as_millis()).unwrap_or(u64::MAX);
+            let deadline_ms = now.saturating_add(timeout);
             narrator.npc = Some(PendingNpc {
                 id,
                 npc,
@@ -594,6 +498,8 @@ pub(crate) fn npc_turns(
                     campaign.id
                 );
                 narrator.usage.npc_fallbacks += 1;
+                narrator.usage.last_error =
+                    Some("the model did not choose an NPC's move in time".into());
                 plan_turn(&campaign.table.board(), npc)
             }
             None => continue,
