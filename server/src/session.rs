@@ -9,7 +9,7 @@ use crate::outbox::Outbox;
 use crate::settings::ServerSettings;
 use bevy::prelude::*;
 use emberkeep_shared::prelude::*;
-use emberkeep_shared::protocol::{Replay, Role, SeatClaim};
+use emberkeep_shared::protocol::{Replay, Role, SeatClaim, printable};
 use emberkeep_shared::table::MAX_DECLARE_CHARS;
 use lightyear::netcode::TokenUserData;
 use lightyear::prelude::*;
@@ -122,6 +122,7 @@ pub(crate) fn receive(
                         &mut campaigns,
                         &mut outbox,
                         &time,
+                        settings.max_spectators,
                     ) {
                         Ok((rooms, old)) => {
                             stats.joins += 1;
@@ -136,9 +137,12 @@ pub(crate) fn receive(
                 }
                 ToServer::Act {
                     character,
-                    action,
+                    mut action,
                     client_seq,
                 } => {
+                    if let Action::Declare { text } = &mut action {
+                        *text = printable(text);
+                    }
                     let refuse = |code: RejectCode, reason: String| ToClient::Rejected {
                         client_seq,
                         code,
@@ -159,18 +163,14 @@ pub(crate) fn receive(
                                 .into(),
                         )),
                         (Some(c), Some(Role::Player)) if session.character != Some(character) => {
-                            let (mine, theirs) = campaigns
+                            // Never name the other character: it may be hidden from this seat.
+                            let mine = campaigns
                                 .get(c)
-                                .map(|(_, camp)| {
-                                    (
-                                        camp.name_of(session.character.unwrap_or(0)),
-                                        camp.name_of(character),
-                                    )
-                                })
+                                .map(|(_, camp)| camp.name_of(session.character.unwrap_or(0)))
                                 .unwrap_or_default();
                             Err(refuse(
                                 RejectCode::NotAllowed,
-                                format!("You play {mine}; you cannot act for {theirs}"),
+                                format!("You play {mine}; you can only act for {mine}"),
                             ))
                         }
                         (Some(_), Some(Role::Player))
@@ -228,7 +228,7 @@ pub(crate) fn receive(
                     let Ok((_, mut campaign)) = campaigns.get_mut(c) else {
                         continue;
                     };
-                    let text = text.trim().to_string();
+                    let text = printable(&text).trim().to_string();
                     let valid_to = campaign
                         .seat(&to)
                         .is_some_and(|s| s.role != Role::Spectator)
@@ -265,7 +265,20 @@ pub(crate) fn receive(
                         );
                         continue;
                     }
-                    console.0.push((Some(link), session.campaign, command));
+                    if !session.allow(now_ms, settings.rate_per_second, settings.rate_burst) {
+                        stats.rejected_at_intake += 1;
+                        outbox.send(
+                            link,
+                            ToClient::HostReply {
+                                text: format!(
+                                    "Slow down: at most {} commands per second",
+                                    settings.rate_per_second
+                                ),
+                            },
+                        );
+                        continue;
+                    }
+                    console.0.push((Some(link), session.campaign, printable(&command)));
                 }
             }
         }
@@ -301,12 +314,14 @@ fn hello(
     campaigns: &mut Query<(Entity, &mut Campaign)>,
     outbox: &mut Outbox,
     time: &Time,
+    max_spectators: usize,
 ) -> Result<(Rooms, Option<Entity>), String> {
     if version != PROTOCOL_VERSION {
         return Err(format!(
             "This server speaks protocol v{PROTOCOL_VERSION}; your client speaks v{version}. Update your client."
         ));
     }
+    let player = printable(player);
     let player = player.trim();
     if player.is_empty() || player.chars().count() > 32 {
         return Err("Choose a player name of 1 to 32 characters".into());
@@ -329,6 +344,11 @@ fn hello(
     let Some(seat) = campaign.seats.iter_mut().find(|s| s.id == claim.seat_id) else {
         return Err("This join code was revoked: ask the host for a new one".into());
     };
+    if seat.role == Role::Spectator && seat.links.len() >= max_spectators {
+        return Err(format!(
+            "The spectator seat is full ({max_spectators} watchers): ask the host"
+        ));
+    }
     let mut displaced = None;
     if seat.role != Role::Spectator {
         // One live connection per seat: the newer login wins.
@@ -346,7 +366,9 @@ fn hello(
     // Catch up: every event since `last_seen` this seat may see, or the snapshot alone.
     let (replay, events) = match last_seen {
         None => (Replay::Fresh, Vec::new()),
-        Some(seen) => match campaign.table.events_since(seen + 1) {
+        // A `last_seen` from the future (or u64::MAX) gets the snapshot, never an overflow.
+        Some(seen) if seen > campaign.published_seq => (Replay::Snapshot, Vec::new()),
+        Some(seen) => match campaign.table.events_since(seen.saturating_add(1)) {
             Some(events) => (
                 Replay::Events,
                 events

@@ -60,6 +60,8 @@ pub struct ServerSettings {
     pub codes_file: Option<PathBuf>,
     /// What the HTTP listeners accept.
     pub http: crate::http::HttpLimits,
+    /// Connections the spectator seat takes at once (a TV or two, a few watchers).
+    pub max_spectators: usize,
     /// Intents per second a connection may send (sustained).
     pub rate_per_second: f64,
     /// Burst size of the rate limit.
@@ -87,6 +89,7 @@ impl Default for ServerSettings {
             console: false,
             codes_file: None,
             http: crate::http::HttpLimits::default(),
+            max_spectators: 16,
             rate_per_second: 10.0,
             rate_burst: 20.0,
             narrator: crate::narrator::NarratorSettings {
@@ -199,6 +202,9 @@ pub struct Cli {
     /// idle between requests) before its connection is closed.
     #[arg(long, default_value_t = 10)]
     pub http_timeout: u64,
+    /// Connections the spectator seat takes at once.
+    #[arg(long, default_value_t = 16)]
+    pub max_spectators: usize,
     /// HTTP connections one address may hold open at once.
     #[arg(long, default_value_t = 32)]
     pub http_connections_per_address: usize,
@@ -258,6 +264,7 @@ impl Cli {
             turn_timeout: Duration::from_secs(self.turn_timeout),
             seed,
             log_events: !self.quiet,
+            max_spectators: self.max_spectators,
             http: crate::http::HttpLimits {
                 header_timeout: Duration::from_secs(self.http_timeout),
                 request_timeout: Duration::from_secs(self.http_timeout),

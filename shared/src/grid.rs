@@ -26,15 +26,17 @@ impl GridPos {
     }
 
     /// Distance in squares (diagonals count as one, as the SRD's grid rule says).
+    /// Any two positions a client can name have a distance: the difference is taken in 64 bits
+    /// and saturates, so squares near `i32::MIN` and `i32::MAX` cannot overflow.
     pub fn squares_to(self, other: GridPos) -> u32 {
-        (self.x - other.x)
-            .unsigned_abs()
-            .max((self.y - other.y).unsigned_abs())
+        let dx = (i64::from(self.x) - i64::from(other.x)).unsigned_abs();
+        let dy = (i64::from(self.y) - i64::from(other.y)).unsigned_abs();
+        u32::try_from(dx.max(dy)).unwrap_or(u32::MAX)
     }
 
-    /// Distance in feet.
+    /// Distance in feet (saturating).
     pub fn feet_to(self, other: GridPos) -> u32 {
-        self.squares_to(other) * SQUARE_FEET
+        self.squares_to(other).saturating_mul(SQUARE_FEET)
     }
 
     /// True when `other` is one of the 8 neighbouring squares.
@@ -54,8 +56,9 @@ impl GridPos {
             (0, 1),
             (1, 1),
         ];
-        D.into_iter()
-            .map(move |(dx, dy)| GridPos::new(self.x + dx, self.y + dy))
+        D.into_iter().filter_map(move |(dx, dy)| {
+            Some(GridPos::new(self.x.checked_add(dx)?, self.y.checked_add(dy)?))
+        })
     }
 }
 
@@ -151,7 +154,7 @@ impl MapGrid {
     /// Whether nothing opaque lies on the straight line between the centres of `a` and `b`.
     pub fn line_of_sight(&self, a: GridPos, b: GridPos) -> bool {
         // Sample the segment between square centres; any wall square strictly between blocks.
-        let steps = (a.squares_to(b) * 4).max(1);
+        let steps = a.squares_to(b).saturating_mul(4).max(1);
         for i in 1..steps {
             let t = i as f32 / steps as f32;
             let x = a.x as f32 + (b.x - a.x) as f32 * t;

@@ -77,6 +77,25 @@ pub struct JoinTicket {
     pub ws_port: Option<u16>,
 }
 
+/// Text from a client made safe to show and store: control characters (terminal escape
+/// sequences among them), bidirectional overrides and other invisible format characters are
+/// dropped; line breaks become spaces. The server applies it to every name and text it takes
+/// from the network before anything prints, journals or broadcasts it.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c == '\n' || c == '\r' || c == '\t' { ' ' } else { c })
+        .filter(|&c| {
+            !c.is_control()
+                && !matches!(c,
+                    '\u{200B}'..='\u{200F}'
+                    | '\u{202A}'..='\u{202E}'
+                    | '\u{2060}'..='\u{206F}'
+                    | '\u{FEFF}'
+                    | '\u{FFF9}'..='\u{FFFB}')
+        })
+        .collect()
+}
+
 /// The tick duration for a tick rate.
 pub fn tick_duration(hz: f64) -> Duration {
     Duration::from_secs_f64(1.0 / hz)
@@ -368,5 +387,18 @@ impl Plugin for ProtocolPlugin {
         app.component::<BattleMap>().replicate();
         app.component::<CombatantSheet>().replicate();
         app.component::<CombatantStatus>().replicate();
+    }
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::printable;
+
+    #[test]
+    fn escapes_and_invisible_characters_are_dropped() {
+        assert_eq!(printable("Ada\u{1b}[2J\u{1b}]0;pwned\u{7}"), "Ada[2J]0;pwned");
+        assert_eq!(printable("a\u{202E}b\u{200B}c\u{0}"), "abc");
+        assert_eq!(printable("two\nlines"), "two lines");
+        assert_eq!(printable("Brakka the Bold ✓"), "Brakka the Bold ✓");
     }
 }

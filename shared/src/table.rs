@@ -681,6 +681,18 @@ impl Table {
         };
         let mut cost = stand_cost;
         let mut at = me.pos;
+        // Walking into a hidden foe's square stops the move before it and springs the ambush:
+        // the rules never reject a move by naming (or hinting at) a creature the mover cannot
+        // see.
+        let mut stumbled = false;
+        let mut path = path;
+        if let Some(i) = path.iter().position(|&step| {
+            self.occupant(step, actor)
+                .is_some_and(|o| o.hidden && o.side.hostile_to(me.side))
+        }) {
+            path.truncate(i);
+            stumbled = true;
+        }
         for &step in &path {
             let Some(c) = self.map.step_cost(at, step) else {
                 let why = if !self.map.in_bounds(step) {
@@ -708,6 +720,10 @@ impl Table {
             }
             cost += c;
             at = step;
+        }
+        if stumbled && path.is_empty() {
+            self.start_combat(now_ms, format!("{} stumbles upon a hidden foe!", me.name));
+            return Ok(());
         }
         if let Some(other) = self.occupant(at, actor) {
             return Err(Rejection::new(
@@ -775,6 +791,9 @@ impl Table {
                 self.start_combat(now_ms, reason);
             }
         }
+        if stumbled && self.combat.is_none() {
+            self.start_combat(now_ms, format!("{} stumbles upon a hidden foe!", me.name));
+        }
         Ok(())
     }
 
@@ -822,7 +841,11 @@ impl Table {
                 format!("{} has no attack #{index}", me.name),
             ));
         };
-        let Some(them) = self.combatant(target) else {
+        // A creature hidden from the attacker answers exactly as one that does not exist.
+        let Some(them) = self
+            .combatant(target)
+            .filter(|t| !(t.hidden && t.side.hostile_to(me.side)))
+        else {
             return Err(Rejection::new(
                 RejectCode::UnknownTarget,
                 format!("There is no creature #{target} here"),
