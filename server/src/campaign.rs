@@ -303,7 +303,9 @@ pub fn open_campaign(
             };
             let journal = Journal::create(root, &meta, &table)?;
             if let Some(e) = journal.failing() {
-                error!("campaign {id}: cannot create its files; inputs are refused until it can: {e}");
+                error!(
+                    "campaign {id}: cannot create its files; inputs are refused until it can: {e}"
+                );
             }
             Some(journal)
         }

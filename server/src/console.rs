@@ -450,7 +450,9 @@ fn archive(world: &mut World, id: &str) -> String {
     let answer = match &mut campaign.journal {
         Some(j) => {
             if let Err(e) = j.write_meta(&meta) {
-                return format!("cannot archive {id}: {e}; it stays open (its players were unseated)");
+                return format!(
+                    "cannot archive {id}: {e}; it stays open (its players were unseated)"
+                );
             }
             match j.snapshot(&campaign.table) {
                 Ok(()) => format!("archived {id}; `reopen {id}` brings it back"),

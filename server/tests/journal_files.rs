@@ -176,7 +176,10 @@ fn a_snapshot_and_a_quarantined_line_before_it_skip_nothing_after_it() {
 
     let restored = Journal::restore(&dir).unwrap();
     assert_eq!(restored.quarantined, 1);
-    assert_eq!(restored.replayed, 5, "entries 6 to 10 replay on the snapshot");
+    assert_eq!(
+        restored.replayed, 5,
+        "entries 6 to 10 replay on the snapshot"
+    );
     assert!(same(&restored.table, &table));
     let (mut table, mut journal) = (restored.table, restored.journal);
     play(&mut journal, &mut table, &narrate(11));

@@ -38,7 +38,6 @@ fn campaign_mut<'a>(s: &'a mut Stepper, id: &str) -> Mut<'a, Campaign> {
     q.iter_mut(world).find(|c| c.id == id).expect("campaign")
 }
 
-
 fn fault(s: &mut Stepper, fault: Option<Fault>) {
     campaign_mut(s, "table-1")
         .journal
@@ -83,7 +82,9 @@ fn declare(
     text: &str,
     sent: &mut BTreeMap<u32, String>,
 ) -> Result<(), (RejectCode, String)> {
-    let seq = s.session_mut(client).act(Action::Declare { text: text.into() });
+    let seq = s
+        .session_mut(client)
+        .act(Action::Declare { text: text.into() });
     sent.insert(seq, text.into());
     s.step_until(60, |s| {
         s.session(client).accepted.contains(&seq) || s.session(client).rejection(seq).is_some()
@@ -126,7 +127,11 @@ fn a_full_disk_refuses_inputs_until_it_clears_and_nothing_acknowledged_is_lost()
     // Half of a line reaches the disk before it fails: nothing of it stays.
     fault(&mut s, Some(Fault::Torn(12)));
     declare(&mut s, fighter, "half written", &mut sent).unwrap_err();
-    assert!(!declared(&s.campaign("table-1").table).iter().any(|t| t != "before"));
+    assert!(
+        !declared(&s.campaign("table-1").table)
+            .iter()
+            .any(|t| t != "before")
+    );
     // The disk has room again: the next input is accepted, the host told.
     fault(&mut s, None);
     declare(&mut s, fighter, "after", &mut sent).unwrap();
@@ -201,14 +206,20 @@ fn a_restore_rebuilds_the_live_table_exactly() {
     s.step_until(5_000, |s| {
         i += 1;
         if i % 2 == 0 {
-            execute(s.server.world_mut(), None, &format!("narrate The wind howls ({i})."));
+            execute(
+                s.server.world_mut(),
+                None,
+                &format!("narrate The wind howls ({i})."),
+            );
         }
         s.campaign("table-1").journal.as_ref().unwrap().len >= target
     })
     .expect("enough play");
     let live = s.campaign("table-1").table.clone();
     assert!(
-        live.log.iter().any(|e| matches!(e.event, GameEvent::Attacked(_))),
+        live.log
+            .iter()
+            .any(|e| matches!(e.event, GameEvent::Attacked(_))),
         "the dice were rolled"
     );
     // From the latest snapshot and the journal after it.
@@ -256,10 +267,17 @@ fn an_archived_campaign_is_never_overwritten_by_a_restart() {
     // Nothing to resume: a new campaign opens, under a fresh id.
     let mut s = Stepper::new(settings("crypt-of-bones", &data));
     assert_eq!(s.campaign("table-2").table.next_seq, 1);
-    assert_eq!(files(&data.join("table-1")), before, "the archive was touched");
+    assert_eq!(
+        files(&data.join("table-1")),
+        before,
+        "the archive was touched"
+    );
     let listed = execute(s.server.world_mut(), None, "campaigns");
     assert!(listed.contains("table-1  archived"), "{listed}");
-    assert_eq!(execute(s.server.world_mut(), None, "reopen table-1"), "reopened table-1");
+    assert_eq!(
+        execute(s.server.world_mut(), None, "reopen table-1"),
+        "reopened table-1"
+    );
     assert!(declared(&s.campaign("table-1").table).contains(&"remember me".to_string()));
     let _ = std::fs::remove_dir_all(&data);
 }

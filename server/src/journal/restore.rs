@@ -117,8 +117,8 @@ fn parse(line: &Line, index: u64, last: u64) -> Result<(u64, Entry), String> {
             line.len
         ));
     }
-    let read: LineIn = serde_json::from_slice(&line.head)
-        .map_err(|e| format!("not a journal entry: {e}"))?;
+    let read: LineIn =
+        serde_json::from_slice(&line.head).map_err(|e| format!("not a journal entry: {e}"))?;
     let number = if read.n == 0 { index } else { read.n };
     if number <= last {
         return Err(format!("out of order: entry {number} after entry {last}"));
@@ -349,15 +349,11 @@ fn rewrite(path: &Path, damaged: &[Damaged]) -> Result<u64, String> {
             .open(&tmp)
             .map_err(|e| io_err(&tmp, e))?,
     );
-    let mut reader = BufReader::with_capacity(
-        64 * 1024,
-        File::open(path).map_err(|e| io_err(path, e))?,
-    );
+    let mut reader =
+        BufReader::with_capacity(64 * 1024, File::open(path).map_err(|e| io_err(path, e))?);
     let mut skip = damaged.iter().map(|d| d.line).peekable();
     let (mut index, mut last, mut bytes) = (0, 0, 0);
-    while let Some(line) =
-        read_line(&mut reader, MAX_LINE_BYTES).map_err(|e| io_err(path, e))?
-    {
+    while let Some(line) = read_line(&mut reader, MAX_LINE_BYTES).map_err(|e| io_err(path, e))? {
         index += 1;
         if !line.complete {
             break;
@@ -366,8 +362,8 @@ fn rewrite(path: &Path, damaged: &[Damaged]) -> Result<u64, String> {
             skip.next();
             continue;
         }
-        let (number, entry) =
-            parse(&line, index, last).map_err(|e| format!("{}: line {index}: {e}", path.display()))?;
+        let (number, entry) = parse(&line, index, last)
+            .map_err(|e| format!("{}: line {index}: {e}", path.display()))?;
         last = number;
         let mut text = serde_json::to_vec(&LineOut {
             n: number,
