@@ -2,7 +2,9 @@
 //! replicated entity per combatant. Everything a player may see is in the campaign's room;
 //! hidden creatures sit in the host's room until they are revealed.
 
-use crate::journal::{Entry, Input, Journal, Meta, Restored, StoredSeat, apply};
+use crate::journal::{
+    CANNOT_SAVE, Entry, Input, Journal, Meta, Restored, SNAPSHOT_EVERY, StoredSeat, apply,
+};
 use crate::seats::{Directory, JoinTarget, is_well_formed_code, new_code, new_seat_id};
 use crate::settings::ServerSettings;
 use bevy::prelude::*;
@@ -10,7 +12,6 @@ use emberkeep_shared::content::ContentLibrary;
 use emberkeep_shared::event::Audience;
 use emberkeep_shared::prelude::*;
 use emberkeep_shared::protocol::Role;
-use emberkeep_shared::table::TableError;
 use lightyear::prelude::*;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -92,6 +93,8 @@ pub struct Campaign {
     pub clock_offset: u64,
     /// The journal, with `--data-dir`.
     pub journal: Option<Journal>,
+    /// Messages for the host seats (the journal failing or working again), sent on publish.
+    pub host_alerts: Vec<String>,
 }
 
 impl Campaign {
@@ -141,25 +144,61 @@ impl Campaign {
         }
     }
 
-    /// Applies an input now: through the rules, into the journal if accepted.
+    /// Applies an input now: through the rules, then into the journal. It is accepted only
+    /// once its journal line is written; if that fails the table is put back as saved and
+    /// the input is refused ([`RejectCode::Unavailable`]).
     pub fn perform(&mut self, input: Input, now_ms: u64) -> Result<(), Rejection> {
         let entry = Entry { t: now_ms, input };
         apply(&mut self.table, &entry)?;
+        self.record(&entry)
+            .map_err(|_| Rejection::new(RejectCode::Unavailable, CANNOT_SAVE))?;
         self.stats.accepted += 1;
-        self.record(&entry);
         Ok(())
     }
 
-    /// Writes an accepted entry to the journal (if any), snapshotting now and then.
-    pub fn record(&mut self, entry: &Entry) {
-        if let Some(journal) = &mut self.journal {
-            if let Err(e) = journal.record(entry) {
-                error!("campaign {}: cannot write the journal: {e}", self.id);
+    /// Writes an entry already applied to the table to the journal (if any), snapshotting
+    /// now and then. If the line cannot be written, the table goes back to what is saved
+    /// (the entry's effects are undone), the host is told, and the error is returned; the
+    /// next entry tries again, and the host is told when writing works again.
+    pub fn record(&mut self, entry: &Entry) -> Result<(), String> {
+        let Some(journal) = &mut self.journal else {
+            return Ok(());
+        };
+        let was_failing = journal.failing().is_some();
+        match journal.record(entry) {
+            Ok(()) => {
+                if was_failing {
+                    info!("campaign {}: the journal is written again", self.id);
+                    self.host_alerts
+                        .push(format!("{}: saving works again", self.id));
+                }
+                if journal.since_snapshot >= SNAPSHOT_EVERY
+                    && let Err(e) = journal.snapshot(&self.table)
+                {
+                    error!("campaign {}: cannot write a snapshot: {e}", self.id);
+                }
+                Ok(())
             }
-            if journal.since_snapshot >= 200
-                && let Err(e) = journal.snapshot(&self.table)
-            {
-                error!("campaign {}: cannot write a snapshot: {e}", self.id);
+            Err(e) => {
+                let (table, rejected) = journal.saved_table();
+                if rejected > 0 {
+                    error!(
+                        "campaign {}: {rejected} journal entries were rejected when rebuilding the saved table",
+                        self.id
+                    );
+                }
+                self.table = table;
+                if !was_failing {
+                    error!(
+                        "campaign {}: cannot write the journal, refusing inputs until it works: {e}",
+                        self.id
+                    );
+                    self.host_alerts.push(format!(
+                        "{}: the server cannot save (journal: {e}); inputs are refused until it can",
+                        self.id
+                    ));
+                }
+                Err(e)
             }
         }
     }
@@ -240,13 +279,14 @@ fn fresh_seats(table: &Table) -> Vec<Seat> {
     seats
 }
 
-/// Opens a new campaign running `encounter`; with `--data-dir` its files are created.
+/// Opens a new campaign running `encounter`; with `--data-dir` its files are created (in a
+/// folder that must not exist yet: an existing campaign is never overwritten).
 pub fn open_campaign(
     world: &mut World,
     id: &str,
     encounter: &str,
     seed: u64,
-) -> Result<Entity, TableError> {
+) -> Result<Entity, String> {
     let settings = world.resource::<ServerSettings>().clone();
     let lib = &world.resource::<Content>().0;
     let table = Table::new(
@@ -254,17 +294,30 @@ pub fn open_campaign(
         encounter,
         seed,
         settings.turn_timeout.as_millis() as u64,
-    )?;
+    )
+    .map_err(|e| e.to_string())?;
     let seats = fresh_seats(&table);
-    let mut campaign = spawn_parts(world, id, encounter, seed, table, seats, 0);
-    if let Some(root) = &settings.data_dir {
-        match Journal::create(root, &campaign.meta(false), &campaign.table) {
-            Ok(j) => campaign.journal = Some(j),
-            Err(e) => {
-                error!("campaign {id}: cannot create its files, it will not survive a restart: {e}")
+    let journal = match &settings.data_dir {
+        Some(root) => {
+            let meta = Meta {
+                id: id.to_string(),
+                encounter: encounter.to_string(),
+                seed,
+                archived: false,
+                seats: seats.iter().map(Seat::stored).collect(),
+            };
+            let journal = Journal::create(root, &meta, &table)?;
+            if let Some(e) = journal.failing() {
+                error!(
+                    "campaign {id}: cannot create its files; inputs are refused until it can: {e}"
+                );
             }
+            Some(journal)
         }
-    }
+        None => None,
+    };
+    let mut campaign = spawn_parts(world, id, encounter, seed, table, seats, 0);
+    campaign.journal = journal;
     info!("campaign {id} open: encounter `{encounter}`, seed {seed}");
     Ok(finish_spawn(world, campaign))
 }
@@ -277,6 +330,8 @@ pub fn resume_campaign(world: &mut World, restored: Restored) -> Entity {
         clock_ms,
         journal,
         replayed,
+        rejected_replays,
+        quarantined,
     } = restored;
     let seats = meta
         .seats
@@ -310,6 +365,12 @@ pub fn resume_campaign(world: &mut World, restored: Restored) -> Entity {
         campaign.table.next_seq - 1,
         clock_ms / 1000
     );
+    if rejected_replays > 0 || quarantined > 0 {
+        error!(
+            "campaign {}: {rejected_replays} replayed entries rejected, {quarantined} damaged journal lines quarantined",
+            meta.id
+        );
+    }
     finish_spawn(world, campaign)
 }
 
@@ -354,6 +415,7 @@ fn spawn_parts(
         stats: CampaignStats::default(),
         clock_offset,
         journal: None,
+        host_alerts: Vec::new(),
     }
 }
 

@@ -234,9 +234,18 @@ fn list_campaigns(world: &mut World) -> String {
         .collect();
     lines.sort();
     if let Some(root) = world.resource::<ServerSettings>().data_dir.clone() {
-        for (_, meta) in Journal::list(&root) {
-            if meta.archived {
-                lines.push(format!("  {}  archived  {}", meta.id, meta.encounter));
+        let open: Vec<String> = q.iter(world).map(|c| c.id.clone()).collect();
+        for stored in Journal::scan(&root) {
+            match &stored.meta {
+                Ok(meta) if meta.archived => {
+                    lines.push(format!("  {}  archived  {}", meta.id, meta.encounter));
+                }
+                Ok(meta) if !open.contains(&meta.id) => lines.push(format!(
+                    "  {}  closed    {}  (not resumed: see the log; `reopen {}` tries again)",
+                    meta.id, meta.encounter, meta.id
+                )),
+                Ok(_) => {}
+                Err(e) => lines.push(format!("  {}  unreadable  {e}", stored.name)),
             }
         }
     }
@@ -289,10 +298,12 @@ fn status(world: &mut World, entity: Entity) -> String {
     );
     out += &format!(
         "  journal: {}",
-        if c.journal.is_some() {
-            "on"
-        } else {
-            "off (no --data-dir)"
+        match &c.journal {
+            None => "off (no --data-dir)".to_string(),
+            Some(j) => match j.failing() {
+                Some(e) => format!("FAILING: {e}"),
+                None => "on".to_string(),
+            },
         }
     );
     out
@@ -438,11 +449,21 @@ fn archive(world: &mut World, id: &str) -> String {
     let mut campaign = world.get_mut::<Campaign>(entity).expect("exists");
     let meta = campaign.meta(true);
     let campaign = &mut *campaign;
-    let saved = match &mut campaign.journal {
-        Some(j) => j
-            .write_meta(&meta)
-            .and_then(|_| j.snapshot(&campaign.table)),
-        None => Err("no --data-dir: the campaign is closed and lost".into()),
+    let answer = match &mut campaign.journal {
+        Some(j) => {
+            if let Err(e) = j.write_meta(&meta) {
+                return format!(
+                    "cannot archive {id}: {e}; it stays open (its players were unseated)"
+                );
+            }
+            match j.snapshot(&campaign.table) {
+                Ok(()) => format!("archived {id}; `reopen {id}` brings it back"),
+                Err(e) => format!(
+                    "archived {id} (no snapshot: {e}; the journal holds everything); `reopen {id}` brings it back"
+                ),
+            }
+        }
+        None => format!("closed {id}: no --data-dir: the campaign is closed and lost"),
     };
     let views: Vec<Entity> = campaign.views.values().map(|v| v.0).collect();
     let directory = world.resource::<Directory>().clone();
@@ -456,10 +477,7 @@ fn archive(world: &mut World, id: &str) -> String {
         world.despawn(v);
     }
     world.despawn(entity);
-    match saved {
-        Ok(()) => format!("archived {id}; `reopen {id}` brings it back"),
-        Err(e) => format!("closed {id}: {e}"),
-    }
+    answer
 }
 
 fn reopen(world: &mut World, id: &str) -> String {
@@ -469,10 +487,16 @@ fn reopen(world: &mut World, id: &str) -> String {
     let Some(root) = world.resource::<ServerSettings>().data_dir.clone() else {
         return "reopen needs --data-dir".into();
     };
-    let Some((dir, _)) = Journal::list(&root).into_iter().find(|(_, m)| m.id == id) else {
+    let Some(stored) = Journal::scan(&root)
+        .into_iter()
+        .find(|s| s.meta.as_ref().map_or(s.name == id, |m| m.id == id))
+    else {
         return format!("no campaign `{id}` in {}", root.display());
     };
-    match Journal::restore(&dir) {
+    if let Err(e) = &stored.meta {
+        return format!("cannot reopen {id}: {e}");
+    }
+    match Journal::restore(&stored.dir) {
         Ok(mut restored) => {
             restored.meta.archived = false;
             let _ = restored.journal.write_meta(&restored.meta);

@@ -1,14 +1,16 @@
-//! Persistence: per campaign, an append-only journal of accepted inputs (flushed and synced as
-//! each is accepted) and periodic snapshots, in `--data-dir/<campaign>/`. Replaying the
-//! journal after the last snapshot through [`apply`] rebuilds the table exactly, because the
-//! table is deterministic for its seed.
+//! Persistence: per campaign, an append-only journal of accepted inputs (each written and
+//! synced before it is acknowledged) and periodic snapshots, in a private
+//! `--data-dir/<campaign>/` folder. Replaying the journal after the last snapshot through
+//! [`apply`] rebuilds the table exactly, because the table is deterministic for its seed.
+//! Journal entries are numbered, and a snapshot names the last entry it holds, so a damaged
+//! line moved aside (see [`Journal::restore`]) never shifts what a later restart replays.
 
 use emberkeep_shared::event::{Audience, GameEvent};
 use emberkeep_shared::prelude::*;
 use emberkeep_shared::protocol::Role;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// A host action that changes the table.
@@ -222,170 +224,370 @@ pub struct Meta {
     pub seats: Vec<StoredSeat>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// A snapshot is written after this many journal entries.
+pub const SNAPSHOT_EVERY: u64 = 200;
+/// The longest journal line read back (1 MiB): a longer one is damaged and quarantined.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// Why an input is refused while the journal cannot be written.
+pub const CANNOT_SAVE: &str = "the server cannot save right now; try again shortly";
+/// Damaged journal lines are moved to this file in the campaign's folder.
+pub const QUARANTINE: &str = "journal.quarantine.jsonl";
+const JOURNAL: &str = "journal.jsonl";
+const META: &str = "meta.json";
+const SNAPSHOT: &str = "snapshot.json";
+
+#[derive(Deserialize)]
 struct Snapshot {
-    /// Journal lines already folded into `table`.
+    /// The number of the last journal entry folded into `table` (entries count from 1).
     journal_len: u64,
     table: Table,
 }
 
-/// A campaign's files.
+#[derive(Serialize)]
+struct SnapshotRef<'a> {
+    journal_len: u64,
+    table: &'a Table,
+}
+
+/// A journal line as written: the entry and its number. Lines from before entries were
+/// numbered have no `n`; they count by their position in the file.
+#[derive(Serialize)]
+struct LineOut<'a> {
+    n: u64,
+    t: u64,
+    input: &'a Input,
+}
+
+#[derive(Deserialize)]
+struct LineIn {
+    #[serde(default)]
+    n: u64,
+    t: u64,
+    input: Input,
+}
+
+/// A write failure to simulate (tests and drills): see [`Journal::inject_fault`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Lines are appended to this device instead of the journal: `/dev/full` fails every
+    /// write as a full disk does.
+    Redirect(PathBuf),
+    /// Each line is cut after this many bytes and the write then fails as on a full disk.
+    Torn(usize),
+}
+
+/// A campaign's files: `meta.json`, `snapshot.json` and `journal.jsonl` in a private folder.
+/// It also keeps the table as of the last snapshot and the entries written since, so that a
+/// failed write can put the live table back to exactly what is saved.
 #[derive(Debug)]
 pub struct Journal {
     dir: PathBuf,
-    file: File,
-    /// Lines in the journal.
+    /// Whether the folder and its files exist (a new campaign's are made by the first write
+    /// that works).
+    created: bool,
+    /// Whether this journal made the folder (a half-made one of ours is finished, not refused).
+    made_dir: bool,
+    meta: Meta,
+    /// Open for appending; `None` after a failed write (reopened, and cut, on the next).
+    file: Option<File>,
+    /// Bytes of whole, written lines: the file is cut back here after a failed write.
+    good_bytes: u64,
+    /// The number of the last entry written.
     pub len: u64,
-    /// Lines since the last snapshot.
+    /// Entries since the last snapshot.
     pub since_snapshot: u64,
+    failing: Option<String>,
+    base: Table,
+    tail: Vec<Entry>,
+    fault: Option<Fault>,
 }
 
-/// A campaign read back from disk.
-#[derive(Debug)]
-pub struct Restored {
-    /// Its meta.
-    pub meta: Meta,
-    /// The table, with the whole journal replayed.
-    pub table: Table,
-    /// The table time of the last entry (the clock continues from there).
-    pub clock_ms: u64,
-    /// The journal, open for appending.
-    pub journal: Journal,
-    /// Entries replayed after the snapshot.
-    pub replayed: u64,
-}
+mod restore;
+pub use restore::{Restored, Stored};
 
 fn io_err(path: &Path, e: impl std::fmt::Display) -> String {
     format!("{}: {e}", path.display())
 }
 
-/// Writes `bytes` to `path` atomically (write a temporary file, sync, rename).
+fn exists_refusal(dir: &Path) -> String {
+    format!(
+        "{}: a campaign folder is already there, and a campaign is never overwritten",
+        dir.display()
+    )
+}
+
+/// Options that create a file readable by its owner only.
+fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+}
+
+fn private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path)
+}
+
+/// Makes an existing file (or folder) private: 0600 (0700). Campaign files hold join codes.
+fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if path.is_dir() { 0o700 } else { 0o600 };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Syncs a folder, so that a file created or renamed in it survives a crash (best effort:
+/// not every platform can open a folder).
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Writes `bytes` to `path` atomically (write a private temporary file, sync, rename).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let tmp = path.with_extension("tmp");
-    let mut f = File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
+    let mut f = private_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
         .map_err(|e| io_err(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))
+    make_private(&tmp)
+        .and_then(|()| f.write_all(bytes))
+        .and_then(|()| f.sync_all())
+        .map_err(|e| io_err(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))?;
+    if let Some(dir) = path.parent() {
+        sync_dir(dir);
+    }
+    Ok(())
 }
 
 impl Journal {
-    /// Creates the files of a new campaign.
+    /// A new campaign's journal, in `root/<id>`. That folder must not exist: an archived or
+    /// damaged campaign is never overwritten (`Err`). If the files cannot be written now (an
+    /// unwritable or full disk), the journal starts failing and tries again on every write.
     pub fn create(root: &Path, meta: &Meta, table: &Table) -> Result<Journal, String> {
         let dir = root.join(&meta.id);
-        std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
-        let path = dir.join("journal.jsonl");
-        let file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .open(&path)
-            .map_err(|e| io_err(&path, e))?;
+        if dir.symlink_metadata().is_ok() {
+            return Err(exists_refusal(&dir));
+        }
         let mut journal = Journal {
             dir,
-            file,
+            created: false,
+            made_dir: false,
+            meta: meta.clone(),
+            file: None,
+            good_bytes: 0,
             len: 0,
             since_snapshot: 0,
+            failing: None,
+            base: table.clone(),
+            tail: Vec::new(),
+            fault: None,
         };
-        journal.write_meta(meta)?;
-        journal.snapshot(table)?;
+        if let Err(e) = journal.make_files() {
+            journal.failing = Some(e);
+        }
         Ok(journal)
+    }
+
+    /// Makes the folder and files of a new campaign (once).
+    fn make_files(&mut self) -> Result<(), String> {
+        if self.created {
+            return Ok(());
+        }
+        if let Some(root) = self.dir.parent() {
+            std::fs::create_dir_all(root).map_err(|e| io_err(root, e))?;
+        }
+        match private_dir(&self.dir) {
+            Ok(()) => self.made_dir = true,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && self.made_dir => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(exists_refusal(&self.dir));
+            }
+            Err(e) => return Err(io_err(&self.dir, e)),
+        }
+        let path = self.dir.join(JOURNAL);
+        let file = private_options()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| io_err(&path, e))?;
+        drop(file);
+        let meta = serde_json::to_vec_pretty(&self.meta).map_err(|e| e.to_string())?;
+        write_atomic(&self.dir.join(META), &meta)?;
+        let snap = SnapshotRef {
+            journal_len: 0,
+            table: &self.base,
+        };
+        let bytes = serde_json::to_vec(&snap).map_err(|e| e.to_string())?;
+        write_atomic(&self.dir.join(SNAPSHOT), &bytes)?;
+        if let Some(root) = self.dir.parent() {
+            sync_dir(root);
+        }
+        self.created = true;
+        Ok(())
+    }
+
+    /// The campaign's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The last write error while the journal cannot be written; `None` when it works.
+    pub fn failing(&self) -> Option<&str> {
+        self.failing.as_deref()
+    }
+
+    /// Makes writes fail on purpose (`None` ends it). For tests and drills.
+    pub fn inject_fault(&mut self, fault: Option<Fault>) {
+        self.fault = fault;
+        self.file = None;
     }
 
     /// Rewrites the campaign's meta (seats, codes, archived flag).
     pub fn write_meta(&mut self, meta: &Meta) -> Result<(), String> {
+        self.meta = meta.clone();
+        if !self.created {
+            return self.make_files();
+        }
         let text = serde_json::to_vec_pretty(meta).map_err(|e| e.to_string())?;
-        write_atomic(&self.dir.join("meta.json"), &text)
+        write_atomic(&self.dir.join(META), &text)
     }
 
-    /// Appends an accepted input and makes it durable before returning.
+    /// Appends an accepted input and makes it durable (written and synced) before returning.
+    /// On an error nothing of the line stays in the file, the journal is marked failing, and
+    /// the next call tries again (reopening the file).
     pub fn record(&mut self, entry: &Entry) -> Result<(), String> {
-        let mut line = serde_json::to_vec(entry).map_err(|e| e.to_string())?;
-        line.push(b'\n');
-        let path = self.dir.join("journal.jsonl");
-        self.file
-            .write_all(&line)
-            .and_then(|_| self.file.sync_data())
-            .map_err(|e| io_err(&path, e))?;
-        self.len += 1;
-        self.since_snapshot += 1;
-        Ok(())
+        match self.append(entry) {
+            Ok(()) => {
+                self.failing = None;
+                self.len += 1;
+                self.since_snapshot += 1;
+                self.tail.push(entry.clone());
+                Ok(())
+            }
+            Err(e) => {
+                self.failing = Some(e.clone());
+                Err(e)
+            }
+        }
     }
 
-    /// Writes a snapshot of the table as of the current journal length.
+    fn append(&mut self, entry: &Entry) -> Result<(), String> {
+        self.make_files()?;
+        let mut line = serde_json::to_vec(&LineOut {
+            n: self.len + 1,
+            t: entry.t,
+            input: &entry.input,
+        })
+        .map_err(|e| e.to_string())?;
+        line.push(b'\n');
+        let (path, redirected) = match &self.fault {
+            Some(Fault::Redirect(device)) => (device.clone(), true),
+            _ => (self.dir.join(JOURNAL), false),
+        };
+        if self.file.is_none() {
+            self.file = Some(self.reopen(&path, redirected)?);
+        }
+        let file = self.file.as_mut().expect("just opened");
+        let written = match self.fault {
+            Some(Fault::Torn(cut)) => file.write_all(&line[..cut.min(line.len())]).and_then(|()| {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::StorageFull,
+                    "no space left on device (simulated)",
+                ))
+            }),
+            _ => file.write_all(&line).and_then(|()| file.sync_data()),
+        };
+        match written {
+            Ok(()) => {
+                self.good_bytes += line.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // Cut the half-written line now (the reopen cuts again if this fails too).
+                if !redirected {
+                    let _ = file
+                        .set_len(self.good_bytes)
+                        .and_then(|()| file.sync_data());
+                }
+                self.file = None;
+                Err(io_err(&path, e))
+            }
+        }
+    }
+
+    /// Opens the journal for appending, cut back to its last whole written line.
+    fn reopen(&self, path: &Path, redirected: bool) -> Result<File, String> {
+        let file = private_options()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| io_err(path, e))?;
+        if redirected {
+            return Ok(file);
+        }
+        let len = file.metadata().map_err(|e| io_err(path, e))?.len();
+        if len < self.good_bytes {
+            return Err(format!(
+                "{}: {len} bytes, shorter than the {} written: changed by something else",
+                path.display(),
+                self.good_bytes
+            ));
+        }
+        if len > self.good_bytes {
+            file.set_len(self.good_bytes)
+                .and_then(|()| file.sync_data())
+                .map_err(|e| io_err(path, e))?;
+        }
+        Ok(file)
+    }
+
+    /// Writes a snapshot of `table`, which must be the saved table (the last snapshot with
+    /// every entry recorded since applied; a failed write puts the live table back to that).
     pub fn snapshot(&mut self, table: &Table) -> Result<(), String> {
-        let snap = Snapshot {
+        self.make_files()?;
+        let snap = SnapshotRef {
             journal_len: self.len,
-            table: table.clone(),
+            table,
         };
         let bytes = serde_json::to_vec(&snap).map_err(|e| e.to_string())?;
-        write_atomic(&self.dir.join("snapshot.json"), &bytes)?;
+        write_atomic(&self.dir.join(SNAPSHOT), &bytes)?;
+        self.base = table.clone();
+        self.tail.clear();
         self.since_snapshot = 0;
         Ok(())
     }
 
-    /// Reads a campaign folder back: meta, snapshot, and the journal after it. A torn last
-    /// line (the process died mid-write) is ignored: it was never acknowledged.
-    pub fn restore(dir: &Path) -> Result<Restored, String> {
-        let meta: Meta = read_json(&dir.join("meta.json"))?;
-        let snap: Snapshot = read_json(&dir.join("snapshot.json"))?;
-        let path = dir.join("journal.jsonl");
-        let mut table = snap.table;
-        let mut clock_ms = table.log.back().map_or(0, |e| e.at_ms);
-        let mut len = 0u64;
-        let mut replayed = 0;
-        let mut good_bytes = 0u64;
-        if let Ok(f) = File::open(&path) {
-            for line in BufReader::new(f).split(b'\n') {
-                let line = line.map_err(|e| io_err(&path, e))?;
-                let Ok(entry) = serde_json::from_slice::<Entry>(&line) else {
-                    break;
-                };
-                good_bytes += line.len() as u64 + 1;
-                len += 1;
-                if len > snap.journal_len {
-                    // Accepted when recorded; replay it the same way (a rejection cannot happen
-                    // on a deterministic replay, and would change nothing if it did).
-                    let _ = apply(&mut table, &entry);
-                    replayed += 1;
-                }
-                clock_ms = clock_ms.max(entry.t);
-            }
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| io_err(&path, e))?;
-        // Drop a torn tail so new lines start on a line of their own.
-        file.set_len(good_bytes).map_err(|e| io_err(&path, e))?;
-        let journal = Journal {
-            dir: dir.to_path_buf(),
-            file,
-            len,
-            since_snapshot: replayed,
-        };
-        Ok(Restored {
-            meta,
-            table,
-            clock_ms,
-            journal,
-            replayed,
-        })
-    }
-
-    /// Campaign folders under `root`, with their meta.
-    pub fn list(root: &Path) -> Vec<(PathBuf, Meta)> {
-        let mut out = Vec::new();
-        if let Ok(entries) = std::fs::read_dir(root) {
-            for e in entries.flatten() {
-                if let Ok(meta) = read_json::<Meta>(&e.path().join("meta.json")) {
-                    out.push((e.path(), meta));
-                }
-            }
-        }
-        out.sort_by(|a, b| a.1.id.cmp(&b.1.id));
-        out
+    /// The table as saved (what a restart rebuilds): the last snapshot with the entries
+    /// written since replayed, and how many of those replays were rejected (0 unless the
+    /// rules diverge).
+    pub fn saved_table(&self) -> (Table, u64) {
+        let mut table = self.base.clone();
+        let rejected = self
+            .tail
+            .iter()
+            .filter(|e| apply(&mut table, e).is_err())
+            .count();
+        (table, rejected as u64)
     }
 }
 

@@ -8,7 +8,8 @@
 //!    intents are checked against the seat and the rate limit and queued in their campaign's
 //!    FIFO; host commands (console and host seats) run.
 //! 2. `Resolve` — each campaign resolves its queue in arrival order with the shared rules;
-//!    accepted inputs are journaled before they are acknowledged.
+//!    accepted inputs are journaled (written and synced) before they are acknowledged; one
+//!    that cannot be written is refused and undone.
 //! 3. `Advance` — NPC turns (the narrator's NPC brain, or built-in tactics), then turn
 //!    timeouts (the character Dodges).
 //! 4. `Publish` — new events go to the links allowed to see them; views are mirrored into the
@@ -116,7 +117,9 @@ impl Plugin for ServerPlugin {
     }
 }
 
-/// Resumes every stored campaign that is not archived; opens new ones if there are none.
+/// Resumes every stored campaign that is not archived; opens new ones if none resumed, with
+/// ids no folder uses yet. An archived or damaged campaign is never touched (a damaged one is
+/// reported: fix or move its files, then restart or `reopen` it).
 fn open_campaigns(world: &mut World) {
     let settings = world.resource::<ServerSettings>().clone();
     if let Some(root) = &settings.data_dir {
@@ -124,30 +127,57 @@ fn open_campaigns(world: &mut World) {
             error!("cannot use --data-dir {}: {e}", root.display());
         }
         let mut resumed = 0;
-        for (dir, meta) in journal::Journal::list(root) {
+        for stored in journal::Journal::scan(root) {
+            let meta = match stored.meta {
+                Ok(meta) => meta,
+                Err(e) => {
+                    error!(
+                        "campaign folder {}: cannot read it, left untouched: {e}",
+                        stored.dir.display()
+                    );
+                    continue;
+                }
+            };
             if meta.archived {
                 continue;
             }
-            match journal::Journal::restore(&dir) {
+            match journal::Journal::restore(&stored.dir) {
                 Ok(restored) => {
                     resume_campaign(world, restored);
                     resumed += 1;
                 }
-                Err(e) => error!("cannot resume campaign {}: {e}", meta.id),
+                Err(e) => error!(
+                    "cannot resume campaign {}, its files are left untouched: {e}",
+                    meta.id
+                ),
             }
         }
         if resumed > 0 {
             return;
         }
     }
-    for n in 1..=settings.campaigns {
+    let taken = |id: &str| {
+        settings
+            .data_dir
+            .as_ref()
+            .is_some_and(|root| root.join(id).symlink_metadata().is_ok())
+    };
+    let mut n = 0;
+    for _ in 0..settings.campaigns {
+        let id = loop {
+            n += 1;
+            let id = format!("table-{n}");
+            if !taken(&id) {
+                break id;
+            }
+        };
         if let Err(e) = open_campaign(
             world,
-            &format!("table-{n}"),
+            &id,
             &settings.encounter,
             settings.seed.wrapping_add(n as u64),
         ) {
-            error!("cannot open campaign table-{n}: {e}");
+            error!("cannot open campaign {id}: {e}");
         }
     }
 }

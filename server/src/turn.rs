@@ -9,6 +9,7 @@ use crate::session::Session;
 use crate::settings::ServerSettings;
 use bevy::prelude::*;
 use emberkeep_shared::prelude::*;
+use emberkeep_shared::protocol::Role;
 use lightyear::prelude::Rooms;
 
 /// Resolves every queued input in arrival order, one at a time. Outside combat, a model's
@@ -56,7 +57,8 @@ pub(crate) fn resolve(
 }
 
 /// Turn timeouts and (without the model's NPC brain) built-in NPC turns; a tick that changed
-/// the table is journaled.
+/// the table is journaled (if it cannot be, the table is put back and the next frame tries
+/// again).
 pub(crate) fn advance(
     mut campaigns: Query<&mut Campaign>,
     time: Res<Time>,
@@ -75,7 +77,8 @@ pub(crate) fn advance(
             Input::Tick
         };
         if campaign.table.next_seq != before {
-            campaign.record(&Entry { t: now, input });
+            // A failure is logged and undone by `record`.
+            let _ = campaign.record(&Entry { t: now, input });
         }
     }
 }
@@ -94,6 +97,16 @@ pub(crate) fn publish(
 ) {
     for (mut campaign, mut view) in &mut campaigns {
         let now = campaign.now(&time);
+        for text in std::mem::take(&mut campaign.host_alerts) {
+            let hosts = campaign
+                .seats
+                .iter()
+                .filter(|s| s.role == Role::Host)
+                .flat_map(|s| s.links.iter().copied());
+            for link in hosts {
+                outbox.send(link, ToClient::HostReply { text: text.clone() });
+            }
+        }
         let from = campaign.published_seq + 1;
         if campaign.table.next_seq > from {
             let fresh: Vec<SeqEvent> = campaign

@@ -124,6 +124,9 @@ pub enum RejectCode {
     RateLimited,
     /// The intent itself is malformed (too long, empty).
     Malformed,
+    /// The server cannot save right now (its disk is full or unwritable): nothing changed;
+    /// try again shortly.
+    Unavailable,
 }
 
 /// A refused intent: a code for programs and a reason for people.
