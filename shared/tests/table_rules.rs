@@ -384,3 +384,26 @@ fn exploration_actions_resolve_and_proximity_starts_combat() {
         |e| matches!(&e.event, GameEvent::CombatStarted { reason, .. } if reason.contains("spots"))
     ));
 }
+
+/// Walking into a hidden foe is never rejected with its name: the move stops before its square
+/// and the ambush is sprung (it and every other hidden creature are revealed, combat starts).
+#[test]
+fn walking_into_a_hidden_foe_springs_the_ambush() {
+    use emberkeep_shared::content::CombatStart;
+    let mut t = table("crypt-of-bones", 4);
+    t.start = CombatStart::Proximity(0);
+    let fighter = id_of(&t, "fighter");
+    let hidden = t.combatants.iter().find(|c| c.hidden).unwrap().clone();
+    let beside = GridPos::new(hidden.pos.x - 1, hidden.pos.y);
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == fighter)
+        .unwrap()
+        .pos = beside;
+    t.submit(fighter, Action::Move { path: vec![hidden.pos] }, 0)
+        .expect("not a rejection that could name it");
+    assert_eq!(t.combatant(fighter).unwrap().pos, beside, "stopped before its square");
+    assert!(t.combat.is_some(), "the ambush is sprung");
+    assert!(t.combatants.iter().all(|c| !c.hidden));
+    assert!(t.log.iter().any(|e| matches!(e.event, GameEvent::Revealed { .. })));
+}
