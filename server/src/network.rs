@@ -7,6 +7,7 @@ use emberkeep_shared::protocol::PROTOCOL_ID;
 use lightyear::netcode::NetcodeServer;
 use lightyear::prelude::server::*;
 use lightyear::prelude::*;
+use std::time::Duration;
 
 /// The netcode server entity (the one every link is `LinkOf`).
 #[derive(Resource, Debug, Clone, Copy)]
@@ -21,11 +22,72 @@ pub struct BoundAddrs {
     pub ws: Option<std::net::SocketAddr>,
 }
 
+/// The largest WebSocket message or frame a client may send (bytes).
+pub const MAX_WS_MESSAGE: usize = 64 * 1024;
+
+/// How long a link may take to complete the netcode handshake before it is dropped.
+pub const HANDSHAKE_LIMIT: Duration = Duration::from_secs(5);
+
+/// When a link appeared (game time).
+#[derive(Component, Debug, Clone, Copy)]
+pub struct LinkBorn(pub Duration);
+
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<BoundAddrs>();
+    app.init_resource::<LinkHygiene>();
     app.add_systems(Startup, start_server);
-    app.add_systems(Update, announce_udp_address);
+    app.add_systems(Update, (announce_udp_address, drop_unconnected_links));
     app.add_observer(on_new_link);
+}
+
+/// Links dropped because they never completed the handshake, or because their address already
+/// had too many links waiting to.
+#[derive(Resource, Debug, Default, Clone, Copy)]
+pub struct LinkHygiene {
+    /// Dropped after [`HANDSHAKE_LIMIT`].
+    pub timed_out: u64,
+    /// Dropped at once: their address had `max_pending_links_per_address` waiting already.
+    pub over_address_limit: u64,
+}
+
+/// Every UDP datagram from a new source address (and every WebSocket connection) makes a link.
+/// Links that do not finish the netcode handshake within [`HANDSHAKE_LIMIT`] are dropped, and
+/// an address may have only a few links waiting at once: a flood of spoofed or varied source
+/// addresses costs the server a bounded amount of memory. In-process links (tests, benches)
+/// are trusted and never counted.
+fn drop_unconnected_links(
+    links: Query<
+        (Entity, &LinkBorn, Option<&PeerAddr>),
+        (
+            With<LinkOf>,
+            Without<Connected>,
+            Without<lightyear::crossbeam::CrossbeamIo>,
+        ),
+    >,
+    settings: Res<ServerSettings>,
+    time: Res<Time>,
+    mut hygiene: ResMut<LinkHygiene>,
+    mut commands: Commands,
+) {
+    let now = time.elapsed();
+    let mut waiting: std::collections::HashMap<std::net::IpAddr, usize> = Default::default();
+    let mut sorted: Vec<_> = links.iter().collect();
+    // Oldest first: the links that arrived first keep their places.
+    sorted.sort_by_key(|(e, born, _)| (born.0, *e));
+    for (entity, born, peer) in sorted {
+        let over = peer.is_some_and(|p| {
+            let n = waiting.entry(p.0.ip()).or_default();
+            *n += 1;
+            *n > settings.max_pending_links_per_address
+        });
+        if over {
+            hygiene.over_address_limit += 1;
+            commands.entity(entity).try_despawn();
+        } else if now.saturating_sub(born.0) > HANDSHAKE_LIMIT {
+            hygiene.timed_out += 1;
+            commands.entity(entity).try_despawn();
+        }
+    }
 }
 
 fn start_server(
@@ -53,9 +115,16 @@ fn start_server(
             }
         }
         if let Some(ws) = ws {
+            // Our messages are small: refuse bigger ones before they are buffered (the default
+            // buffers up to 64 MiB per connection, before any authentication).
+            let socket = lightyear::websocket::prelude::tungstenite::protocol::WebSocketConfig::default()
+                .max_message_size(Some(MAX_WS_MESSAGE))
+                .max_frame_size(Some(MAX_WS_MESSAGE))
+                .max_write_buffer_size(16 * MAX_WS_MESSAGE);
             let config = lightyear::websocket::server::ServerConfig::builder()
                 .with_bind_address(*ws)
-                .with_no_encryption();
+                .with_no_encryption()
+                .with_socket_config(socket);
             if udp.is_none() {
                 server.insert(LocalAddr(*ws));
             }
@@ -70,8 +139,14 @@ fn start_server(
 
 /// Every link may receive replication (without `ReplicationSender` messages flow but nothing
 /// replicates) and gets a session that the intake fills when the player takes a seat.
-fn on_new_link(trigger: On<Add, LinkOf>, mut commands: Commands, settings: Res<ServerSettings>) {
+fn on_new_link(
+    trigger: On<Add, LinkOf>,
+    mut commands: Commands,
+    settings: Res<ServerSettings>,
+    time: Res<Time>,
+) {
     commands.entity(trigger.entity).insert((
+        LinkBorn(time.elapsed()),
         ReplicationSender,
         crate::session::Session::new(settings.rate_burst),
         Name::new("client link"),

@@ -62,6 +62,8 @@ pub struct ServerSettings {
     pub http: crate::http::HttpLimits,
     /// Connections the spectator seat takes at once (a TV or two, a few watchers).
     pub max_spectators: usize,
+    /// Links one address may have waiting for the netcode handshake at once.
+    pub max_pending_links_per_address: usize,
     /// Intents per second a connection may send (sustained).
     pub rate_per_second: f64,
     /// Burst size of the rate limit.
@@ -90,6 +92,7 @@ impl Default for ServerSettings {
             codes_file: None,
             http: crate::http::HttpLimits::default(),
             max_spectators: 16,
+            max_pending_links_per_address: 16,
             rate_per_second: 10.0,
             rate_burst: 20.0,
             narrator: crate::narrator::NarratorSettings {
