@@ -306,6 +306,18 @@ fn status(world: &mut World, entity: Entity) -> String {
             },
         }
     );
+    let waiting = {
+        let mut q = world.query_filtered::<(), (
+            With<lightyear::prelude::LinkOf>,
+            Without<lightyear::prelude::Connected>,
+        )>();
+        q.iter(world).count()
+    };
+    let hygiene = *world.resource::<crate::network::LinkHygiene>();
+    out += &format!(
+        "\n  links waiting for the handshake: {waiting} (dropped: {} timed out, {} over the per-address limit)",
+        hygiene.timed_out, hygiene.over_address_limit
+    );
     out
 }
 
