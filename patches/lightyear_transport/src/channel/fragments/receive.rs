@@ -80,7 +80,7 @@ impl FragmentReceiver {
                 num_fragments,
             });
         }
-        if num_fragments > u64::MAX - 1 && MAX_FRAGMENTS_PER_MESSAGE > 0 {
+        if num_fragments > MAX_FRAGMENTS_PER_MESSAGE as u64 {
             return Err(ChannelReceiveError::TooManyFragments {
                 num_fragments,
                 max: MAX_FRAGMENTS_PER_MESSAGE,
