@@ -14,7 +14,8 @@ fn status_until(s: &mut Server, limit: Duration, done: impl Fn(&str) -> bool) ->
     loop {
         s.command("status");
         let line = s.wait_for("links waiting for the handshake", Duration::from_secs(30));
-        s.printed.clear();
+        // Forget this answer so the next `status` is read afresh (keep the codes).
+        s.printed.retain(|l| !l.contains("links waiting for the handshake"));
         if done(&line) || Instant::now() > deadline {
             return line;
         }

@@ -101,6 +101,8 @@ impl Server {
             udp: None,
         };
         server.wait_for("Type `help`", Duration::from_secs(60));
+        // Joins are answered once the game socket is bound (port 0 resolves a moment later).
+        server.wait_for("listening: udp ", Duration::from_secs(60));
         let addr = |p: &Vec<String>, prefix: &str| {
             p.iter()
                 .find_map(|l| l.strip_prefix(prefix))
