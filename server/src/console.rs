@@ -44,6 +44,7 @@ Host commands (on the server's console, or from a host seat):
   timeout SECS           turn timeout from the next turn on
   narrate TEXT           tell everyone
   whisper SEAT TEXT      tell one seat
+  note TEXT              a note in the log that only host seats see
   end-combat             end the fight now
   save                   write a snapshot now (with --data-dir)
   archive ID             save and close a campaign
@@ -147,6 +148,7 @@ pub fn execute(world: &mut World, hint: Option<Entity>, line: &str) -> String {
             Err(_) => return "usage: timeout SECONDS".into(),
         },
         "narrate" if !rest.is_empty() => host_op(HostOp::Narrate(rest.to_string())),
+        "note" if !rest.is_empty() => host_op(HostOp::Note(rest.to_string())),
         "whisper" => match rest.split_once(' ') {
             Some((seat, text))
                 if world
@@ -216,6 +218,7 @@ pub fn execute(world: &mut World, hint: Option<Entity>, line: &str) -> String {
             }
         }
         "narrate" => "usage: narrate TEXT".into(),
+        "note" => "usage: note TEXT".into(),
         _ => format!("unknown command `{command}`; `help` lists them"),
     }
 }

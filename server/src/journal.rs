@@ -28,6 +28,8 @@ pub enum HostOp {
     EndCombat,
     /// Narrate to everyone.
     Narrate(String),
+    /// A note only host seats see.
+    Note(String),
     /// Whisper to one seat.
     Whisper {
         /// Seat.
@@ -175,6 +177,16 @@ pub fn apply(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
                     t,
                     Audience::Public,
                     GameEvent::HostNarration { text: text.clone() },
+                );
+                Ok(())
+            }
+            HostOp::Note(text) => {
+                table.emit_to(
+                    t,
+                    Audience::HostOnly,
+                    GameEvent::HostNarration {
+                        text: format!("(host note) {text}"),
+                    },
                 );
                 Ok(())
             }

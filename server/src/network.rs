@@ -36,8 +36,30 @@ pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<BoundAddrs>();
     app.init_resource::<LinkHygiene>();
     app.add_systems(Startup, start_server);
-    app.add_systems(Update, (announce_udp_address, drop_unconnected_links));
+    app.add_systems(
+        Update,
+        (announce_udp_address, drop_unconnected_links, close_unseated_links),
+    );
     app.add_observer(on_new_link);
+}
+
+/// How long an unseated link stays open so the reason sent to it arrives.
+pub const CLOSE_DELAY: Duration = Duration::from_secs(1);
+
+/// This link is closed at this game time (kicked, replaced, revoked, archived).
+#[derive(Component, Debug, Clone, Copy)]
+pub struct CloseAt(pub Duration);
+
+fn close_unseated_links(
+    links: Query<(Entity, &CloseAt)>,
+    time: Res<Time>,
+    mut commands: Commands,
+) {
+    for (entity, at) in &links {
+        if time.elapsed() >= at.0 {
+            commands.entity(entity).try_despawn();
+        }
+    }
 }
 
 /// Links dropped because they never completed the handshake, or because their address already

@@ -294,13 +294,17 @@ pub(crate) fn receive(
     }
 }
 
-/// Takes a link's seat away (replaced, kicked, campaign closed): it leaves the campaign's
-/// rooms and its session no longer acts for anyone.
+/// Takes a link's seat away (replaced, kicked, revoked, campaign closed): it leaves the
+/// campaign's rooms, its session no longer acts for anyone, and the connection is closed a
+/// moment later (once the reason sent to it has gone out). A kicked player may come back with
+/// their code; `revoke` closes the seat for good.
 pub fn unseat_link(mut link: EntityWorldMut) {
     link.remove::<Rooms>();
     if let Some(mut session) = link.get_mut::<Session>() {
         session.unseat();
     }
+    let now = link.world().resource::<Time>().elapsed();
+    link.insert(crate::network::CloseAt(now + crate::network::CLOSE_DELAY));
 }
 
 /// Seats a link by its token's claim; returns the rooms it sees and a displaced older link.

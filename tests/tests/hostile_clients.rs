@@ -204,3 +204,19 @@ fn names_lose_their_escapes_and_the_spectator_seat_has_a_limit() {
     assert!(refused[0].contains("spectator seat is full"), "{}", refused[0]);
     still_plays(&mut s, evil);
 }
+
+#[test]
+fn a_kicked_connection_is_closed_not_just_unseated() {
+    let mut s = Stepper::new(settings("goblin-ambush"));
+    let c = s.seat_all(&["fighter"])[0];
+    let reply = emberkeep_server::console::execute(s.server.world_mut(), None, "kick fighter");
+    assert!(reply.contains("removed"), "{reply}");
+    let link = s.links[c];
+    s.step_until(200, |s| s.server.world().get_entity(link).is_err())
+        .expect("the kicked link is closed");
+    assert!(
+        matches!(s.session(c).status, Status::Refused(_)),
+        "the player was told why: {:?}",
+        s.session(c).status
+    );
+}
