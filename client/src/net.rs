@@ -97,6 +97,9 @@ pub struct TableSession {
     pub accepted: Vec<u32>,
     /// Rejected intents: (`client_seq`, code, reason).
     pub rejected: Vec<(u32, RejectCode, String)>,
+    /// What the player should read now about their last attempt: the server's refusal, or why
+    /// a click did nothing. Cleared by the next action and when a new turn starts.
+    pub notice: Option<String>,
     next_client_seq: u32,
     outgoing: Vec<ToServer>,
 }
@@ -111,6 +114,7 @@ impl TableSession {
     /// Queues an action claiming to be `character` (the server checks the claim).
     pub fn act_as(&mut self, character: CombatantId, action: Action) -> u32 {
         self.next_client_seq += 1;
+        self.notice = None;
         let client_seq = self.next_client_seq;
         self.outgoing.push(ToServer::Act {
             character,
@@ -244,7 +248,10 @@ fn receive(
                     client_seq,
                     code,
                     reason,
-                } => session.rejected.push((client_seq, code, reason)),
+                } => {
+                    session.notice = Some(reason.clone());
+                    session.rejected.push((client_seq, code, reason));
+                }
                 ToClient::Event { event, prev } => {
                     let last = session.last_seq();
                     if prev != last {
@@ -253,6 +260,9 @@ fn receive(
                     if session.replay_left > 0 {
                         session.replay_left -= 1;
                         session.away.push(event.seq);
+                    }
+                    if matches!(event.event, GameEvent::TurnStarted { .. }) {
+                        session.notice = None;
                     }
                     if let GameEvent::Narration { id, .. } = event.event {
                         // Chunks travel on their own channel and may arrive after the finished

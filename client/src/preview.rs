@@ -6,7 +6,8 @@ use crate::net::Mirror;
 use emberkeep_shared::content::{AttackKind, Condition};
 use emberkeep_shared::prelude::*;
 
-/// Squares the seat's character could reach now, from the replicated state and shared rules.
+/// Squares the seat's character could reach now, from the replicated state and shared rules:
+/// on its turn in combat, and at any time while exploring (anyone may walk outside combat).
 pub fn my_reach(mirror: &Mirror, me: CombatantId) -> Vec<(GridPos, u32)> {
     let (Some(table), Some(board)) = (&mirror.table, mirror.board()) else {
         return Vec::new();
@@ -14,7 +15,12 @@ pub fn my_reach(mirror: &Mirror, me: CombatantId) -> Vec<(GridPos, u32)> {
     let Some(unit) = board.units.iter().find(|u| u.id == me) else {
         return Vec::new();
     };
-    if table.active != Some(me) {
+    if table.mode == Mode::Combat && table.active != Some(me) {
+        return Vec::new();
+    }
+    if mirror.combatants.get(&me).is_some_and(|(_, st)| {
+        st.conditions.contains(&Condition::Unconscious) || st.conditions.contains(&Condition::Dead)
+    }) {
         return Vec::new();
     }
     let budget = if table.mode == Mode::Combat {
@@ -58,27 +64,85 @@ pub fn targets_in_reach(mirror: &Mirror, me: CombatantId) -> Vec<(CombatantId, u
 /// What clicking `square` means for `me`: attack the foe standing there (the first attack
 /// that reaches), or move there along the cheapest path.
 pub fn action_for_click(mirror: &Mirror, me: CombatantId, square: GridPos) -> Option<Action> {
-    let board = mirror.board()?;
-    let (sheet, status) = mirror.combatants.get(&me)?;
+    click(mirror, me, square).ok()
+}
+
+/// What clicking `square` means for `me`, or why it means nothing — every click either acts
+/// or says why it cannot.
+pub fn click(mirror: &Mirror, me: CombatantId, square: GridPos) -> Result<Action, String> {
+    let (Some(table), Some(board)) = (&mirror.table, mirror.board()) else {
+        return Err("Waiting for the table…".into());
+    };
+    let (sheet, status) = mirror
+        .combatants
+        .get(&me)
+        .ok_or("Your character is not on this map")?;
+    if status.conditions.contains(&Condition::Dead) {
+        return Err(format!("{} is dead", sheet.name));
+    }
+    if status.conditions.contains(&Condition::Unconscious) {
+        return Err(format!("{} is unconscious and cannot act", sheet.name));
+    }
+    if table.mode == Mode::Combat && table.active != Some(me) {
+        let whose = table
+            .active
+            .map_or_else(|| "nobody's".to_string(), |a| format!("{}'s", mirror.name_of(a)));
+        return Err(format!("Wait for your turn: it is {whose} turn"));
+    }
     if let Some((target, _)) = mirror.combatants.values().find(|(s, st)| {
         st.pos == square
             && s.side.hostile_to(sheet.side)
             && !st.conditions.contains(&Condition::Dead)
     }) {
-        let attack = attack_reaching(sheet, status.pos, square)?;
-        return Some(Action::Attack {
+        let attack = attack_reaching(sheet, status.pos, square).ok_or_else(|| {
+            format!(
+                "{} is {} ft away: out of reach of your attacks",
+                target.name,
+                status.pos.feet_to(square)
+            )
+        })?;
+        return Ok(Action::Attack {
             target: target.id,
             attack,
         });
     }
-    if !my_reach(mirror, me).iter().any(|(p, _)| *p == square) {
-        return None;
+    if square == status.pos {
+        return Err(format!("{} is already there", sheet.name));
     }
-    let unit = board.units.iter().find(|u| u.id == me)?;
-    let path = board
+    if !board.map.in_bounds(square) {
+        return Err("That is off the map".into());
+    }
+    if !board.map.terrain(square).passable() {
+        return Err("That square is a wall".into());
+    }
+    if mirror
+        .combatants
+        .values()
+        .any(|(_, st)| st.pos == square && !st.conditions.contains(&Condition::Dead))
+    {
+        return Err("Someone is already standing there".into());
+    }
+    if !my_reach(mirror, me).iter().any(|(p, _)| *p == square) {
+        let left = if table.mode == Mode::Combat {
+            table.movement_left
+        } else {
+            sheet.speed
+        };
+        return Err(format!(
+            "That square is out of reach: {left} ft of movement {}",
+            if table.mode == Mode::Combat { "left" } else { "per move" }
+        ));
+    }
+    let unit = board
+        .units
+        .iter()
+        .find(|u| u.id == me)
+        .ok_or("Your character is not on this map")?;
+    board
         .map
-        .path_to(status.pos, square, |p| board.blocks(unit, p))?;
-    Some(Action::Move { path })
+        .path_to(status.pos, square, |p| board.blocks(unit, p))
+        .map(|path| Action::Move { path })
+        .ok_or_else(|| "No path leads there".into())
 }
 
 /// What the action bar offers this seat now. Every button is enabled only on the seat's own
@@ -110,8 +174,10 @@ pub fn action_bar(mirror: &Mirror, me: Option<CombatantId>) -> ActionBar {
         };
     };
     if table.mode != Mode::Combat {
+        // Exploring: anyone may walk (Move), or describe what they do; turn actions wait.
         return ActionBar {
-            why_not: Some("not in combat: describe what you do".into()),
+            can_move: !my_reach(mirror, me).is_empty(),
+            why_not: Some("not in combat: walk, or describe what you do".into()),
             ..ActionBar::default()
         };
     }

@@ -240,10 +240,19 @@ fn guess_public_host(bound: SocketAddr) -> String {
 }
 
 fn print_codes_once(world: &mut World, mut done: Local<bool>) {
-    if *done || world.resource::<console::JoinBase>().0.is_none() {
+    let settings = world.resource::<ServerSettings>();
+    let no_endpoint = settings.web.is_none()
+        && matches!(settings.listen, Listen::Sockets { http: None, .. });
+    if *done || (world.resource::<console::JoinBase>().0.is_none() && !no_endpoint) {
         return;
     }
     *done = true;
+    if no_endpoint {
+        if world.resource::<ServerSettings>().console {
+            println!("Type `help` for host commands.");
+        }
+        return;
+    }
     let qr = world.resource::<ServerSettings>().print_qr;
     write_codes_file(world);
     let mut q = world.query::<(Entity, &Campaign)>();

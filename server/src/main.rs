@@ -6,9 +6,38 @@ use emberkeep_server::{Cli, server_app};
 use emberkeep_shared::content::ContentLibrary;
 use std::process::ExitCode;
 
+/// Port 0 means "any free port": pick it now, so every banner, link and suggested command
+/// names the port actually used.
+fn resolve_port_zero(settings: &mut emberkeep_server::ServerSettings) -> std::io::Result<()> {
+    use std::net::{SocketAddr, TcpListener, UdpSocket};
+    let tcp = |a: &mut SocketAddr| -> std::io::Result<()> {
+        if a.port() == 0 {
+            *a = TcpListener::bind(*a)?.local_addr()?;
+        }
+        Ok(())
+    };
+    if let emberkeep_server::Listen::Sockets { udp, ws, http } = &mut settings.listen {
+        if let Some(a) = udp
+            && a.port() == 0
+        {
+            *a = UdpSocket::bind(*a)?.local_addr()?;
+        }
+        if let Some(a) = ws {
+            tcp(a)?;
+        }
+        if let Some(a) = http {
+            tcp(a)?;
+        }
+    }
+    if let Some((a, _)) = &mut settings.web {
+        tcp(a)?;
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = match cli.into_settings() {
+    let mut settings = match cli.into_settings() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -33,6 +62,10 @@ fn main() -> ExitCode {
             known.join(", ")
         );
         return ExitCode::from(2);
+    }
+    if let Err(e) = resolve_port_zero(&mut settings) {
+        eprintln!("error: cannot find a free port: {e}");
+        return ExitCode::from(1);
     }
     if let emberkeep_server::Listen::Sockets { udp, ws, http } = &settings.listen {
         // Fail early and clearly when a port is taken (lightyear would panic deep inside).
@@ -60,11 +93,14 @@ fn main() -> ExitCode {
         if let Some(ws) = ws {
             println!("  web clients: ws://{ws}");
         }
-        if let Some(http) = http {
-            println!(
+        match http {
+            Some(http) => println!(
                 "  players join with their seat's code: emberkeep-tools bot --server HOST:{} --code CODE",
                 http.port()
-            );
+            ),
+            None => println!(
+                "  --no-http: no join endpoint, so no join codes are printed and players cannot join by code"
+            ),
         }
     }
     let mut app = server_app(settings.clone(), content);

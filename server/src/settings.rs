@@ -234,6 +234,12 @@ impl Cli {
                 self.campaigns
             ));
         }
+        if self.web.is_some() && self.no_websocket {
+            return Err(
+                "--web serves the browser client, which plays over WebSocket: drop --no-websocket (or --web)"
+                    .into(),
+            );
+        }
         if self.http_timeout == 0 || self.http_timeout > 600 {
             return Err(format!(
                 "--http-timeout {} is out of range: expected 1 to 600 seconds",

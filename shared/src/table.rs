@@ -562,7 +562,7 @@ impl Table {
                 format!("It's not your turn — current turn: {name}"),
             ));
         }
-        match action {
+        let result = match action {
             Action::Move { path } => self.do_move(actor, path, now_ms),
             Action::Attack { target, attack } => self.do_attack(actor, target, attack, now_ms),
             Action::Dodge | Action::Dash | Action::Disengage => {
@@ -595,7 +595,17 @@ impl Table {
                 );
                 Ok(())
             }
+        };
+        // A creature that drops on its own turn (an opportunity attack while it moves) cannot
+        // take the rest of it: the turn passes at once instead of waiting for the timeout.
+        if result.is_ok()
+            && self.combat.is_some()
+            && self.active() == Some(actor)
+            && !self.combatant(actor).is_some_and(|c| c.is_conscious())
+        {
+            self.end_turn(now_ms);
         }
+        result
     }
 
     fn budget(&self) -> Option<&TurnBudget> {

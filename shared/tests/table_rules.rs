@@ -407,3 +407,45 @@ fn walking_into_a_hidden_foe_springs_the_ambush() {
     assert!(t.combatants.iter().all(|c| !c.hidden));
     assert!(t.log.iter().any(|e| matches!(e.event, GameEvent::Revealed { .. })));
 }
+
+/// SRD 5.1 "Opportunity Attacks": leaving a hostile creature's reach provokes one; a creature
+/// reduced to 0 hit points falls unconscious ("Dropping to 0 Hit Points"). If that happens on
+/// its own turn, the turn passes at once — it does not sit until the turn timeout.
+#[test]
+fn a_character_dropped_on_its_own_turn_passes_the_turn_at_once() {
+    for seed in 0..500 {
+        let mut t = table("goblin-ambush", seed);
+        t.start_combat(0, "test".into());
+        let fighter = id_of(&t, "fighter");
+        if t.active() != Some(fighter) {
+            continue;
+        }
+        let goblin = t.combatants.iter().find(|c| c.side != t.combatant(fighter).unwrap().side).unwrap().id;
+        let gpos = t.combatant(goblin).unwrap().pos;
+        // Stand beside the goblin with 1 HP, then walk away without disengaging.
+        let beside = gpos
+            .neighbours()
+            .find(|p| t.map.terrain(*p).passable() && t.combatants.iter().all(|c| c.pos != *p))
+            .unwrap();
+        let away = beside
+            .neighbours()
+            .find(|p| {
+                t.map.terrain(*p).passable()
+                    && p.squares_to(gpos) == 2
+                    && t.combatants.iter().all(|c| c.pos != *p)
+            })
+            .unwrap();
+        {
+            let f = t.combatants.iter_mut().find(|c| c.id == fighter).unwrap();
+            f.pos = beside;
+            f.hp = 1;
+        }
+        t.submit(fighter, Action::Move { path: vec![away] }, 1_000).unwrap();
+        if t.combatant(fighter).unwrap().is_conscious() {
+            continue; // the opportunity attack missed: try other dice
+        }
+        assert_ne!(t.active(), Some(fighter), "the dropped fighter still holds the turn");
+        return;
+    }
+    panic!("no seed let the goblin's opportunity attack land");
+}

@@ -26,13 +26,13 @@ pub struct Args {
     /// Seat the clients but keep the bots idle (isolates the cost of connections).
     #[arg(long)]
     idle: bool,
-    /// Only these parts: frame, rules, latency, narrator (default all).
+    /// Only these parts: frame, rules, latency, narrator, join (default all).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
 
 /// Median and p99 of durations, in ms.
-fn summary(name: &str, samples: &mut [Duration]) -> String {
+pub(crate) fn summary(name: &str, samples: &mut [Duration]) -> String {
     samples.sort();
     let pick = |q: f64| {
         samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0
@@ -55,6 +55,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if wants("rules") {
         rules_throughput();
+    }
+    if wants("join") {
+        crate::bench_join::join_under_slow_connections(200, 2000)?;
     }
     if wants("latency") {
         latency(args.samples, args.tick_rate)?;

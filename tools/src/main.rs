@@ -1,6 +1,7 @@
 //! `emberkeep-tools`: content validation, the headless bot, and benchmarks.
 
 mod bench;
+mod bench_join;
 mod bot;
 mod make_assets;
 mod screenshot;

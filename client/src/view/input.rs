@@ -4,7 +4,7 @@
 
 use super::map::{MapCursor, MirrorSource};
 use crate::net::TableSession;
-use crate::preview::{action_for_click, targets_in_reach};
+use crate::preview::{click, targets_in_reach};
 use bevy::prelude::*;
 use leafwing_input_manager::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -516,8 +516,11 @@ fn cursor_actions(
     }
     cursor.0 = Some(at);
     if confirm {
-        if let Some(action) = action_for_click(&mirror, me, at) {
-            session.act(action);
+        match click(&mirror, me, at) {
+            Ok(action) => {
+                session.act(action);
+            }
+            Err(why) => session.notice = Some(why),
         }
     }
 }

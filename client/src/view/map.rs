@@ -7,7 +7,7 @@
 use super::art::{self, Art, TILE_PX, tile};
 use super::input::{Fired, TableAction};
 use crate::net::{Mirror, TableSession};
-use crate::preview::{action_for_click, my_reach};
+use crate::preview::{click, my_reach};
 use bevy::input::mouse::MouseMotion;
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
@@ -580,7 +580,10 @@ fn click_to_act(
     };
     cursor.0 = Some(square);
     let mirror = mirror_source.read();
-    if let Some(action) = action_for_click(&mirror, me, square) {
-        session.act(action);
+    match click(&mirror, me, square) {
+        Ok(action) => {
+            session.act(action);
+        }
+        Err(why) => session.notice = Some(why),
     }
 }

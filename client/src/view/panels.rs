@@ -331,8 +331,16 @@ fn draw(
                         )
                         .on_disabled_hover_text(&why);
                     if move_button.clicked() {
-                        if let Some(m) = at_cursor(|a| matches!(a, Action::Move { .. })) {
-                            session.act(m);
+                        match at_cursor(|a| matches!(a, Action::Move { .. })) {
+                            Some(m) => {
+                                session.act(m);
+                            }
+                            None => {
+                                session.notice = Some(
+                                    "Pick a lit square first: click it, or move the cursor there with the arrow keys"
+                                        .into(),
+                                )
+                            }
                         }
                     }
                     let attack_button = ui
@@ -392,8 +400,8 @@ fn draw(
                         );
                     }
                 });
-                if let Some((_, _, reason)) = session.rejected.last() {
-                    ui.colored_label(egui::Color32::from_rgb(230, 110, 90), reason);
+                if let Some(notice) = &session.notice {
+                    ui.colored_label(egui::Color32::from_rgb(230, 110, 90), notice);
                 }
             }
             ui.separator();

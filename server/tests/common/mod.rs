@@ -69,7 +69,9 @@ impl Server {
         .map(|s| s.to_string())
         .collect();
         all.push(assets());
-        if !args.contains(&"--ws") {
+        if args.contains(&"--ws") {
+            all.extend(["--ws-port".to_string(), "0".to_string()]);
+        } else {
             all.push("--no-websocket".into());
         }
         all.extend(args.iter().filter(|a| **a != "--ws").map(|s| s.to_string()));
