@@ -130,6 +130,7 @@ fn draw(
     mut free: ResMut<FreeArea>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
+    keep_focus_in_text_boxes(ctx);
     let display = display.is_some();
     ctx.set_zoom_factor(if display { 1.35 } else { 1.0 });
     let mut root = egui::Ui::new(
@@ -289,19 +290,23 @@ fn draw(
             if host && !display {
                 ui.horizontal(|ui| {
                     ui.label("Host:");
-                    ui.add(
+                    let line = ui.add(
                         egui::TextEdit::singleline(&mut typing.host)
                             .hint_text("pause, skip, narrate …, whisper SEAT …, help")
                             .desired_width(420.0),
                     );
-                    if ui.button("Send").clicked() && !typing.host.trim().is_empty() {
+                    if (ui.button("Send").clicked() || submitted(ui, &line))
+                        && !typing.host.trim().is_empty()
+                    {
                         let command = std::mem::take(&mut typing.host);
                         session.host_command(command.trim());
-                    }
-                    if let Some(reply) = session.host_replies.last() {
-                        ui.weak(reply.lines().next().unwrap_or_default());
+                        line.request_focus();
                     }
                 });
+                // The whole reply (`status`, `help` and `codes` take several lines).
+                if let Some(reply) = session.host_replies.last() {
+                    ui.label(egui::RichText::new(reply).monospace().weak());
+                }
             }
             if !display && !host {
                 ui.horizontal(|ui| {
@@ -377,18 +382,21 @@ fn draw(
                         }
                     }
                     ui.separator();
-                    ui.add_enabled(
+                    let line = ui.add_enabled(
                         player && (exploring || my_turn),
                         egui::TextEdit::singleline(&mut typing.text)
                             .hint_text("Describe what you do…")
                             .desired_width(300.0),
                     );
-                    if ui
+                    let enter = submitted(ui, &line);
+                    if (ui
                         .add_enabled(
                             player && !typing.text.trim().is_empty(),
                             egui::Button::new("Do it"),
                         )
                         .clicked()
+                        || enter)
+                        && !typing.text.trim().is_empty()
                     {
                         let text = std::mem::take(&mut typing.text);
                         session.act(Action::Declare { text });
@@ -462,7 +470,20 @@ fn draw(
     if free.0 != area {
         free.0 = area;
     }
+    keep_focus_in_text_boxes(ctx);
     Ok(())
+}
+
+/// Keyboard focus belongs to text boxes only. egui moves it to the next widget on Tab, so
+/// Tab (next foe) would park it on a button and the following Enter or Space would press that
+/// button (⚙ Settings) instead of acting on the map — and a focused button also makes egui
+/// claim the keyboard, which turns the game's keys off. Buttons are for the mouse and touch.
+fn keep_focus_in_text_boxes(ctx: &egui::Context) {
+    if !ctx.text_edit_focused()
+        && let Some(id) = ctx.memory(|m| m.focused())
+    {
+        ctx.memory_mut(|m| m.surrender_focus(id));
+    }
 }
 
 fn connect_screen(root: &mut egui::Ui, session: &mut TableSession, form: &mut ConnectForm) {
@@ -475,27 +496,31 @@ fn connect_screen(root: &mut egui::Ui, session: &mut TableSession, form: &mut Co
                     .color(egui::Color32::from_rgb(255, 190, 90)),
             );
             ui.add_space(20.0);
+            let mut enter_pressed = false;
             egui::Grid::new("connect")
                 .num_columns(2)
                 .spacing([12.0, 10.0])
                 .show(ui, |ui| {
                     ui.label("Server");
-                    ui.text_edit_singleline(&mut form.server);
+                    let a = ui.text_edit_singleline(&mut form.server);
                     ui.end_row();
                     ui.label("Join code");
-                    ui.text_edit_singleline(&mut form.code);
+                    let b = ui.text_edit_singleline(&mut form.code);
                     ui.end_row();
                     ui.label("Your name");
-                    ui.text_edit_singleline(&mut form.name);
+                    let c = ui.text_edit_singleline(&mut form.name);
                     ui.end_row();
+                    enter_pressed = [a, b, c].iter().any(|r| submitted(ui, r));
                 });
             ui.add_space(12.0);
             let ready = !form.server.trim().is_empty()
                 && !form.code.trim().is_empty()
                 && !form.name.trim().is_empty();
-            if ui
+            if (ui
                 .add_enabled(ready, egui::Button::new("Join the table"))
                 .clicked()
+                || enter_pressed)
+                && ready
             {
                 form.submitted = true;
             }
@@ -515,4 +540,9 @@ fn connect_screen(root: &mut egui::Ui, session: &mut TableSession, form: &mut Co
             }
         });
     });
+}
+
+/// Enter pressed in this text box (egui drops the focus on Enter in a single-line box).
+fn submitted(ui: &egui::Ui, response: &egui::Response) -> bool {
+    response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
 }
