@@ -1,7 +1,7 @@
 //! Emberkeep's client library. Its core is headless and testable without a GPU:
 //! [`net::TableClientPlugin`] joins a seat and mirrors the table (replicated views, events,
 //! acknowledgements); [`autoplay::AutoPlayPlugin`] plays a seat with the built-in tactics (the
-//! bot). The graphical view is a separate plugin built on top (a later issue).
+//! bot). The graphical view (`view` feature) and the browser build (`web`) sit on top of it.
 
 pub mod autoplay;
 pub mod cues;

@@ -50,29 +50,50 @@ struct Cli {
     /// Save a screenshot of the table to this PNG once it is drawn, then quit.
     #[arg(long)]
     screenshot: Option<PathBuf>,
+    /// With --host: options for the server after `--`, as `emberkeep-server` takes them
+    /// (`--data-dir DIR`, `--turn-timeout SECS`, `--narrator …`, `--udp-port N`, `--seed N`…).
+    #[arg(last = true)]
+    server_args: Vec<String>,
 }
 
 #[cfg(not(target_family = "wasm"))]
-/// Starts a server on its own thread (an App is not Send: it is built there) and returns the
-/// join endpoint and the code of `seat`.
+/// Starts a server on its own thread (an App is not Send: it is built there) with the same
+/// options, checks and banner as `emberkeep-server` (the options after `--`), its console on
+/// this terminal; returns the join endpoint and the code of `seat`.
 fn host_server(cli: &Cli) -> Result<(String, String), String> {
-    use emberkeep_server::{Campaign, Listen, ServerSettings, server_app};
-    let content = emberkeep_shared::content::ContentLibrary::load_dir(&cli.assets)
-        .map_err(|e| format!("the content in {} is invalid:\n{e}", cli.assets.display()))?;
-    let settings = ServerSettings {
-        listen: Listen::Sockets {
-            udp: Some("0.0.0.0:5888".parse().expect("valid")),
-            ws: Some("0.0.0.0:5889".parse().expect("valid")),
-            http: Some("0.0.0.0:5890".parse().expect("valid")),
-        },
-        web: cli
-            .web
-            .map(|port| (([0, 0, 0, 0], port).into(), PathBuf::from("web/dist"))),
-        encounter: cli.encounter.clone(),
-        seed: rand_seed(),
-        log_events: false,
-        ..ServerSettings::default()
+    use clap::Parser as _;
+    use emberkeep_server::{Campaign, Listen, prepare, print_banner, server_app};
+    let given = |flag: &str| {
+        cli.server_args
+            .iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
     };
+    let mut args = vec!["emberkeep --host --".to_string()];
+    if !given("--encounter") && !given("-e") {
+        args.extend(["--encounter".into(), cli.encounter.clone()]);
+    }
+    if !given("--assets") {
+        args.extend(["--assets".into(), assets_folder(&cli.assets)]);
+    }
+    if let Some(web) = cli.web
+        && !given("--web")
+    {
+        args.extend(["--web".into(), web.to_string()]);
+    }
+    args.extend(cli.server_args.iter().cloned());
+    let server_cli = emberkeep_server::Cli::try_parse_from(&args).map_err(|e| e.to_string())?;
+    let mut settings = server_cli.into_settings()?;
+    let content = emberkeep_shared::content::ContentLibrary::load_dir(&settings.assets)
+        .map_err(|e| format!("the content in {} is invalid:\n{e}", settings.assets.display()))?;
+    prepare(&mut settings, &content).map_err(|(_, e)| e)?;
+    let Listen::Sockets {
+        http: Some(http), ..
+    } = settings.listen
+    else {
+        return Err("host-and-play needs the join endpoint: drop --no-http".into());
+    };
+    print_banner(&settings);
+    println!("  you play the `{}` seat in this window; type host commands here", cli.seat);
     let seat = cli.seat.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
@@ -85,10 +106,16 @@ fn host_server(cli: &Cli) -> Result<(String, String), String> {
             app.update();
             let world = app.world_mut();
             let mut q = world.query::<&Campaign>();
+            let seats: Vec<String> = q
+                .iter(world)
+                .next()
+                .map(|c| c.seats.iter().map(|s| s.name.clone()).collect())
+                .unwrap_or_default();
             let code = q
                 .iter(world)
                 .next()
-                .and_then(|c| c.seat(&seat).map(|s| s.code.clone()));
+                .and_then(|c| c.seat(&seat).map(|s| s.code.clone()))
+                .ok_or_else(|| format!("no seat `{seat}`: expected one of {}", seats.join(", ")));
             let _ = tx.send(code);
             loop {
                 let start = std::time::Instant::now();
@@ -99,11 +126,8 @@ fn host_server(cli: &Cli) -> Result<(String, String), String> {
             }
         })
         .map_err(|e| e.to_string())?;
-    let code = rx
-        .recv()
-        .map_err(|_| "the server stopped".to_string())?
-        .ok_or_else(|| format!("no seat `{}`", cli.seat))?;
-    Ok(("127.0.0.1:5890".into(), code))
+    let code = rx.recv().map_err(|_| "the server stopped".to_string())??;
+    Ok((format!("127.0.0.1:{}", http.port()), code))
 }
 
 #[cfg(not(target_family = "wasm"))]
@@ -120,13 +144,6 @@ fn assets_folder(given: &std::path::Path) -> String {
         .unwrap_or_else(|_| dir.to_path_buf())
         .display()
         .to_string()
-}
-
-#[cfg(not(target_family = "wasm"))]
-fn rand_seed() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64)
 }
 
 #[cfg(not(target_family = "wasm"))]

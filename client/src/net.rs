@@ -240,7 +240,8 @@ fn receive(
                         session.events.clear();
                         session.resynced = true;
                     }
-                    session.replay_left = replayed;
+                    // A fresh seat's history is just the log so far, not "while you were away".
+                    session.replay_left = if replay == Replay::Fresh { 0 } else { replayed };
                 }
                 ToClient::Refused { reason } => session.status = Status::Refused(reason),
                 ToClient::Accepted { client_seq } => session.accepted.push(client_seq),

@@ -30,6 +30,7 @@ pub mod seats;
 pub mod secret_file;
 pub mod session;
 pub mod settings;
+mod startup;
 mod turn;
 
 use bevy::app::ScheduleRunnerPlugin;
@@ -46,6 +47,7 @@ pub use network::{BoundAddrs, NetServer};
 pub use seats::{Directory, NetKey};
 pub use session::{ServerStats, Session};
 pub use settings::{Cli, Listen, ServerSettings};
+pub use startup::{prepare, print_banner};
 
 /// The server's turn pipeline, in order (all in `Update`).
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]

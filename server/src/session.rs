@@ -83,6 +83,9 @@ pub struct ServerStats {
     pub rejected_at_intake: u64,
 }
 
+/// Events of recent history a fresh seat gets on joining.
+pub const FRESH_HISTORY: usize = 50;
+
 /// Longest whisper or host command.
 const MAX_TEXT: usize = MAX_DECLARE_CHARS;
 
@@ -362,6 +365,7 @@ fn hello(
     seat.links.push(link);
     seat.player = Some(player.to_string());
     let (seat_name, role, character) = (seat.name.clone(), seat.role, seat.character);
+    let (seat_role, seat_name_for_history) = (role, seat_name.clone());
     session.campaign = Some(entity);
     session.seat = seat_name.clone();
     session.player = player.to_string();
@@ -369,7 +373,22 @@ fn hello(
     session.character = character;
     // Catch up: every event since `last_seen` this seat may see, or the snapshot alone.
     let (replay, events) = match last_seen {
-        None => (Replay::Fresh, Vec::new()),
+        // A new device (or a TV joining late) gets the recent history this seat may see, so
+        // its log does not start empty.
+        None => {
+            let mut recent: Vec<SeqEvent> = campaign
+                .table
+                .log
+                .iter()
+                .rev()
+                .filter(|e| e.seq <= campaign.published_seq)
+                .filter(|e| Campaign::may_see(&e.audience, seat_role, &seat_name_for_history))
+                .take(FRESH_HISTORY)
+                .cloned()
+                .collect();
+            recent.reverse();
+            (Replay::Fresh, recent)
+        }
         // A `last_seen` from the future (or u64::MAX) gets the snapshot, never an overflow.
         Some(seen) if seen > campaign.published_seq => (Replay::Snapshot, Vec::new()),
         Some(seen) => match campaign.table.events_since(seen.saturating_add(1)) {

@@ -114,3 +114,26 @@ fn spectators_cannot_whisper_and_host_notes_reach_host_seats_only() {
     assert!(!has(&s, c[1], "the wolves are hungry"), "a player got the host note");
     assert!(!has(&s, c[0], "the wolves are hungry"), "a spectator got the host note");
 }
+
+#[test]
+fn a_fresh_seat_gets_the_recent_history_it_may_see() {
+    let mut s = Stepper::new(settings("goblin-ambush"));
+    let c = s.seat_all(&["fighter", "rogue"]);
+    s.session_mut(c[1]).whisper("fighter", "secret plan");
+    s.step(30);
+    let tv = s.add_client("spectator", None);
+    s.step_until(300, |s| s.session(tv).status == Status::Seated)
+        .expect("the TV is seated");
+    s.step(5);
+    let log = &s.session(tv).events;
+    assert!(
+        log.iter().any(|e| matches!(e.event, GameEvent::CombatStarted { .. })),
+        "the TV's log starts with the ambush: {log:?}"
+    );
+    assert!(
+        !log.iter().any(|e| matches!(&e.event, GameEvent::Whisper { .. })),
+        "a whisper reached the TV"
+    );
+    assert!(s.session(tv).away.is_empty(), "history is not 'while you were away'");
+    assert!(s.session(tv).gaps.is_empty(), "{:?}", s.session(tv).gaps);
+}
