@@ -276,10 +276,14 @@ fn status(world: &mut World, entity: Entity) -> String {
     );
     if let Some(combat) = &t.combat {
         let active = c.name_of(combat.order[combat.active]);
-        let left = combat
-            .deadline_ms
-            .map(|d| format!(", {} s left", d.saturating_sub(now) / 1000))
-            .unwrap_or_default();
+        let left = if t.paused_since.is_some() {
+            ", timer paused".to_string()
+        } else {
+            combat
+                .deadline_ms
+                .map(|d| format!(", {} s left", d.saturating_sub(now) / 1000))
+                .unwrap_or_default()
+        };
         out += &format!("  round {}, {active}'s turn{left}\n", combat.round);
     }
     for s in &c.seats {

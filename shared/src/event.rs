@@ -336,7 +336,7 @@ impl GameEvent {
             GameEvent::Attacked(a) => {
                 let rolls = if a.roll.d20.count == 2 {
                     format!(
-                        "{}/{}→{}",
+                        "{}/{} -> {}",
                         a.roll.d20.rolls[0], a.roll.d20.rolls[1], a.roll.d20.natural
                     )
                 } else {

@@ -388,15 +388,27 @@ fn apply_bindings(
 
 fn read_ui_focus(
     egui_wants: Option<Res<bevy_egui::input::EguiWantsInput>>,
+    free: Option<Res<super::map::FreeArea>>,
+    windows: Query<&Window, With<bevy::window::PrimaryWindow>>,
     mut focus: ResMut<UiFocus>,
 ) {
+    // The panels are drawn on egui's background layer, so egui does not count a pointer over
+    // them as "over egui": a pointer outside the map's free area is over the panels too (the
+    // wheel over the log scrolls the log, not the map).
+    let outside_map = match (free.and_then(|f| f.0), windows.single().ok()) {
+        (Some(area), Ok(window)) => window
+            .physical_cursor_position()
+            .is_some_and(|p| !area.contains(p)),
+        _ => false,
+    };
     *focus = UiFocus {
         typing: egui_wants
             .as_ref()
             .is_some_and(|w| w.wants_any_keyboard_input()),
-        over_ui: egui_wants
-            .as_ref()
-            .is_some_and(|w| w.wants_any_pointer_input()),
+        over_ui: outside_map
+            || egui_wants
+                .as_ref()
+                .is_some_and(|w| w.wants_any_pointer_input()),
     };
 }
 

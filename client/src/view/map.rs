@@ -392,8 +392,16 @@ fn spawn_tokens(
     }
 }
 
+/// A token's label: the first word ("Snaga the goblin" → "Snaga"), keeping a trailing number
+/// so "Wolf 2" and "Wolf 3" stay apart as the initiative list names them.
 fn short_name(name: &str) -> String {
-    name.split(' ').next().unwrap_or(name).to_string()
+    let first = name.split(' ').next().unwrap_or(name);
+    match name.rsplit(' ').next() {
+        Some(last) if last != first && last.chars().all(|c| c.is_ascii_digit()) => {
+            format!("{first} {last}")
+        }
+        _ => first.to_string(),
+    }
 }
 
 fn update_tokens(
