@@ -134,14 +134,9 @@ fn host_server(cli: &Cli) -> Result<(String, String), String> {
 /// The assets folder: `--assets` if it is there, else the one beside the sources this client
 /// was built from (so `cargo run` works from any directory).
 fn assets_folder(given: &std::path::Path) -> String {
-    let built = emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets");
-    let dir = if given.is_dir() {
-        given
-    } else {
-        built.as_path()
-    };
-    std::fs::canonicalize(dir)
-        .unwrap_or_else(|_| dir.to_path_buf())
+    let dir = emberkeep_shared::repo_folder(given, env!("CARGO_MANIFEST_DIR"));
+    std::fs::canonicalize(&dir)
+        .unwrap_or(dir)
         .display()
         .to_string()
 }

@@ -257,9 +257,12 @@ impl Cli {
                 ws: (!self.no_websocket).then(|| SocketAddr::new(self.bind, self.ws_port)),
                 http: (!self.no_http).then(|| SocketAddr::new(self.bind, self.http_port)),
             },
-            web: self
-                .web
-                .map(|port| (SocketAddr::new(self.bind, port), self.web_root.clone())),
+            web: self.web.map(|port| {
+                (
+                    SocketAddr::new(self.bind, port),
+                    emberkeep_shared::repo_folder(&self.web_root, env!("CARGO_MANIFEST_DIR")),
+                )
+            }),
             data_dir: self.data_dir,
             public_host: self.public_host,
             print_qr: self.qr,
@@ -267,7 +270,7 @@ impl Cli {
             narrator,
             console: true,
             tick_hz: self.tick_rate,
-            assets: self.assets,
+            assets: emberkeep_shared::repo_folder(&self.assets, env!("CARGO_MANIFEST_DIR")),
             encounter: self.encounter,
             campaigns: self.campaigns,
             turn_timeout: Duration::from_secs(self.turn_timeout),

@@ -22,6 +22,23 @@ pub fn package_dir(built: &str) -> std::path::PathBuf {
         .unwrap_or_else(|| built.into())
 }
 
+/// One rule, for the server and the client, for a folder of the repository given on the
+/// command line (`assets`, `web/dist`): the folder as given if it exists (relative to the
+/// current directory), else — for a relative path — the same path in the checkout the binary
+/// was built from (so `cargo run` works from any directory), else the path as given (its
+/// error then names it).
+pub fn repo_folder(given: &std::path::Path, built: &str) -> std::path::PathBuf {
+    if given.is_dir() || given.is_absolute() {
+        return given.to_path_buf();
+    }
+    let in_checkout = package_dir(built).join("..").join(given);
+    if in_checkout.is_dir() {
+        std::fs::canonicalize(&in_checkout).unwrap_or(in_checkout)
+    } else {
+        given.to_path_buf()
+    }
+}
+
 pub mod prelude {
     pub use crate::content::{Condition, ContentLibrary};
     pub use crate::event::{GameEvent, SeqEvent};
