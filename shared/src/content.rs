@@ -736,13 +736,13 @@ impl ContentLibrary {
                     let at = GridPos::new(f.at.0, f.at.1);
                     let needle = format!("({}, {})", f.at.0, f.at.1);
                     if !grid.in_bounds(at) || !grid.terrain(at).passable() {
-                        check.error_at(&needle, format!("foe `{}` is placed at {at}, which is not an open square of map `{}`", f.creature, enc.map));
+                        check.error_at(&needle, format!("foe `{}` is placed at {at}, which is not an open square of map `{}`", f.name.as_deref().unwrap_or(&f.creature), enc.map));
                     } else if spawns.contains(&at) || taken.contains(&at) {
                         check.error_at(
                             &needle,
                             format!(
                                 "foe `{}` at {at} shares its square with another creature",
-                                f.creature
+                                f.name.as_deref().unwrap_or(&f.creature)
                             ),
                         );
                     }

@@ -61,11 +61,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .iter()
                 .filter(|e| std::fs::canonicalize(&e.file).is_ok_and(|f| f.starts_with(&target)))
                 .collect();
-            let shown = if mine.is_empty() {
+            let mut shown: Vec<_> = if mine.is_empty() {
                 errors.0.iter().collect()
             } else {
                 mine
             };
+            // The same message at the same place once (a broken creature used by three foes
+            // is one error to fix).
+            let mut seen = std::collections::HashSet::new();
+            shown.retain(|e| seen.insert(e.to_string()));
             for e in &shown {
                 eprintln!("{e}");
             }
