@@ -102,6 +102,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 fn print_events(world: &mut World) {
     let mirror = Mirror::read(world);
+    // Events name combatants by id: wait until the replicated sheets have arrived, so a bot
+    // joining mid-fight prints "Grik attacks Brakka", not "#8 attacks #4".
+    if mirror.table.is_none() || mirror.combatants.is_empty() {
+        return;
+    }
     world.resource_scope(|world, mut config: Mut<BotConfig>| {
         let session = world.resource::<TableSession>();
         for e in &session.events[config.printed.min(session.events.len())..] {
