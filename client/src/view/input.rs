@@ -396,7 +396,7 @@ fn read_ui_focus(
     // them as "over egui": a pointer outside the map's free area is over the panels too (the
     // wheel over the log scrolls the log, not the map).
     let outside_map = match (free.and_then(|f| f.0), windows.single().ok()) {
-        (Some(area), Ok(window)) => window
+        (Some(area), Some(window)) => window
             .physical_cursor_position()
             .is_some_and(|p| !area.contains(p)),
         _ => false,
