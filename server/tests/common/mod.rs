@@ -52,7 +52,7 @@ impl Drop for Server {
 
 impl Server {
     /// Starts the server with `--bind 127.0.0.1`, every port 0, no WebSocket unless `args`
-    /// says `--ws`, and `args`; waits until it has printed its codes.
+    /// says `--ws` or `--web`, and `args`; waits until it has printed its codes.
     pub fn start(args: &[&str]) -> Server {
         let mut all: Vec<String> = [
             "--bind",
@@ -69,7 +69,8 @@ impl Server {
         .map(|s| s.to_string())
         .collect();
         all.push(assets());
-        if args.contains(&"--ws") {
+        // The web client plays over WebSocket: `--web` needs it too.
+        if args.contains(&"--ws") || args.contains(&"--web") {
             all.extend(["--ws-port".to_string(), "0".to_string()]);
         } else {
             all.push("--no-websocket".into());
