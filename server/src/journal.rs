@@ -505,8 +505,15 @@ impl Journal {
 
     fn append(&mut self, entry: &Entry) -> Result<(), String> {
         self.make_files()?;
+        // Only a damaged snapshot or line read back can number entries this far.
+        let n = self.len.checked_add(1).ok_or_else(|| {
+            format!(
+                "{}: entry numbers are used up (a damaged snapshot or journal line?)",
+                self.dir.display()
+            )
+        })?;
         let mut line = serde_json::to_vec(&LineOut {
-            n: self.len + 1,
+            n,
             t: entry.t,
             input: &entry.input,
         })

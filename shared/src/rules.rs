@@ -36,7 +36,7 @@ pub fn attack_roll(
     auto_critical: bool,
 ) -> AttackRoll {
     let d20 = roll_d20(rng, advantage);
-    let total = d20.natural as i32 + to_hit;
+    let total = (d20.natural as i32).saturating_add(to_hit);
     let hit = match d20.natural {
         1 => false,
         20 => true,
@@ -82,7 +82,7 @@ pub fn adjust_damage(
     match (resisted, vulnerable) {
         (true, true) => (amount / 2 * 2, DamageAdjustment::None),
         (true, false) => (amount / 2, DamageAdjustment::Resisted),
-        (false, true) => (amount * 2, DamageAdjustment::Vulnerable),
+        (false, true) => (amount.saturating_mul(2), DamageAdjustment::Vulnerable),
         (false, false) => (amount, DamageAdjustment::None),
     }
 }
@@ -122,7 +122,7 @@ pub fn death_save(rng: &mut GameRng) -> (u32, DeathSaveOutcome) {
 /// A saving throw: `d20 + modifier >= dc`.
 pub fn saving_throw(rng: &mut GameRng, modifier: i32, dc: i32) -> (D20Roll, bool) {
     let d20 = roll_d20(rng, Advantage::Normal);
-    (d20, d20.natural as i32 + modifier >= dc)
+    (d20, (d20.natural as i32).saturating_add(modifier) >= dc)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_join;
 mod bot;
+mod fuzz;
 mod make_assets;
 mod screenshot;
 mod validate;
@@ -42,6 +43,10 @@ enum Command {
     /// Build the web client (wasm32, wasm-bindgen, wasm-opt if installed) into a static bundle
     /// the server serves with `--web PORT`; prints the bundle's sizes.
     WebBundle(web_bundle::Args),
+    /// Fuzz what the server reads from outside (client messages, content files, its journal,
+    /// join requests) for a bounded time per target; saves crashing inputs to fuzz/crashes/
+    /// and exits 1 if any.
+    Fuzz(fuzz::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +58,7 @@ fn main() -> ExitCode {
         Command::CheckScreenshot(args) => screenshot::run(args),
         Command::MakeAssets(args) => make_assets::run(args),
         Command::WebBundle(args) => web_bundle::run(args),
+        Command::Fuzz(args) => fuzz::run(args),
     };
     match result {
         Ok(code) => code,

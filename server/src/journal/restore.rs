@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 
 /// How much of a damaged line the quarantine file keeps.
 const QUARANTINE_COPY: usize = 4096;
+/// The latest table time (ms) and event number read back: about 285,000 years. Anything
+/// later is damage, and would overflow the table's clock arithmetic when replayed.
+const MAX_READ_BACK: u64 = 1 << 53;
 
 /// A campaign read back from disk.
 #[derive(Debug)]
@@ -119,6 +122,12 @@ fn parse(line: &Line, index: u64, last: u64) -> Result<(u64, Entry), String> {
     }
     let read: LineIn =
         serde_json::from_slice(&line.head).map_err(|e| format!("not a journal entry: {e}"))?;
+    if read.t > MAX_READ_BACK {
+        return Err(format!(
+            "table time {} ms: not one this server wrote",
+            read.t
+        ));
+    }
     let number = if read.n == 0 { index } else { read.n };
     if number <= last {
         return Err(format!("out of order: entry {number} after entry {last}"));
@@ -132,6 +141,49 @@ fn parse(line: &Line, index: u64, last: u64) -> Result<(u64, Entry), String> {
     ))
 }
 
+/// What the table engine takes for granted of a table, checked on one read from a snapshot:
+/// a damaged file that is still JSON must be refused, not panic the server when replayed.
+fn check_table(table: &Table) -> Result<(), String> {
+    let map = &table.map;
+    let squares = map.width.checked_mul(map.height).map(|n| n as usize);
+    if squares != Some(map.cells.len()) {
+        return Err(format!(
+            "damaged snapshot: a {}×{} map with {} squares",
+            map.width,
+            map.height,
+            map.cells.len()
+        ));
+    }
+    let mut times_and_counts = (table.log.iter().map(|e| e.at_ms))
+        .chain([table.turn_timeout_ms, table.next_seq])
+        .chain(table.paused_since)
+        .chain(table.combat.as_ref().and_then(|c| c.deadline_ms));
+    if let Some(t) = times_and_counts.find(|&t| t > MAX_READ_BACK) {
+        return Err(format!(
+            "damaged snapshot: {t} is not a time or count this server wrote"
+        ));
+    }
+    if let Some(combat) = &table.combat {
+        if combat.active >= combat.order.len() {
+            return Err(format!(
+                "damaged snapshot: turn {} of an initiative order of {}",
+                combat.active,
+                combat.order.len()
+            ));
+        }
+        if let Some(id) = combat
+            .order
+            .iter()
+            .find(|&&id| table.combatant(id).is_none())
+        {
+            return Err(format!(
+                "damaged snapshot: combatant #{id} is in the initiative order but not at the table"
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Journal {
     /// Reads a campaign folder back: meta, snapshot, and the journal entries after the
     /// snapshot, replayed. Nothing is changed on disk unless the meta and snapshot can be
@@ -140,6 +192,7 @@ impl Journal {
     pub fn restore(dir: &Path) -> Result<Restored, String> {
         let meta: Meta = read_json(&dir.join(META))?;
         let snap: Snapshot = read_json(&dir.join(SNAPSHOT))?;
+        check_table(&snap.table).map_err(|e| io_err(&dir.join(SNAPSHOT), e))?;
         let path = dir.join(JOURNAL);
         let base = snap.table.clone();
         let mut table = snap.table;
