@@ -240,6 +240,8 @@ async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, limits: Htt
             .header_read_timeout(limits.header_timeout)
             .max_buf_size(limits.max_header_bytes.max(8192))
             .max_headers(limits.max_headers)
+            // A client may shut its sending side after a whole request and still get the answer.
+            .half_close(true)
             .serve_connection(TokioIo::new(stream), service);
         let lifetime = limits.connection_lifetime;
         tokio::spawn(async move {
