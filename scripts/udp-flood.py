@@ -25,6 +25,8 @@ def main():
     p.add_argument("--target", required=True)
     p.add_argument("--sources", type=int, default=10000)
     p.add_argument("--wait", type=float, default=30.0)
+    p.add_argument("--rate", type=float, default=2000.0,
+                   help="sources per second (loopback drops what the socket buffer cannot hold)")
     a = p.parse_args()
     host, port = a.target.rsplit(":", 1)
     target = (host, int(port))
@@ -36,6 +38,9 @@ def main():
         s.bind((f"127.0.{2 + i // 250 // 250}.{1 + (i // 250) % 250}", 0))
         s.sendto(b"\x00" * 64, target)
         s.close()
+        ahead = t + (i + 1) / a.rate - time.time()
+        if ahead > 0:
+            time.sleep(ahead)
     sent = time.time() - t
     time.sleep(1.0)
     after = rss_kib(a.pid)

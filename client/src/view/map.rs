@@ -94,10 +94,12 @@ struct CursorMarker;
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<MapSize>()
         .init_resource::<MapCursor>()
-        .init_resource::<FreeArea>();
+        .init_resource::<FreeArea>()
+        .init_resource::<LastMirror>();
     app.add_systems(
         Update,
         (
+            remember_mirror,
             build_tilemap,
             spawn_tokens,
             portrait_fallback,
@@ -500,17 +502,43 @@ fn show_reach(
     }
 }
 
+/// The last table this client saw, kept while a reconnect replaces the replicated entities:
+/// the party, initiative and names stay on screen instead of going blank ("#2's turn").
+#[derive(Resource, Debug, Default)]
+pub struct LastMirror(Mirror);
+
+fn remember_mirror(
+    tables: Query<(&TableView, &BattleMap)>,
+    combatants: Query<(&CombatantSheet, &CombatantStatus)>,
+    changed: Query<(), Or<(Changed<TableView>, Changed<CombatantStatus>, Changed<CombatantSheet>)>>,
+    mut last: ResMut<LastMirror>,
+) {
+    if changed.is_empty() {
+        return;
+    }
+    let live = Mirror::collect(tables.iter(), combatants.iter());
+    if live.table.is_some() {
+        last.0 = live;
+    }
+}
+
 /// Reads the replicated views inside a system.
 #[derive(bevy::ecs::system::SystemParam)]
 pub struct MirrorSource<'w, 's> {
     tables: Query<'w, 's, (&'static TableView, &'static BattleMap)>,
     combatants: Query<'w, 's, (&'static CombatantSheet, &'static CombatantStatus)>,
+    last: Res<'w, LastMirror>,
 }
 
 impl MirrorSource<'_, '_> {
-    /// The table as replicated to this client.
+    /// The table as replicated to this client — or, while no table is replicated (a reconnect
+    /// in progress), the last one seen.
     pub fn read(&self) -> Mirror {
-        Mirror::collect(self.tables.iter(), self.combatants.iter())
+        let live = Mirror::collect(self.tables.iter(), self.combatants.iter());
+        if live.table.is_none() && self.last.0.table.is_some() {
+            return self.last.0.clone();
+        }
+        live
     }
 }
 
