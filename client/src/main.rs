@@ -75,6 +75,10 @@ fn host_server(cli: &Cli) -> Result<(String, String), String> {
     if !given("--assets") {
         args.extend(["--assets".into(), assets_folder(&cli.assets)]);
     }
+    // Alone or short-handed: seats nobody has taken are played by companions.
+    if !given("--companions") {
+        args.push("--companions".into());
+    }
     if let Some(web) = cli.web
         && !given("--web")
     {

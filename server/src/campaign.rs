@@ -318,6 +318,24 @@ pub fn open_campaign(
     };
     let mut campaign = spawn_parts(world, id, encounter, seed, table, seats, 0);
     campaign.journal = journal;
+    if world.resource::<ServerSettings>().companions {
+        // Journaled like any host action, so a restart keeps the assignments.
+        let characters: Vec<CombatantId> = campaign
+            .seats
+            .iter()
+            .filter(|s| s.role == Role::Player)
+            .filter_map(|s| s.character)
+            .collect();
+        for character in characters {
+            let _ = campaign.perform(
+                Input::Host(crate::journal::HostOp::Companion {
+                    character,
+                    on: true,
+                }),
+                0,
+            );
+        }
+    }
     info!("campaign {id} open: encounter `{encounter}`, seed {seed}");
     Ok(finish_spawn(world, campaign))
 }

@@ -45,6 +45,7 @@ Host commands (on the server's console, or from a host seat):
   narrate TEXT           tell everyone
   whisper SEAT TEXT      tell one seat
   note TEXT              a note in the log that only host seats see
+  companion SEAT on|off  a companion plays the seat's character until a player takes it
   end-combat             end the fight now
   save                   write a snapshot now (with --data-dir)
   archive ID             save and close a campaign
@@ -149,6 +150,24 @@ pub fn execute(world: &mut World, hint: Option<Entity>, line: &str) -> String {
         },
         "narrate" if !rest.is_empty() => host_op(HostOp::Narrate(rest.to_string())),
         "note" if !rest.is_empty() => host_op(HostOp::Note(rest.to_string())),
+        "companion" => {
+            let (seat, on) = match rest.rsplit_once(' ') {
+                Some((seat, "on")) => (seat.trim(), true),
+                Some((seat, "off")) => (seat.trim(), false),
+                _ => return "usage: companion SEAT on|off".into(),
+            };
+            let campaign = world.get::<Campaign>(entity).expect("exists");
+            let Some(s) = campaign.seat(seat) else {
+                return format!("no seat `{seat}`");
+            };
+            let Some(character) = s.character else {
+                return format!("seat `{seat}` plays no character");
+            };
+            if on && !s.links.is_empty() {
+                return format!("seat `{seat}` has a player: `kick {seat}` first");
+            }
+            host_op(HostOp::Companion { character, on })
+        }
         "whisper" => match rest.split_once(' ') {
             Some((seat, text))
                 if world

@@ -30,6 +30,13 @@ pub enum HostOp {
     Narrate(String),
     /// A note only host seats see.
     Note(String),
+    /// A player character handed to a companion (`on`) or back to its seat.
+    Companion {
+        /// The character.
+        character: CombatantId,
+        /// Played by the companion from now on.
+        on: bool,
+    },
     /// Whisper to one seat.
     Whisper {
         /// Seat.
@@ -121,6 +128,10 @@ pub fn apply(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
             player,
             character,
         } => {
+            // A player takes the seat: its companion stops at once, even mid-turn.
+            if let Some(c) = character {
+                table.set_companion(*c, false, t);
+            }
             table.player_joined(seat, player, *character, t);
             Ok(())
         }
@@ -178,6 +189,10 @@ pub fn apply(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
                     Audience::Public,
                     GameEvent::HostNarration { text: text.clone() },
                 );
+                Ok(())
+            }
+            HostOp::Companion { character, on } => {
+                table.set_companion(*character, *on, t);
                 Ok(())
             }
             HostOp::Note(text) => {

@@ -447,6 +447,7 @@ pub(crate) fn on_session_removed(
     trigger: On<Remove, Session>,
     sessions: Query<&Session>,
     mut campaigns: Query<&mut Campaign>,
+    settings: Res<ServerSettings>,
     time: Res<Time>,
 ) {
     let link = trigger.entity;
@@ -472,6 +473,22 @@ pub(crate) fn on_session_removed(
             },
             now_ms,
         );
+        // With companions, a seat its player left (and nobody else holds) goes back to its
+        // companion; a player who reconnects takes it over again at once.
+        if settings.companions
+            && let Some(s) = campaign.seat(&seat)
+            && s.links.is_empty()
+            && s.role == Role::Player
+            && let Some(character) = s.character
+        {
+            let _ = campaign.perform(
+                Input::Host(crate::journal::HostOp::Companion {
+                    character,
+                    on: true,
+                }),
+                now_ms,
+            );
+        }
         info!("{} left seat `{seat}` at {}", session.player, campaign.id);
     }
 }

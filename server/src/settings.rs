@@ -62,6 +62,8 @@ pub struct ServerSettings {
     pub http: crate::http::HttpLimits,
     /// Connections the spectator seat takes at once (a TV or two, a few watchers).
     pub max_spectators: usize,
+    /// Seats nobody plays are companions (played by the table) instead of waiting.
+    pub companions: bool,
     /// Links one address may have waiting for the netcode handshake at once.
     pub max_pending_links_per_address: usize,
     /// Intents per second a connection may send (sustained).
@@ -92,6 +94,7 @@ impl Default for ServerSettings {
             codes_file: None,
             http: crate::http::HttpLimits::default(),
             max_spectators: 16,
+            companions: false,
             max_pending_links_per_address: 16,
             rate_per_second: 10.0,
             rate_burst: 20.0,
@@ -208,6 +211,11 @@ pub struct Cli {
     /// Connections the spectator seat takes at once.
     #[arg(long, default_value_t = 16)]
     pub max_spectators: usize,
+    /// Characters whose seat nobody has taken are played by companions (the built-in tactics,
+    /// or the model's NPC brain) instead of waiting for a player; a player who joins takes
+    /// over at once (`companion SEAT on|off` switches a seat).
+    #[arg(long)]
+    pub companions: bool,
     /// HTTP connections one address may hold open at once.
     #[arg(long, default_value_t = 32)]
     pub http_connections_per_address: usize,
@@ -277,6 +285,7 @@ impl Cli {
             seed,
             log_events: !self.quiet,
             max_spectators: self.max_spectators,
+            companions: self.companions,
             http: crate::http::HttpLimits {
                 header_timeout: Duration::from_secs(self.http_timeout),
                 request_timeout: Duration::from_secs(self.http_timeout),

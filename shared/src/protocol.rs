@@ -345,6 +345,8 @@ pub struct CombatantStatus {
     pub player: Option<String>,
     /// Whether that player is connected.
     pub connected: bool,
+    /// Played by a companion (the table) while no player does.
+    pub companion: bool,
 }
 
 impl CombatantStatus {
@@ -358,6 +360,7 @@ impl CombatantStatus {
             death_saves: c.death_saves,
             connected: player.as_ref().is_some_and(|p| p.1),
             player: player.map(|p| p.0),
+            companion: c.companion,
         }
     }
 }

@@ -167,6 +167,10 @@ pub struct Combatant {
     pub side: Side,
     /// Player character (owned by a seat) or NPC (owned by the server).
     pub is_pc: bool,
+    /// A player character played by the table (the built-in tactics or the NPC brain) while
+    /// no player does: it takes its turns at a readable pace instead of timing out.
+    #[serde(default)]
+    pub companion: bool,
     /// Ability scores.
     pub abilities: Abilities,
     /// Armor class.
@@ -256,6 +260,10 @@ pub struct CombatState {
 
 /// Longest free-form action text.
 pub const MAX_DECLARE_CHARS: usize = 500;
+
+/// How long a companion's turn stays on screen before the companion plays it (ms): long
+/// enough to see whose turn it is, short enough that a fight with three companions moves.
+pub const COMPANION_PACE_MS: u64 = 1_200;
 /// Longest path in one move intent.
 pub const MAX_PATH_STEPS: usize = 64;
 /// Events kept for replay to reconnecting clients.
@@ -340,6 +348,7 @@ impl Table {
                 source: p.id.clone(),
                 side: Side::Party,
                 is_pc: true,
+                companion: false,
                 abilities: p.abilities,
                 ac: p.ac,
                 hp: p.max_hp,
@@ -375,6 +384,7 @@ impl Table {
                 source: c.id.clone(),
                 side: Side::Foe,
                 is_pc: false,
+                companion: false,
                 abilities: c.abilities,
                 ac: c.ac,
                 hp: c.hp,
@@ -1223,8 +1233,13 @@ impl Table {
         c.conditions.remove(&Condition::Dodging);
         c.reaction_used = false;
         let speed = c.speed;
-        let is_pc = c.is_pc;
-        let deadline_ms = is_pc.then_some(now_ms + timeout);
+        // A player's turn ends at its timeout; a companion's turn is played once it has been
+        // on screen a moment; an NPC's at once.
+        let deadline_ms = if c.companion {
+            Some(now_ms.saturating_add(COMPANION_PACE_MS))
+        } else {
+            c.is_pc.then_some(now_ms.saturating_add(timeout))
+        };
         let combat = self.combat.as_mut().expect("checked");
         combat.deadline_ms = deadline_ms;
         combat.budget = TurnBudget {
@@ -1343,7 +1358,13 @@ impl Table {
         }
         let Some(active) = self.active() else { return };
         let c = self.combatant(active).expect("exists");
-        if c.is_pc {
+        if c.companion {
+            let due = self.combat.as_ref().and_then(|c| c.deadline_ms);
+            if due.is_none_or(|d| now_ms >= d) {
+                let plan = tactics::plan_turn(&self.board(), active);
+                self.play_npc_turn(active, plan, now_ms);
+            }
+        } else if c.is_pc {
             if self
                 .combat
                 .as_ref()
@@ -1364,7 +1385,30 @@ impl Table {
             return None;
         }
         self.active()
-            .filter(|&a| self.combatant(a).is_some_and(|c| !c.is_pc))
+            .filter(|&a| self.combatant(a).is_some_and(|c| !c.is_pc || c.companion))
+    }
+
+    /// Hands a player character to a companion (`on`) or back to its seat. Safe at any time: a
+    /// companion whose turn it is plays it after a moment; a character handed back mid-turn
+    /// gets a player's full turn timer from now.
+    pub fn set_companion(&mut self, id: CombatantId, on: bool, now_ms: u64) {
+        let Some(c) = self.combatants.iter_mut().find(|c| c.id == id && c.is_pc) else {
+            return;
+        };
+        if c.companion == on {
+            return;
+        }
+        c.companion = on;
+        if self.active() == Some(id) {
+            let due = if on {
+                now_ms.saturating_add(COMPANION_PACE_MS)
+            } else {
+                now_ms.saturating_add(self.turn_timeout_ms)
+            };
+            if let Some(combat) = self.combat.as_mut() {
+                combat.deadline_ms = Some(due);
+            }
+        }
     }
 
     /// Like [`Table::tick`] but leaves NPC turns alone (they are played with

@@ -237,10 +237,11 @@ fn draw(
                             status.conditions.iter().map(|c| format!("{c:?}")).collect();
                         ui.colored_label(egui::Color32::from_rgb(230, 180, 90), list.join(", "));
                     }
-                    let who = match (&status.player, status.connected) {
-                        (Some(p), true) => format!("played by {p}"),
-                        (Some(p), false) => format!("{p} (offline)"),
-                        (None, _) => "empty seat".into(),
+                    let who = match (&status.player, status.connected, status.companion) {
+                        (Some(p), true, _) => format!("played by {p}"),
+                        (_, _, true) => "companion".into(),
+                        (Some(p), false, _) => format!("{p} (offline)"),
+                        (None, _, false) => "waiting for a player".into(),
                     };
                     ui.weak(who);
                 });
