@@ -87,8 +87,13 @@ fn host_server(cli: &Cli) -> Result<(String, String), String> {
     args.extend(cli.server_args.iter().cloned());
     let server_cli = emberkeep_server::Cli::try_parse_from(&args).map_err(|e| e.to_string())?;
     let mut settings = server_cli.into_settings()?;
-    let content = emberkeep_shared::content::ContentLibrary::load_dir(&settings.assets)
-        .map_err(|e| format!("the content in {} is invalid:\n{e}", settings.assets.display()))?;
+    let content =
+        emberkeep_shared::content::ContentLibrary::load_dir(&settings.assets).map_err(|e| {
+            format!(
+                "the content in {} is invalid:\n{e}",
+                settings.assets.display()
+            )
+        })?;
     prepare(&mut settings, &content).map_err(|(_, e)| e)?;
     let Listen::Sockets {
         http: Some(http), ..
@@ -97,7 +102,10 @@ fn host_server(cli: &Cli) -> Result<(String, String), String> {
         return Err("host-and-play needs the join endpoint: drop --no-http".into());
     };
     print_banner(&settings);
-    println!("  you play the `{}` seat in this window; type host commands here", cli.seat);
+    println!(
+        "  you play the `{}` seat in this window; type host commands here",
+        cli.seat
+    );
     let seat = cli.seat.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()

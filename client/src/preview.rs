@@ -84,9 +84,10 @@ pub fn click(mirror: &Mirror, me: CombatantId, square: GridPos) -> Result<Action
         return Err(format!("{} is unconscious and cannot act", sheet.name));
     }
     if table.mode == Mode::Combat && table.active != Some(me) {
-        let whose = table
-            .active
-            .map_or_else(|| "nobody's".to_string(), |a| format!("{}'s", mirror.name_of(a)));
+        let whose = table.active.map_or_else(
+            || "nobody's".to_string(),
+            |a| format!("{}'s", mirror.name_of(a)),
+        );
         return Err(format!("Wait for your turn: it is {whose} turn"));
     }
     if let Some((target, _)) = mirror.combatants.values().find(|(s, st)| {
@@ -130,7 +131,11 @@ pub fn click(mirror: &Mirror, me: CombatantId, square: GridPos) -> Result<Action
         };
         return Err(format!(
             "That square is out of reach: {left} ft of movement {}",
-            if table.mode == Mode::Combat { "left" } else { "per move" }
+            if table.mode == Mode::Combat {
+                "left"
+            } else {
+                "per move"
+            }
         ));
     }
     let unit = board

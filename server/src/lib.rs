@@ -243,8 +243,8 @@ fn guess_public_host(bound: SocketAddr) -> String {
 
 fn print_codes_once(world: &mut World, mut done: Local<bool>) {
     let settings = world.resource::<ServerSettings>();
-    let no_endpoint = settings.web.is_none()
-        && matches!(settings.listen, Listen::Sockets { http: None, .. });
+    let no_endpoint =
+        settings.web.is_none() && matches!(settings.listen, Listen::Sockets { http: None, .. });
     if *done || (world.resource::<console::JoinBase>().0.is_none() && !no_endpoint) {
         return;
     }

@@ -38,7 +38,11 @@ pub(crate) fn plugin(app: &mut App) {
     app.add_systems(Startup, start_server);
     app.add_systems(
         Update,
-        (announce_udp_address, drop_unconnected_links, close_unseated_links),
+        (
+            announce_udp_address,
+            drop_unconnected_links,
+            close_unseated_links,
+        ),
     );
     app.add_observer(on_new_link);
 }
@@ -50,11 +54,7 @@ pub const CLOSE_DELAY: Duration = Duration::from_secs(1);
 #[derive(Component, Debug, Clone, Copy)]
 pub struct CloseAt(pub Duration);
 
-fn close_unseated_links(
-    links: Query<(Entity, &CloseAt)>,
-    time: Res<Time>,
-    mut commands: Commands,
-) {
+fn close_unseated_links(links: Query<(Entity, &CloseAt)>, time: Res<Time>, mut commands: Commands) {
     for (entity, at) in &links {
         if time.elapsed() >= at.0 {
             commands.entity(entity).try_despawn();
@@ -139,10 +139,11 @@ fn start_server(
         if let Some(ws) = ws {
             // Our messages are small: refuse bigger ones before they are buffered (the default
             // buffers up to 64 MiB per connection, before any authentication).
-            let socket = lightyear::websocket::prelude::tungstenite::protocol::WebSocketConfig::default()
-                .max_message_size(Some(MAX_WS_MESSAGE))
-                .max_frame_size(Some(MAX_WS_MESSAGE))
-                .max_write_buffer_size(16 * MAX_WS_MESSAGE);
+            let socket =
+                lightyear::websocket::prelude::tungstenite::protocol::WebSocketConfig::default()
+                    .max_message_size(Some(MAX_WS_MESSAGE))
+                    .max_frame_size(Some(MAX_WS_MESSAGE))
+                    .max_write_buffer_size(16 * MAX_WS_MESSAGE);
             let config = lightyear::websocket::server::ServerConfig::builder()
                 .with_bind_address(*ws)
                 .with_no_encryption()

@@ -281,7 +281,9 @@ pub(crate) fn receive(
                         );
                         continue;
                     }
-                    console.0.push((Some(link), session.campaign, printable(&command)));
+                    console
+                        .0
+                        .push((Some(link), session.campaign, printable(&command)));
                 }
             }
         }

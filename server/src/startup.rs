@@ -36,7 +36,10 @@ fn resolve_port_zero(settings: &mut ServerSettings) -> std::io::Result<()> {
 
 /// Checks `settings` against `content` and the machine; resolves port 0. On failure: the exit
 /// code (2: a wrong option, 1: the machine) and the message.
-pub fn prepare(settings: &mut ServerSettings, content: &ContentLibrary) -> Result<(), (u8, String)> {
+pub fn prepare(
+    settings: &mut ServerSettings,
+    content: &ContentLibrary,
+) -> Result<(), (u8, String)> {
     if !content.encounters.contains_key(&settings.encounter) {
         let known: Vec<&str> = content.encounters.keys().map(String::as_str).collect();
         return Err((

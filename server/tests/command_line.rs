@@ -9,12 +9,23 @@ use std::process::Command;
 #[test]
 fn web_without_websocket_is_refused_clearly() {
     let out = Command::new(env!("CARGO_BIN_EXE_emberkeep-server"))
-        .args(["--bind", "127.0.0.1", "--web", "0", "--no-websocket", "--assets", &assets()])
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--web",
+            "0",
+            "--no-websocket",
+            "--assets",
+            &assets(),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--web") && err.contains("--no-websocket"), "{err}");
+    assert!(
+        err.contains("--web") && err.contains("--no-websocket"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -28,8 +39,15 @@ fn port_zero_prints_the_ports_actually_bound() {
         .iter()
         .find(|l| l.contains("bot --server HOST:"))
         .expect("the bot hint");
-    assert!(bot.ends_with(&format!("HOST:{} --code CODE", s.http.port())), "{bot}");
-    let ws = s.printed.iter().find(|l| l.contains("ws://")).expect("the ws line");
+    assert!(
+        bot.ends_with(&format!("HOST:{} --code CODE", s.http.port())),
+        "{bot}"
+    );
+    let ws = s
+        .printed
+        .iter()
+        .find(|l| l.contains("ws://"))
+        .expect("the ws line");
     assert!(!ws.ends_with(":0"), "{ws}");
     assert_ne!(s.udp.unwrap().port(), 0, "{text}");
     let web = s.web.expect("web listens");

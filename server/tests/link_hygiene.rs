@@ -15,7 +15,8 @@ fn status_until(s: &mut Server, limit: Duration, done: impl Fn(&str) -> bool) ->
         s.command("status");
         let line = s.wait_for("links waiting for the handshake", Duration::from_secs(30));
         // Forget this answer so the next `status` is read afresh (keep the codes).
-        s.printed.retain(|l| !l.contains("links waiting for the handshake"));
+        s.printed
+            .retain(|l| !l.contains("links waiting for the handshake"));
         if done(&line) || Instant::now() > deadline {
             return line;
         }
@@ -53,7 +54,10 @@ fn one_packet_sources_are_dropped_and_bounded_per_address() {
     });
     let n = numbers(&line);
     assert_eq!(n[0], 0, "links still waiting: {line}");
-    assert!(n[2] >= 84, "the address over its limit kept more than 16: {line}");
+    assert!(
+        n[2] >= 84,
+        "the address over its limit kept more than 16: {line}"
+    );
     assert!(n[1] + n[2] >= 150, "{line}");
     // Players still join while that went on.
     let code = s.code("fighter");

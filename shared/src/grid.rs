@@ -57,7 +57,10 @@ impl GridPos {
             (1, 1),
         ];
         D.into_iter().filter_map(move |(dx, dy)| {
-            Some(GridPos::new(self.x.checked_add(dx)?, self.y.checked_add(dy)?))
+            Some(GridPos::new(
+                self.x.checked_add(dx)?,
+                self.y.checked_add(dy)?,
+            ))
         })
     }
 }

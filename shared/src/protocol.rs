@@ -83,7 +83,13 @@ pub struct JoinTicket {
 /// from the network before anything prints, journals or broadcasts it.
 pub fn printable(text: &str) -> String {
     text.chars()
-        .map(|c| if c == '\n' || c == '\r' || c == '\t' { ' ' } else { c })
+        .map(|c| {
+            if c == '\n' || c == '\r' || c == '\t' {
+                ' '
+            } else {
+                c
+            }
+        })
         .filter(|&c| {
             !c.is_control()
                 && !matches!(c,
@@ -399,7 +405,10 @@ mod printable_tests {
 
     #[test]
     fn escapes_and_invisible_characters_are_dropped() {
-        assert_eq!(printable("Ada\u{1b}[2J\u{1b}]0;pwned\u{7}"), "Ada[2J]0;pwned");
+        assert_eq!(
+            printable("Ada\u{1b}[2J\u{1b}]0;pwned\u{7}"),
+            "Ada[2J]0;pwned"
+        );
         assert_eq!(printable("a\u{202E}b\u{200B}c\u{0}"), "abc");
         assert_eq!(printable("two\nlines"), "two lines");
         assert_eq!(printable("Brakka the Bold ✓"), "Brakka the Bold ✓");

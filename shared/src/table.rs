@@ -817,7 +817,52 @@ impl Table {
         if stumbled && self.combat.is_none() {
             self.start_combat(now_ms, format!("{} stumbles upon a hidden foe!", me.name));
         }
+        if self.combat.is_none() && me.is_pc && !me.companion {
+            self.companions_follow(actor, now_ms);
+        }
         Ok(())
+    }
+
+    /// Exploring, companions keep up with the party: after a player's character walks, each
+    /// companion more than two squares away walks (one move, its speed) to the reachable square
+    /// nearest to it, by the same rules as anyone's move — which may spring a proximity fight.
+    fn companions_follow(&mut self, leader: CombatantId, now_ms: u64) {
+        let Some(target) = self.combatant(leader).map(|c| c.pos) else {
+            return;
+        };
+        let followers: Vec<CombatantId> = self
+            .combatants
+            .iter()
+            .filter(|c| c.companion && c.is_conscious() && c.id != leader)
+            .map(|c| c.id)
+            .collect();
+        for id in followers {
+            if self.combat.is_some() {
+                break;
+            }
+            let board = self.board();
+            let Some(unit) = board.units.iter().find(|u| u.id == id) else {
+                continue;
+            };
+            let here = unit.pos;
+            if here.squares_to(target) <= 2 {
+                continue;
+            }
+            let reach = board.reach(unit, self.combatant(id).map_or(0, |c| c.speed));
+            let Some((dest, _)) = reach
+                .iter()
+                .filter(|(p, _)| **p != here)
+                .min_by_key(|(p, cost)| (p.squares_to(target), **cost, p.x, p.y))
+            else {
+                continue;
+            };
+            if dest.squares_to(target) >= here.squares_to(target) {
+                continue;
+            }
+            if let Some(path) = board.map.path_to(here, *dest, |p| board.blocks(unit, p)) {
+                let _ = self.do_move(id, path, now_ms);
+            }
+        }
     }
 
     fn opportunity_attacks(&mut self, mover: CombatantId, from: GridPos, to: GridPos, now_ms: u64) {

@@ -400,12 +400,26 @@ fn walking_into_a_hidden_foe_springs_the_ambush() {
         .find(|c| c.id == fighter)
         .unwrap()
         .pos = beside;
-    t.submit(fighter, Action::Move { path: vec![hidden.pos] }, 0)
-        .expect("not a rejection that could name it");
-    assert_eq!(t.combatant(fighter).unwrap().pos, beside, "stopped before its square");
+    t.submit(
+        fighter,
+        Action::Move {
+            path: vec![hidden.pos],
+        },
+        0,
+    )
+    .expect("not a rejection that could name it");
+    assert_eq!(
+        t.combatant(fighter).unwrap().pos,
+        beside,
+        "stopped before its square"
+    );
     assert!(t.combat.is_some(), "the ambush is sprung");
     assert!(t.combatants.iter().all(|c| !c.hidden));
-    assert!(t.log.iter().any(|e| matches!(e.event, GameEvent::Revealed { .. })));
+    assert!(
+        t.log
+            .iter()
+            .any(|e| matches!(e.event, GameEvent::Revealed { .. }))
+    );
 }
 
 /// SRD 5.1 "Opportunity Attacks": leaving a hostile creature's reach provokes one; a creature
@@ -420,7 +434,12 @@ fn a_character_dropped_on_its_own_turn_passes_the_turn_at_once() {
         if t.active() != Some(fighter) {
             continue;
         }
-        let goblin = t.combatants.iter().find(|c| c.side != t.combatant(fighter).unwrap().side).unwrap().id;
+        let goblin = t
+            .combatants
+            .iter()
+            .find(|c| c.side != t.combatant(fighter).unwrap().side)
+            .unwrap()
+            .id;
         let gpos = t.combatant(goblin).unwrap().pos;
         // Stand beside the goblin with 1 HP, then walk away without disengaging.
         let beside = gpos
@@ -440,12 +459,83 @@ fn a_character_dropped_on_its_own_turn_passes_the_turn_at_once() {
             f.pos = beside;
             f.hp = 1;
         }
-        t.submit(fighter, Action::Move { path: vec![away] }, 1_000).unwrap();
+        t.submit(fighter, Action::Move { path: vec![away] }, 1_000)
+            .unwrap();
         if t.combatant(fighter).unwrap().is_conscious() {
             continue; // the opportunity attack missed: try other dice
         }
-        assert_ne!(t.active(), Some(fighter), "the dropped fighter still holds the turn");
+        assert_ne!(
+            t.active(),
+            Some(fighter),
+            "the dropped fighter still holds the turn"
+        );
         return;
     }
     panic!("no seed let the goblin's opportunity attack land");
+}
+
+/// Exploring, companions keep up: after a player's character walks away, each companion that
+/// fell more than two squares behind walks toward it (by the same movement rules).
+#[test]
+fn companions_follow_the_party_while_exploring() {
+    let mut t = table("wolf-den", 2);
+    assert_eq!(t.mode, Mode::Exploration);
+    let fighter = id_of(&t, "fighter");
+    let followers: Vec<CombatantId> = ["rogue", "cleric", "wizard"]
+        .iter()
+        .map(|s| id_of(&t, s))
+        .collect();
+    for &f in &followers {
+        t.set_companion(f, true, 0);
+    }
+    let board = t.board();
+    let unit = board
+        .units
+        .iter()
+        .find(|u| u.id == fighter)
+        .unwrap()
+        .clone();
+    let start = unit.pos;
+    // The reachable square farthest from the start that no foe is near (no fight starts).
+    let foes: Vec<GridPos> = t
+        .combatants
+        .iter()
+        .filter(|c| !c.is_pc)
+        .map(|c| c.pos)
+        .collect();
+    let (dest, _) = board
+        .reach(&unit, unit.speed)
+        .into_iter()
+        .filter(|(p, _)| foes.iter().all(|f| f.squares_to(*p) > 8))
+        .max_by_key(|(p, _)| (p.squares_to(start), p.x, p.y))
+        .unwrap();
+    let before: Vec<u32> = followers
+        .iter()
+        .map(|&f| t.combatant(f).unwrap().pos.squares_to(dest))
+        .collect();
+    let path = board
+        .map
+        .path_to(start, dest, |p| board.blocks(&unit, p))
+        .unwrap();
+    t.submit(fighter, Action::Move { path }, 1_000).unwrap();
+    assert_eq!(t.combatant(fighter).unwrap().pos, dest);
+    if t.combat.is_some() {
+        return; // a follower walked into sight of the wolves: a legitimate fight
+    }
+    let after: Vec<u32> = followers
+        .iter()
+        .map(|&f| t.combatant(f).unwrap().pos.squares_to(dest))
+        .collect();
+    eprintln!("distances to the leader: {before:?} -> {after:?}");
+    for (i, (b, a)) in before.iter().zip(&after).enumerate() {
+        assert!(a <= b, "follower {i} fell behind: {b} -> {a}");
+        if *b > 2 {
+            assert!(a < b, "follower {i} did not follow: {b} -> {a}");
+        }
+    }
+    assert!(
+        t.log.iter().any(
+            |e| matches!(&e.event, GameEvent::Moved { actor, .. } if followers.contains(actor))
+        )
+    );
 }

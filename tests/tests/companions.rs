@@ -47,14 +47,16 @@ fn a_solo_player_fights_a_whole_fight_beside_three_companions() {
         .map(|e| e.event.clone())
         .collect();
     assert!(
-        !log.iter().any(|e| matches!(e, GameEvent::TurnTimedOut { .. })),
+        !log.iter()
+            .any(|e| matches!(e, GameEvent::TurnTimedOut { .. })),
         "a companion waited for its timeout"
     );
     for source in ["rogue", "cleric", "wizard"] {
         let id = character(&mut s, source);
         assert!(
-            log.iter().any(|e| matches!(e, GameEvent::Attacked(a) if a.attacker == id)
-                || matches!(e, GameEvent::Moved { actor, .. } if *actor == id)),
+            log.iter()
+                .any(|e| matches!(e, GameEvent::Attacked(a) if a.attacker == id)
+                    || matches!(e, GameEvent::Moved { actor, .. } if *actor == id)),
             "the {source}'s companion never moved or attacked"
         );
     }
@@ -71,21 +73,46 @@ fn a_player_takes_over_a_companion_mid_combat_and_the_host_switches_seats() {
     let mut s = Stepper::new(settings());
     let _me = s.seat_all(&["fighter"]);
     let rogue = character(&mut s, "rogue");
-    assert!(s.campaign("table-1").table.combatant(rogue).unwrap().companion);
+    assert!(
+        s.campaign("table-1")
+            .table
+            .combatant(rogue)
+            .unwrap()
+            .companion
+    );
     s.step(60);
-    assert!(s.campaign("table-1").table.combat.is_some(), "the ambush started");
+    assert!(
+        s.campaign("table-1").table.combat.is_some(),
+        "the ambush started"
+    );
     // A player joins the rogue's seat mid-combat: the companion stops at once.
     let player = s.add_client("rogue", None);
     s.step_until(300, |s| s.session(player).status == Status::Seated)
         .expect("seated");
-    assert!(!s.campaign("table-1").table.combatant(rogue).unwrap().companion);
+    assert!(
+        !s.campaign("table-1")
+            .table
+            .combatant(rogue)
+            .unwrap()
+            .companion
+    );
     // The rogue's next turn waits for its player (no companion plays it).
-    s.step_until(6_000, |s| s.campaign("table-1").table.active() == Some(rogue))
-        .expect("the rogue's turn comes");
+    s.step_until(6_000, |s| {
+        s.campaign("table-1").table.active() == Some(rogue)
+    })
+    .expect("the rogue's turn comes");
     let before = s.campaign("table-1").table.next_seq;
     s.step(90);
-    assert_eq!(s.campaign("table-1").table.active(), Some(rogue), "nobody played for the player");
-    assert_eq!(s.campaign("table-1").table.next_seq, before, "nothing happened for the rogue");
+    assert_eq!(
+        s.campaign("table-1").table.active(),
+        Some(rogue),
+        "nobody played for the player"
+    );
+    assert_eq!(
+        s.campaign("table-1").table.next_seq,
+        before,
+        "nothing happened for the rogue"
+    );
     // The host cannot hand a seated player's character to a companion…
     let answer = execute(s.server.world_mut(), None, "companion rogue on");
     assert!(answer.contains("has a player"), "{answer}");
@@ -93,12 +120,22 @@ fn a_player_takes_over_a_companion_mid_combat_and_the_host_switches_seats() {
     let answer = execute(s.server.world_mut(), None, "companion wizard off");
     assert!(!answer.contains("usage"), "{answer}");
     let wizard = character(&mut s, "wizard");
-    assert!(!s.campaign("table-1").table.combatant(wizard).unwrap().companion);
+    assert!(
+        !s.campaign("table-1")
+            .table
+            .combatant(wizard)
+            .unwrap()
+            .companion
+    );
     assert!(execute(s.server.world_mut(), None, "companion wizard maybe").contains("usage"));
     // The rogue's player leaves: the companion plays the rogue again.
     s.drop_connection(player);
     s.step_until(300, |s| {
-        s.campaign("table-1").table.combatant(rogue).unwrap().companion
+        s.campaign("table-1")
+            .table
+            .combatant(rogue)
+            .unwrap()
+            .companion
     })
     .expect("the companion is back");
     s.step_until(600, |s| s.campaign("table-1").table.active() != Some(rogue))
@@ -131,12 +168,18 @@ fn companion_assignments_survive_archive_and_reopen() {
     let before = flags(&mut s);
     assert!(before.contains(&("cleric".into(), false)) && before.contains(&("rogue".into(), true)));
     assert!(execute(s.server.world_mut(), None, "archive table-1").starts_with("archived"));
-    assert_eq!(execute(s.server.world_mut(), None, "reopen table-1"), "reopened table-1");
+    assert_eq!(
+        execute(s.server.world_mut(), None, "reopen table-1"),
+        "reopened table-1"
+    );
     // The fighter's player was unseated by the archive: with companions, it went back to one.
     let after = flags(&mut s);
     for (source, on) in &before {
         if source != "fighter" {
-            assert!(after.contains(&(source.clone(), *on)), "{source}: {after:?}");
+            assert!(
+                after.contains(&(source.clone(), *on)),
+                "{source}: {after:?}"
+            );
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -59,7 +59,11 @@ fn anyone_walks_while_exploring_and_a_useless_click_says_why() {
     let action = click(&view, me, square).expect("a move");
     let seq = s.session_mut(c[0]).act(action);
     s.step_until(60, |s| s.session(c[0]).answered(seq)).unwrap();
-    assert!(s.session(c[0]).accepted.contains(&seq), "{:?}", s.session(c[0]).rejected);
+    assert!(
+        s.session(c[0]).accepted.contains(&seq),
+        "{:?}",
+        s.session(c[0]).rejected
+    );
     s.step(5);
     assert_eq!(s.client_view(c[0]).combatants[&me].1.pos, square);
     // Another player walks too, without waiting for a turn.
@@ -70,7 +74,9 @@ fn anyone_walks_while_exploring_and_a_useless_click_says_why() {
         .filter(|(_, cost)| *cost > 0)
         .min_by_key(|(p, cost)| (*cost, p.x, p.y))
         .unwrap();
-    let seq = s.session_mut(c[1]).act(click(&view, other, square).unwrap());
+    let seq = s
+        .session_mut(c[1])
+        .act(click(&view, other, square).unwrap());
     s.step_until(60, |s| s.session(c[1]).answered(seq)).unwrap();
     assert!(s.session(c[1]).accepted.contains(&seq));
 }
@@ -81,10 +87,7 @@ fn a_refusal_shows_until_the_next_action_or_turn() {
     let c = s.seat_all(&["fighter", "rogue", "cleric", "wizard"]);
     // Whoever is not active tries to act: refused, and the notice says why.
     s.step_until(600, |s| {
-        s.client_view(c[0])
-            .table
-            .and_then(|t| t.active)
-            .is_some()
+        s.client_view(c[0]).table.and_then(|t| t.active).is_some()
     })
     .unwrap();
     let active = s.client_view(c[0]).table.unwrap().active.unwrap();
@@ -94,7 +97,11 @@ fn a_refusal_shows_until_the_next_action_or_turn() {
         .unwrap();
     let seq = s.session_mut(idle).act(Action::Dodge);
     s.step_until(60, |s| s.session(idle).answered(seq)).unwrap();
-    let notice = s.session(idle).notice.clone().expect("the refusal is shown");
+    let notice = s
+        .session(idle)
+        .notice
+        .clone()
+        .expect("the refusal is shown");
     assert!(notice.contains("not your turn"), "{notice}");
     // The turn moves on (the host skips it): the stale refusal goes.
     emberkeep_server::console::execute(s.server.world_mut(), None, "skip");

@@ -168,7 +168,11 @@ fn rejections_never_name_a_hidden_creature() {
     let missing = s.session(c).rejection(seq).unwrap().2.clone();
     assert_eq!(reasons[1], missing.replace("9999", &hidden.0.to_string()));
     for r in &reasons {
-        assert!(!r.contains(&hidden.1), "`{r}` names the hidden {}", hidden.1);
+        assert!(
+            !r.contains(&hidden.1),
+            "`{r}` names the hidden {}",
+            hidden.1
+        );
         assert!(!r.to_lowercase().contains("skeleton"), "`{r}`");
     }
 }
@@ -180,8 +184,10 @@ fn names_lose_their_escapes_and_the_spectator_seat_has_a_limit() {
         ..settings("goblin-ambush")
     });
     let evil = s.add_client("fighter", None);
-    s.clients[evil].world_mut().resource_mut::<JoinRequest>().name =
-        "Ev\u{1b}]0;owned\u{7}il\u{1b}[2J\u{202e}".into();
+    s.clients[evil]
+        .world_mut()
+        .resource_mut::<JoinRequest>()
+        .name = "Ev\u{1b}]0;owned\u{7}il\u{1b}[2J\u{202e}".into();
     let watchers: Vec<usize> = (0..3).map(|_| s.add_client("spectator", None)).collect();
     s.step_until(300, |s| {
         s.session(evil).status == Status::Seated
@@ -190,7 +196,13 @@ fn names_lose_their_escapes_and_the_spectator_seat_has_a_limit() {
                 .all(|&w| !matches!(s.session(w).status, Status::Connecting | Status::Joining))
     })
     .expect("every client is answered");
-    let seat = s.campaign("table-1").seat("fighter").unwrap().player.clone().unwrap();
+    let seat = s
+        .campaign("table-1")
+        .seat("fighter")
+        .unwrap()
+        .player
+        .clone()
+        .unwrap();
     assert_eq!(seat, "Ev]0;owneil[2J".replace("owneil", "ownedil"));
     assert!(!seat.chars().any(|c| c.is_control()));
     let refused: Vec<_> = watchers
@@ -201,7 +213,11 @@ fn names_lose_their_escapes_and_the_spectator_seat_has_a_limit() {
         })
         .collect();
     assert_eq!(refused.len(), 1, "two watchers fit, the third is refused");
-    assert!(refused[0].contains("spectator seat is full"), "{}", refused[0]);
+    assert!(
+        refused[0].contains("spectator seat is full"),
+        "{}",
+        refused[0]
+    );
     still_plays(&mut s, evil);
 }
 

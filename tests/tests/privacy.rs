@@ -47,7 +47,10 @@ fn hidden_creatures_stay_unreplicated_to_players_after_archive_and_reopen() {
     assert!(sees(&mut s, c[1]), "the host sees it");
     let answer = execute(s.server.world_mut(), None, "archive table-1");
     assert!(answer.starts_with("archived"), "{answer}");
-    assert_eq!(execute(s.server.world_mut(), None, "reopen table-1"), "reopened table-1");
+    assert_eq!(
+        execute(s.server.world_mut(), None, "reopen table-1"),
+        "reopened table-1"
+    );
     let player = s.add_client("wizard", None);
     let host = s.add_client("host", None);
     s.step_until(300, |s| {
@@ -55,7 +58,10 @@ fn hidden_creatures_stay_unreplicated_to_players_after_archive_and_reopen() {
     })
     .expect("seated again");
     s.step(30);
-    assert!(!sees(&mut s, player), "reopened: a player was sent the hidden skeleton");
+    assert!(
+        !sees(&mut s, player),
+        "reopened: a player was sent the hidden skeleton"
+    );
     assert!(sees(&mut s, host), "reopened: the host sees it");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -82,7 +88,11 @@ fn whispers_between_others_are_not_replayed_to_a_returning_player() {
             _ => None,
         })
         .collect();
-    assert_eq!(whispers, vec!["wake up".to_string()], "only its own whisper is replayed");
+    assert_eq!(
+        whispers,
+        vec!["wake up".to_string()],
+        "only its own whisper is replayed"
+    );
     assert!(!s.session(c[0]).away.is_empty(), "what it missed is marked");
 }
 
@@ -110,9 +120,18 @@ fn spectators_cannot_whisper_and_host_notes_reach_host_seats_only() {
         })
     };
     assert!(!has(&s, c[1], "psst"), "the spectator's whisper arrived");
-    assert!(has(&s, c[2], "the wolves are hungry"), "the host seat got its note");
-    assert!(!has(&s, c[1], "the wolves are hungry"), "a player got the host note");
-    assert!(!has(&s, c[0], "the wolves are hungry"), "a spectator got the host note");
+    assert!(
+        has(&s, c[2], "the wolves are hungry"),
+        "the host seat got its note"
+    );
+    assert!(
+        !has(&s, c[1], "the wolves are hungry"),
+        "a player got the host note"
+    );
+    assert!(
+        !has(&s, c[0], "the wolves are hungry"),
+        "a spectator got the host note"
+    );
 }
 
 #[test]
@@ -127,13 +146,18 @@ fn a_fresh_seat_gets_the_recent_history_it_may_see() {
     s.step(5);
     let log = &s.session(tv).events;
     assert!(
-        log.iter().any(|e| matches!(e.event, GameEvent::CombatStarted { .. })),
+        log.iter()
+            .any(|e| matches!(e.event, GameEvent::CombatStarted { .. })),
         "the TV's log starts with the ambush: {log:?}"
     );
     assert!(
-        !log.iter().any(|e| matches!(&e.event, GameEvent::Whisper { .. })),
+        !log.iter()
+            .any(|e| matches!(&e.event, GameEvent::Whisper { .. })),
         "a whisper reached the TV"
     );
-    assert!(s.session(tv).away.is_empty(), "history is not 'while you were away'");
+    assert!(
+        s.session(tv).away.is_empty(),
+        "history is not 'while you were away'"
+    );
     assert!(s.session(tv).gaps.is_empty(), "{:?}", s.session(tv).gaps);
 }

@@ -510,7 +510,14 @@ pub struct LastMirror(Mirror);
 fn remember_mirror(
     tables: Query<(&TableView, &BattleMap)>,
     combatants: Query<(&CombatantSheet, &CombatantStatus)>,
-    changed: Query<(), Or<(Changed<TableView>, Changed<CombatantStatus>, Changed<CombatantSheet>)>>,
+    changed: Query<
+        (),
+        Or<(
+            Changed<TableView>,
+            Changed<CombatantStatus>,
+            Changed<CombatantSheet>,
+        )>,
+    >,
     mut last: ResMut<LastMirror>,
 ) {
     if changed.is_empty() {

@@ -174,12 +174,15 @@ fn draw(
             ui.separator();
             // Who you are at this table: your name, and whom you play (or watch as).
             let who = form.name.trim();
-            let role = session.seating.as_ref().map(|s| match (s.role, s.character) {
-                (Role::Player, Some(c)) => format!("{who} — playing {} ({})", name(c), s.seat),
-                (Role::Host, _) => format!("{who} — host"),
-                (Role::Spectator, _) => format!("{who} — watching"),
-                (_, None) => format!("{who} ({})", s.seat),
-            });
+            let role = session
+                .seating
+                .as_ref()
+                .map(|s| match (s.role, s.character) {
+                    (Role::Player, Some(c)) => format!("{who} — playing {} ({})", name(c), s.seat),
+                    (Role::Host, _) => format!("{who} — host"),
+                    (Role::Spectator, _) => format!("{who} — watching"),
+                    (_, None) => format!("{who} ({})", s.seat),
+                });
             ui.label(role.unwrap_or_default());
             match &session.status {
                 Status::Seated => {
