@@ -95,6 +95,9 @@ pub struct Campaign {
     pub journal: Option<Journal>,
     /// Messages for the host seats (the journal failing or working again), sent on publish.
     pub host_alerts: Vec<String>,
+    /// With companions: seats their player left, and when (table time). After the turn
+    /// timeout an empty one goes back to its companion; a player back sooner keeps it.
+    pub vacated: Vec<(String, u64)>,
 }
 
 impl Campaign {
@@ -428,6 +431,7 @@ fn spawn_parts(
         table,
         seats,
         inbox: VecDeque::new(),
+        vacated: Vec::new(),
         published_seq: 0,
         views,
         stats: CampaignStats::default(),

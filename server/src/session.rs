@@ -475,21 +475,15 @@ pub(crate) fn on_session_removed(
             },
             now_ms,
         );
-        // With companions, a seat its player left (and nobody else holds) goes back to its
-        // companion; a player who reconnects takes it over again at once.
+        // With companions, a seat its player left goes back to its companion after the turn
+        // timeout (`turn::advance`), unless the player is back by then (a dropped Wi-Fi).
         if settings.companions
-            && let Some(s) = campaign.seat(&seat)
-            && s.links.is_empty()
-            && s.role == Role::Player
-            && let Some(character) = s.character
+            && campaign
+                .seat(&seat)
+                .is_some_and(|s| s.links.is_empty() && s.role == Role::Player)
         {
-            let _ = campaign.perform(
-                Input::Host(crate::journal::HostOp::Companion {
-                    character,
-                    on: true,
-                }),
-                now_ms,
-            );
+            campaign.vacated.retain(|(s, _)| *s != seat);
+            campaign.vacated.push((seat.clone(), now_ms));
         }
         info!("{} left seat `{seat}` at {}", session.player, campaign.id);
     }

@@ -68,6 +68,7 @@ pub(crate) fn advance(
     let brain = narration.0.npc_brain && bridge.is_some();
     for mut campaign in &mut campaigns {
         let now = campaign.now(&time);
+        hand_back_to_companions(&mut campaign, now);
         let before = campaign.table.next_seq;
         let input = if brain {
             campaign.table.tick_players(now);
@@ -80,6 +81,37 @@ pub(crate) fn advance(
             // A failure is logged and undone by `record`.
             let _ = campaign.record(&Entry { t: now, input });
         }
+    }
+}
+
+/// Seats their player left a turn timeout ago, still empty, go back to their companion.
+fn hand_back_to_companions(campaign: &mut Campaign, now: u64) {
+    if campaign.vacated.is_empty() {
+        return;
+    }
+    let timeout = campaign.table.turn_timeout_ms;
+    let due: Vec<String> = campaign
+        .vacated
+        .iter()
+        .filter(|(_, at)| now >= at.saturating_add(timeout))
+        .map(|(s, _)| s.clone())
+        .collect();
+    campaign.vacated.retain(|(s, _)| !due.contains(s));
+    for seat in due {
+        let Some(character) = campaign
+            .seat(&seat)
+            .filter(|s| s.links.is_empty())
+            .and_then(|s| s.character)
+        else {
+            continue;
+        };
+        let _ = campaign.perform(
+            Input::Host(crate::journal::HostOp::Companion {
+                character,
+                on: true,
+            }),
+            now,
+        );
     }
 }
 
