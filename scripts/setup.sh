@@ -4,7 +4,8 @@
 # pkg-config, ALSA and udev headers (sound, gamepads), a Rust toolchain with the wasm32
 # target and wasm-bindgen (the web client), the X11/Vulkan libraries the
 # graphical client opens at run time, Xvfb + Mesa's software Vulkan (lavapipe) for the
-# rendered-frame test, and Chromium + Node.js with playwright-core for the browser test.
+# rendered-frame test, xdotool + ImageMagick (keys and screen grabs for scripts/tour.sh), and
+# Chromium + Node.js with playwright-core for the browser test.
 # Safe to run again.
 set -euo pipefail
 
@@ -13,6 +14,8 @@ command -v mold >/dev/null 2>&1 || need+=(mold)
 command -v clang >/dev/null 2>&1 || need+=(clang)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
+command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
+command -v import >/dev/null 2>&1 || need+=(imagemagick)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v npm >/dev/null 2>&1 || need+=(npm)

@@ -3,7 +3,7 @@
 # the headless client core checked for
 # the browser target; a real rendered frame of the graphical client under Xvfb + lavapipe
 # (screenshots/table.png); and the web client built, served and played in headless Chromium
-# (screenshots/web-table.png).
+# (screenshots/web-table.png); and the first-hour tour by keyboard (screenshots/tour).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace --locked
@@ -11,3 +11,4 @@ cargo test --locked -p emberkeep-client --features view --lib
 cargo check --locked -p emberkeep-client --target wasm32-unknown-unknown
 scripts/screenshot.sh screenshots/table.png
 scripts/web-test.sh screenshots/web-table.png
+scripts/tour.sh screenshots/tour

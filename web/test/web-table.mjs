@@ -1,28 +1,16 @@
 // Opens a join link in Debian's headless Chromium, waits for the rendered table (the client
 // renames the page once it is on screen), saves a screenshot, then plays: presses the Dash key
 // until the server's log shows the character dashing — only a player's intent dashes a player
-// character (a timed-out turn dodges), so this is the browser playing its turn.
+// character (a timed-out turn dodges), so this is the browser playing its turn. Then types a
+// free-form action right after clicking the text box and checks the server heard all of it.
 //
 // node web-table.mjs URL SCREENSHOT.png SERVER_LOG CHARACTER_NAME
-import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
+import { launch, openTable } from "./chromium.mjs";
 
 const [url, shot, serverLog, character] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--ignore-gpu-blocklist",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    // A browser as players have it: sound needs a click or a key first.
-    "--autoplay-policy=document-user-activation-required",
-  ],
+// A browser as players have it: sound needs a click or a key first.
+const browser = await launch(["--autoplay-policy=document-user-activation-required"], {
   ignoreDefaultArgs: ["--autoplay-policy=no-user-gesture-required"],
 });
 const fail = async (why) => {
@@ -31,14 +19,7 @@ const fail = async (why) => {
   process.exit(1);
 };
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-  page.on("console", (m) => {
-    const text = m.text();
-    if (m.type() === "error" || /panicked|ERROR/.test(text)) console.log(`[page] ${text}`);
-  });
-  page.on("pageerror", (e) => console.log(`[page error] ${e.message}`));
-  await page.goto(url);
-  await page.waitForFunction(() => window.emberkeepTableAt !== undefined, null, { timeout: 240_000 });
+  const page = await openTable(browser, url);
   const timing = await page.evaluate(() => ({
     table: window.emberkeepTableAt,
     title: document.title,
@@ -73,6 +54,33 @@ try {
     await page.waitForTimeout(300);
   }
   console.log(`played a turn from the browser: "${dodged}"`);
+  // Click the free-form box and type at once, as people do: under software WebGL the click
+  // and the first letters land in the same frame, and every letter must still reach the box
+  // (and none may fire as a game key: E is Dash, T ends the turn). The box only takes text on
+  // the character's own turn, so try until the server hears a declaration, then compare it.
+  const said = "I kick the door";
+  const prefix = `${character}: `;
+  const typedBy = Date.now() + 120_000;
+  let heard;
+  while (!heard) {
+    if (Date.now() > typedBy) {
+      await page.screenshot({ path: shot.replace(/\.png$/, "-typing.png") });
+      await fail(`no "${prefix}…" in the server's log after typing`);
+    }
+    await page.mouse.click(745, 522);
+    await page.keyboard.type(said);
+    await page.keyboard.press("Enter");
+    await page.waitForTimeout(2000);
+    heard = readFileSync(serverLog, "utf8")
+      .split("\n")
+      .map((line) => line.split(prefix)[1])
+      .find((text) => text !== undefined);
+  }
+  if (heard.trim() !== said) {
+    await page.screenshot({ path: shot.replace(/\.png$/, "-typing.png") });
+    await fail(`typed "${said}" right after focusing the text box, the server heard "${heard.trim()}"`);
+  }
+  console.log(`typed right after focusing the text box: the server heard "${prefix}${heard.trim()}"`);
   // Benchmark: WEB_LOADS=N reloads the page N more times and prints the load → table figures.
   const loads = Number(process.env.WEB_LOADS ?? 0);
   if (loads > 0) {

@@ -390,6 +390,7 @@ fn read_ui_focus(
     egui_wants: Option<Res<bevy_egui::input::EguiWantsInput>>,
     free: Option<Res<super::map::FreeArea>>,
     windows: Query<&Window, With<bevy::window::PrimaryWindow>>,
+    mouse: Res<ButtonInput<MouseButton>>,
     mut focus: ResMut<UiFocus>,
 ) {
     // The panels are drawn on egui's background layer, so egui does not count a pointer over
@@ -401,14 +402,20 @@ fn read_ui_focus(
             .is_some_and(|p| !area.contains(p)),
         _ => false,
     };
-    *focus = UiFocus {
-        typing: egui_wants
+    let over_ui = outside_map
+        || egui_wants
             .as_ref()
-            .is_some_and(|w| w.wants_any_keyboard_input()),
-        over_ui: outside_map
+            .is_some_and(|w| w.wants_any_pointer_input());
+    // A click on a panel may be focusing a text box: the keys of that frame are letters for
+    // it (see `early_letters`), not game keys.
+    let clicking_ui = over_ui
+        && (mouse.just_pressed(MouseButton::Left) || mouse.just_released(MouseButton::Left));
+    *focus = UiFocus {
+        typing: clicking_ui
             || egui_wants
                 .as_ref()
-                .is_some_and(|w| w.wants_any_pointer_input()),
+                .is_some_and(|w| w.wants_any_keyboard_input()),
+        over_ui,
     };
 }
 
@@ -465,10 +472,10 @@ fn capture_rebinding(
 }
 
 fn turn_actions(fired: Fired, mut session: ResMut<TableSession>) {
-    if !session
+    if session
         .seating
         .as_ref()
-        .is_some_and(|s| s.character.is_some())
+        .is_none_or(|s| s.character.is_none())
     {
         return;
     }

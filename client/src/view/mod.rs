@@ -5,6 +5,7 @@
 
 mod art;
 mod audio;
+mod early_letters;
 pub mod input;
 mod map;
 mod panels;
@@ -55,6 +56,7 @@ impl Plugin for ViewPlugin {
         app.add_systems(Startup, (art::load, spawn_camera));
         settings::plugin(app);
         input::plugin(app);
+        early_letters::plugin(app);
         audio::plugin(app);
         map::plugin(app);
         panels::plugin(app);
