@@ -1,0 +1,107 @@
+//! What a character tries to do ([`Action`]) and why the table may refuse it ([`Rejection`]).
+
+use super::CombatantId;
+use crate::grid::GridPos;
+use serde::{Deserialize, Serialize};
+
+/// Something a character tries to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    /// Move along a path of adjacent squares (the start square excluded).
+    Move {
+        /// The squares entered, in order.
+        path: Vec<GridPos>,
+    },
+    /// Attack a creature with one of the character's attacks (by index).
+    Attack {
+        /// The target.
+        target: CombatantId,
+        /// Index into the attacker's attacks.
+        attack: usize,
+    },
+    /// Attacks against you have disadvantage until your next turn.
+    Dodge,
+    /// Gain extra movement equal to your speed.
+    Dash,
+    /// Your movement provokes no opportunity attacks this turn.
+    Disengage,
+    /// End your turn.
+    EndTurn,
+    /// Free-form action text ("I search the cart for tracks").
+    Declare {
+        /// What the character does.
+        text: String,
+    },
+}
+
+impl Action {
+    /// A short name for logs and counters.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Move { .. } => "move",
+            Action::Attack { .. } => "attack",
+            Action::Dodge => "dodge",
+            Action::Dash => "dash",
+            Action::Disengage => "disengage",
+            Action::EndTurn => "end turn",
+            Action::Declare { .. } => "declare",
+        }
+    }
+}
+
+/// Why an intent was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RejectCode {
+    /// Someone else is the active combatant.
+    NotYourTurn,
+    /// The seat may not act (spectator) or not for that character.
+    NotAllowed,
+    /// The sender has not joined a seat.
+    NotJoined,
+    /// The target or character does not exist.
+    UnknownTarget,
+    /// Out of reach or range, or no line of sight.
+    OutOfReach,
+    /// The path is blocked or not a path.
+    InvalidPath,
+    /// Not enough movement.
+    NotEnoughMovement,
+    /// The action was already used this turn.
+    NoActionLeft,
+    /// That makes no sense in the current mode.
+    WrongMode,
+    /// The character cannot act (unconscious, dead).
+    Incapacitated,
+    /// Too many intents.
+    RateLimited,
+    /// The intent itself is malformed (too long, empty).
+    Malformed,
+    /// The server cannot save right now (its disk is full or unwritable): nothing changed;
+    /// try again shortly.
+    Unavailable,
+}
+
+/// A refused intent: a code for programs and a reason for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// Machine-readable kind.
+    pub code: RejectCode,
+    /// Human reason, e.g. "It's not your turn — current turn: Grik the goblin".
+    pub reason: String,
+}
+
+impl Rejection {
+    /// Makes a rejection.
+    pub fn new(code: RejectCode, reason: impl Into<String>) -> Self {
+        Self {
+            code,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}

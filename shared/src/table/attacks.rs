@@ -1,0 +1,319 @@
+//! Attacks: checking one is legal, rolling it, and applying its damage and conditions (down,
+//! death saves from hits, death).
+
+use super::{CombatantId, RejectCode, Rejection, Table};
+use crate::content::{AttackKind, Condition, Feature, OnHit};
+use crate::dice::{Advantage, DiceRoll};
+use crate::event::{AttackEvent, GameEvent};
+use crate::rules::{self, DamageAdjustment};
+
+impl Table {
+    /// Checks whether `attacker` could use attack `index` on `target` from where it stands,
+    /// returning the advantage state, or the reason why not.
+    pub fn check_attack(
+        &self,
+        attacker: CombatantId,
+        target: CombatantId,
+        index: usize,
+    ) -> Result<Advantage, Rejection> {
+        let me = self
+            .combatant(attacker)
+            .ok_or_else(|| Rejection::new(RejectCode::UnknownTarget, "No such attacker"))?;
+        let Some(attack) = me.attacks.get(index) else {
+            return Err(Rejection::new(
+                RejectCode::Malformed,
+                format!("{} has no attack #{index}", me.name),
+            ));
+        };
+        // A creature hidden from the attacker answers exactly as one that does not exist.
+        let Some(them) = self
+            .combatant(target)
+            .filter(|t| !(t.hidden && t.side.hostile_to(me.side)))
+        else {
+            return Err(Rejection::new(
+                RejectCode::UnknownTarget,
+                format!("There is no creature #{target} here"),
+            ));
+        };
+        if them.id == me.id {
+            return Err(Rejection::new(
+                RejectCode::UnknownTarget,
+                "You cannot attack yourself",
+            ));
+        }
+        if them.is_dead() {
+            return Err(Rejection::new(
+                RejectCode::UnknownTarget,
+                format!("{} is already dead", them.name),
+            ));
+        }
+        let distance = me.pos.feet_to(them.pos);
+        let mut advantage = false;
+        let mut disadvantage = false;
+        match attack.kind {
+            AttackKind::Melee => {
+                if distance > attack.reach {
+                    return Err(Rejection::new(
+                        RejectCode::OutOfReach,
+                        format!(
+                            "{} is {distance} ft away; your {} reaches {} ft",
+                            them.name, attack.name, attack.reach
+                        ),
+                    ));
+                }
+            }
+            AttackKind::Ranged => {
+                let (normal, long) = attack.range.unwrap_or((5, 5));
+                if distance > long {
+                    return Err(Rejection::new(
+                        RejectCode::OutOfReach,
+                        format!(
+                            "{} is {distance} ft away; your {} reaches {long} ft at most",
+                            them.name, attack.name
+                        ),
+                    ));
+                }
+                if distance > normal {
+                    disadvantage = true;
+                }
+                // A ranged attack with a hostile, conscious creature beside you has disadvantage.
+                if self.combatants.iter().any(|c| {
+                    c.side.hostile_to(me.side) && c.is_conscious() && c.pos.is_adjacent(me.pos)
+                }) {
+                    disadvantage = true;
+                }
+            }
+        }
+        if !self.map.line_of_sight(me.pos, them.pos) {
+            return Err(Rejection::new(
+                RejectCode::OutOfReach,
+                format!("You have no clear line to {}", them.name),
+            ));
+        }
+        if them.has(Condition::Dodging) && them.is_conscious() {
+            disadvantage = true;
+        }
+        if !them.is_conscious() {
+            advantage = true;
+        }
+        if them.has(Condition::Prone) {
+            if distance <= 5 {
+                advantage = true
+            } else {
+                disadvantage = true
+            }
+        }
+        if me.has(Condition::Poisoned) || me.has(Condition::Prone) {
+            disadvantage = true;
+        }
+        if me.features.contains(&Feature::PackTactics)
+            && self.combatants.iter().any(|c| {
+                c.id != me.id
+                    && !c.side.hostile_to(me.side)
+                    && c.is_conscious()
+                    && c.pos.is_adjacent(them.pos)
+            })
+        {
+            advantage = true;
+        }
+        Ok(Advantage::from_sources(advantage, disadvantage))
+    }
+
+    pub(super) fn do_attack(
+        &mut self,
+        actor: CombatantId,
+        target: CombatantId,
+        attack: usize,
+        now_ms: u64,
+    ) -> Result<(), Rejection> {
+        let target_name = self.combatant(target).map(|c| c.name.clone());
+        if self.combat.is_none() {
+            // Any attack outside combat starts it; the attack happens on the attacker's turn.
+            self.check_attack(actor, target, attack).or_else(|r| {
+                if r.code == RejectCode::OutOfReach {
+                    Ok(Advantage::Normal)
+                } else {
+                    Err(r)
+                }
+            })?;
+            let me = self.combatant(actor).expect("checked").name.clone();
+            self.start_combat(
+                now_ms,
+                format!("{me} attacks {}!", target_name.unwrap_or_default()),
+            );
+            return Ok(());
+        }
+        self.check_attack(actor, target, attack)?;
+        if self.budget().is_some_and(|b| b.action_used) {
+            return Err(Rejection::new(
+                RejectCode::NoActionLeft,
+                "You have already used your action this turn",
+            ));
+        }
+        self.budget_mut().expect("in combat").action_used = true;
+        self.resolve_attack(actor, target, attack, false, now_ms);
+        self.check_combat_end(now_ms);
+        Ok(())
+    }
+
+    /// Rolls an attack that has already been validated, applies its damage and effects.
+    pub(super) fn resolve_attack(
+        &mut self,
+        attacker: CombatantId,
+        target: CombatantId,
+        index: usize,
+        opportunity: bool,
+        now_ms: u64,
+    ) {
+        let advantage = if opportunity {
+            // Opportunity attacks ignore range rules but still respect the target's defences.
+            self.check_attack(attacker, target, index)
+                .unwrap_or(Advantage::Normal)
+        } else {
+            self.check_attack(attacker, target, index)
+                .expect("validated")
+        };
+        let me = self.combatant(attacker).expect("exists").clone();
+        let them = self.combatant(target).expect("exists").clone();
+        let attack = me.attacks[index].clone();
+        let distance = me.pos.feet_to(them.pos);
+        let auto_crit = !them.is_conscious() && distance <= 5;
+        let roll = rules::attack_roll(&mut self.rng, attack.to_hit, them.ac, advantage, auto_crit);
+        let mut damage: Option<DiceRoll> = None;
+        let mut sneak: Option<DiceRoll> = None;
+        let mut dealt = 0;
+        let mut adjustment = DamageAdjustment::None;
+        if roll.hit {
+            let d = rules::roll_damage(&mut self.rng, &attack, roll.critical);
+            let mut total = d.total;
+            damage = Some(d);
+            if let Some(dice) = me.features.iter().find_map(|f| match f {
+                Feature::SneakAttack(d) => Some(d.clone()),
+                _ => None,
+            }) && !self.budget().is_some_and(|b| b.sneak_attack_used)
+                && !opportunity
+                && (attack.finesse || attack.kind == AttackKind::Ranged)
+                && advantage != Advantage::Disadvantage
+                && (advantage == Advantage::Advantage
+                    || self.combatants.iter().any(|c| {
+                        c.id != me.id
+                            && c.side == me.side
+                            && c.is_conscious()
+                            && c.pos.is_adjacent(them.pos)
+                    }))
+            {
+                let s = dice.roll(&mut self.rng, roll.critical);
+                total += s.total;
+                sneak = Some(s);
+                if let Some(b) = self.budget_mut() {
+                    b.sneak_attack_used = true;
+                }
+            }
+            let (amount, adj) = rules::adjust_damage(
+                total,
+                attack.damage_type,
+                &them.vulnerabilities,
+                &them.resistances,
+                &them.immunities,
+            );
+            dealt = amount;
+            adjustment = adj;
+        }
+        self.emit(
+            now_ms,
+            GameEvent::Attacked(AttackEvent {
+                attacker,
+                target,
+                attack: attack.name.clone(),
+                opportunity,
+                roll,
+                damage,
+                sneak_attack: sneak,
+                damage_type: attack.damage_type,
+                adjustment,
+                dealt,
+                hp_after: (them.hp - dealt).max(0),
+            }),
+        );
+        if roll.hit {
+            self.apply_damage(target, dealt, roll.critical, now_ms);
+            if let Some(OnHit::KnockProne { dc, save }) = &attack.on_hit
+                && self
+                    .combatant(target)
+                    .is_some_and(|c| c.is_conscious() && !c.has(Condition::Prone))
+            {
+                let modifier = them.modifier(*save);
+                let (d20, saved) = rules::saving_throw(&mut self.rng, modifier, *dc);
+                self.emit(
+                    now_ms,
+                    GameEvent::SavingThrow {
+                        actor: target,
+                        ability: *save,
+                        dc: *dc,
+                        roll: d20,
+                        modifier,
+                        success: saved,
+                    },
+                );
+                if !saved {
+                    self.apply_condition(target, Condition::Prone, now_ms);
+                }
+            }
+        }
+    }
+
+    fn apply_condition(&mut self, target: CombatantId, condition: Condition, now_ms: u64) {
+        let c = self.combatant_mut(target);
+        if c.condition_immunities.contains(&condition) || !c.conditions.insert(condition) {
+            return;
+        }
+        self.emit(now_ms, GameEvent::ConditionAdded { target, condition });
+    }
+
+    fn apply_damage(&mut self, target: CombatantId, amount: i32, critical: bool, now_ms: u64) {
+        let c = self.combatant_mut(target);
+        if amount <= 0 || c.is_dead() {
+            return;
+        }
+        if c.hp > 0 {
+            let overflow = amount - c.hp;
+            c.hp = (c.hp - amount).max(0);
+            if c.hp == 0 {
+                if c.is_pc && overflow < c.max_hp {
+                    c.death_saves = (0, 0);
+                    c.conditions.remove(&Condition::Dodging);
+                    c.conditions.insert(Condition::Unconscious);
+                    c.conditions.insert(Condition::Prone);
+                    self.emit(now_ms, GameEvent::Downed { target });
+                } else {
+                    self.kill(target, now_ms);
+                }
+            }
+        } else {
+            // A PC at 0 HP: each hit is a failed death save, a critical two.
+            c.conditions.remove(&Condition::Stable);
+            c.death_saves.1 += if critical { 2 } else { 1 };
+            let (successes, failures) = c.death_saves;
+            self.emit(
+                now_ms,
+                GameEvent::DeathSave {
+                    actor: target,
+                    roll: None,
+                    successes,
+                    failures: failures.min(3),
+                },
+            );
+            if failures >= 3 {
+                self.kill(target, now_ms);
+            }
+        }
+    }
+
+    pub(super) fn kill(&mut self, target: CombatantId, now_ms: u64) {
+        let c = self.combatant_mut(target);
+        c.hp = 0;
+        c.conditions.clear();
+        c.conditions.insert(Condition::Dead);
+        self.emit(now_ms, GameEvent::Died { target });
+    }
+}

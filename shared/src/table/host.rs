@@ -1,0 +1,83 @@
+//! Host controls: pause and resume, skipping a turn, the turn timeout, stopping a combat.
+
+use super::{Mode, RejectCode, Rejection, Table};
+use crate::content::Condition;
+use crate::event::{CombatOutcome, GameEvent};
+
+impl Table {
+    /// Host: pauses the game (no intents, no timeouts, no NPC turns).
+    pub fn pause(&mut self, now_ms: u64) -> Result<(), Rejection> {
+        if self.paused_since.is_some() {
+            return Err(Rejection::new(
+                RejectCode::WrongMode,
+                "The game is already paused",
+            ));
+        }
+        self.paused_since = Some(now_ms);
+        self.emit(now_ms, GameEvent::Paused);
+        Ok(())
+    }
+
+    /// Host: resumes; the active player's timer gets back the paused time.
+    pub fn resume(&mut self, now_ms: u64) -> Result<(), Rejection> {
+        let Some(since) = self.paused_since.take() else {
+            return Err(Rejection::new(
+                RejectCode::WrongMode,
+                "The game is not paused",
+            ));
+        };
+        if let Some(deadline) = self.combat.as_mut().and_then(|c| c.deadline_ms.as_mut()) {
+            *deadline += now_ms.saturating_sub(since);
+        }
+        self.emit(now_ms, GameEvent::Resumed);
+        Ok(())
+    }
+
+    /// Host: ends the active combatant's turn.
+    pub fn skip_turn(&mut self, now_ms: u64) -> Result<(), Rejection> {
+        let Some(actor) = self.active() else {
+            return Err(Rejection::new(
+                RejectCode::WrongMode,
+                "There is no turn to skip outside combat",
+            ));
+        };
+        self.emit(now_ms, GameEvent::TurnSkipped { actor });
+        self.end_turn(now_ms);
+        Ok(())
+    }
+
+    /// Host: sets the turn timeout (applies from the next turn).
+    pub fn set_turn_timeout(&mut self, seconds: u64, now_ms: u64) -> Result<(), Rejection> {
+        if seconds == 0 || seconds > 24 * 3600 {
+            return Err(Rejection::new(
+                RejectCode::Malformed,
+                "A turn timeout is 1 to 86400 seconds",
+            ));
+        }
+        self.turn_timeout_ms = seconds * 1000;
+        self.emit(now_ms, GameEvent::TurnTimeoutChanged { seconds });
+        Ok(())
+    }
+
+    /// Host: ends the combat without a winner.
+    pub fn end_combat(&mut self, now_ms: u64) -> Result<(), Rejection> {
+        if self.combat.take().is_none() {
+            return Err(Rejection::new(
+                RejectCode::WrongMode,
+                "There is no combat to end",
+            ));
+        }
+        self.mode = Mode::Exploration;
+        self.resolved = true;
+        for c in &mut self.combatants {
+            c.conditions.remove(&Condition::Dodging);
+        }
+        self.emit(
+            now_ms,
+            GameEvent::CombatEnded {
+                outcome: CombatOutcome::Stopped,
+            },
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,185 @@
+//! Players at the table: seats joining and leaving, and [`Table::submit`], the one door for a
+//! character's intents (with the simple actions: Dodge, Dash, Disengage).
+
+use super::{Action, CombatantId, MAX_DECLARE_CHARS, Mode, RejectCode, Rejection, Table};
+use crate::content::{CombatStart, Condition};
+use crate::event::GameEvent;
+
+impl Table {
+    /// Records that a player took a seat; an ambush starts combat with the first one.
+    pub fn player_joined(
+        &mut self,
+        seat: &str,
+        player: &str,
+        character: Option<CombatantId>,
+        now_ms: u64,
+    ) {
+        self.emit(
+            now_ms,
+            GameEvent::PlayerJoined {
+                seat: seat.into(),
+                player: player.into(),
+                character,
+            },
+        );
+        if self.start == CombatStart::Ambush
+            && character.is_some()
+            && self.mode == Mode::Exploration
+            && !self.resolved
+        {
+            self.start_combat(now_ms, "Ambush!".into());
+        }
+    }
+
+    /// Records that a player left (the character stays; its turns time out to Dodge).
+    pub fn player_left(&mut self, seat: &str, player: &str, now_ms: u64) {
+        self.emit(
+            now_ms,
+            GameEvent::PlayerLeft {
+                seat: seat.into(),
+                player: player.into(),
+            },
+        );
+    }
+
+    /// Validates and resolves an intent by character `actor`. On rejection nothing changes.
+    pub fn submit(
+        &mut self,
+        actor: CombatantId,
+        action: Action,
+        now_ms: u64,
+    ) -> Result<(), Rejection> {
+        let me = self.combatant(actor).ok_or_else(|| {
+            Rejection::new(
+                RejectCode::UnknownTarget,
+                format!("There is no character #{actor} at this table"),
+            )
+        })?;
+        if self.paused_since.is_some() {
+            return Err(Rejection::new(
+                RejectCode::NotAllowed,
+                "The host has paused the game",
+            ));
+        }
+        if !me.is_conscious() {
+            return Err(Rejection::new(
+                RejectCode::Incapacitated,
+                format!(
+                    "{} is {} and cannot act",
+                    me.name,
+                    if me.is_dead() { "dead" } else { "unconscious" }
+                ),
+            ));
+        }
+        if let Some(active) = self.active()
+            && active != actor
+        {
+            let name = &self
+                .combatant(active)
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            return Err(Rejection::new(
+                RejectCode::NotYourTurn,
+                format!("It's not your turn — current turn: {name}"),
+            ));
+        }
+        let result = match action {
+            Action::Move { path } => self.do_move(actor, path, now_ms),
+            Action::Attack { target, attack } => self.do_attack(actor, target, attack, now_ms),
+            Action::Dodge | Action::Dash | Action::Disengage => {
+                self.do_simple_action(actor, action, now_ms)
+            }
+            Action::EndTurn => {
+                if self.combat.is_none() {
+                    return Err(Rejection::new(
+                        RejectCode::WrongMode,
+                        "There are no turns to end outside combat",
+                    ));
+                }
+                self.end_turn(now_ms);
+                Ok(())
+            }
+            Action::Declare { text } => {
+                let text = text.trim();
+                if text.is_empty() || text.chars().count() > MAX_DECLARE_CHARS {
+                    return Err(Rejection::new(
+                        RejectCode::Malformed,
+                        format!("Say what you do in 1 to {MAX_DECLARE_CHARS} characters"),
+                    ));
+                }
+                self.emit(
+                    now_ms,
+                    GameEvent::ActionDeclared {
+                        actor,
+                        text: text.to_string(),
+                    },
+                );
+                Ok(())
+            }
+        };
+        // A creature that drops on its own turn (an opportunity attack while it moves) cannot
+        // take the rest of it: the turn passes at once instead of waiting for the timeout.
+        if result.is_ok()
+            && self.combat.is_some()
+            && self.active() == Some(actor)
+            && !self.combatant(actor).is_some_and(|c| c.is_conscious())
+        {
+            self.end_turn(now_ms);
+        }
+        result
+    }
+
+    fn do_simple_action(
+        &mut self,
+        actor: CombatantId,
+        action: Action,
+        now_ms: u64,
+    ) -> Result<(), Rejection> {
+        let Some(budget) = self.budget() else {
+            return Err(Rejection::new(
+                RejectCode::WrongMode,
+                format!("{} only matters in combat", capitalise(action.name())),
+            ));
+        };
+        if budget.action_used {
+            return Err(Rejection::new(
+                RejectCode::NoActionLeft,
+                "You have already used your action this turn",
+            ));
+        }
+        let speed = self.combatant(actor).map_or(0, |c| c.speed);
+        let budget = self.budget_mut().expect("checked above");
+        budget.action_used = true;
+        match action {
+            Action::Dodge => {
+                self.combatant_mut(actor)
+                    .conditions
+                    .insert(Condition::Dodging);
+                self.emit(now_ms, GameEvent::Dodged { actor });
+            }
+            Action::Dash => {
+                budget.movement_left += speed;
+                let movement_left = budget.movement_left;
+                self.emit(
+                    now_ms,
+                    GameEvent::Dashed {
+                        actor,
+                        movement_left,
+                    },
+                );
+            }
+            _ => {
+                budget.disengaged = true;
+                self.emit(now_ms, GameEvent::Disengaged { actor });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
