@@ -2,8 +2,10 @@
 //! under `assets/`. Every file goes through one validating path; an error names the file, the
 //! line, the column and what was expected.
 
+use crate::checks::Skill;
 use crate::dice::DiceExpr;
 use crate::grid::{GridPos, MapGrid, Terrain};
+pub use crate::spells::{SpellDef, Spellcasting};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -114,6 +116,24 @@ pub enum Condition {
     Exhaustion,
     /// Dead.
     Dead,
+    /// Can't see: attack rolls against it have advantage, its own have disadvantage.
+    Blinded,
+    /// Can't attack the charmer.
+    Charmed,
+    /// Disadvantage on attack rolls and ability checks; can't move closer to what it fears.
+    Frightened,
+    /// Speed 0.
+    Grappled,
+    /// Can't take actions or reactions.
+    Incapacitated,
+    /// Incapacitated, can't move; fails Strength and Dexterity saves; attacks against it have
+    /// advantage, and a hit from within 5 feet is a critical hit.
+    Paralyzed,
+    /// Speed 0; attack rolls against it have advantage, its own have disadvantage;
+    /// disadvantage on Dexterity saves.
+    Restrained,
+    /// Magically asleep (Sleep): unconscious without dying; wakes when damaged.
+    Asleep,
 }
 
 /// Melee or ranged.
@@ -259,6 +279,12 @@ pub struct CreatureDef {
     pub features: Vec<Feature>,
     /// Actions.
     pub attacks: Vec<AttackDef>,
+    /// Saving throw bonuses as printed ("Saving Throws Wis +4"); others use the modifier.
+    #[serde(default)]
+    pub saves: Vec<(Ability, i32)>,
+    /// Spells, for a spellcaster (its stat block prints its slots).
+    #[serde(default)]
+    pub spellcasting: Option<Spellcasting>,
     /// How it fights, for the narrator's NPC brain and the built-in tactics.
     #[serde(default)]
     pub temperament: String,
@@ -298,6 +324,18 @@ pub struct PregenDef {
     /// Damage resistances.
     #[serde(default)]
     pub resistances: Vec<DamageType>,
+    /// Saving throws the class is proficient in.
+    #[serde(default)]
+    pub saves: Vec<Ability>,
+    /// Skills the character is proficient in.
+    #[serde(default)]
+    pub skills: Vec<Skill>,
+    /// Skills with expertise (twice the proficiency bonus).
+    #[serde(default)]
+    pub expertise: Vec<Skill>,
+    /// Cantrips known and spells prepared; slots come from the class and level.
+    #[serde(default)]
+    pub spellcasting: Option<Spellcasting>,
     /// A line for players and the narrator.
     #[serde(default)]
     pub description: String,
@@ -421,11 +459,14 @@ pub enum ContentKind {
     Map,
     /// `encounters/`
     Encounter,
+    /// `spells/`
+    Spell,
 }
 
 impl ContentKind {
     /// All kinds with their folder names.
-    pub const ALL: [(ContentKind, &'static str); 4] = [
+    pub const ALL: [(ContentKind, &'static str); 5] = [
+        (ContentKind::Spell, "spells"),
         (ContentKind::Creature, "creatures"),
         (ContentKind::Pregen, "pregens"),
         (ContentKind::Map, "maps"),
@@ -449,6 +490,8 @@ pub struct ContentLibrary {
     pub maps: BTreeMap<String, MapDef>,
     /// Encounters.
     pub encounters: BTreeMap<String, EncounterDef>,
+    /// Spells.
+    pub spells: BTreeMap<String, SpellDef>,
     /// Where each id came from and its text, for locating cross-file errors.
     sources: BTreeMap<(u8, String), (PathBuf, String)>,
 }
@@ -655,6 +698,19 @@ impl ContentLibrary {
                     }
                     Err(e) => errors.push(e),
                 },
+                ContentKind::Spell => match parse_ron::<SpellDef>(file, text) {
+                    Ok(sp) => {
+                        check.check_id(&sp.id);
+                        for (needle, message) in crate::spells::check_spell(&sp) {
+                            check.error_at(&needle, message);
+                        }
+                        lib.insert_source(4, &sp.id, file, text);
+                        if lib.spells.insert(sp.id.clone(), sp.clone()).is_some() {
+                            check.error_at("id", format!("spell id `{}` is defined twice", sp.id));
+                        }
+                    }
+                    Err(e) => errors.push(e),
+                },
                 ContentKind::Encounter => match parse_ron::<EncounterDef>(file, text) {
                     Ok(e) => {
                         check.check_id(&e.id);
@@ -683,6 +739,33 @@ impl ContentLibrary {
     /// Cross-file checks: encounters name maps, pregens and creatures that exist, and
     /// placements land on open squares of the map.
     fn check_references(&self, errors: &mut Vec<ContentError>) {
+        let casters = self
+            .pregens
+            .values()
+            .map(|p| (1u8, &p.id, p.spellcasting.as_ref()))
+            .chain(
+                self.creatures
+                    .values()
+                    .map(|c| (0u8, &c.id, c.spellcasting.as_ref())),
+            );
+        for (kind, id, casting) in casters {
+            let (Some(casting), Some((file, text))) =
+                (casting, self.sources.get(&(kind, id.clone())))
+            else {
+                continue;
+            };
+            let mut check = FileCheck { file, text, errors };
+            for spell in &casting.spells {
+                check.check(
+                    self.spells.contains_key(spell),
+                    &format!("\"{spell}\""),
+                    format!(
+                        "unknown spell `{spell}`: expected one of {}",
+                        list(self.spells.keys())
+                    ),
+                );
+            }
+        }
         for enc in self.encounters.values() {
             let Some((file, text)) = self.sources.get(&(3, enc.id.clone())) else {
                 continue;

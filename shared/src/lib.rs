@@ -2,12 +2,15 @@
 //! plain functions; no rendering and no networking IO of its own, so the client previews
 //! exactly what the server decides.
 
+pub mod areas;
+pub mod checks;
 pub mod content;
 pub mod dice;
 pub mod event;
 pub mod grid;
 pub mod protocol;
 pub mod rules;
+pub mod spells;
 pub mod table;
 pub mod tactics;
 
