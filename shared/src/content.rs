@@ -155,6 +155,19 @@ pub enum OnHit {
         /// The ability used for the save.
         save: Ability,
     },
+    /// The target makes a saving throw against `dc` or suffers `effects`; a success halves
+    /// their damage when `half` (a giant spider's poison, a ghoul's paralysing claws).
+    Save {
+        /// The save's DC.
+        dc: i32,
+        /// The ability used for the save.
+        ability: Ability,
+        /// A success takes half the damage.
+        #[serde(default)]
+        half: bool,
+        /// What a failure does (spell effect primitives).
+        effects: Vec<crate::spells::Effect>,
+    },
 }
 
 /// One attack from a stat block or a character sheet.
@@ -196,6 +209,21 @@ pub enum Feature {
     /// Extra damage once per turn with a finesse or ranged weapon, given advantage or an ally
     /// beside the target.
     SneakAttack(DiceExpr),
+    /// Disengage or Hide as a bonus action (goblin).
+    NimbleEscape,
+    /// As a bonus action, move up to its speed toward a hostile creature it can see (orc).
+    Aggressive,
+    /// Extra damage on a hit against a surprised creature in the first round (bugbear).
+    SurpriseAttack(DiceExpr),
+    /// Extra damage once per turn against a creature within 5 ft of an ally (hobgoblin).
+    MartialAdvantage(DiceExpr),
+    /// At 0 HP from damage that isn't radiant or a critical hit: a Constitution save (DC 5 +
+    /// the damage) leaves it at 1 HP instead (zombie).
+    UndeadFortitude,
+    /// Advantage on saves against being charmed or frightened (cultist).
+    DarkDevotion,
+    /// Makes these attacks (by name) with one action.
+    Multiattack(Vec<String>),
 }
 
 /// A named trait with its SRD text, shown to players and the narrator.
