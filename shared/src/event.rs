@@ -1,6 +1,7 @@
 //! Events: every accepted change at a table, as plain data with a per-campaign, gap-free
 //! sequence number. Clients format them; the narrator narrates them.
 
+use crate::checks::CheckRoll;
 use crate::content::{Ability, Condition, DamageType};
 use crate::dice::{D20Roll, DiceRoll};
 use crate::grid::GridPos;
@@ -266,6 +267,98 @@ pub enum GameEvent {
         /// New timeout in seconds.
         seconds: u64,
     },
+    /// A spell is cast (its slot spent; 0 for a cantrip).
+    SpellCast {
+        /// The caster.
+        caster: CombatantId,
+        /// The spell's name.
+        spell: String,
+        /// The slot level used (0: a cantrip).
+        slot: u8,
+        /// The creatures it targets or catches.
+        targets: Vec<CombatantId>,
+        /// The square aimed at, for areas and teleports.
+        at: Option<GridPos>,
+    },
+    /// A saving throw against a spell or an effect, with every part of the roll.
+    Saved {
+        /// Who saved.
+        actor: CombatantId,
+        /// Against what ("Sacred Flame", "concentration").
+        against: String,
+        /// The ability.
+        ability: Ability,
+        /// The roll (with its DC).
+        roll: CheckRoll,
+    },
+    /// Damage from a spell or effect that made no attack roll.
+    EffectDamage {
+        /// Who took it.
+        target: CombatantId,
+        /// From what.
+        source: String,
+        /// The dice.
+        damage: DiceRoll,
+        /// Halved by a successful save.
+        halved: bool,
+        /// Its type.
+        damage_type: DamageType,
+        /// Resistance and the like.
+        adjustment: DamageAdjustment,
+        /// Hit points lost.
+        dealt: i32,
+        /// Hit points left.
+        hp_after: i32,
+    },
+    /// Hit points regained.
+    Healed {
+        /// Who.
+        target: CombatantId,
+        /// From what.
+        source: String,
+        /// The dice.
+        roll: DiceRoll,
+        /// Hit points regained.
+        healed: i32,
+        /// Hit points now.
+        hp_after: i32,
+    },
+    /// A lasting effect starts on a creature ("Blessed", "Paralyzed (Hold Person)").
+    EffectStarted {
+        /// On whom.
+        target: CombatantId,
+        /// From what spell or attack.
+        source: String,
+        /// What it does, in words.
+        what: String,
+    },
+    /// A lasting effect ends.
+    EffectEnded {
+        /// On whom.
+        target: CombatantId,
+        /// From what.
+        source: String,
+        /// What it did, in words.
+        what: String,
+    },
+    /// A caster stops concentrating.
+    ConcentrationEnded {
+        /// The caster.
+        caster: CombatantId,
+        /// The spell.
+        spell: String,
+        /// Why ("failed a concentration save", "chose to", "is incapacitated").
+        reason: String,
+    },
+    /// A creature is moved without walking (pushed, teleported).
+    Shifted {
+        /// Who.
+        target: CombatantId,
+        /// Where to.
+        to: GridPos,
+        /// How ("pushed", "teleports").
+        how: String,
+    },
     /// A finished narration of what the rules decided (plain text). While it was written it
     /// streamed to clients as chunks; only the finished text is kept.
     Narration {
@@ -310,6 +403,14 @@ impl GameEvent {
             GameEvent::TurnSkipped { .. } => "host.turn_skipped",
             GameEvent::TurnTimeoutChanged { .. } => "host.turn_timeout",
             GameEvent::Narration { .. } => "turn.narration",
+            GameEvent::SpellCast { .. } => "turn.spell",
+            GameEvent::Saved { .. } => "turn.save",
+            GameEvent::EffectDamage { .. } => "turn.effect_damage",
+            GameEvent::Healed { .. } => "turn.healed",
+            GameEvent::EffectStarted { .. } => "effect.started",
+            GameEvent::EffectEnded { .. } => "effect.ended",
+            GameEvent::ConcentrationEnded { .. } => "effect.concentration_ended",
+            GameEvent::Shifted { .. } => "turn.shifted",
         }
     }
 
@@ -451,6 +552,116 @@ impl GameEvent {
                 format!("Turns now time out after {seconds} s")
             }
             GameEvent::Narration { text, .. } => format!("» {text}"),
+            GameEvent::SpellCast {
+                caster,
+                spell,
+                slot,
+                targets,
+                at,
+            } => {
+                let level = match slot {
+                    0 => String::new(),
+                    1 => " (1st-level slot)".into(),
+                    2 => " (2nd-level slot)".into(),
+                    3 => " (3rd-level slot)".into(),
+                    n => format!(" ({n}th-level slot)"),
+                };
+                let on = if targets.is_empty() {
+                    at.map(|p| format!(" at {p}")).unwrap_or_default()
+                } else {
+                    format!(
+                        " on {}",
+                        targets
+                            .iter()
+                            .map(|t| name(*t))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                format!("{} casts {spell}{level}{on}", name(*caster))
+            }
+            GameEvent::Saved {
+                actor,
+                against,
+                ability,
+                roll,
+            } => {
+                let dice = if roll.d20.count == 2 {
+                    format!(
+                        "{}/{} -> {}",
+                        roll.d20.rolls[0], roll.d20.rolls[1], roll.d20.natural
+                    )
+                } else {
+                    roll.d20.natural.to_string()
+                };
+                let extra = roll
+                    .extra
+                    .map(|e| format!(" {e:+} (die)"))
+                    .unwrap_or_default();
+                format!(
+                    "{} makes a {ability:?} save against {against}: d20 {dice} {:+}{extra} = {} vs DC {} — {}",
+                    name(*actor),
+                    roll.bonus,
+                    roll.total,
+                    roll.dc.unwrap_or_default(),
+                    if roll.success { "success" } else { "failure" }
+                )
+            }
+            GameEvent::EffectDamage {
+                target,
+                source,
+                damage,
+                halved,
+                damage_type,
+                dealt,
+                hp_after,
+                ..
+            } => format!(
+                "{source} deals {dealt} {damage_type:?} damage to {} ({} {}{}; {hp_after} HP left)",
+                name(*target),
+                damage_dice(damage),
+                damage.total,
+                if *halved { ", halved" } else { "" }
+            ),
+            GameEvent::Healed {
+                target,
+                source,
+                roll,
+                healed,
+                hp_after,
+            } => format!(
+                "{source} heals {} {healed} HP ({} {}; {hp_after} HP now)",
+                name(*target),
+                damage_dice(roll),
+                roll.total
+            ),
+            GameEvent::EffectStarted {
+                target,
+                source,
+                what,
+            } => format!("{} — {what} ({source})", name(*target)),
+            GameEvent::EffectEnded {
+                target,
+                source,
+                what,
+            } => format!("{} is no longer {what} ({source} ends)", name(*target)),
+            GameEvent::ConcentrationEnded {
+                caster,
+                spell,
+                reason,
+            } => format!("{} stops concentrating on {spell}: {reason}", name(*caster)),
+            GameEvent::Shifted { target, to, how } => format!("{} {how} to {to}", name(*target)),
         }
     }
+}
+
+/// The dice of a roll as players read them: `[3, 5] +2 = 10`.
+fn damage_dice(roll: &DiceRoll) -> String {
+    let dice: Vec<String> = roll.dice.iter().map(|(_, v)| v.to_string()).collect();
+    let modifier = if roll.modifier == 0 {
+        String::new()
+    } else {
+        format!(" {:+}", roll.modifier)
+    };
+    format!("[{}]{modifier} =", dice.join(", "))
 }

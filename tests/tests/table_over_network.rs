@@ -487,10 +487,10 @@ fn sound_cues_follow_the_fight_and_skip_what_was_missed() {
     // The wizard drops out for a while; what it missed is replayed without sound.
     let wizard = players[3];
     for round in 0..40 {
-        if round == 5 {
+        if round == 1 {
             s.drop_connection(wizard);
         }
-        if round == 12 {
+        if round == 4 {
             s.reconnect(wizard, "wizard", None);
         }
         s.step(10);

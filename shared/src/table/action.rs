@@ -32,6 +32,20 @@ pub enum Action {
         /// What the character does.
         text: String,
     },
+    /// Cast a spell the character knows.
+    Cast {
+        /// The spell's id ("cure-wounds").
+        spell: String,
+        /// The slot level to spend (ignored for cantrips; at least the spell's level).
+        slot: u8,
+        /// The creatures chosen: one per dart or ray for Magic Missile and Scorching Ray (a
+        /// creature may repeat), else each at most once. Empty for areas and self spells.
+        targets: Vec<CombatantId>,
+        /// The square aimed at: an area's point or direction, a teleport's landing.
+        at: Option<GridPos>,
+    },
+    /// Stop concentrating on the current spell (free).
+    EndConcentration,
 }
 
 impl Action {
@@ -45,6 +59,8 @@ impl Action {
             Action::Disengage => "disengage",
             Action::EndTurn => "end turn",
             Action::Declare { .. } => "declare",
+            Action::Cast { .. } => "cast",
+            Action::EndConcentration => "end concentration",
         }
     }
 }

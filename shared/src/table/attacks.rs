@@ -1,11 +1,13 @@
 //! Attacks: checking one is legal, rolling it, and applying its damage and conditions (down,
 //! death saves from hits, death).
 
+use super::effects::Lasting;
 use super::{CombatantId, RejectCode, Rejection, Table};
 use crate::content::{AttackKind, Condition, Feature, OnHit};
 use crate::dice::{Advantage, DiceRoll};
 use crate::event::{AttackEvent, GameEvent};
 use crate::rules::{self, DamageAdjustment};
+use crate::spells::Buff;
 
 impl Table {
     /// Checks whether `attacker` could use attack `index` on `target` from where it stands,
@@ -48,8 +50,7 @@ impl Table {
             ));
         }
         let distance = me.pos.feet_to(them.pos);
-        let mut advantage = false;
-        let mut disadvantage = false;
+        let mut normal_range = attack.reach;
         match attack.kind {
             AttackKind::Melee => {
                 if distance > attack.reach {
@@ -64,6 +65,7 @@ impl Table {
             }
             AttackKind::Ranged => {
                 let (normal, long) = attack.range.unwrap_or((5, 5));
+                normal_range = normal;
                 if distance > long {
                     return Err(Rejection::new(
                         RejectCode::OutOfReach,
@@ -73,15 +75,6 @@ impl Table {
                         ),
                     ));
                 }
-                if distance > normal {
-                    disadvantage = true;
-                }
-                // A ranged attack with a hostile, conscious creature beside you has disadvantage.
-                if self.combatants.iter().any(|c| {
-                    c.side.hostile_to(me.side) && c.is_conscious() && c.pos.is_adjacent(me.pos)
-                }) {
-                    disadvantage = true;
-                }
             }
         }
         if !self.map.line_of_sight(me.pos, them.pos) {
@@ -90,10 +83,47 @@ impl Table {
                 format!("You have no clear line to {}", them.name),
             ));
         }
-        if them.has(Condition::Dodging) && them.is_conscious() {
+        Ok(self.attack_advantage(attacker, target, attack.kind, normal_range))
+    }
+
+    /// The advantage state of an attack roll by `attacker` on `target` (weapons and spells
+    /// alike): range, a hostile creature beside a ranged attacker, and every condition and
+    /// effect on either (SRD 5.1 Appendix A), Pack Tactics.
+    pub fn attack_advantage(
+        &self,
+        attacker: CombatantId,
+        target: CombatantId,
+        kind: AttackKind,
+        normal_range: u32,
+    ) -> Advantage {
+        let (Some(me), Some(them)) = (self.combatant(attacker), self.combatant(target)) else {
+            return Advantage::Normal;
+        };
+        let distance = me.pos.feet_to(them.pos);
+        let mut advantage = false;
+        let mut disadvantage = false;
+        if kind == AttackKind::Ranged {
+            if distance > normal_range {
+                disadvantage = true;
+            }
+            // A ranged attack with a hostile creature beside you that can act has disadvantage.
+            if self.combatants.iter().any(|c| {
+                c.side.hostile_to(me.side) && !c.incapacitated() && c.pos.is_adjacent(me.pos)
+            }) {
+                disadvantage = true;
+            }
+        }
+        if them.has(Condition::Dodging) && !them.incapacitated() {
             disadvantage = true;
         }
-        if !them.is_conscious() {
+        if them.helpless()
+            || them.has(Condition::Blinded)
+            || them.has(Condition::Restrained)
+            || them
+                .effects
+                .iter()
+                .any(|e| e.what == Lasting::Buff(Buff::Marked))
+        {
             advantage = true;
         }
         if them.has(Condition::Prone) {
@@ -103,20 +133,40 @@ impl Table {
                 disadvantage = true
             }
         }
-        if me.has(Condition::Poisoned) || me.has(Condition::Prone) {
+        if [
+            Condition::Poisoned,
+            Condition::Prone,
+            Condition::Blinded,
+            Condition::Restrained,
+            Condition::Frightened,
+        ]
+        .iter()
+        .any(|c| me.has(*c))
+        {
             disadvantage = true;
         }
         if me.features.contains(&Feature::PackTactics)
             && self.combatants.iter().any(|c| {
                 c.id != me.id
                     && !c.side.hostile_to(me.side)
-                    && c.is_conscious()
+                    && !c.incapacitated()
                     && c.pos.is_adjacent(them.pos)
             })
         {
             advantage = true;
         }
-        Ok(Advantage::from_sources(advantage, disadvantage))
+        Advantage::from_sources(advantage, disadvantage)
+    }
+
+    /// An attack roll was made against `target`: Guiding Bolt's mark is used up.
+    pub(super) fn use_up_mark(&mut self, target: CombatantId, now_ms: u64) {
+        if self.combatant(target).is_some_and(|c| {
+            c.effects
+                .iter()
+                .any(|e| e.what == Lasting::Buff(Buff::Marked))
+        }) {
+            self.end_effects(target, |e| e.what == Lasting::Buff(Buff::Marked), now_ms);
+        }
     }
 
     pub(super) fn do_attack(
@@ -177,8 +227,12 @@ impl Table {
         let them = self.combatant(target).expect("exists").clone();
         let attack = me.attacks[index].clone();
         let distance = me.pos.feet_to(them.pos);
-        let auto_crit = !them.is_conscious() && distance <= 5;
-        let roll = rules::attack_roll(&mut self.rng, attack.to_hit, them.ac, advantage, auto_crit);
+        // SRD 5.1: a hit on a paralyzed or unconscious creature from within 5 ft is critical.
+        let auto_crit = them.helpless() && distance <= 5;
+        self.use_up_mark(target, now_ms);
+        let to_hit = attack.to_hit + self.attack_bonus_dice(attacker);
+        let ac = self.ac_now(target) + self.cover_between(attacker, target).bonus();
+        let roll = rules::attack_roll(&mut self.rng, to_hit, ac, advantage, auto_crit);
         let mut damage: Option<DiceRoll> = None;
         let mut sneak: Option<DiceRoll> = None;
         let mut dealt = 0;
@@ -262,7 +316,12 @@ impl Table {
         }
     }
 
-    fn apply_condition(&mut self, target: CombatantId, condition: Condition, now_ms: u64) {
+    pub(super) fn apply_condition(
+        &mut self,
+        target: CombatantId,
+        condition: Condition,
+        now_ms: u64,
+    ) {
         let c = self.combatant_mut(target);
         if c.condition_immunities.contains(&condition) || !c.conditions.insert(condition) {
             return;
@@ -270,7 +329,20 @@ impl Table {
         self.emit(now_ms, GameEvent::ConditionAdded { target, condition });
     }
 
-    fn apply_damage(&mut self, target: CombatantId, amount: i32, critical: bool, now_ms: u64) {
+    pub(super) fn apply_damage(
+        &mut self,
+        target: CombatantId,
+        amount: i32,
+        critical: bool,
+        now_ms: u64,
+    ) {
+        self.take_damage(target, amount, critical, now_ms);
+        if self.combatant(target).is_some_and(|c| !c.is_dead()) {
+            self.after_damage(target, amount, now_ms);
+        }
+    }
+
+    fn take_damage(&mut self, target: CombatantId, amount: i32, critical: bool, now_ms: u64) {
         let c = self.combatant_mut(target);
         if amount <= 0 || c.is_dead() {
             return;
@@ -310,6 +382,8 @@ impl Table {
     }
 
     pub(super) fn kill(&mut self, target: CombatantId, now_ms: u64) {
+        self.end_concentration(target, "is dead", now_ms);
+        self.end_effects(target, |_| true, now_ms);
         let c = self.combatant_mut(target);
         c.hp = 0;
         c.conditions.clear();

@@ -59,6 +59,57 @@ pub struct Combatant {
     pub temperament: String,
     /// Not yet noticed by the players: the server does not send it to them.
     pub hidden: bool,
+    /// Creature type line ("humanoid (goblinoid)", "undead"); player characters are
+    /// humanoids.
+    #[serde(default)]
+    pub kind: String,
+    /// Character level (creatures: 0); cantrips scale with it.
+    #[serde(default)]
+    pub level: u32,
+    /// Proficiency bonus.
+    #[serde(default)]
+    pub proficiency: i32,
+    /// Saving throw bonuses where they are not the bare modifier (proficient saves, printed
+    /// saves).
+    #[serde(default)]
+    pub saves: Vec<(Ability, i32)>,
+    /// Wears no armor (Mage Armor applies).
+    #[serde(default)]
+    pub unarmored: bool,
+    /// Spells and slots, for a spellcaster.
+    #[serde(default)]
+    pub casting: Option<Casting>,
+    /// The concentration spell it holds (its name), if any.
+    #[serde(default)]
+    pub concentrating: Option<String>,
+    /// Lasting effects on it (buffs, timed conditions).
+    #[serde(default)]
+    pub effects: Vec<super::effects::ActiveEffect>,
+}
+
+/// A spellcaster's spells and slots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Casting {
+    /// The spellcasting ability.
+    pub ability: Ability,
+    /// Spell ids it can cast.
+    pub spells: Vec<String>,
+    /// Slots per spell level from 1st.
+    pub slots: Vec<u8>,
+    /// Slots spent per level.
+    pub used: Vec<u8>,
+}
+
+impl Casting {
+    /// Slots left at a level (1-based).
+    pub fn slots_left(&self, level: u8) -> u8 {
+        let i = usize::from(level.max(1) - 1);
+        self.slots
+            .get(i)
+            .copied()
+            .unwrap_or(0)
+            .saturating_sub(self.used.get(i).copied().unwrap_or(0))
+    }
 }
 
 impl Combatant {
@@ -79,5 +130,38 @@ impl Combatant {
 
     pub(super) fn has(&self, c: Condition) -> bool {
         self.conditions.contains(&c)
+    }
+
+    /// Can't take actions or reactions (SRD 5.1 Incapacitated, and the conditions that
+    /// include it: Paralyzed, Unconscious — here also magical sleep).
+    pub fn incapacitated(&self) -> bool {
+        !self.is_conscious()
+            || [
+                Condition::Incapacitated,
+                Condition::Paralyzed,
+                Condition::Asleep,
+                Condition::Unconscious,
+            ]
+            .iter()
+            .any(|c| self.conditions.contains(c))
+    }
+
+    /// Attack rolls against it have advantage and a hit from within 5 ft is critical:
+    /// unconscious (0 HP or magical sleep) or paralyzed.
+    pub fn helpless(&self) -> bool {
+        !self.is_conscious() || self.has(Condition::Paralyzed) || self.has(Condition::Asleep)
+    }
+
+    /// An undead or a construct (healing spells do not work on them).
+    pub fn is_living(&self) -> bool {
+        !(self.kind.starts_with("undead") || self.kind.starts_with("construct"))
+    }
+
+    /// Its saving throw bonus with an ability (before bonus dice).
+    pub fn save_bonus(&self, ability: Ability) -> i32 {
+        self.saves
+            .iter()
+            .find(|(a, _)| *a == ability)
+            .map_or_else(|| self.modifier(ability), |(_, b)| *b)
     }
 }

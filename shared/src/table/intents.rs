@@ -61,14 +61,25 @@ impl Table {
                 "The host has paused the game",
             ));
         }
-        if !me.is_conscious() {
+        if me.incapacitated() && action != Action::EndConcentration {
+            let state = if me.is_dead() {
+                "dead".to_string()
+            } else if !me.is_conscious() {
+                "unconscious".to_string()
+            } else {
+                me.conditions
+                    .iter()
+                    .find(|c| {
+                        matches!(
+                            c,
+                            Condition::Paralyzed | Condition::Asleep | Condition::Incapacitated
+                        )
+                    })
+                    .map_or("incapacitated".into(), |c| format!("{c:?}").to_lowercase())
+            };
             return Err(Rejection::new(
                 RejectCode::Incapacitated,
-                format!(
-                    "{} is {} and cannot act",
-                    me.name,
-                    if me.is_dead() { "dead" } else { "unconscious" }
-                ),
+                format!("{} is {state} and cannot act", me.name),
             ));
         }
         if let Some(active) = self.active()
@@ -97,6 +108,25 @@ impl Table {
                     ));
                 }
                 self.end_turn(now_ms);
+                Ok(())
+            }
+            Action::Cast {
+                spell,
+                slot,
+                targets,
+                at,
+            } => self.do_cast(actor, &spell, slot, &targets, at, now_ms),
+            Action::EndConcentration => {
+                if self
+                    .combatant(actor)
+                    .is_some_and(|c| c.concentrating.is_none())
+                {
+                    return Err(Rejection::new(
+                        RejectCode::WrongMode,
+                        "You are not concentrating on a spell",
+                    ));
+                }
+                self.end_concentration(actor, "chose to stop", now_ms);
                 Ok(())
             }
             Action::Declare { text } => {

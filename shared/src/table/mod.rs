@@ -8,14 +8,18 @@
 
 mod action;
 mod attacks;
+mod casting;
 mod combatant;
+mod effects;
 mod host;
 mod intents;
 mod movement;
 mod turns;
 
 pub use action::{Action, RejectCode, Rejection};
-pub use combatant::Combatant;
+pub use casting::CastPlan;
+pub use combatant::{Casting, Combatant};
+pub use effects::{ActiveEffect, Ends, Lasting};
 
 use crate::content::{CombatStart, ContentLibrary};
 use crate::dice::{GameRng, rng_from_seed};
@@ -70,6 +74,15 @@ pub struct TurnBudget {
     pub disengaged: bool,
     /// Whether Sneak Attack was used this turn.
     pub sneak_attack_used: bool,
+    /// Whether the bonus action is spent.
+    #[serde(default)]
+    pub bonus_action_used: bool,
+    /// A spell was cast with the bonus action this turn.
+    #[serde(default)]
+    pub bonus_spell_cast: bool,
+    /// A spell of 1st level or higher was cast with the action this turn.
+    #[serde(default)]
+    pub leveled_action_spell_cast: bool,
 }
 
 /// Combat state.
@@ -130,6 +143,9 @@ pub struct Table {
     pub log: VecDeque<SeqEvent>,
     /// Paused by the host since this table time (ms).
     pub paused_since: Option<u64>,
+    /// The spells its casters know, by id.
+    #[serde(default)]
+    pub spells: std::collections::BTreeMap<String, crate::spells::SpellDef>,
     rng: GameRng,
 }
 
@@ -196,6 +212,29 @@ impl Table {
                 reaction_used: false,
                 temperament: p.description.clone(),
                 hidden: false,
+                kind: "humanoid".into(),
+                level: p.level,
+                proficiency: p.proficiency,
+                saves: p
+                    .saves
+                    .iter()
+                    .map(|a| (*a, p.abilities.modifier(*a) + p.proficiency))
+                    .collect(),
+                unarmored: p.armor.is_none(),
+                casting: p.spellcasting.as_ref().map(|s| {
+                    let slots = s
+                        .slots
+                        .clone()
+                        .unwrap_or_else(|| crate::spells::full_caster_slots(p.level));
+                    Casting {
+                        ability: s.ability,
+                        spells: s.spells.clone(),
+                        used: vec![0; slots.len()],
+                        slots,
+                    }
+                }),
+                concentrating: None,
+                effects: Vec::new(),
             });
         }
         for f in &enc.foes {
@@ -232,6 +271,23 @@ impl Table {
                 reaction_used: false,
                 temperament: c.temperament.clone(),
                 hidden: f.hidden,
+                kind: c.kind.clone(),
+                level: 0,
+                // SRD 5.1: challenge 0 to 4 is +2; this game's creatures stay below 5.
+                proficiency: 2,
+                saves: c.saves.clone(),
+                unarmored: c.armor.is_none(),
+                casting: c.spellcasting.as_ref().map(|s| {
+                    let slots = s.slots.clone().unwrap_or_default();
+                    Casting {
+                        ability: s.ability,
+                        spells: s.spells.clone(),
+                        used: vec![0; slots.len()],
+                        slots,
+                    }
+                }),
+                concentrating: None,
+                effects: Vec::new(),
             });
         }
         // Make names unique ("Goblin", "Goblin 2") so reasons and logs are unambiguous.
@@ -253,7 +309,16 @@ impl Table {
                 combatants[i].name = format!("{} {}", combatants[i].name, same + 1);
             }
         }
+        // The spells anyone here can cast, kept with the table so a restored campaign casts
+        // what it was started with.
+        let spells = combatants
+            .iter()
+            .filter_map(|c| c.casting.as_ref())
+            .flat_map(|c| c.spells.iter())
+            .filter_map(|id| lib.spells.get(id).map(|s| (id.clone(), s.clone())))
+            .collect();
         Ok(Table {
+            spells,
             encounter_id: enc.id.clone(),
             encounter_name: enc.name.clone(),
             map,

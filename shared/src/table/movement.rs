@@ -207,7 +207,7 @@ impl Table {
         let threats: Vec<(CombatantId, usize)> = self
             .combatants
             .iter()
-            .filter(|h| h.side.hostile_to(side) && h.is_conscious() && !h.reaction_used)
+            .filter(|h| h.side.hostile_to(side) && self.can_react(h.id))
             .filter_map(|h| {
                 let (i, a) = h
                     .attacks

@@ -87,7 +87,9 @@ impl Table {
         let c = self.combatant_mut(id);
         c.conditions.remove(&Condition::Dodging);
         c.reaction_used = false;
-        let speed = c.speed;
+        self.effects_at_turn_start(id, round, now_ms);
+        let speed = self.speed_now(id);
+        let c = self.combatant(id).expect("exists");
         // A player's turn ends at its timeout; a companion's turn is played once it has been
         // on screen a moment; an NPC's at once.
         let deadline_ms = if c.companion {
@@ -115,6 +117,10 @@ impl Table {
             if !self.combatant(id).is_some_and(|c| c.is_conscious()) {
                 self.end_turn(now_ms);
             }
+        } else if c.is_conscious() && c.incapacitated() {
+            // Paralyzed or asleep: no actions, no movement; the turn passes (with its
+            // end-of-turn saves).
+            self.end_turn(now_ms);
         }
     }
 
@@ -153,6 +159,8 @@ impl Table {
 
     pub(super) fn end_turn(&mut self, now_ms: u64) {
         let Some(actor) = self.active() else { return };
+        let round = self.combat.as_ref().map_or(0, |c| c.round);
+        self.effects_at_turn_end(actor, round, now_ms);
         self.emit(now_ms, GameEvent::TurnEnded { actor });
         if self.check_combat_end(now_ms) {
             return;
@@ -201,6 +209,7 @@ impl Table {
             c.conditions.remove(&Condition::Dodging);
             c.reaction_used = false;
         }
+        self.effects_after_combat(now_ms);
         self.emit(now_ms, GameEvent::CombatEnded { outcome });
         true
     }

@@ -1,0 +1,892 @@
+//! Casting spells: [`Table::check_cast`] is the one answer to "may this caster cast that, at
+//! what, and whom would it catch" (the server, the client's preview and the tactics all ask
+//! it), and the resolution of a checked cast — slots, the bonus-action spell rule,
+//! concentration, spell attacks, saves, damage, healing, conditions, buffs and the hooks that
+//! cannot be data (`sleep`, `narrative`).
+
+use super::effects::{ActiveEffect, Ends, Lasting};
+use super::{CombatantId, Mode, RejectCode, Rejection, Table};
+use crate::areas::{self, Cover};
+use crate::checks::{spell_attack_bonus, spell_save_dc};
+use crate::content::{AttackKind, Condition};
+use crate::dice::{DiceExpr, DiceRoll, DiceTerm};
+use crate::event::{AttackEvent, GameEvent};
+use crate::grid::GridPos;
+use crate::rules::{self, DamageAdjustment};
+use crate::spells::{
+    Area, CastingTime, Effect, Lasts, SpellDef, SpellRange, TargetRule, Upcast, cantrip_tier,
+};
+
+/// A cast the rules accept: what it would do, for the server to resolve and the client to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CastPlan {
+    /// The spell.
+    pub spell: SpellDef,
+    /// The slot level spent (0 for a cantrip).
+    pub slot: u8,
+    /// The creatures affected: one entry per dart or ray for repeating spells, every creature
+    /// in the area for area spells, the caster for self spells.
+    pub targets: Vec<CombatantId>,
+    /// The area's squares (empty without an area).
+    pub squares: Vec<GridPos>,
+    /// The square aimed at.
+    pub at: Option<GridPos>,
+    /// Whether the cast would start a fight (a hostile spell outside combat).
+    pub starts_combat: bool,
+}
+
+/// One cast being resolved: who, what, and the numbers every target shares.
+struct Work<'a> {
+    caster: CombatantId,
+    spell: &'a SpellDef,
+    /// The spellcasting ability modifier.
+    modifier: i32,
+    /// Slot levels above the spell's.
+    extra: u32,
+    /// The caster's character level (cantrip scaling).
+    level: u32,
+    /// The square aimed at.
+    at: Option<GridPos>,
+}
+
+impl Work<'_> {
+    fn dc(&self, proficiency: i32) -> i32 {
+        spell_save_dc(proficiency, self.modifier)
+    }
+}
+
+fn refuse(code: RejectCode, reason: impl Into<String>) -> Rejection {
+    Rejection::new(code, reason)
+}
+
+fn ordinal(n: u8) -> String {
+    match n {
+        1 => "1st".into(),
+        2 => "2nd".into(),
+        3 => "3rd".into(),
+        n => format!("{n}th"),
+    }
+}
+
+impl Table {
+    /// Checks a cast without changing anything: the spell is known, a slot is left, the turn's
+    /// action or bonus action is free, concentration is free, and every target is legal (in
+    /// range, in sight, allowed by the spell's rules).
+    pub fn check_cast(
+        &self,
+        caster: CombatantId,
+        spell_id: &str,
+        slot: u8,
+        targets: &[CombatantId],
+        at: Option<GridPos>,
+    ) -> Result<CastPlan, Rejection> {
+        let me = self
+            .combatant(caster)
+            .ok_or_else(|| refuse(RejectCode::UnknownTarget, "No such caster"))?;
+        let Some(casting) = me.casting.as_ref() else {
+            return Err(refuse(
+                RejectCode::NotAllowed,
+                format!("{} casts no spells", me.name),
+            ));
+        };
+        let spell = match (
+            casting.spells.iter().any(|s| s == spell_id),
+            self.spells.get(spell_id),
+        ) {
+            (true, Some(s)) => s.clone(),
+            _ => {
+                return Err(refuse(
+                    RejectCode::NotAllowed,
+                    format!("{} does not know the spell `{spell_id}`", me.name),
+                ));
+            }
+        };
+        if me.incapacitated() {
+            return Err(refuse(
+                RejectCode::Incapacitated,
+                format!("{} cannot cast now", me.name),
+            ));
+        }
+        // The slot.
+        let slot = if spell.level == 0 {
+            0
+        } else {
+            slot.max(spell.level)
+        };
+        if slot > 9 {
+            return Err(refuse(
+                RejectCode::Malformed,
+                "Spell slots go up to 9th level",
+            ));
+        }
+        if slot > 0 && casting.slots_left(slot) == 0 {
+            return Err(refuse(
+                RejectCode::NoActionLeft,
+                format!(
+                    "{} has no {} level spell slots left",
+                    me.name,
+                    ordinal(slot)
+                ),
+            ));
+        }
+        // The turn's resources and the bonus-action spell rule (SRD 5.1 "Casting Time": after
+        // a bonus-action spell, only a cantrip with a casting time of 1 action).
+        if let Some(b) = self.budget().filter(|_| self.active() == Some(caster)) {
+            match spell.casting_time {
+                CastingTime::Action => {
+                    if b.action_used {
+                        return Err(refuse(
+                            RejectCode::NoActionLeft,
+                            "You have already used your action this turn",
+                        ));
+                    }
+                    if b.bonus_spell_cast && spell.level > 0 {
+                        return Err(refuse(
+                            RejectCode::NoActionLeft,
+                            "After a bonus-action spell, only a cantrip can be cast with your action this turn",
+                        ));
+                    }
+                }
+                CastingTime::BonusAction => {
+                    if b.bonus_action_used {
+                        return Err(refuse(
+                            RejectCode::NoActionLeft,
+                            "You have already used your bonus action this turn",
+                        ));
+                    }
+                    if b.leveled_action_spell_cast {
+                        return Err(refuse(
+                            RejectCode::NoActionLeft,
+                            "After casting a 1st-level or higher spell with your action, you cannot cast a bonus-action spell this turn",
+                        ));
+                    }
+                }
+                CastingTime::Reaction => {}
+            }
+        }
+        if spell.casting_time == CastingTime::Reaction {
+            return Err(refuse(
+                RejectCode::WrongMode,
+                format!(
+                    "{} is cast as a reaction, when its trigger happens",
+                    spell.name
+                ),
+            ));
+        }
+        if spell.concentration
+            && let Some(held) = &me.concentrating
+        {
+            return Err(refuse(
+                RejectCode::NotAllowed,
+                format!(
+                    "You are concentrating on {held}: end it first to cast {}",
+                    spell.name
+                ),
+            ));
+        }
+        let extra = u32::from(slot.saturating_sub(spell.level));
+        let range = spell.range.feet();
+        let in_sight = |p: GridPos| self.map.in_bounds(p) && self.map.line_of_sight(me.pos, p);
+        let visible = |id: CombatantId| {
+            self.combatant(id)
+                .filter(|t| !(t.is_dead() || t.hidden && t.side.hostile_to(me.side)))
+        };
+        let mut plan = CastPlan {
+            spell: spell.clone(),
+            slot,
+            targets: Vec::new(),
+            squares: Vec::new(),
+            at,
+            starts_combat: false,
+        };
+        if let Some(area) = spell.area {
+            if !targets.is_empty() {
+                return Err(refuse(
+                    RejectCode::Malformed,
+                    format!(
+                        "{} fills an area: aim it at a square, not at creatures",
+                        spell.name
+                    ),
+                ));
+            }
+            let Some(at) = at else {
+                return Err(refuse(
+                    RejectCode::Malformed,
+                    format!("Aim {} at a square", spell.name),
+                ));
+            };
+            plan.squares = match (spell.range, area) {
+                (SpellRange::Caster, _) => areas::area_squares(area, me.pos, at),
+                (_, Area::Cube(feet)) | (_, Area::Sphere(feet))
+                    if !in_sight(at) || me.pos.feet_to(at) > range =>
+                {
+                    let _ = feet;
+                    return Err(refuse(
+                        RejectCode::OutOfReach,
+                        format!("That square is not within {range} ft and in sight"),
+                    ));
+                }
+                (_, Area::Cube(feet)) => areas::cube_at(feet, at),
+                (_, shape) => areas::area_squares(shape, me.pos, at),
+            };
+            plan.targets = self
+                .combatants
+                .iter()
+                .filter(|c| c.id != caster && plan.squares.contains(&c.pos))
+                .filter(|c| visible(c.id).is_some())
+                .map(|c| c.id)
+                .collect();
+        } else if spell.effects.iter().any(|e| matches!(e, Effect::Teleport)) {
+            let Some(at) = at else {
+                return Err(refuse(
+                    RejectCode::Malformed,
+                    format!("Choose where {} takes you", spell.name),
+                ));
+            };
+            if me.pos.feet_to(at) > range || !in_sight(at) {
+                return Err(refuse(
+                    RejectCode::OutOfReach,
+                    format!("You can reach a square you can see within {range} ft"),
+                ));
+            }
+            if !self.map.terrain(at).passable()
+                || self
+                    .combatants
+                    .iter()
+                    .any(|c| c.pos == at && !c.is_dead() && c.id != caster)
+            {
+                return Err(refuse(RejectCode::InvalidPath, "That square is not free"));
+            }
+            plan.targets = vec![caster];
+        } else if spell.targets == 0 {
+            if !targets.is_empty() {
+                return Err(refuse(
+                    RejectCode::Malformed,
+                    format!("{} affects only you", spell.name),
+                ));
+            }
+            plan.targets = vec![caster];
+        } else {
+            let repeats = spell.repeat
+                + match spell.upcast {
+                    Some(Upcast::Repeats(n)) => n * extra,
+                    _ => 0,
+                };
+            let most = spell.targets
+                + match spell.upcast {
+                    Some(Upcast::Targets(n)) => n * extra,
+                    _ => 0,
+                };
+            if spell.repeat > 1 {
+                if targets.len() != repeats as usize {
+                    return Err(refuse(
+                        RejectCode::Malformed,
+                        format!(
+                            "{} makes {repeats} darts or rays: choose a target for each",
+                            spell.name
+                        ),
+                    ));
+                }
+            } else {
+                if targets.is_empty() || targets.len() > most as usize {
+                    return Err(refuse(
+                        RejectCode::Malformed,
+                        format!("Choose 1 to {most} target(s) for {}", spell.name),
+                    ));
+                }
+                let mut seen = targets.to_vec();
+                seen.sort();
+                seen.dedup();
+                if seen.len() != targets.len() {
+                    return Err(refuse(RejectCode::Malformed, "Choose each target once"));
+                }
+            }
+            for &t in targets {
+                let Some(them) = visible(t).or_else(|| {
+                    // Spare the Dying and healing reach the dying; the dead are out of reach.
+                    self.combatant(t)
+                        .filter(|c| !(c.is_dead() || c.hidden && c.side.hostile_to(me.side)))
+                }) else {
+                    return Err(refuse(
+                        RejectCode::UnknownTarget,
+                        format!("There is no creature #{t} here"),
+                    ));
+                };
+                let distance = me.pos.feet_to(them.pos);
+                let reach = if spell.range == SpellRange::Caster {
+                    0
+                } else {
+                    range
+                };
+                if distance > reach {
+                    return Err(refuse(
+                        RejectCode::OutOfReach,
+                        format!(
+                            "{} is {distance} ft away; {} reaches {reach} ft",
+                            them.name, spell.name
+                        ),
+                    ));
+                }
+                if t != caster && !self.map.line_of_sight(me.pos, them.pos) {
+                    return Err(refuse(
+                        RejectCode::OutOfReach,
+                        format!("You have no clear line to {}", them.name),
+                    ));
+                }
+                if spell.attack.is_some() && t == caster {
+                    return Err(refuse(
+                        RejectCode::UnknownTarget,
+                        "You cannot attack yourself",
+                    ));
+                }
+                for rule in &spell.target_rules {
+                    let ok = match rule {
+                        TargetRule::Humanoid => them.kind.starts_with("humanoid"),
+                        TargetRule::Living => them.is_living(),
+                        TargetRule::Dying => them.hp == 0 && !them.has(Condition::Stable),
+                        TargetRule::Ally => !them.side.hostile_to(me.side),
+                        TargetRule::Foe => them.side.hostile_to(me.side),
+                        TargetRule::NotCaster => t != caster,
+                    };
+                    if !ok {
+                        let why = match rule {
+                            TargetRule::Humanoid => "only humanoids",
+                            TargetRule::Living => "no undead or constructs",
+                            TargetRule::Dying => {
+                                "only a creature at 0 hit points that is not yet stable"
+                            }
+                            TargetRule::Ally => "only allies",
+                            TargetRule::Foe => "only foes",
+                            TargetRule::NotCaster => "not the caster",
+                        };
+                        return Err(refuse(
+                            RejectCode::UnknownTarget,
+                            format!("{} cannot target {}: {why}", spell.name, them.name),
+                        ));
+                    }
+                }
+            }
+            plan.targets = targets.to_vec();
+        }
+        plan.starts_combat = self.mode == Mode::Exploration
+            && plan.targets.iter().any(|t| {
+                self.combatant(*t)
+                    .is_some_and(|c| c.side.hostile_to(me.side))
+            });
+        Ok(plan)
+    }
+
+    /// `Action::Cast`: checks, then resolves (or, for a hostile spell outside combat, starts
+    /// the fight; the spell is then cast on the caster's turn).
+    pub(super) fn do_cast(
+        &mut self,
+        caster: CombatantId,
+        spell: &str,
+        slot: u8,
+        targets: &[CombatantId],
+        at: Option<GridPos>,
+        now_ms: u64,
+    ) -> Result<(), Rejection> {
+        let plan = self.check_cast(caster, spell, slot, targets, at)?;
+        if plan.starts_combat {
+            let me = self.combatant(caster).expect("checked").name.clone();
+            self.start_combat(now_ms, format!("{me} begins casting {}!", plan.spell.name));
+            return Ok(());
+        }
+        self.resolve_cast(caster, plan, now_ms);
+        self.check_combat_end(now_ms);
+        Ok(())
+    }
+
+    fn resolve_cast(&mut self, caster: CombatantId, plan: CastPlan, now_ms: u64) {
+        let spell = plan.spell.clone();
+        // Spend the slot and the turn's resources.
+        let me = self.combatant_mut(caster);
+        if plan.slot > 0
+            && let Some(c) = me.casting.as_mut()
+        {
+            let i = usize::from(plan.slot - 1);
+            if let Some(u) = c.used.get_mut(i) {
+                *u += 1;
+            }
+        }
+        if spell.concentration {
+            me.concentrating = Some(spell.name.clone());
+        }
+        if self.active() == Some(caster)
+            && let Some(b) = self.budget_mut()
+        {
+            match spell.casting_time {
+                CastingTime::Action => {
+                    b.action_used = true;
+                    b.leveled_action_spell_cast |= spell.level > 0;
+                }
+                CastingTime::BonusAction => {
+                    b.bonus_action_used = true;
+                    b.bonus_spell_cast = true;
+                }
+                CastingTime::Reaction => {}
+            }
+        }
+        let mut shown = plan.targets.clone();
+        shown.dedup();
+        self.emit(
+            now_ms,
+            GameEvent::SpellCast {
+                caster,
+                spell: spell.name.clone(),
+                slot: plan.slot,
+                targets: if spell.area.is_some() || plan.targets == [caster] {
+                    vec![]
+                } else {
+                    shown
+                },
+                at: plan.at,
+            },
+        );
+        match spell.hook.as_deref() {
+            Some("narrative") => return,
+            Some("sleep") => return self.cast_sleep(caster, &plan, now_ms),
+            _ => {}
+        }
+        let me = self.combatant(caster).expect("exists").clone();
+        let casting = me.casting.clone().expect("a caster");
+        let work = Work {
+            caster,
+            spell: &spell,
+            modifier: me.modifier(casting.ability),
+            extra: u32::from(plan.slot.saturating_sub(spell.level)),
+            level: me.level,
+            at: plan.at,
+        };
+        let dc = work.dc(me.proficiency);
+        for &target in &plan.targets {
+            if self.combatant(target).is_none_or(|c| c.is_dead()) {
+                continue;
+            }
+            if let Some(kind) = spell.attack {
+                self.spell_attack(&work, target, kind, now_ms);
+            } else if let Some(save) = spell.save {
+                let cover = if save.ability == crate::content::Ability::Dex {
+                    self.cover_between(caster, target).bonus()
+                } else {
+                    0
+                };
+                let saved =
+                    self.saving_throw_with(target, save.ability, dc, cover, &spell.name, now_ms);
+                if !saved || save.half {
+                    self.apply_spell_effects(&work, target, saved, false, now_ms);
+                }
+            } else {
+                self.apply_spell_effects(&work, target, false, false, now_ms);
+            }
+        }
+    }
+
+    /// The cover `target` has from `from` (walls, and creatures on the way).
+    pub fn cover_between(&self, from: CombatantId, target: CombatantId) -> Cover {
+        let (Some(a), Some(b)) = (self.combatant(from), self.combatant(target)) else {
+            return Cover::None;
+        };
+        areas::cover(&self.map, a.pos, b.pos, |p| {
+            self.combatants
+                .iter()
+                .any(|c| c.pos == p && c.id != from && c.id != target && c.is_conscious())
+        })
+    }
+
+    fn spell_attack(&mut self, work: &Work, target: CombatantId, kind: AttackKind, now_ms: u64) {
+        let (caster, spell) = (work.caster, work.spell);
+        let me = self.combatant(caster).expect("exists").clone();
+        let them = self.combatant(target).expect("exists").clone();
+        let distance = me.pos.feet_to(them.pos);
+        let reach = spell.range.feet().max(5);
+        let advantage = self.attack_advantage(caster, target, kind, reach);
+        self.use_up_mark(target, now_ms);
+        let to_hit =
+            spell_attack_bonus(me.proficiency, work.modifier) + self.attack_bonus_dice(caster);
+        let ac = self.ac_now(target) + self.cover_between(caster, target).bonus();
+        let auto_crit = distance <= 5 && them.helpless();
+        let roll = rules::attack_roll(&mut self.rng, to_hit, ac, advantage, auto_crit);
+        let mut damage = None;
+        let mut dealt = 0;
+        let mut adjustment = DamageAdjustment::None;
+        let mut damage_type = crate::content::DamageType::Force;
+        if roll.hit
+            && let Some((dice, ty)) = spell_damage_dice(work)
+        {
+            let d = self.roll_clamped(&dice, roll.critical);
+            let (amount, adj) = rules::adjust_damage(
+                d.total,
+                ty,
+                &them.vulnerabilities,
+                &them.resistances,
+                &them.immunities,
+            );
+            dealt = amount;
+            adjustment = adj;
+            damage_type = ty;
+            damage = Some(d);
+        }
+        self.emit(
+            now_ms,
+            GameEvent::Attacked(AttackEvent {
+                attacker: caster,
+                target,
+                attack: spell.name.clone(),
+                opportunity: false,
+                roll,
+                damage,
+                sneak_attack: None,
+                damage_type,
+                adjustment,
+                dealt,
+                hp_after: (them.hp - dealt).max(0),
+            }),
+        );
+        if roll.hit {
+            self.apply_damage(target, dealt, roll.critical, now_ms);
+            // The rest of the spell (its damage is in the attack above).
+            self.apply_spell_effects(work, target, false, true, now_ms);
+        }
+    }
+
+    fn roll_clamped(&mut self, dice: &DiceExpr, critical: bool) -> DiceRoll {
+        let mut r = dice.roll(&mut self.rng, critical);
+        r.total = r.total.max(0);
+        r
+    }
+
+    /// Applies a spell's effects to one target. `halved`: a successful save against a spell
+    /// that halves (damage only). `damage_done`: an attack already dealt the damage.
+    fn apply_spell_effects(
+        &mut self,
+        work: &Work,
+        target: CombatantId,
+        halved: bool,
+        damage_done: bool,
+        now_ms: u64,
+    ) {
+        let (caster, spell, extra) = (work.caster, work.spell, work.extra);
+        let dc = work.dc(self.combatant(caster).map_or(2, |c| c.proficiency));
+        let mut first_amount = true;
+        for effect in &spell.effects {
+            if self.combatant(target).is_none_or(|c| c.is_dead()) {
+                return;
+            }
+            if halved && !matches!(effect, Effect::Damage { .. }) {
+                continue;
+            }
+            match effect {
+                Effect::Damage {
+                    dice,
+                    damage_type,
+                    add_modifier,
+                } => {
+                    let upcast = if first_amount { extra } else { 0 };
+                    first_amount = false;
+                    if damage_done {
+                        continue;
+                    }
+                    let dice = scaled(dice, work, upcast, *add_modifier);
+                    let roll = self.roll_clamped(&dice, false);
+                    let raw = if halved { roll.total / 2 } else { roll.total };
+                    let them = self.combatant(target).expect("exists").clone();
+                    let (dealt, adjustment) = rules::adjust_damage(
+                        raw,
+                        *damage_type,
+                        &them.vulnerabilities,
+                        &them.resistances,
+                        &them.immunities,
+                    );
+                    self.emit(
+                        now_ms,
+                        GameEvent::EffectDamage {
+                            target,
+                            source: spell.name.clone(),
+                            damage: roll,
+                            halved,
+                            damage_type: *damage_type,
+                            adjustment,
+                            dealt,
+                            hp_after: (them.hp - dealt).max(0),
+                        },
+                    );
+                    self.apply_damage(target, dealt, false, now_ms);
+                }
+                Effect::Heal { dice, add_modifier } => {
+                    let upcast = if first_amount { extra } else { 0 };
+                    first_amount = false;
+                    let dice = scaled(dice, work, upcast, *add_modifier);
+                    let roll = self.roll_clamped(&dice, false);
+                    self.heal(target, roll, &spell.name, now_ms);
+                }
+                Effect::Condition {
+                    condition,
+                    lasts,
+                    save_ends,
+                } => {
+                    let ends = self.ends_for(caster, target, *lasts, spell);
+                    let save_ends = (*save_ends)
+                        .then(|| spell.save.map(|s| (s.ability, dc)))
+                        .flatten();
+                    let e = ActiveEffect {
+                        source: spell.name.clone(),
+                        caster,
+                        what: Lasting::Condition(*condition),
+                        ends,
+                        concentration: spell.concentration && *lasts == Lasts::Spell,
+                        save_ends,
+                    };
+                    self.add_effect(target, e, now_ms);
+                    if matches!(
+                        condition,
+                        Condition::Paralyzed | Condition::Asleep | Condition::Incapacitated
+                    ) {
+                        self.after_damage_incapacitated(target, now_ms);
+                    }
+                }
+                Effect::Buff { buff, lasts } => {
+                    let mut buff = buff.clone();
+                    if let (crate::spells::Buff::MaxHp(n), Some(Upcast::MaxHp(more))) =
+                        (&buff, &spell.upcast)
+                    {
+                        buff = crate::spells::Buff::MaxHp(n + more * extra as i32);
+                    }
+                    // A buff of the same spell on the same creature does not stack.
+                    self.end_effects(
+                        target,
+                        |e| e.source == spell.name && e.what == Lasting::Buff(buff.clone()),
+                        now_ms,
+                    );
+                    let e = ActiveEffect {
+                        source: spell.name.clone(),
+                        caster,
+                        what: Lasting::Buff(buff),
+                        ends: self.ends_for(caster, target, *lasts, spell),
+                        concentration: spell.concentration && *lasts == Lasts::Spell,
+                        save_ends: None,
+                    };
+                    self.add_effect(target, e, now_ms);
+                }
+                Effect::Stabilize => {
+                    let c = self.combatant_mut(target);
+                    if c.hp == 0 && !c.is_dead() && c.conditions.insert(Condition::Stable) {
+                        c.death_saves = (0, 0);
+                        self.emit(now_ms, GameEvent::Stabilised { actor: target });
+                    }
+                }
+                Effect::Cure(list) => {
+                    let has = self
+                        .combatant(target)
+                        .map(|c| c.conditions.clone())
+                        .unwrap_or_default();
+                    if let Some(cond) = list.iter().find(|c| has.contains(c)).copied() {
+                        self.end_effects(target, |e| e.what == Lasting::Condition(cond), now_ms);
+                        if self.combatant_mut(target).conditions.remove(&cond) {
+                            self.emit(
+                                now_ms,
+                                GameEvent::EffectEnded {
+                                    target,
+                                    source: spell.name.clone(),
+                                    what: format!("{cond:?}").to_lowercase(),
+                                },
+                            );
+                        }
+                    }
+                }
+                Effect::Push(feet) => self.push(caster, target, *feet, now_ms),
+                Effect::Teleport => {
+                    if let Some(at) = work.at {
+                        self.combatant_mut(caster).pos = at;
+                        self.emit(
+                            now_ms,
+                            GameEvent::Shifted {
+                                target: caster,
+                                to: at,
+                                how: "teleports".into(),
+                            },
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// A condition that incapacitates ends the creature's concentration.
+    fn after_damage_incapacitated(&mut self, target: CombatantId, now_ms: u64) {
+        if self
+            .combatant(target)
+            .is_some_and(|c| c.concentrating.is_some())
+        {
+            self.end_concentration(target, "is incapacitated", now_ms);
+        }
+    }
+
+    /// Hit points regained: a creature at 0 comes to, none above its maximum.
+    pub(super) fn heal(&mut self, target: CombatantId, roll: DiceRoll, source: &str, now_ms: u64) {
+        let c = self.combatant_mut(target);
+        if c.is_dead() || !c.is_living() {
+            return;
+        }
+        let before = c.hp;
+        c.hp = (c.hp + roll.total.max(0)).min(c.max_hp);
+        let healed = c.hp - before;
+        if before == 0 && c.hp > 0 {
+            c.death_saves = (0, 0);
+            c.conditions.remove(&Condition::Unconscious);
+            c.conditions.remove(&Condition::Stable);
+        }
+        let hp_after = c.hp;
+        self.emit(
+            now_ms,
+            GameEvent::Healed {
+                target,
+                source: source.into(),
+                roll,
+                healed,
+                hp_after,
+            },
+        );
+    }
+
+    fn ends_for(
+        &self,
+        caster: CombatantId,
+        target: CombatantId,
+        lasts: Lasts,
+        spell: &SpellDef,
+    ) -> Ends {
+        let round = self.combat.as_ref().map_or(0, |c| c.round);
+        match lasts {
+            Lasts::CastersNextTurn => Ends::StartOfTurn(caster, round + 1),
+            Lasts::EndOfCastersNextTurn => Ends::EndOfTurn(caster, round + 1),
+            Lasts::TargetsNextTurn => {
+                let later_this_round = self.combat.as_ref().is_some_and(|c| {
+                    let pos = |id| c.order.iter().position(|o| *o == id);
+                    pos(target) > pos(c.order[c.active])
+                });
+                Ends::StartOfTurn(target, if later_this_round { round } else { round + 1 })
+            }
+            Lasts::Rounds(n) => Ends::Rounds(n),
+            Lasts::Spell => spell.duration_rounds.map_or(Ends::Never, Ends::Rounds),
+        }
+    }
+
+    /// Pushes `target` straight away from `from` up to `feet`, stopping before walls and
+    /// creatures.
+    fn push(&mut self, from: CombatantId, target: CombatantId, feet: u32, now_ms: u64) {
+        let (Some(a), Some(b)) = (self.combatant(from), self.combatant(target)) else {
+            return;
+        };
+        let (dx, dy) = ((b.pos.x - a.pos.x).signum(), (b.pos.y - a.pos.y).signum());
+        if (dx, dy) == (0, 0) {
+            return;
+        }
+        let mut at = b.pos;
+        for _ in 0..feet / crate::grid::SQUARE_FEET {
+            let next = GridPos::new(at.x + dx, at.y + dy);
+            let free = self.map.in_bounds(next)
+                && self.map.terrain(next).passable()
+                && !self
+                    .combatants
+                    .iter()
+                    .any(|c| c.pos == next && !c.is_dead());
+            if !free {
+                break;
+            }
+            at = next;
+        }
+        if at != b.pos {
+            self.combatant_mut(target).pos = at;
+            self.emit(
+                now_ms,
+                GameEvent::Shifted {
+                    target,
+                    to: at,
+                    how: "is pushed".into(),
+                },
+            );
+        }
+    }
+
+    /// Sleep (SRD 5.1): roll 5d8 (+2d8 per slot level above 1st); creatures in the area fall
+    /// asleep in ascending order of current hit points, each subtracting its hit points from
+    /// the total, skipping the unconscious, undead and creatures immune to being charmed.
+    fn cast_sleep(&mut self, caster: CombatantId, plan: &CastPlan, now_ms: u64) {
+        let dice = DiceExpr {
+            terms: vec![DiceTerm {
+                count: 5 + 2 * u32::from(plan.slot.saturating_sub(1)),
+                sides: 8,
+            }],
+            negative: vec![false],
+            modifier: 0,
+        };
+        let mut pool = dice.roll(&mut self.rng, false).total;
+        let mut sleepers: Vec<(i32, CombatantId)> = plan
+            .targets
+            .iter()
+            .filter_map(|t| self.combatant(*t))
+            .filter(|c| {
+                c.is_conscious()
+                    && !c.has(Condition::Asleep)
+                    && c.is_living()
+                    && !c.condition_immunities.contains(&Condition::Charmed)
+            })
+            .map(|c| (c.hp, c.id))
+            .collect();
+        sleepers.sort();
+        for (hp, id) in sleepers {
+            if hp > pool {
+                break;
+            }
+            pool -= hp;
+            let e = ActiveEffect {
+                source: plan.spell.name.clone(),
+                caster,
+                what: Lasting::Condition(Condition::Asleep),
+                ends: Ends::Rounds(plan.spell.duration_rounds.unwrap_or(10)),
+                concentration: false,
+                save_ends: None,
+            };
+            self.add_effect(id, e, now_ms);
+            self.after_damage_incapacitated(id, now_ms);
+        }
+    }
+}
+
+/// The spell's first damage effect as dice to roll: cantrip scaling, upcast dice and the
+/// modifier folded in.
+fn spell_damage_dice(work: &Work) -> Option<(DiceExpr, crate::content::DamageType)> {
+    work.spell.effects.iter().find_map(|e| match e {
+        Effect::Damage {
+            dice,
+            damage_type,
+            add_modifier,
+        } => Some((scaled(dice, work, work.extra, *add_modifier), *damage_type)),
+        _ => None,
+    })
+}
+
+/// A spell's dice for a caster: a cantrip's dice count times its tier, plus upcast dice per
+/// slot level above the spell's, plus the spellcasting modifier when the effect adds it.
+fn scaled(dice: &DiceExpr, work: &Work, extra: u32, add_modifier: bool) -> DiceExpr {
+    let mut d = dice.clone();
+    if work.spell.cantrip_scaling {
+        let tier = cantrip_tier(work.level);
+        for t in &mut d.terms {
+            t.count *= tier;
+        }
+    }
+    if let Some(Upcast::Dice(more)) = &work.spell.upcast {
+        for _ in 0..extra {
+            d.terms.extend(more.terms.iter().copied());
+            d.negative.extend(more.negative.iter().copied());
+            d.modifier += more.modifier;
+        }
+    }
+    if add_modifier {
+        d.modifier += work.modifier;
+    }
+    d
+}
