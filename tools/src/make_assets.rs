@@ -354,6 +354,190 @@ fn portraits() -> Vec<(&'static str, Face)> {
             layers: wolf,
         },
     ));
+    // Kobold: small rust-red reptile head with two horns.
+    let scale = [0.62, 0.30, 0.20];
+    let mut kobold = vec![
+        (
+            Triangle([-0.3, -0.3], [-0.5, -0.85], [-0.12, -0.4]),
+            [0.85, 0.80, 0.65],
+        ),
+        (
+            Triangle([0.3, -0.3], [0.5, -0.85], [0.12, -0.4]),
+            [0.85, 0.80, 0.65],
+        ),
+        (Ellipse([0.0, 0.0], [0.38, 0.45]), scale),
+        (Ellipse([0.0, 0.38], [0.22, 0.2]), [0.70, 0.38, 0.26]),
+        (Rect([0.0, 0.45], [0.14, 0.02]), dark),
+    ];
+    kobold.extend(eyes(-0.08, 0.16, 0.07, [0.95, 0.8, 0.1]));
+    list.push((
+        "kobold",
+        Face {
+            backdrop: [0.16, 0.12, 0.10],
+            layers: kobold,
+        },
+    ));
+    // Giant rat: brown, round ears, pink nose.
+    let rat = [0.45, 0.38, 0.32];
+    let mut giant_rat = vec![
+        (Ellipse([-0.38, -0.4], [0.18, 0.18]), [0.80, 0.58, 0.58]),
+        (Ellipse([0.38, -0.4], [0.18, 0.18]), [0.80, 0.58, 0.58]),
+        (Ellipse([0.0, 0.0], [0.45, 0.42]), rat),
+        (Triangle([-0.25, 0.15], [0.25, 0.15], [0.0, 0.62]), rat),
+        (Ellipse([0.0, 0.6], [0.07, 0.05]), [0.95, 0.6, 0.65]),
+    ];
+    giant_rat.extend(eyes(-0.05, 0.18, 0.06, dark));
+    list.push((
+        "giant-rat",
+        Face {
+            backdrop: [0.12, 0.11, 0.10],
+            layers: giant_rat,
+        },
+    ));
+    // Zombie: grey-green rotting face, a stitched mouth.
+    let rot = [0.52, 0.58, 0.45];
+    let mut zombie = vec![
+        (Ellipse([0.0, 0.05], [0.46, 0.56]), rot),
+        (Rect([0.0, -0.45], [0.3, 0.08]), [0.22, 0.2, 0.16]),
+        (Rect([0.0, 0.32], [0.22, 0.025]), dark),
+    ];
+    zombie.extend(eyes(-0.05, 0.18, 0.09, [0.2, 0.22, 0.15]));
+    for i in -2..=2 {
+        zombie.push((Rect([i as f32 * 0.09, 0.32], [0.01, 0.06]), dark));
+    }
+    list.push((
+        "zombie",
+        Face {
+            backdrop: [0.10, 0.12, 0.10],
+            layers: zombie,
+        },
+    ));
+    // Cultist: a deep red hood over a pale face.
+    let mut cultist = vec![
+        (
+            Triangle([-0.7, 0.9], [0.7, 0.9], [0.0, -0.9]),
+            [0.50, 0.08, 0.10],
+        ),
+        (Ellipse([0.0, 0.15], [0.3, 0.38]), [0.80, 0.74, 0.70]),
+        (Rect([0.0, 0.38], [0.1, 0.02]), dark),
+    ];
+    cultist.extend(eyes(0.05, 0.12, 0.05, dark));
+    list.push((
+        "cultist",
+        Face {
+            backdrop: [0.08, 0.06, 0.08],
+            layers: cultist,
+        },
+    ));
+    // Acolyte: a white hood with a gold band.
+    let mut acolyte = vec![
+        (Ellipse([0.0, 0.1], [0.58, 0.7]), [0.90, 0.88, 0.82]),
+        (Ellipse([0.0, 0.15], [0.34, 0.42]), skin),
+        (Rect([0.0, -0.3], [0.4, 0.05]), [0.9, 0.75, 0.25]),
+        (Rect([0.0, 0.36], [0.1, 0.02]), [0.5, 0.3, 0.25]),
+    ];
+    acolyte.extend(eyes(0.05, 0.14, 0.05, dark));
+    list.push((
+        "acolyte",
+        Face {
+            backdrop: [0.16, 0.16, 0.24],
+            layers: acolyte,
+        },
+    ));
+    // Hobgoblin: orange-red skin under an iron helm.
+    let hob = [0.78, 0.40, 0.22];
+    let mut hobgoblin = vec![
+        (Triangle([-0.35, -0.05], [-0.8, -0.25], [-0.35, 0.15]), hob),
+        (Triangle([0.35, -0.05], [0.8, -0.25], [0.35, 0.15]), hob),
+        (Ellipse([0.0, 0.08], [0.42, 0.52]), hob),
+        (Ellipse([0.0, -0.3], [0.46, 0.3]), [0.35, 0.35, 0.4]),
+        (Rect([0.0, 0.36], [0.18, 0.03]), dark),
+    ];
+    hobgoblin.extend(eyes(0.0, 0.17, 0.07, [0.95, 0.85, 0.2]));
+    list.push((
+        "hobgoblin",
+        Face {
+            backdrop: [0.18, 0.12, 0.10],
+            layers: hobgoblin,
+        },
+    ));
+    // Giant spider: a black body, eight red eyes, fangs.
+    let mut giant_spider = vec![(Ellipse([0.0, 0.05], [0.6, 0.55]), [0.12, 0.1, 0.12])];
+    for (x, y, r) in [
+        (-0.12, -0.1, 0.07),
+        (0.12, -0.1, 0.07),
+        (-0.3, -0.16, 0.05),
+        (0.3, -0.16, 0.05),
+        (-0.06, -0.26, 0.04),
+        (0.06, -0.26, 0.04),
+        (-0.2, -0.3, 0.035),
+        (0.2, -0.3, 0.035),
+    ] {
+        giant_spider.push((Ellipse([x, y], [r, r]), [0.9, 0.1, 0.1]));
+    }
+    giant_spider.push((
+        Triangle([-0.14, 0.2], [-0.04, 0.2], [-0.1, 0.5]),
+        [0.85, 0.85, 0.8],
+    ));
+    giant_spider.push((
+        Triangle([0.14, 0.2], [0.04, 0.2], [0.1, 0.5]),
+        [0.85, 0.85, 0.8],
+    ));
+    list.push((
+        "giant-spider",
+        Face {
+            backdrop: [0.22, 0.20, 0.24],
+            layers: giant_spider,
+        },
+    ));
+    // Ghoul: pale blue-grey, hollow cheeks, long teeth.
+    let pale = [0.66, 0.70, 0.74];
+    let mut ghoul = vec![
+        (Ellipse([0.0, 0.05], [0.42, 0.58]), pale),
+        (Ellipse([0.0, 0.36], [0.2, 0.1]), dark),
+    ];
+    ghoul.extend(eyes(-0.08, 0.17, 0.08, [0.85, 0.9, 0.3]));
+    for i in -2..=2 {
+        ghoul.push((
+            Triangle(
+                [i as f32 * 0.07 - 0.025, 0.3],
+                [i as f32 * 0.07 + 0.025, 0.3],
+                [i as f32 * 0.07, 0.42],
+            ),
+            [0.95, 0.93, 0.85],
+        ));
+    }
+    list.push((
+        "ghoul",
+        Face {
+            backdrop: [0.10, 0.10, 0.14],
+            layers: ghoul,
+        },
+    ));
+    // Ogre: a huge tan head, small eyes, an underbite.
+    let ogre_skin = [0.72, 0.58, 0.38];
+    let mut ogre = vec![
+        (Ellipse([0.0, 0.05], [0.7, 0.72]), ogre_skin),
+        (Rect([0.0, -0.2], [0.45, 0.05]), [0.45, 0.32, 0.2]),
+        (Rect([0.0, 0.42], [0.3, 0.08]), [0.35, 0.2, 0.15]),
+        (
+            Triangle([-0.2, 0.42], [-0.12, 0.26], [-0.06, 0.42]),
+            [0.95, 0.92, 0.82],
+        ),
+        (
+            Triangle([0.2, 0.42], [0.12, 0.26], [0.06, 0.42]),
+            [0.95, 0.92, 0.82],
+        ),
+        (Ellipse([0.0, 0.15], [0.12, 0.1]), [0.62, 0.46, 0.3]),
+    ];
+    ogre.extend(eyes(-0.05, 0.2, 0.05, dark));
+    list.push((
+        "ogre",
+        Face {
+            backdrop: [0.16, 0.14, 0.10],
+            layers: ogre,
+        },
+    ));
     // Fighter: steel helm with a nose guard.
     let steel = [0.62, 0.64, 0.70];
     let mut fighter = vec![
