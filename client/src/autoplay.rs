@@ -71,7 +71,12 @@ fn play(world: &mut World) {
             Mode::Combat if table.active == Some(me) && conscious => {
                 if bot.planned_for != Some((table.round, me)) {
                     bot.planned_for = Some((table.round, me));
-                    bot.plan = plan_turn(&board, me).into();
+                    // The server's own tactics on the rules rebuilt from what we see:
+                    // spells when worth it, else move and attack.
+                    bot.plan = match mirror.rules() {
+                        Some(rules) => rules.plan_for(me).into(),
+                        None => plan_turn(&board, me).into(),
+                    };
                 }
                 if let Some(action) = bot.plan.pop_front() {
                     bot.waiting = Some(session.act(action));

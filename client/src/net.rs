@@ -403,6 +403,8 @@ pub struct Mirror {
     pub map: Option<BattleMap>,
     /// Combatants by id.
     pub combatants: BTreeMap<CombatantId, (CombatantSheet, CombatantStatus)>,
+    /// The spells the table's casters know.
+    pub spells: BTreeMap<String, emberkeep_shared::spells::SpellDef>,
 }
 
 impl Mirror {
@@ -423,10 +425,13 @@ impl Mirror {
             .iter(world)
             .filter(|(t, _)| wanted(&t.campaign))
             .collect();
-        Mirror::collect(
+        let mirror = Mirror::collect(
             tables.into_iter(),
             combatants.iter(world).filter(|(s, _)| wanted(&s.campaign)),
-        )
+        );
+        let mut books = world.query::<&Spellbook>();
+        let book = books.iter(world).find(|b| wanted(&b.campaign));
+        mirror.with_spells(book)
     }
 
     /// Builds a mirror from the replicated components of one campaign.
@@ -445,7 +450,37 @@ impl Mirror {
             table,
             map,
             combatants,
+            spells: BTreeMap::new(),
         }
+    }
+
+    /// The mirror with the campaign's spellbook.
+    pub fn with_spells(mut self, book: Option<&Spellbook>) -> Mirror {
+        if let Some(b) = book {
+            self.spells = b.spells.clone();
+        }
+        self
+    }
+
+    /// The table as the rules see it, rebuilt from the replicated state: the client's preview
+    /// and its bots ask it the same questions the server answers.
+    pub fn rules(&self) -> Option<Table> {
+        let table = self.table.as_ref()?;
+        let map = self.map.as_ref()?;
+        Some(Table::from_view(
+            &table.encounter,
+            map.grid.clone(),
+            self.combatants
+                .values()
+                .map(|(_, st)| st.rules.clone())
+                .collect(),
+            table.mode,
+            table.round,
+            table.order.clone(),
+            table.active,
+            table.budget.clone(),
+            self.spells.clone(),
+        ))
     }
 
     /// A planner's view of the table, from the replicated state alone.

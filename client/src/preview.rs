@@ -3,7 +3,7 @@
 //! decides; these only make the table responsive and the choices visible.
 
 use crate::net::Mirror;
-use emberkeep_shared::content::{AttackKind, Condition};
+use emberkeep_shared::content::Condition;
 use emberkeep_shared::prelude::*;
 
 /// Squares the seat's character could reach now, from the replicated state and shared rules:
@@ -31,19 +31,10 @@ pub fn my_reach(mirror: &Mirror, me: CombatantId) -> Vec<(GridPos, u32)> {
     board.reach(unit, budget).into_iter().collect()
 }
 
-/// The attack (index) `attacker` could use against a creature standing at `target`.
-fn attack_reaching(sheet: &CombatantSheet, from: GridPos, target: GridPos) -> Option<usize> {
-    let distance = from.feet_to(target);
-    sheet.attacks.iter().position(|a| match a.kind {
-        AttackKind::Melee => distance <= a.reach,
-        AttackKind::Ranged => a.range.is_some_and(|r| distance <= r.1),
-    })
-}
-
 /// Living foes of `me` that one of its attacks reaches now: (target, attack index), nearest
 /// first.
 pub fn targets_in_reach(mirror: &Mirror, me: CombatantId) -> Vec<(CombatantId, usize)> {
-    let Some((sheet, status)) = mirror.combatants.get(&me) else {
+    let (Some((sheet, status)), Some(rules)) = (mirror.combatants.get(&me), mirror.rules()) else {
         return Vec::new();
     };
     let mut found: Vec<(u32, CombatantId, usize)> = mirror
@@ -53,7 +44,8 @@ pub fn targets_in_reach(mirror: &Mirror, me: CombatantId) -> Vec<(CombatantId, u
             s.side.hostile_to(sheet.side) && !st.conditions.contains(&Condition::Dead)
         })
         .filter_map(|(s, st)| {
-            attack_reaching(sheet, status.pos, st.pos)
+            (0..sheet.attacks.len())
+                .find(|a| rules.check_attack(me, s.id, *a).is_ok())
                 .map(|a| (status.pos.feet_to(st.pos), s.id, a))
         })
         .collect();
@@ -95,17 +87,23 @@ pub fn click(mirror: &Mirror, me: CombatantId, square: GridPos) -> Result<Action
             && s.side.hostile_to(sheet.side)
             && !st.conditions.contains(&Condition::Dead)
     }) {
-        let attack = attack_reaching(sheet, status.pos, square).ok_or_else(|| {
-            format!(
-                "{} is {} ft away: out of reach of your attacks",
-                target.name,
-                status.pos.feet_to(square)
-            )
-        })?;
-        return Ok(Action::Attack {
-            target: target.id,
-            attack,
-        });
+        // The server's own rules decide: reach, range and line of sight.
+        let rules = mirror.rules().ok_or("Waiting for the table…")?;
+        let mut why = None;
+        for attack in 0..sheet.attacks.len() {
+            match rules.check_attack(me, target.id, attack) {
+                Ok(_) => {
+                    return Ok(Action::Attack {
+                        target: target.id,
+                        attack,
+                    });
+                }
+                Err(r) => {
+                    why.get_or_insert(r.reason);
+                }
+            }
+        }
+        return Err(why.unwrap_or_else(|| format!("{} cannot be attacked", target.name)));
     }
     if square == status.pos {
         return Err(format!("{} is already there", sheet.name));
@@ -202,4 +200,133 @@ pub fn action_bar(mirror: &Mirror, me: Option<CombatantId>) -> ActionBar {
         targets: targets_in_reach(mirror, me),
         why_not: None,
     }
+}
+
+/// What a chosen spell waits for before it is cast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpellAim {
+    /// Nothing: it affects the caster (cast at once from the menu).
+    Caster,
+    /// A creature (click it); darts and rays all go to the clicked creature.
+    Creature,
+    /// A square: an area's point or direction, or a teleport's landing.
+    Square,
+}
+
+/// A spell in the seat's Spells menu.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpellChoice {
+    /// Spell id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Spell level (0: cantrip).
+    pub level: u8,
+    /// The slot level it would spend (the lowest with a slot left; 0 for cantrips).
+    pub slot: u8,
+    /// Slots left at that level (cantrips: none needed).
+    pub slots_left: u8,
+    /// Cast with the bonus action.
+    pub bonus: bool,
+    /// Needs concentration.
+    pub concentration: bool,
+    /// What it waits for.
+    pub aim: SpellAim,
+    /// Why it cannot be cast now (slots, the turn, concentration), if it cannot.
+    pub why_not: Option<String>,
+    /// The SRD text, for the tooltip.
+    pub text: String,
+}
+
+fn aim_of(spell: &emberkeep_shared::spells::SpellDef) -> SpellAim {
+    use emberkeep_shared::spells::Effect;
+    if spell.area.is_some() || spell.effects.iter().any(|e| matches!(e, Effect::Teleport)) {
+        SpellAim::Square
+    } else if spell.targets == 0 {
+        SpellAim::Caster
+    } else {
+        SpellAim::Creature
+    }
+}
+
+/// The spells `me` knows, with what each would cost and why it cannot be cast now — the
+/// server's own check ([`Table::check_cast_resources`]).
+pub fn spell_choices(mirror: &Mirror, me: CombatantId) -> Vec<SpellChoice> {
+    let Some(rules) = mirror.rules() else {
+        return Vec::new();
+    };
+    let Some(casting) = rules.combatant(me).and_then(|c| c.casting.clone()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<SpellChoice> = casting
+        .spells
+        .iter()
+        .filter_map(|id| rules.spells.get(id))
+        .map(|spell| {
+            let slot = if spell.level == 0 {
+                0
+            } else {
+                (spell.level..=9)
+                    .find(|l| casting.slots_left(*l) > 0)
+                    .unwrap_or(spell.level)
+            };
+            SpellChoice {
+                id: spell.id.clone(),
+                name: spell.name.clone(),
+                level: spell.level,
+                slot,
+                slots_left: if slot == 0 {
+                    0
+                } else {
+                    casting.slots_left(slot)
+                },
+                bonus: spell.casting_time == emberkeep_shared::spells::CastingTime::BonusAction,
+                concentration: spell.concentration,
+                aim: aim_of(spell),
+                why_not: rules
+                    .check_cast_resources(me, &spell.id, slot)
+                    .err()
+                    .map(|r| r.reason),
+                text: spell.text.clone(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (a.level, &a.name).cmp(&(b.level, &b.name)));
+    out
+}
+
+/// What `spell` would do aimed at `square` (a creature standing there, or the square itself),
+/// as the server's rules plan it: the cast to send, the area's squares and who it catches.
+pub fn cast_at(
+    mirror: &Mirror,
+    me: CombatantId,
+    choice: &SpellChoice,
+    square: GridPos,
+) -> Result<(Action, emberkeep_shared::table::CastPlan), String> {
+    let rules = mirror.rules().ok_or("Waiting for the table…")?;
+    let spell = rules.spells.get(&choice.id).ok_or("Unknown spell")?;
+    let (targets, at) = match choice.aim {
+        SpellAim::Caster => (vec![], None),
+        SpellAim::Square => (vec![], Some(square)),
+        SpellAim::Creature => {
+            let who = rules
+                .combatants
+                .iter()
+                .find(|c| c.pos == square && !c.is_dead())
+                .ok_or_else(|| format!("Click a creature to cast {} on", spell.name))?;
+            (vec![who.id; spell.repeat.max(1) as usize], None)
+        }
+    };
+    let plan = rules
+        .check_cast(me, &choice.id, choice.slot, &targets, at)
+        .map_err(|r| r.reason)?;
+    Ok((
+        Action::Cast {
+            spell: choice.id.clone(),
+            slot: choice.slot,
+            targets,
+            at,
+        },
+        plan,
+    ))
 }

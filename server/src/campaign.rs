@@ -448,6 +448,10 @@ fn finish_spawn(world: &mut World, campaign: Campaign) -> Entity {
         campaign: campaign.id.clone(),
         grid: campaign.table.map.clone(),
     };
+    let spellbook = Spellbook {
+        campaign: campaign.id.clone(),
+        spells: campaign.table.spells.clone(),
+    };
     let directory = world.resource::<Directory>().clone();
     publish_codes(&directory, &campaign);
     let room = campaign.room;
@@ -459,6 +463,7 @@ fn finish_spawn(world: &mut World, campaign: Campaign) -> Entity {
             campaign,
             view,
             map,
+            spellbook,
             Replicate::to_clients(NetworkTarget::All),
             Rooms::single(room),
         ))

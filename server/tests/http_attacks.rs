@@ -113,15 +113,14 @@ fn slow_silent_and_oversized_requests_neither_block_joins_nor_stay_open() {
             .collect::<String>()
     );
     for request in [long_line, many_headers] {
-        match raw(machine(4, 1), s.http, request.as_bytes()) {
-            Ok(r) => assert!(
+        // Closing without an answer is a refusal too.
+        if let Ok(r) = raw(machine(4, 1), s.http, request.as_bytes()) {
+            assert!(
                 matches!(r.status, 400 | 414 | 431),
                 "{} {}",
                 r.status,
                 r.text()
-            ),
-            // Closing without an answer is a refusal too.
-            Err(_) => {}
+            );
         }
     }
     still_serves(&mut s, 2);
@@ -293,15 +292,12 @@ fn the_web_root_serves_gzip_twins_and_nothing_outside_it() {
         let request = format!(
             "GET {path} HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"
         );
-        match raw(from, web, request.as_bytes()) {
-            Ok(r) => {
-                assert!(
-                    !r.text().contains("TOP-SECRET"),
-                    "{path} leaked a file outside the root"
-                );
-                assert_ne!(r.status, 200, "{path}");
-            }
-            Err(_) => {}
+        if let Ok(r) = raw(from, web, request.as_bytes()) {
+            assert!(
+                !r.text().contains("TOP-SECRET"),
+                "{path} leaked a file outside the root"
+            );
+            assert_ne!(r.status, 200, "{path}");
         }
     }
     let with_gzip = raw(

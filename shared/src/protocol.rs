@@ -12,7 +12,7 @@
 use crate::content::{AttackDef, Condition};
 use crate::event::SeqEvent;
 use crate::grid::{GridPos, MapGrid};
-use crate::table::{Action, Combatant, CombatantId, Mode, RejectCode, Side, Table};
+use crate::table::{Action, Combatant, CombatantId, Mode, RejectCode, Side, Table, TurnBudget};
 use bevy::prelude::*;
 use lightyear::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -259,6 +259,8 @@ pub struct TableView {
     pub action_used: bool,
     /// Whether the encounter's fight is over.
     pub resolved: bool,
+    /// The active combatant's whole turn budget (bonus action, spells cast).
+    pub budget: TurnBudget,
 }
 
 impl TableView {
@@ -278,8 +280,18 @@ impl TableView {
             movement_left: combat.map_or(0, |c| c.budget.movement_left),
             action_used: combat.is_some_and(|c| c.budget.action_used),
             resolved: table.resolved,
+            budget: combat.map(|c| c.budget.clone()).unwrap_or_default(),
         }
     }
+}
+
+/// The spells the table's casters know, on the campaign entity (sent once).
+#[derive(Component, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spellbook {
+    /// Campaign id.
+    pub campaign: String,
+    /// Spells by id.
+    pub spells: std::collections::BTreeMap<String, crate::spells::SpellDef>,
 }
 
 /// The map, on the campaign entity.
@@ -353,6 +365,9 @@ pub struct CombatantStatus {
     pub connected: bool,
     /// Played by a companion (the table) while no player does.
     pub companion: bool,
+    /// Everything the rules know about it (spells and slots, effects, concentration), so a
+    /// client previews with the server's own rules ([`crate::table::Table::from_view`]).
+    pub rules: Combatant,
 }
 
 impl CombatantStatus {
@@ -367,6 +382,11 @@ impl CombatantStatus {
             connected: player.as_ref().is_some_and(|p| p.1),
             player: player.map(|p| p.0),
             companion: c.companion,
+            rules: Combatant {
+                // How it fights is the narrator's business, not the players'.
+                temperament: String::new(),
+                ..c.clone()
+            },
         }
     }
 }
@@ -396,6 +416,7 @@ impl Plugin for ProtocolPlugin {
         app.component::<BattleMap>().replicate();
         app.component::<CombatantSheet>().replicate();
         app.component::<CombatantStatus>().replicate();
+        app.component::<Spellbook>().replicate();
     }
 }
 

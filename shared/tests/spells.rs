@@ -607,3 +607,65 @@ fn a_malformed_spell_file_names_its_file_line_and_column() {
             .unwrap_err();
     assert!(err.to_string().starts_with("spells/x.ron:3:"), "{err}");
 }
+
+#[test]
+fn companions_cast_sensibly_and_the_fights_still_end() {
+    // The built-in tactics: heal the dying, bless once, areas only where no friend stands,
+    // cantrips when they beat the weapon. Four companions play the goblin ambush and the
+    // wolf den to the end.
+    let (mut casts, mut heals, mut spells_seen) = (0, 0, std::collections::BTreeSet::new());
+    for encounter in ["goblin-ambush", "wolf-den", "crypt-of-bones"] {
+        for seed in 0..12 {
+            let mut t = Table::new(&lib(), encounter, seed, 60_000).unwrap();
+            let pcs: Vec<CombatantId> = t
+                .combatants
+                .iter()
+                .filter(|c| c.is_pc)
+                .map(|c| c.id)
+                .collect();
+            for id in &pcs {
+                t.set_companion(*id, true, 0);
+            }
+            t.start_combat(0, "test".into());
+            let mut now = 0;
+            for _ in 0..5000 {
+                if t.combat.is_none() {
+                    break;
+                }
+                now += 1_300;
+                t.tick(now);
+            }
+            assert!(
+                t.combat.is_none(),
+                "{encounter} seed {seed}: the fight never ended"
+            );
+            let side = |id: CombatantId| t.combatant(id).unwrap().side;
+            let mut caster_of = std::collections::BTreeMap::new();
+            for e in &t.log {
+                match &e.event {
+                    GameEvent::SpellCast { caster, spell, .. } => {
+                        casts += 1;
+                        spells_seen.insert(spell.clone());
+                        caster_of.insert(spell.clone(), *caster);
+                    }
+                    GameEvent::Healed { .. } => heals += 1,
+                    GameEvent::Saved { actor, against, .. }
+                        if ["Burning Hands", "Thunderwave"].contains(&against.as_str()) =>
+                    {
+                        let caster = caster_of[against];
+                        assert!(
+                            side(*actor).hostile_to(side(caster)),
+                            "{encounter} seed {seed}: {against} caught a friend"
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(casts > 50, "{casts} casts");
+    assert!(heals > 0, "no one was ever healed");
+    for s in ["Fire Bolt", "Sacred Flame", "Healing Word"] {
+        assert!(spells_seen.contains(s), "never cast {s}: {spells_seen:?}");
+    }
+}

@@ -1,7 +1,7 @@
 //! The table engine: turn gating, movement, attacks, opportunity attacks, timeouts, death,
 //! and replay from a seed — on plain data, no App.
 
-use emberkeep_shared::content::{Condition, ContentLibrary};
+use emberkeep_shared::content::{AttackKind, Condition, ContentLibrary};
 use emberkeep_shared::dice::Advantage;
 use emberkeep_shared::event::GameEvent;
 use emberkeep_shared::grid::GridPos;
@@ -195,27 +195,29 @@ fn dodging_imposes_disadvantage_and_long_range_too() {
     let wizard = id_of(&t, "wizard");
     let goblin = id_of(&t, "goblin");
     let wpos = t.combatant(wizard).unwrap().pos;
-    // Fire Bolt reaches 120 ft; a goblin 30 ft away in the open.
+    // Fire Bolt (a ranged spell attack) reaches 120 ft; a goblin 30 ft away in the open.
     let gpos = GridPos::new(wpos.x + 6, wpos.y);
     t.combatants
         .iter_mut()
         .find(|c| c.id == goblin)
         .unwrap()
         .pos = gpos;
-    assert_eq!(t.check_attack(wizard, goblin, 0), Ok(Advantage::Normal));
+    let fire_bolt = |t: &Table| {
+        t.check_cast(wizard, "fire-bolt", 0, &[goblin], None)
+            .unwrap();
+        t.attack_advantage(wizard, goblin, AttackKind::Ranged, 120)
+    };
+    assert_eq!(fire_bolt(&t), Advantage::Normal);
     t.combatants
         .iter_mut()
         .find(|c| c.id == goblin)
         .unwrap()
         .conditions
         .insert(Condition::Dodging);
-    assert_eq!(
-        t.check_attack(wizard, goblin, 0),
-        Ok(Advantage::Disadvantage)
-    );
+    assert_eq!(fire_bolt(&t), Advantage::Disadvantage);
     // The dagger does not reach.
     assert_eq!(
-        t.check_attack(wizard, goblin, 1).unwrap_err().code,
+        t.check_attack(wizard, goblin, 0).unwrap_err().code,
         RejectCode::OutOfReach
     );
     // The rogue's shortbow past 80 ft has disadvantage.

@@ -23,7 +23,7 @@ fn hidden_id(s: &mut Stepper) -> u32 {
         .iter()
         .find(|c| c.hidden)
         .map(|c| c.id)
-        .expect("the crypt hides a skeleton") as u32
+        .expect("the crypt hides a skeleton")
 }
 
 #[test]
@@ -41,7 +41,7 @@ fn hidden_creatures_stay_unreplicated_to_players_after_archive_and_reopen() {
         s.client_view(client)
             .combatants
             .keys()
-            .any(|&id| id as u32 == hidden)
+            .any(|&id| id == hidden)
     };
     assert!(!sees(&mut s, c[0]), "a player was sent the hidden skeleton");
     assert!(sees(&mut s, c[1]), "the host sees it");

@@ -29,7 +29,7 @@ use bridge::{Job, Kind, Reply};
 use check::{Facts, Gate};
 use emberkeep_shared::event::Audience;
 use emberkeep_shared::prelude::*;
-use emberkeep_shared::tactics::{NpcOption, npc_options, plan_turn};
+use emberkeep_shared::tactics::{NpcOption, npc_options, spell_options};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -453,11 +453,15 @@ pub(crate) fn npc_turns(
         }
         if narrator.npc.is_none() {
             if narrator.usage.exhausted {
-                let plan = plan_turn(&campaign.table.board(), npc);
+                let plan = campaign.table.plan_for(npc);
                 let _ = campaign.perform(Input::NpcTurn { npc, plan }, now);
                 continue;
             }
-            let options = npc_options(&campaign.table.board(), npc, &|c| campaign.name_of(c));
+            // The spells worth casting first, then attacks and moves.
+            let mut options = spell_options(&campaign.table, npc);
+            options.extend(npc_options(&campaign.table.board(), npc, &|c| {
+                campaign.name_of(c)
+            }));
             narrator.next_id += 1;
             let id = narrator.next_id;
             let user = prompt::npc_prompt(&campaign, npc, &options);
@@ -490,7 +494,7 @@ pub(crate) fn npc_turns(
                 warn!("[{}] NPC brain: {why}; using built-in tactics", campaign.id);
                 narrator.usage.npc_fallbacks += 1;
                 narrator.usage.last_error = Some(why.clone());
-                plan_turn(&campaign.table.board(), npc)
+                campaign.table.plan_for(npc)
             }
             None if now >= pending.deadline_ms => {
                 warn!(
@@ -500,7 +504,7 @@ pub(crate) fn npc_turns(
                 narrator.usage.npc_fallbacks += 1;
                 narrator.usage.last_error =
                     Some("the model did not choose an NPC's move in time".into());
-                plan_turn(&campaign.table.board(), npc)
+                campaign.table.plan_for(npc)
             }
             None => continue,
         };

@@ -69,17 +69,15 @@ fn ordinal(n: u8) -> String {
 }
 
 impl Table {
-    /// Checks a cast without changing anything: the spell is known, a slot is left, the turn's
-    /// action or bonus action is free, concentration is free, and every target is legal (in
-    /// range, in sight, allowed by the spell's rules).
-    pub fn check_cast(
+    /// Whether `caster` could cast `spell_id` with a `slot` now, before any target is chosen:
+    /// known, a slot left, the action or bonus action free, concentration free. Returns the
+    /// spell and the slot level it would spend.
+    pub fn check_cast_resources(
         &self,
         caster: CombatantId,
         spell_id: &str,
         slot: u8,
-        targets: &[CombatantId],
-        at: Option<GridPos>,
-    ) -> Result<CastPlan, Rejection> {
+    ) -> Result<(SpellDef, u8), Rejection> {
         let me = self
             .combatant(caster)
             .ok_or_else(|| refuse(RejectCode::UnknownTarget, "No such caster"))?;
@@ -184,6 +182,22 @@ impl Table {
                 ),
             ));
         }
+        Ok((spell, slot))
+    }
+
+    /// Checks a cast without changing anything: the spell is known, a slot is left, the turn's
+    /// action or bonus action is free, concentration is free, and every target is legal (in
+    /// range, in sight, allowed by the spell's rules).
+    pub fn check_cast(
+        &self,
+        caster: CombatantId,
+        spell_id: &str,
+        slot: u8,
+        targets: &[CombatantId],
+        at: Option<GridPos>,
+    ) -> Result<CastPlan, Rejection> {
+        let (spell, slot) = self.check_cast_resources(caster, spell_id, slot)?;
+        let me = self.combatant(caster).expect("checked");
         let extra = u32::from(slot.saturating_sub(spell.level));
         let range = spell.range.feet();
         let in_sight = |p: GridPos| self.map.in_bounds(p) && self.map.line_of_sight(me.pos, p);

@@ -225,7 +225,7 @@ impl Table {
         if c.companion {
             let due = self.combat.as_ref().and_then(|c| c.deadline_ms);
             if due.is_none_or(|d| now_ms >= d) {
-                let plan = tactics::plan_turn(&self.board(), active);
+                let plan = self.plan_for(active);
                 self.play_npc_turn(active, plan, now_ms);
             }
         } else if c.is_pc {
@@ -238,9 +238,21 @@ impl Table {
                 self.time_out_turn(now_ms);
             }
         } else {
-            let plan = tactics::plan_turn(&self.board(), active);
+            let plan = self.plan_for(active);
             self.play_npc_turn(active, plan, now_ms);
         }
+    }
+
+    /// The built-in plan for `me`'s turn: a bonus-action spell and an action spell when the
+    /// spell tactics find one worth it, else movement and an attack.
+    pub fn plan_for(&self, me: CombatantId) -> Vec<Action> {
+        let (bonus, action) = tactics::plan_spells(self, me);
+        let mut plan: Vec<Action> = bonus.into_iter().collect();
+        match action {
+            Some(a) => plan.extend([a, Action::EndTurn]),
+            None => plan.extend(tactics::plan_turn(&self.board(), me)),
+        }
+        plan
     }
 
     /// The NPC whose turn it is, if the table waits for one to be played (not paused).

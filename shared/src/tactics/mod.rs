@@ -274,3 +274,6 @@ pub fn npc_options(
     });
     options
 }
+
+mod spells;
+pub use spells::{plan_spells, spell_options};
