@@ -4,7 +4,7 @@
 
 use super::map::{MapCursor, MirrorSource};
 use crate::net::TableSession;
-use crate::preview::{click, targets_in_reach};
+use crate::preview::targets_in_reach;
 use bevy::prelude::*;
 use leafwing_input_manager::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -492,6 +492,7 @@ fn cursor_actions(
     fired: Fired,
     mut cursor: ResMut<MapCursor>,
     mut session: ResMut<TableSession>,
+    mut chosen: ResMut<super::spells::ChosenSpell>,
     mirror_source: MirrorSource,
 ) {
     let Some(me) = session.seating.as_ref().and_then(|s| s.character) else {
@@ -535,7 +536,7 @@ fn cursor_actions(
     }
     cursor.0 = Some(at);
     if confirm {
-        match click(&mirror, me, at) {
+        match super::spells::act_on(&mirror, me, at, &mut chosen) {
             Ok(action) => {
                 session.act(action);
             }

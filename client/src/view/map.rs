@@ -7,7 +7,7 @@
 use super::art::{self, Art, TILE_PX, tile};
 use super::input::{Fired, TableAction};
 use crate::net::{Mirror, TableSession};
-use crate::preview::{click, my_reach};
+use crate::preview::my_reach;
 use bevy::input::mouse::MouseMotion;
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
@@ -510,6 +510,7 @@ pub struct LastMirror(Mirror);
 fn remember_mirror(
     tables: Query<(&TableView, &BattleMap)>,
     combatants: Query<(&CombatantSheet, &CombatantStatus)>,
+    books: Query<&Spellbook>,
     changed: Query<
         (),
         Or<(
@@ -523,7 +524,7 @@ fn remember_mirror(
     if changed.is_empty() {
         return;
     }
-    let live = Mirror::collect(tables.iter(), combatants.iter());
+    let live = Mirror::collect(tables.iter(), combatants.iter()).with_spells(books.iter().next());
     if live.table.is_some() {
         last.0 = live;
     }
@@ -534,6 +535,7 @@ fn remember_mirror(
 pub struct MirrorSource<'w, 's> {
     tables: Query<'w, 's, (&'static TableView, &'static BattleMap)>,
     combatants: Query<'w, 's, (&'static CombatantSheet, &'static CombatantStatus)>,
+    books: Query<'w, 's, &'static Spellbook>,
     last: Res<'w, LastMirror>,
 }
 
@@ -541,7 +543,8 @@ impl MirrorSource<'_, '_> {
     /// The table as replicated to this client — or, while no table is replicated (a reconnect
     /// in progress), the last one seen.
     pub fn read(&self) -> Mirror {
-        let live = Mirror::collect(self.tables.iter(), self.combatants.iter());
+        let live = Mirror::collect(self.tables.iter(), self.combatants.iter())
+            .with_spells(self.books.iter().next());
         if live.table.is_none() && self.last.0.table.is_some() {
             return self.last.0.clone();
         }
@@ -603,6 +606,7 @@ fn click_to_act(
     size: Res<MapSize>,
     mut session: ResMut<TableSession>,
     mut cursor: ResMut<MapCursor>,
+    mut chosen: ResMut<super::spells::ChosenSpell>,
     mirror_source: MirrorSource,
 ) {
     if !fired.just(TableAction::Select) {
@@ -623,7 +627,7 @@ fn click_to_act(
     };
     cursor.0 = Some(square);
     let mirror = mirror_source.read();
-    match click(&mirror, me, square) {
+    match super::spells::act_on(&mirror, me, square, &mut chosen) {
         Ok(action) => {
             session.act(action);
         }

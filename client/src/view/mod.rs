@@ -10,6 +10,7 @@ pub mod input;
 mod map;
 mod panels;
 mod settings;
+mod spells;
 
 pub use audio::Volumes;
 pub use panels::{ConnectForm, DisplayMode, remembered};
@@ -60,6 +61,7 @@ impl Plugin for ViewPlugin {
         audio::plugin(app);
         map::plugin(app);
         panels::plugin(app);
+        spells::plugin(app);
         app.add_systems(Update, (screenshot_when_ready, title_when_ready));
     }
 }

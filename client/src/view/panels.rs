@@ -128,6 +128,7 @@ fn draw(
     bindings: Res<Bindings>,
     cursor: Res<MapCursor>,
     mut free: ResMut<FreeArea>,
+    mut chosen: ResMut<super::spells::ChosenSpell>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     keep_focus_in_text_boxes(ctx);
@@ -376,6 +377,16 @@ fn draw(
                         {
                             session.act(a);
                         }
+                    }
+                    if let Some(me) = me {
+                        super::spells::spells_menu(
+                            ui,
+                            &mirror,
+                            me,
+                            &mut chosen,
+                            &mut session,
+                            player && (exploring || my_turn),
+                        );
                     }
                     for key in TableAction::TURN {
                         if ui

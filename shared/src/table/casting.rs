@@ -243,6 +243,9 @@ impl Table {
                 (_, Area::Cube(feet)) => areas::cube_at(feet, at),
                 (_, shape) => areas::area_squares(shape, me.pos, at),
             };
+            // Walls hold no one: the area is the open squares it covers.
+            plan.squares
+                .retain(|p| self.map.in_bounds(*p) && self.map.terrain(*p).passable());
             plan.targets = self
                 .combatants
                 .iter()
