@@ -3,7 +3,7 @@
 
 use super::effects::Lasting;
 use super::{CombatantId, RejectCode, Rejection, Table};
-use crate::content::{AttackKind, Condition, Feature, OnHit};
+use crate::content::{Ability, AttackKind, Condition, DamageType, Feature, OnHit};
 use crate::dice::{Advantage, DiceRoll};
 use crate::event::{AttackEvent, GameEvent};
 use crate::rules::{self, DamageAdjustment};
@@ -202,6 +202,31 @@ impl Table {
         }
         self.budget_mut().expect("in combat").action_used = true;
         self.resolve_attack(actor, target, attack, false, now_ms);
+        // Multiattack: the other attacks of the action, at the same target while it stands.
+        let me = self.combatant(actor).expect("exists");
+        let chosen = me.attacks[attack].name.clone();
+        if let Some(names) = me.features.iter().find_map(|f| match f {
+            Feature::Multiattack(n) if n.contains(&chosen) => Some(n.clone()),
+            _ => None,
+        }) {
+            let mut rest = names;
+            if let Some(i) = rest.iter().position(|n| *n == chosen) {
+                rest.remove(i);
+            }
+            for name in rest {
+                let Some(index) = self
+                    .combatant(actor)
+                    .and_then(|c| c.attacks.iter().position(|a| a.name == name))
+                else {
+                    continue;
+                };
+                if self.combatant(actor).is_some_and(|c| !c.incapacitated())
+                    && self.check_attack(actor, target, index).is_ok()
+                {
+                    self.resolve_attack(actor, target, index, false, now_ms);
+                }
+            }
+        }
         self.check_combat_end(now_ms);
         Ok(())
     }
@@ -263,6 +288,25 @@ impl Table {
                     b.sneak_attack_used = true;
                 }
             }
+            // Martial Advantage (SRD 5.1 Hobgoblin): once per turn, extra damage when an ally of
+            // the attacker that isn't incapacitated is within 5 feet of the target.
+            if let Some(dice) = me.features.iter().find_map(|f| match f {
+                Feature::MartialAdvantage(d) => Some(d.clone()),
+                _ => None,
+            }) && !opportunity
+                && !self.budget().is_some_and(|b| b.extra_damage_used)
+                && self.combatants.iter().any(|c| {
+                    c.id != me.id
+                        && c.side == me.side
+                        && !c.incapacitated()
+                        && c.pos.is_adjacent(them.pos)
+                })
+            {
+                total += dice.roll(&mut self.rng, roll.critical).total;
+                if let Some(b) = self.budget_mut() {
+                    b.extra_damage_used = true;
+                }
+            }
             let (amount, adj) = rules::adjust_damage(
                 total,
                 attack.damage_type,
@@ -290,7 +334,7 @@ impl Table {
             }),
         );
         if roll.hit {
-            self.apply_damage(target, dealt, roll.critical, now_ms);
+            self.apply_damage(target, dealt, roll.critical, attack.damage_type, now_ms);
             if let Some(OnHit::KnockProne { dc, save }) = &attack.on_hit
                 && self
                     .combatant(target)
@@ -313,6 +357,23 @@ impl Table {
                     self.apply_condition(target, Condition::Prone, now_ms);
                 }
             }
+            if let Some(OnHit::Save {
+                dc,
+                ability,
+                half,
+                effects,
+            }) = &attack.on_hit
+                && self.combatant(target).is_some_and(|c| !c.is_dead())
+            {
+                self.rider(
+                    attacker,
+                    target,
+                    &attack.name,
+                    (*dc, *ability, *half),
+                    effects,
+                    now_ms,
+                );
+            }
         }
     }
 
@@ -334,12 +395,47 @@ impl Table {
         target: CombatantId,
         amount: i32,
         critical: bool,
+        damage_type: DamageType,
         now_ms: u64,
     ) {
+        if self.undead_fortitude(target, amount, critical, damage_type, now_ms) {
+            return;
+        }
         self.take_damage(target, amount, critical, now_ms);
         if self.combatant(target).is_some_and(|c| !c.is_dead()) {
             self.after_damage(target, amount, now_ms);
         }
+    }
+
+    /// Undead Fortitude (SRD 5.1 Zombie): "If damage reduces the zombie to 0 hit points, it must
+    /// make a Constitution saving throw with a DC of 5 + the damage taken, unless the damage is
+    /// radiant or from a critical hit. On a success, the zombie drops to 1 hit point instead."
+    /// Returns whether it held on.
+    fn undead_fortitude(
+        &mut self,
+        target: CombatantId,
+        amount: i32,
+        critical: bool,
+        damage_type: DamageType,
+        now_ms: u64,
+    ) -> bool {
+        let Some(c) = self.combatant(target) else {
+            return false;
+        };
+        if !c.features.contains(&Feature::UndeadFortitude)
+            || c.hp <= 0
+            || amount < c.hp
+            || critical
+            || damage_type == DamageType::Radiant
+        {
+            return false;
+        }
+        let dc = 5 + amount;
+        if self.saving_throw(target, Ability::Con, dc, "Undead Fortitude", now_ms) {
+            self.combatant_mut(target).hp = 1;
+            return true;
+        }
+        false
     }
 
     fn take_damage(&mut self, target: CombatantId, amount: i32, critical: bool, now_ms: u64) {

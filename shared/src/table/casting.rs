@@ -47,11 +47,14 @@ struct Work<'a> {
     level: u32,
     /// The square aimed at.
     at: Option<GridPos>,
+    /// A fixed save DC (an attack's rider) instead of the caster's spell save DC.
+    dc: Option<i32>,
 }
 
 impl Work<'_> {
     fn dc(&self, proficiency: i32) -> i32 {
-        spell_save_dc(proficiency, self.modifier)
+        self.dc
+            .unwrap_or_else(|| spell_save_dc(proficiency, self.modifier))
     }
 }
 
@@ -475,6 +478,7 @@ impl Table {
             extra: u32::from(plan.slot.saturating_sub(spell.level)),
             level: me.level,
             at: plan.at,
+            dc: None,
         };
         let dc = work.dc(me.proficiency);
         for &target in &plan.targets {
@@ -497,6 +501,54 @@ impl Table {
             } else {
                 self.apply_spell_effects(&work, target, false, false, now_ms);
             }
+        }
+    }
+
+    /// An attack's rider (SRD stat blocks: "the target must make a DC 11 Constitution saving
+    /// throw, taking 18 (4d8) poison damage on a failed save, or half as much damage on a
+    /// successful one"): a save against a fixed DC, then the effects as a spell's.
+    pub(super) fn rider(
+        &mut self,
+        attacker: CombatantId,
+        target: CombatantId,
+        source: &str,
+        (dc, ability, half): (i32, crate::content::Ability, bool),
+        effects: &[Effect],
+        now_ms: u64,
+    ) {
+        let spell = SpellDef {
+            id: String::new(),
+            name: source.to_string(),
+            level: 0,
+            school: String::new(),
+            casting_time: CastingTime::Action,
+            range: SpellRange::Touch,
+            area: None,
+            targets: 1,
+            target_rules: vec![],
+            concentration: false,
+            duration_rounds: None,
+            attack: None,
+            save: Some(crate::spells::SpellSave { ability, half }),
+            repeat: 1,
+            effects: effects.to_vec(),
+            cantrip_scaling: false,
+            upcast: None,
+            hook: None,
+            text: String::new(),
+        };
+        let work = Work {
+            caster: attacker,
+            spell: &spell,
+            modifier: 0,
+            extra: 0,
+            level: 0,
+            at: None,
+            dc: Some(dc),
+        };
+        let saved = self.saving_throw(target, ability, dc, source, now_ms);
+        if !saved || half {
+            self.apply_spell_effects(&work, target, saved, false, now_ms);
         }
     }
 
@@ -562,7 +614,7 @@ impl Table {
             }),
         );
         if roll.hit {
-            self.apply_damage(target, dealt, roll.critical, now_ms);
+            self.apply_damage(target, dealt, roll.critical, damage_type, now_ms);
             // The rest of the spell (its damage is in the attack above).
             self.apply_spell_effects(work, target, false, true, now_ms);
         }
@@ -629,7 +681,7 @@ impl Table {
                             hp_after: (them.hp - dealt).max(0),
                         },
                     );
-                    self.apply_damage(target, dealt, false, now_ms);
+                    self.apply_damage(target, dealt, false, *damage_type, now_ms);
                 }
                 Effect::Heal { dice, add_modifier } => {
                     let upcast = if first_amount { extra } else { 0 };

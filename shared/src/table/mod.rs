@@ -83,6 +83,9 @@ pub struct TurnBudget {
     /// A spell of 1st level or higher was cast with the action this turn.
     #[serde(default)]
     pub leveled_action_spell_cast: bool,
+    /// A once-per-turn damage feature other than Sneak Attack was used (Martial Advantage).
+    #[serde(default)]
+    pub extra_damage_used: bool,
 }
 
 /// Combat state.
