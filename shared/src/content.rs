@@ -224,6 +224,50 @@ pub enum Feature {
     DarkDevotion,
     /// Makes these attacks (by name) with one action.
     Multiattack(Vec<String>),
+    /// Fighter: a fighting style.
+    FightingStyle(FightingStyle),
+    /// Fighter: a bonus action to regain 1d10 + fighter level hit points, once per rest.
+    SecondWind,
+    /// Fighter (2nd level): one more action on your turn, once per rest.
+    ActionSurge,
+    /// Champion (3rd level): weapon attacks score a critical hit on a roll of 19 or 20.
+    ImprovedCritical,
+    /// Rogue (2nd level): Dash or Disengage as a bonus action.
+    CunningAction,
+    /// Thief (3rd level): Use an Object (a potion) as a bonus action.
+    FastHands,
+    /// Life Domain: healing spells of 1st level or higher heal 2 + the spell's level more.
+    DiscipleOfLife,
+    /// Cleric (2nd level): Channel Divinity uses per rest (Turn Undead, Preserve Life).
+    ChannelDivinity(u8),
+    /// Wizard: recover spell slots on a short rest (with the adventure's rests).
+    ArcaneRecovery,
+    /// Evocation (2nd level): allies caught in your evocation spells succeed on their saves
+    /// and take no damage (up to 1 + the spell's level of them).
+    SculptSpells,
+}
+
+/// SRD 5.1 fighting styles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FightingStyle {
+    /// +2 to ranged weapon attack rolls.
+    Archery,
+    /// +1 AC while wearing armor.
+    Defense,
+    /// +2 damage with a melee weapon in one hand and no other weapon.
+    Dueling,
+}
+
+/// What a pregen gains at a level above 1st.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelDef {
+    /// The level (2 or 3).
+    pub level: u32,
+    /// Maximum hit points at this level.
+    pub max_hp: i32,
+    /// Features gained; one of a kind already held is replaced (Sneak Attack 2d6).
+    #[serde(default)]
+    pub features: Vec<Feature>,
 }
 
 /// A named trait with its SRD text, shown to players and the narrator.
@@ -364,6 +408,9 @@ pub struct PregenDef {
     /// Cantrips known and spells prepared; slots come from the class and level.
     #[serde(default)]
     pub spellcasting: Option<Spellcasting>,
+    /// What levels 2 and 3 add (an encounter chooses the level).
+    #[serde(default)]
+    pub levels: Vec<LevelDef>,
     /// A line for players and the narrator.
     #[serde(default)]
     pub description: String,
@@ -428,6 +475,13 @@ pub struct EncounterDef {
     pub foes: Vec<Placement>,
     /// When combat starts.
     pub start: CombatStart,
+    /// The party's level (1 to 3).
+    #[serde(default = "first_level")]
+    pub level: u32,
+}
+
+fn first_level() -> u32 {
+    1
 }
 
 /// A content error, located in its file.
@@ -697,6 +751,16 @@ impl ContentLibrary {
                             format!("level {} is not supported: expected 1 to 3", p.level),
                         );
                         check.check(p.max_hp > 0, "max_hp", "expected max_hp above 0");
+                        for l in &p.levels {
+                            check.check(
+                                (2..=3).contains(&l.level) && l.max_hp > p.max_hp,
+                                "levels",
+                                format!(
+                                    "level {} with max_hp {}: expected levels 2 or 3 with more hit points than at level 1",
+                                    l.level, l.max_hp
+                                ),
+                            );
+                        }
                         lib.insert_source(1, &p.id, file, text);
                         if lib.pregens.insert(p.id.clone(), p.clone()).is_some() {
                             check.error_at("id", format!("pregen id `{}` is defined twice", p.id));
@@ -742,6 +806,11 @@ impl ContentLibrary {
                 ContentKind::Encounter => match parse_ron::<EncounterDef>(file, text) {
                     Ok(e) => {
                         check.check_id(&e.id);
+                        check.check(
+                            (1..=3).contains(&e.level),
+                            "level",
+                            format!("level {} is not supported: expected 1 to 3", e.level),
+                        );
                         lib.insert_source(3, &e.id, file, text);
                         lib.encounters.insert(e.id.clone(), e);
                     }

@@ -350,6 +350,13 @@ pub enum GameEvent {
         /// Why ("failed a concentration save", "chose to", "is incapacitated").
         reason: String,
     },
+    /// A class feature or trait is used ("Second Wind").
+    FeatureUsed {
+        /// Who.
+        actor: CombatantId,
+        /// Which.
+        feature: String,
+    },
     /// A creature is moved without walking (pushed, teleported).
     Shifted {
         /// Who.
@@ -411,6 +418,7 @@ impl GameEvent {
             GameEvent::EffectEnded { .. } => "effect.ended",
             GameEvent::ConcentrationEnded { .. } => "effect.concentration_ended",
             GameEvent::Shifted { .. } => "turn.shifted",
+            GameEvent::FeatureUsed { .. } => "turn.feature",
         }
     }
 
@@ -651,6 +659,7 @@ impl GameEvent {
                 reason,
             } => format!("{} stops concentrating on {spell}: {reason}", name(*caster)),
             GameEvent::Shifted { target, to, how } => format!("{} {how} to {to}", name(*target)),
+            GameEvent::FeatureUsed { actor, feature } => format!("{} uses {feature}", name(*actor)),
         }
     }
 }

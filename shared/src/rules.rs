@@ -35,14 +35,27 @@ pub fn attack_roll(
     advantage: Advantage,
     auto_critical: bool,
 ) -> AttackRoll {
+    attack_roll_critical_on(rng, to_hit, ac, advantage, auto_critical, 20)
+}
+
+/// [`attack_roll`] with a wider critical range: a natural `critical_on` or higher is a
+/// critical hit (Improved Critical: 19).
+pub fn attack_roll_critical_on(
+    rng: &mut GameRng,
+    to_hit: i32,
+    ac: i32,
+    advantage: Advantage,
+    auto_critical: bool,
+    critical_on: u32,
+) -> AttackRoll {
     let d20 = roll_d20(rng, advantage);
     let total = (d20.natural as i32).saturating_add(to_hit);
     let hit = match d20.natural {
         1 => false,
-        20 => true,
+        n if n >= critical_on.min(20) => true,
         _ => total >= ac,
     };
-    let critical = hit && (d20.natural == 20 || auto_critical);
+    let critical = hit && (d20.natural >= critical_on.min(20) || auto_critical);
     AttackRoll {
         d20,
         total,

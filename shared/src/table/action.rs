@@ -46,6 +46,49 @@ pub enum Action {
     },
     /// Stop concentrating on the current spell (free).
     EndConcentration,
+    /// Use a class feature or a creature's trait.
+    Feature(FeatureUse),
+}
+
+/// The class features and traits a character uses by choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FeatureUse {
+    /// Fighter: bonus action, regain 1d10 + level hit points (once per rest).
+    SecondWind,
+    /// Fighter: one more action this turn (once per rest).
+    ActionSurge,
+    /// Dash as a bonus action (Cunning Action; Aggressive).
+    BonusDash,
+    /// Disengage as a bonus action (Cunning Action; Nimble Escape).
+    BonusDisengage,
+    /// Cleric Channel Divinity: undead within 30 ft make a Wisdom save or are turned.
+    TurnUndead,
+    /// Life Domain Channel Divinity: heal allies within 30 ft, 5 × cleric level in all.
+    PreserveLife,
+}
+
+impl FeatureUse {
+    /// Every use, for menus.
+    pub const ALL: [FeatureUse; 6] = [
+        FeatureUse::SecondWind,
+        FeatureUse::ActionSurge,
+        FeatureUse::BonusDash,
+        FeatureUse::BonusDisengage,
+        FeatureUse::TurnUndead,
+        FeatureUse::PreserveLife,
+    ];
+
+    /// Its name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            FeatureUse::SecondWind => "Second Wind",
+            FeatureUse::ActionSurge => "Action Surge",
+            FeatureUse::BonusDash => "Dash (bonus action)",
+            FeatureUse::BonusDisengage => "Disengage (bonus action)",
+            FeatureUse::TurnUndead => "Turn Undead",
+            FeatureUse::PreserveLife => "Preserve Life",
+        }
+    }
 }
 
 impl Action {
@@ -61,6 +104,7 @@ impl Action {
             Action::Declare { .. } => "declare",
             Action::Cast { .. } => "cast",
             Action::EndConcentration => "end concentration",
+            Action::Feature(_) => "feature",
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::effects::Lasting;
 use super::{CombatantId, RejectCode, Rejection, Table};
-use crate::content::{Ability, AttackKind, Condition, DamageType, Feature, OnHit};
+use crate::content::{Ability, AttackKind, Condition, DamageType, Feature, FightingStyle, OnHit};
 use crate::dice::{Advantage, DiceRoll};
 use crate::event::{AttackEvent, GameEvent};
 use crate::rules::{self, DamageAdjustment};
@@ -255,9 +255,33 @@ impl Table {
         // SRD 5.1: a hit on a paralyzed or unconscious creature from within 5 ft is critical.
         let auto_crit = them.helpless() && distance <= 5;
         self.use_up_mark(target, now_ms);
-        let to_hit = attack.to_hit + self.attack_bonus_dice(attacker);
+        // Fighting Style (Archery): "+2 bonus to attack rolls you make with ranged weapons".
+        let archery = if attack.kind == AttackKind::Ranged
+            && me
+                .features
+                .contains(&Feature::FightingStyle(FightingStyle::Archery))
+        {
+            2
+        } else {
+            0
+        };
+        let to_hit = attack.to_hit + archery + self.attack_bonus_dice(attacker);
         let ac = self.ac_now(target) + self.cover_between(attacker, target).bonus();
-        let roll = rules::attack_roll(&mut self.rng, to_hit, ac, advantage, auto_crit);
+        // Improved Critical (Champion): "Your weapon attacks score a critical hit on a roll of
+        // 19 or 20."
+        let critical_on = if me.features.contains(&Feature::ImprovedCritical) {
+            19
+        } else {
+            20
+        };
+        let roll = rules::attack_roll_critical_on(
+            &mut self.rng,
+            to_hit,
+            ac,
+            advantage,
+            auto_crit,
+            critical_on,
+        );
         let mut damage: Option<DiceRoll> = None;
         let mut sneak: Option<DiceRoll> = None;
         let mut dealt = 0;
@@ -265,6 +289,15 @@ impl Table {
         if roll.hit {
             let d = rules::roll_damage(&mut self.rng, &attack, roll.critical);
             let mut total = d.total;
+            // Fighting Style (Dueling): "+2 bonus to damage rolls" with a melee weapon in one
+            // hand (the pregens' melee weapons are one-handed).
+            if attack.kind == AttackKind::Melee
+                && me
+                    .features
+                    .contains(&Feature::FightingStyle(FightingStyle::Dueling))
+            {
+                total += 2;
+            }
             damage = Some(d);
             if let Some(dice) = me.features.iter().find_map(|f| match f {
                 Feature::SneakAttack(d) => Some(d.clone()),

@@ -481,8 +481,39 @@ impl Table {
             dc: None,
         };
         let dc = work.dc(me.proficiency);
+        // Sculpt Spells (Evocation): "choose a number of them equal to 1 + the spell's level.
+        // The chosen creatures automatically succeed on their saving throws against the spell,
+        // and they take no damage if they would normally take half damage on a successful
+        // save." The caster's allies in the area are chosen.
+        let sculpted: Vec<CombatantId> = if spell.area.is_some()
+            && spell.school == "evocation"
+            && me.features.contains(&crate::content::Feature::SculptSpells)
+        {
+            plan.targets
+                .iter()
+                .copied()
+                .filter(|t| {
+                    self.combatant(*t)
+                        .is_some_and(|c| !c.side.hostile_to(me.side))
+                })
+                .take(1 + usize::from(plan.slot))
+                .collect()
+        } else {
+            Vec::new()
+        };
         for &target in &plan.targets {
             if self.combatant(target).is_none_or(|c| c.is_dead()) {
+                continue;
+            }
+            if sculpted.contains(&target) {
+                self.emit(
+                    now_ms,
+                    GameEvent::EffectStarted {
+                        target,
+                        source: spell.name.clone(),
+                        what: "spared by Sculpt Spells".into(),
+                    },
+                );
                 continue;
             }
             if let Some(kind) = spell.attack {
@@ -686,7 +717,18 @@ impl Table {
                 Effect::Heal { dice, add_modifier } => {
                     let upcast = if first_amount { extra } else { 0 };
                     first_amount = false;
-                    let dice = scaled(dice, work, upcast, *add_modifier);
+                    let mut dice = scaled(dice, work, upcast, *add_modifier);
+                    // Disciple of Life: "Whenever you use a spell of 1st level or higher to
+                    // restore hit points to a creature, the creature regains additional hit
+                    // points equal to 2 + the spell's level."
+                    if spell.level > 0
+                        && self.combatant(caster).is_some_and(|c| {
+                            c.features
+                                .contains(&crate::content::Feature::DiscipleOfLife)
+                        })
+                    {
+                        dice.modifier += 2 + i32::from(spell.level) + extra as i32;
+                    }
                     let roll = self.roll_clamped(&dice, false);
                     self.heal(target, roll, &spell.name, now_ms);
                 }

@@ -85,6 +85,9 @@ pub struct Combatant {
     /// Lasting effects on it (buffs, timed conditions).
     #[serde(default)]
     pub effects: Vec<super::effects::ActiveEffect>,
+    /// Uses of limited features spent since the last rest ("Second Wind": 1).
+    #[serde(default)]
+    pub uses: std::collections::BTreeMap<String, u8>,
 }
 
 /// A spellcaster's spells and slots.
@@ -150,6 +153,13 @@ impl Combatant {
     /// unconscious (0 HP or magical sleep) or paralyzed.
     pub fn helpless(&self) -> bool {
         !self.is_conscious() || self.has(Condition::Paralyzed) || self.has(Condition::Asleep)
+    }
+
+    /// Whether it has a feature of this kind.
+    pub fn has_feature(&self, f: &Feature) -> bool {
+        self.features
+            .iter()
+            .any(|k| std::mem::discriminant(k) == std::mem::discriminant(f))
     }
 
     /// An undead or a construct (healing spells do not work on them).

@@ -164,6 +164,13 @@ impl Table {
         if amount <= 0 {
             return;
         }
+        // Turned undead stop being turned when they take damage.
+        if self
+            .combatant(target)
+            .is_some_and(|c| c.effects.iter().any(|e| e.source == "Turn Undead"))
+        {
+            self.end_effects(target, |e| e.source == "Turn Undead", now_ms);
+        }
         if self
             .combatant(target)
             .is_some_and(|c| c.has(Condition::Asleep))

@@ -116,6 +116,7 @@ impl Table {
                 targets,
                 at,
             } => self.do_cast(actor, &spell, slot, &targets, at, now_ms),
+            Action::Feature(use_) => self.do_feature(actor, use_, now_ms),
             Action::EndConcentration => {
                 if self
                     .combatant(actor)

@@ -11,12 +11,13 @@ mod attacks;
 mod casting;
 mod combatant;
 mod effects;
+mod features;
 mod host;
 mod intents;
 mod movement;
 mod turns;
 
-pub use action::{Action, RejectCode, Rejection};
+pub use action::{Action, FeatureUse, RejectCode, Rejection};
 pub use casting::CastPlan;
 pub use combatant::{Casting, Combatant};
 pub use effects::{ActiveEffect, Ends, Lasting};
@@ -86,6 +87,9 @@ pub struct TurnBudget {
     /// A once-per-turn damage feature other than Sneak Attack was used (Martial Advantage).
     #[serde(default)]
     pub extra_damage_used: bool,
+    /// Action Surge was used this turn.
+    #[serde(default)]
+    pub surged: bool,
 }
 
 /// Combat state.
@@ -152,6 +156,21 @@ pub struct Table {
     rng: GameRng,
 }
 
+/// A pregen's hit point maximum and features at `level`: its level-1 sheet plus every
+/// `levels` entry up to it, a feature replacing one of the same kind (Sneak Attack 1d6 → 2d6).
+fn at_level(p: &crate::content::PregenDef, level: u32) -> (i32, Vec<crate::content::Feature>) {
+    let mut max_hp = p.max_hp;
+    let mut features = p.features.clone();
+    for l in p.levels.iter().filter(|l| l.level <= level) {
+        max_hp = l.max_hp;
+        for f in &l.features {
+            features.retain(|k| std::mem::discriminant(k) != std::mem::discriminant(f));
+            features.push(f.clone());
+        }
+    }
+    (max_hp, features)
+}
+
 /// Errors building a table from content.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TableError {
@@ -170,6 +189,17 @@ impl Table {
         encounter: &str,
         seed: u64,
         turn_timeout_ms: u64,
+    ) -> Result<Table, TableError> {
+        Self::new_at_level(lib, encounter, seed, turn_timeout_ms, None)
+    }
+
+    /// Sets up an encounter with the party at `level` (1 to 3) instead of the encounter's own.
+    pub fn new_at_level(
+        lib: &ContentLibrary,
+        encounter: &str,
+        seed: u64,
+        turn_timeout_ms: u64,
+        level: Option<u32>,
     ) -> Result<Table, TableError> {
         let enc = lib.encounters.get(encounter).ok_or_else(|| {
             TableError::UnknownEncounter(
@@ -190,6 +220,8 @@ impl Table {
                 .get(pregen_id)
                 .ok_or_else(|| missing(pregen_id))?;
             let pos = *spawns.get(i).ok_or_else(|| missing("party start square"))?;
+            let level = level.unwrap_or(enc.level).clamp(1, 3);
+            let (max_hp, features) = at_level(p, level);
             combatants.push(Combatant {
                 id: combatants.len() as u32 + 1,
                 name: p.name.clone(),
@@ -199,11 +231,11 @@ impl Table {
                 companion: false,
                 abilities: p.abilities,
                 ac: p.ac,
-                hp: p.max_hp,
-                max_hp: p.max_hp,
+                hp: max_hp,
+                max_hp,
                 speed: p.speed,
                 attacks: p.attacks.clone(),
-                features: p.features.clone(),
+                features,
                 vulnerabilities: vec![],
                 resistances: p.resistances.clone(),
                 immunities: vec![],
@@ -216,7 +248,7 @@ impl Table {
                 temperament: p.description.clone(),
                 hidden: false,
                 kind: "humanoid".into(),
-                level: p.level,
+                level,
                 proficiency: p.proficiency,
                 saves: p
                     .saves
@@ -228,7 +260,7 @@ impl Table {
                     let slots = s
                         .slots
                         .clone()
-                        .unwrap_or_else(|| crate::spells::full_caster_slots(p.level));
+                        .unwrap_or_else(|| crate::spells::full_caster_slots(level));
                     Casting {
                         ability: s.ability,
                         spells: s.spells.clone(),
@@ -238,6 +270,7 @@ impl Table {
                 }),
                 concentrating: None,
                 effects: Vec::new(),
+                uses: Default::default(),
             });
         }
         for f in &enc.foes {
@@ -291,6 +324,7 @@ impl Table {
                 }),
                 concentrating: None,
                 effects: Vec::new(),
+                uses: Default::default(),
             });
         }
         // Make names unique ("Goblin", "Goblin 2") so reasons and logs are unambiguous.
