@@ -383,3 +383,75 @@ fn sculpt_spells_spares_allies_in_an_evocation() {
     assert_eq!(t.combatant(fighter).unwrap().hp, before);
     assert!(since(&t, from).iter().any(|e| matches!(e, GameEvent::EffectStarted { target, what, .. } if *target == fighter && what.contains("Sculpt"))));
 }
+
+#[test]
+fn the_shipped_encounters_play_to_the_end_at_levels_1_and_3_with_spells_and_features() {
+    // Four companions (the built-in tactics, as bots and absent players use) play every
+    // shipped encounter to the end; the log shows spells cast and features used.
+    let lib = lib();
+    for level in [1, 3] {
+        let (mut spells, mut features) = (
+            std::collections::BTreeSet::new(),
+            std::collections::BTreeSet::new(),
+        );
+        for encounter in lib.encounters.keys() {
+            for seed in 0..8 {
+                let mut t =
+                    Table::new_at_level(&lib, encounter, seed, 60_000, Some(level)).unwrap();
+                let pcs: Vec<CombatantId> = t
+                    .combatants
+                    .iter()
+                    .filter(|c| c.is_pc)
+                    .map(|c| c.id)
+                    .collect();
+                for id in pcs {
+                    t.set_companion(id, true, 0);
+                }
+                t.start_combat(0, "test".into());
+                let mut now = 0;
+                for _ in 0..5000 {
+                    if t.combat.is_none() {
+                        break;
+                    }
+                    now += 1_300;
+                    t.tick(now);
+                }
+                assert!(
+                    t.combat.is_none(),
+                    "{encounter} at level {level}, seed {seed}: no end"
+                );
+                for e in &t.log {
+                    match &e.event {
+                        GameEvent::SpellCast { spell, .. } => {
+                            spells.insert(spell.clone());
+                        }
+                        GameEvent::FeatureUsed { feature, .. } => {
+                            features.insert(feature.clone());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        assert!(spells.len() >= 5, "level {level}: spells {spells:?}");
+        if level == 3 {
+            assert!(
+                features.contains("Action Surge"),
+                "level 3 features: {features:?}"
+            );
+            assert!(
+                spells.iter().any(|s| [
+                    "Scorching Ray",
+                    "Hold Person",
+                    "Aid",
+                    "Spiritual Weapon",
+                    "Misty Step",
+                    "Web"
+                ]
+                .contains(&s.as_str())),
+                "no 2nd-level spell at level 3: {spells:?}"
+            );
+        }
+        eprintln!("level {level}: spells {spells:?}, features {features:?}");
+    }
+}

@@ -247,10 +247,27 @@ impl Table {
     /// spell tactics find one worth it, else movement and an attack.
     pub fn plan_for(&self, me: CombatantId) -> Vec<Action> {
         let (bonus, action) = tactics::plan_spells(self, me);
-        let mut plan: Vec<Action> = bonus.into_iter().collect();
-        match action {
+        let feature = tactics::feature_plan(self, me);
+        let mut plan: Vec<Action> = bonus.clone().into_iter().collect();
+        if bonus.is_none()
+            && let Some(b) = feature.bonus
+        {
+            plan.push(b);
+        }
+        match feature.action.or(action) {
             Some(a) => plan.extend([a, Action::EndTurn]),
-            None => plan.extend(tactics::plan_turn(&self.board(), me)),
+            None => {
+                let mut rest = tactics::plan_turn(&self.board(), me);
+                // Action Surge: the same attack once more.
+                if let (Some(surge), Some(i)) = (
+                    feature.surge,
+                    rest.iter().position(|a| matches!(a, Action::Attack { .. })),
+                ) {
+                    let again = rest[i].clone();
+                    rest.splice(i + 1..i + 1, [surge, again]);
+                }
+                plan.extend(rest);
+            }
         }
         plan
     }

@@ -275,5 +275,7 @@ pub fn npc_options(
     options
 }
 
+mod features;
 mod spells;
+pub use features::{FeaturePlan, feature_plan};
 pub use spells::{plan_spells, spell_options};
