@@ -330,3 +330,25 @@ pub fn cast_at(
         plan,
     ))
 }
+
+/// The class features and traits `me` may use by choice, each with why it cannot be used now
+/// — the server's own check ([`Table::check_feature`]). Only features the character has.
+pub fn feature_choices(
+    mirror: &Mirror,
+    me: CombatantId,
+) -> Vec<(emberkeep_shared::table::FeatureUse, Option<String>)> {
+    use emberkeep_shared::table::FeatureUse;
+    let Some(rules) = mirror.rules() else {
+        return Vec::new();
+    };
+    FeatureUse::ALL
+        .into_iter()
+        .filter_map(|u| match rules.check_feature(me, u) {
+            Ok(()) => Some((u, None)),
+            Err(r) if r.code == RejectCode::NotAllowed && r.reason.contains("does not have") => {
+                None
+            }
+            Err(r) => Some((u, Some(r.reason))),
+        })
+        .collect()
+}

@@ -387,6 +387,7 @@ fn draw(
                             &mut session,
                             player && (exploring || my_turn),
                         );
+                        super::spells::features_menu(ui, &mirror, me, &mut session, player && my_turn);
                     }
                     for key in TableAction::TURN {
                         if ui

@@ -148,6 +148,34 @@ pub fn spells_menu(
     });
 }
 
+/// The Features menu: Second Wind, Action Surge, bonus-action Dash and Disengage, Channel
+/// Divinity — only what the character has, greyed with the reason when not usable now.
+pub fn features_menu(
+    ui: &mut egui::Ui,
+    mirror: &Mirror,
+    me: CombatantId,
+    session: &mut TableSession,
+    enabled: bool,
+) {
+    let choices = preview::feature_choices(mirror, me);
+    if choices.is_empty() {
+        return;
+    }
+    ui.add_enabled_ui(enabled, |ui| {
+        ui.menu_button("Features", |ui| {
+            for (feature, why_not) in choices {
+                let button = ui
+                    .add_enabled(why_not.is_none(), egui::Button::new(feature.label()))
+                    .on_disabled_hover_text(why_not.unwrap_or_default());
+                if button.clicked() {
+                    session.act(Action::Feature(feature));
+                    ui.close();
+                }
+            }
+        });
+    });
+}
+
 fn cancel_aiming(
     keys: Res<ButtonInput<KeyCode>>,
     mouse: Res<ButtonInput<MouseButton>>,
@@ -347,5 +375,26 @@ mod tests {
         // A 20-ft sphere: 49 squares; the goblins at (9, 2), (9, 4) and (9, 6) are caught.
         assert_eq!(plan.squares.len(), 49);
         assert!(plan.targets.len() >= 3, "{:?}", plan.targets);
+    }
+
+    #[test]
+    fn the_features_menu_lists_only_what_the_character_has_and_why_not_now() {
+        let (t, wizard) = wizards_turn();
+        let mirror = mirror_of(&t);
+        assert!(
+            preview::feature_choices(&mirror, wizard).is_empty(),
+            "a wizard uses none"
+        );
+        let fighter = t
+            .combatants
+            .iter()
+            .find(|c| c.source == "fighter")
+            .unwrap()
+            .id;
+        let menu = preview::feature_choices(&mirror, fighter);
+        assert_eq!(menu.len(), 1, "{menu:?}");
+        let (feature, why) = &menu[0];
+        assert_eq!(*feature, emberkeep_shared::table::FeatureUse::SecondWind);
+        assert!(why.as_deref().unwrap().contains("your turn"), "{why:?}");
     }
 }
