@@ -405,6 +405,8 @@ pub struct Mirror {
     pub combatants: BTreeMap<CombatantId, (CombatantSheet, CombatantStatus)>,
     /// The spells the table's casters know.
     pub spells: BTreeMap<String, emberkeep_shared::spells::SpellDef>,
+    /// The items its creatures carry.
+    pub items: BTreeMap<String, emberkeep_shared::items::ItemDef>,
 }
 
 impl Mirror {
@@ -451,6 +453,7 @@ impl Mirror {
             map,
             combatants,
             spells: BTreeMap::new(),
+            items: BTreeMap::new(),
         }
     }
 
@@ -458,6 +461,7 @@ impl Mirror {
     pub fn with_spells(mut self, book: Option<&Spellbook>) -> Mirror {
         if let Some(b) = book {
             self.spells = b.spells.clone();
+            self.items = b.items.clone();
         }
         self
     }
@@ -480,6 +484,7 @@ impl Mirror {
             table.active,
             table.budget.clone(),
             self.spells.clone(),
+            self.items.clone(),
         ))
     }
 

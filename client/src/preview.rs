@@ -352,3 +352,28 @@ pub fn feature_choices(
         })
         .collect()
 }
+
+/// The consumables `me` carries, one entry per kind: (item id, name, how many, why it cannot be
+/// drunk now) — the server's own check ([`Table::check_use_item`]).
+pub fn item_choices(
+    mirror: &Mirror,
+    me: CombatantId,
+) -> Vec<(String, String, usize, Option<String>)> {
+    let Some(rules) = mirror.rules() else {
+        return Vec::new();
+    };
+    let Some(c) = rules.combatant(me) else {
+        return Vec::new();
+    };
+    let mut ids = c.items.clone();
+    ids.sort();
+    ids.dedup();
+    ids.into_iter()
+        .filter_map(|id| {
+            let name = rules.items.get(&id)?.name.clone();
+            let count = c.items.iter().filter(|i| **i == id).count();
+            let why = rules.check_use_item(me, &id, None).err().map(|r| r.reason);
+            Some((id, name, count, why))
+        })
+        .collect()
+}

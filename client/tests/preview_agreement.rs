@@ -41,6 +41,7 @@ fn mirror_of(t: &Table) -> Mirror {
     .with_spells(Some(&Spellbook {
         campaign: "c".into(),
         spells: t.spells.clone(),
+        items: t.items.clone(),
     }))
 }
 

@@ -451,6 +451,7 @@ fn finish_spawn(world: &mut World, campaign: Campaign) -> Entity {
     let spellbook = Spellbook {
         campaign: campaign.id.clone(),
         spells: campaign.table.spells.clone(),
+        items: campaign.table.items.clone(),
     };
     let directory = world.resource::<Directory>().clone();
     publish_codes(&directory, &campaign);

@@ -195,6 +195,9 @@ pub struct AttackDef {
     /// Finesse or ranged weapon a rogue may Sneak Attack with.
     #[serde(default)]
     pub finesse: bool,
+    /// SRD weapon properties (finesse, two-handed, reach, thrown, …).
+    #[serde(default)]
+    pub properties: Vec<crate::items::WeaponProperty>,
 }
 
 fn default_reach() -> u32 {
@@ -411,6 +414,10 @@ pub struct PregenDef {
     /// What levels 2 and 3 add (an encounter chooses the level).
     #[serde(default)]
     pub levels: Vec<LevelDef>,
+    /// Items carried (ids in `items/`): armor and a shield set the AC, which must match `ac`;
+    /// potions can be drunk.
+    #[serde(default)]
+    pub equipment: Vec<String>,
     /// A line for players and the narrator.
     #[serde(default)]
     pub description: String,
@@ -543,11 +550,14 @@ pub enum ContentKind {
     Encounter,
     /// `spells/`
     Spell,
+    /// `items/`
+    Item,
 }
 
 impl ContentKind {
     /// All kinds with their folder names.
-    pub const ALL: [(ContentKind, &'static str); 5] = [
+    pub const ALL: [(ContentKind, &'static str); 6] = [
+        (ContentKind::Item, "items"),
         (ContentKind::Spell, "spells"),
         (ContentKind::Creature, "creatures"),
         (ContentKind::Pregen, "pregens"),
@@ -574,6 +584,8 @@ pub struct ContentLibrary {
     pub encounters: BTreeMap<String, EncounterDef>,
     /// Spells.
     pub spells: BTreeMap<String, SpellDef>,
+    /// Items.
+    pub items: BTreeMap<String, crate::items::ItemDef>,
     /// Where each id came from and its text, for locating cross-file errors.
     sources: BTreeMap<(u8, String), (PathBuf, String)>,
 }
@@ -790,6 +802,16 @@ impl ContentLibrary {
                     }
                     Err(e) => errors.push(e),
                 },
+                ContentKind::Item => match parse_ron::<crate::items::ItemDef>(file, text) {
+                    Ok(item) => {
+                        check.check_id(&item.id);
+                        lib.insert_source(5, &item.id, file, text);
+                        if lib.items.insert(item.id.clone(), item.clone()).is_some() {
+                            check.error_at("id", format!("item id `{}` is defined twice", item.id));
+                        }
+                    }
+                    Err(e) => errors.push(e),
+                },
                 ContentKind::Spell => match parse_ron::<SpellDef>(file, text) {
                     Ok(sp) => {
                         check.check_id(&sp.id);
@@ -836,6 +858,37 @@ impl ContentLibrary {
     /// Cross-file checks: encounters name maps, pregens and creatures that exist, and
     /// placements land on open squares of the map.
     fn check_references(&self, errors: &mut Vec<ContentError>) {
+        for p in self.pregens.values() {
+            let Some((file, text)) = self.sources.get(&(1, p.id.clone())) else {
+                continue;
+            };
+            let mut check = FileCheck { file, text, errors };
+            let mut gear = Vec::new();
+            for id in &p.equipment {
+                match self.items.get(id) {
+                    Some(item) => gear.push(item),
+                    None => check.error_at(
+                        &format!("\"{id}\""),
+                        format!(
+                            "unknown item `{id}`: expected one of {}",
+                            list(self.items.keys())
+                        ),
+                    ),
+                }
+            }
+            if let Some(ac) =
+                crate::items::armor_class(gear.iter().copied(), p.abilities.modifier(Ability::Dex))
+            {
+                check.check(
+                    ac == p.ac,
+                    "ac",
+                    format!(
+                        "ac {} does not match the equipment's AC {ac}: expected them to agree",
+                        p.ac
+                    ),
+                );
+            }
+        }
         let casters = self
             .pregens
             .values()

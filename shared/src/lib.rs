@@ -8,6 +8,7 @@ pub mod content;
 pub mod dice;
 pub mod event;
 pub mod grid;
+pub mod items;
 pub mod protocol;
 pub mod rules;
 pub mod spells;

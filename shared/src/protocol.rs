@@ -292,6 +292,9 @@ pub struct Spellbook {
     pub campaign: String,
     /// Spells by id.
     pub spells: std::collections::BTreeMap<String, crate::spells::SpellDef>,
+    /// Items the table's creatures carry, by id.
+    #[serde(default)]
+    pub items: std::collections::BTreeMap<String, crate::items::ItemDef>,
 }
 
 /// The map, on the campaign entity.

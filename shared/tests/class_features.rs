@@ -455,3 +455,92 @@ fn the_shipped_encounters_play_to_the_end_at_levels_1_and_3_with_spells_and_feat
         eprintln!("level {level}: spells {spells:?}, features {features:?}");
     }
 }
+
+#[test]
+fn a_potion_of_healing_heals_2d4_plus_2_with_an_action_or_a_thiefs_bonus_action() {
+    // SRD 5.1 Potion of Healing: "You regain 2d4 + 2 hit points when you drink this potion.
+    // … Drinking or administering a potion takes an action." Thief, Fast Hands: the bonus
+    // action granted by Cunning Action can "use an object".
+    let mut t = fight("goblin-ambush", 1, "fighter", 8);
+    let fighter = id_of(&t, "fighter");
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == fighter)
+        .unwrap()
+        .hp = 1;
+    let drink = Action::UseItem {
+        item: "potion-of-healing".into(),
+        target: None,
+    };
+    t.submit(fighter, drink.clone(), 0).unwrap();
+    let hp = t.combatant(fighter).unwrap().hp;
+    assert!((5..=11).contains(&hp), "1 + 2d4+2, got {hp}");
+    assert!(t.turn_budget().unwrap().action_used);
+    assert!(
+        t.combatant(fighter).unwrap().items.is_empty(),
+        "the potion is gone"
+    );
+    assert_eq!(
+        t.submit(fighter, drink.clone(), 0).unwrap_err().code,
+        RejectCode::NotAllowed
+    );
+    // A 3rd-level thief drinks with a bonus action after attacking.
+    let mut t = fight("goblin-ambush", 3, "rogue", 9);
+    let rogue = id_of(&t, "rogue");
+    t.combatants.iter_mut().find(|c| c.id == rogue).unwrap().hp = 2;
+    t.submit(rogue, Action::Dodge, 0).unwrap();
+    t.submit(rogue, drink, 0).unwrap();
+    assert!(t.turn_budget().unwrap().bonus_action_used);
+    // Giving it to a creature out of reach is refused.
+    let mut t = fight("goblin-ambush", 1, "cleric", 10);
+    let cleric = id_of(&t, "cleric");
+    let wizard = id_of(&t, "wizard");
+    let r = t
+        .submit(
+            cleric,
+            Action::UseItem {
+                item: "potion-of-healing".into(),
+                target: Some(wizard),
+            },
+            0,
+        )
+        .unwrap_err();
+    assert_eq!(r.code, RejectCode::OutOfReach);
+}
+
+#[test]
+fn armor_and_shields_set_the_pregens_ac() {
+    // SRD 5.1 Armor: chain mail 16, shield +2 → 18; leather 11 + Dex (+3) → 14; no armor:
+    // 10 + Dex (+3) → 13. A pregen whose printed AC disagrees with its equipment is refused.
+    let lib = lib();
+    for (id, ac) in [
+        ("fighter", 18),
+        ("cleric", 18),
+        ("rogue", 14),
+        ("wizard", 13),
+    ] {
+        assert_eq!(lib.pregens[id].ac, ac);
+    }
+    let t = Table::new(&lib, "goblin-ambush", 1, 60_000).unwrap();
+    assert!(t.combatant(id_of(&t, "wizard")).unwrap().unarmored);
+    assert!(!t.combatant(id_of(&t, "fighter")).unwrap().unarmored);
+    let root = emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets");
+    let mut files = Vec::new();
+    for (kind, folder) in emberkeep_shared::content::ContentKind::ALL {
+        for entry in std::fs::read_dir(root.join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            let mut text = std::fs::read_to_string(&path).unwrap();
+            if path.ends_with("fighter.ron") {
+                text = text.replace("ac: 18,", "ac: 17,");
+            }
+            files.push((path, text, kind));
+        }
+    }
+    let err = ContentLibrary::from_sources(&files)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("fighter.ron") && err.contains("ac 17 does not match the equipment's AC 18"),
+        "{err}"
+    );
+}

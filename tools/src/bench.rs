@@ -4,7 +4,6 @@ use bevy::prelude::*;
 use emberkeep_client::net::{JoinRequest, Status, TableSession, Transport, client_app, connect};
 use emberkeep_server::{Listen, ServerSettings, server_app};
 use emberkeep_shared::prelude::*;
-use emberkeep_shared::tactics::plan_turn;
 use emberkeep_tests::{Stepper, shipped_content};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -119,11 +118,14 @@ fn rules_throughput() {
     let lib = shipped_content();
     let mut actions = 0u64;
     let mut fights = 0u64;
+    let mut spells = 0u64;
     let start = Instant::now();
     let mut seed = 0;
     while start.elapsed() < Duration::from_secs(2) {
         seed += 1;
-        let mut table = Table::new(&lib, "wolf-den", seed, 120_000).expect("shipped encounter");
+        // Level 3: slots, 2nd-level spells and class features in play.
+        let mut table = Table::new_at_level(&lib, "wolf-den", seed, 120_000, Some(3))
+            .expect("shipped encounter");
         table.start_combat(0, "bench".into());
         let mut guard = 0;
         while let Some(active) = table.active() {
@@ -131,7 +133,8 @@ fn rules_throughput() {
             if guard > 2000 {
                 break;
             }
-            for action in plan_turn(&table.board(), active) {
+            // The built-in tactics with spells and features, as NPCs and companions play.
+            for action in table.plan_for(active) {
                 if table.active() != Some(active) {
                     break;
                 }
@@ -139,11 +142,21 @@ fn rules_throughput() {
                 actions += 1;
             }
         }
+        spells += table
+            .log
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.event,
+                    emberkeep_shared::event::GameEvent::SpellCast { .. }
+                )
+            })
+            .count() as u64;
         fights += 1;
     }
     let secs = start.elapsed().as_secs_f64();
     println!(
-        "rules: {:.0} actions/s resolved ({actions} actions in {fights} fights, {secs:.2} s)",
+        "rules: {:.0} actions/s resolved, planning included ({actions} actions, {spells} of them spells, in {fights} level-3 fights, {secs:.2} s)",
         actions as f64 / secs
     );
 }

@@ -148,8 +148,9 @@ pub fn spells_menu(
     });
 }
 
-/// The Features menu: Second Wind, Action Surge, bonus-action Dash and Disengage, Channel
-/// Divinity — only what the character has, greyed with the reason when not usable now.
+/// The Features menu: potions carried, Second Wind, Action Surge, bonus-action Dash and
+/// Disengage, Channel Divinity — only what the character has, greyed with the reason when not
+/// usable now.
 pub fn features_menu(
     ui: &mut egui::Ui,
     mirror: &Mirror,
@@ -158,11 +159,27 @@ pub fn features_menu(
     enabled: bool,
 ) {
     let choices = preview::feature_choices(mirror, me);
-    if choices.is_empty() {
+    let items = preview::item_choices(mirror, me);
+    if choices.is_empty() && items.is_empty() {
         return;
     }
     ui.add_enabled_ui(enabled, |ui| {
         ui.menu_button("Features", |ui| {
+            for (id, name, count, why_not) in items {
+                let button = ui
+                    .add_enabled(
+                        why_not.is_none(),
+                        egui::Button::new(format!("Drink {name} ({count})")),
+                    )
+                    .on_disabled_hover_text(why_not.unwrap_or_default());
+                if button.clicked() {
+                    session.act(Action::UseItem {
+                        item: id,
+                        target: None,
+                    });
+                    ui.close();
+                }
+            }
             for (feature, why_not) in choices {
                 let button = ui
                     .add_enabled(why_not.is_none(), egui::Button::new(feature.label()))
@@ -326,6 +343,7 @@ mod tests {
         .with_spells(Some(&Spellbook {
             campaign: "c".into(),
             spells: t.spells.clone(),
+            items: t.items.clone(),
         }))
     }
 

@@ -48,6 +48,13 @@ pub enum Action {
     EndConcentration,
     /// Use a class feature or a creature's trait.
     Feature(FeatureUse),
+    /// Drink a potion, or give it to a creature within 5 feet.
+    UseItem {
+        /// The item's id ("potion-of-healing").
+        item: String,
+        /// Who drinks it (None: yourself).
+        target: Option<CombatantId>,
+    },
 }
 
 /// The class features and traits a character uses by choice.
@@ -105,6 +112,7 @@ impl Action {
             Action::Cast { .. } => "cast",
             Action::EndConcentration => "end concentration",
             Action::Feature(_) => "feature",
+            Action::UseItem { .. } => "use item",
         }
     }
 }

@@ -304,7 +304,11 @@ impl Table {
                 _ => None,
             }) && !self.budget().is_some_and(|b| b.sneak_attack_used)
                 && !opportunity
-                && (attack.finesse || attack.kind == AttackKind::Ranged)
+                && (attack.finesse
+                    || attack
+                        .properties
+                        .contains(&crate::items::WeaponProperty::Finesse)
+                    || attack.kind == AttackKind::Ranged)
                 && advantage != Advantage::Disadvantage
                 && (advantage == Advantage::Advantage
                     || self.combatants.iter().any(|c| {

@@ -88,6 +88,9 @@ pub struct Combatant {
     /// Uses of limited features spent since the last rest ("Second Wind": 1).
     #[serde(default)]
     pub uses: std::collections::BTreeMap<String, u8>,
+    /// Consumable items carried (item ids; a potion each).
+    #[serde(default)]
+    pub items: Vec<String>,
 }
 
 /// A spellcaster's spells and slots.

@@ -257,4 +257,89 @@ impl Table {
             self.heal(id, roll, "Preserve Life", now_ms);
         }
     }
+
+    /// Whether `actor` may use `item` on `target` (itself when None) now: it carries one, the
+    /// target is within 5 feet, and in combat on its turn the action (or, with Fast Hands, the
+    /// bonus action) is free. Returns whether it would take the bonus action.
+    pub fn check_use_item(
+        &self,
+        actor: CombatantId,
+        item: &str,
+        target: Option<CombatantId>,
+    ) -> Result<bool, Rejection> {
+        let me = self
+            .combatant(actor)
+            .ok_or_else(|| refuse(RejectCode::UnknownTarget, "No such character"))?;
+        if !me.items.iter().any(|i| i == item) || !self.items.contains_key(item) {
+            return Err(refuse(
+                RejectCode::NotAllowed,
+                format!("{} carries no `{item}`", me.name),
+            ));
+        }
+        let target = target.unwrap_or(actor);
+        let them = self
+            .combatant(target)
+            .filter(|t| !t.is_dead() && !(t.hidden && t.side.hostile_to(me.side)))
+            .ok_or_else(|| {
+                refuse(
+                    RejectCode::UnknownTarget,
+                    format!("There is no creature #{target} here"),
+                )
+            })?;
+        if me.pos.feet_to(them.pos) > 5 {
+            return Err(refuse(
+                RejectCode::OutOfReach,
+                format!("{} is out of reach: within 5 ft", them.name),
+            ));
+        }
+        let Some(budget) = self.budget().filter(|_| self.active() == Some(actor)) else {
+            return Ok(false);
+        };
+        if !budget.action_used {
+            return Ok(false);
+        }
+        if me.has_feature(&Feature::FastHands) && !budget.bonus_action_used {
+            return Ok(true);
+        }
+        Err(refuse(
+            RejectCode::NoActionLeft,
+            "You have already used your action this turn",
+        ))
+    }
+
+    pub(super) fn do_use_item(
+        &mut self,
+        actor: CombatantId,
+        item: &str,
+        target: Option<CombatantId>,
+        now_ms: u64,
+    ) -> Result<(), Rejection> {
+        let bonus = self.check_use_item(actor, item, target)?;
+        let def = self.items[item].clone();
+        let me = self.combatant_mut(actor);
+        if let Some(i) = me.items.iter().position(|x| x == item) {
+            me.items.remove(i);
+        }
+        if self.active() == Some(actor)
+            && let Some(b) = self.budget_mut()
+        {
+            if bonus {
+                b.bonus_action_used = true;
+            } else {
+                b.action_used = true;
+            }
+        }
+        self.emit(
+            now_ms,
+            GameEvent::FeatureUsed {
+                actor,
+                feature: def.name.clone(),
+            },
+        );
+        if let crate::items::ItemKind::Potion { heal } = &def.kind {
+            let roll = heal.roll(&mut self.rng, false);
+            self.heal(target.unwrap_or(actor), roll, &def.name, now_ms);
+        }
+        Ok(())
+    }
 }

@@ -117,6 +117,7 @@ impl Table {
                 at,
             } => self.do_cast(actor, &spell, slot, &targets, at, now_ms),
             Action::Feature(use_) => self.do_feature(actor, use_, now_ms),
+            Action::UseItem { item, target } => self.do_use_item(actor, &item, target, now_ms),
             Action::EndConcentration => {
                 if self
                     .combatant(actor)

@@ -153,6 +153,9 @@ pub struct Table {
     /// The spells its casters know, by id.
     #[serde(default)]
     pub spells: std::collections::BTreeMap<String, crate::spells::SpellDef>,
+    /// The items its creatures carry, by id.
+    #[serde(default)]
+    pub items: std::collections::BTreeMap<String, crate::items::ItemDef>,
     rng: GameRng,
 }
 
@@ -255,7 +258,15 @@ impl Table {
                     .iter()
                     .map(|a| (*a, p.abilities.modifier(*a) + p.proficiency))
                     .collect(),
-                unarmored: p.armor.is_none(),
+                unarmored: if p.equipment.is_empty() {
+                    p.armor.is_none()
+                } else {
+                    !p.equipment.iter().any(|id| {
+                        lib.items
+                            .get(id)
+                            .is_some_and(|i| matches!(i.kind, crate::items::ItemKind::Armor { .. }))
+                    })
+                },
                 casting: p.spellcasting.as_ref().map(|s| {
                     let slots = s
                         .slots
@@ -271,6 +282,7 @@ impl Table {
                 concentrating: None,
                 effects: Vec::new(),
                 uses: Default::default(),
+                items: Vec::new(),
             });
         }
         for f in &enc.foes {
@@ -325,6 +337,7 @@ impl Table {
                 concentrating: None,
                 effects: Vec::new(),
                 uses: Default::default(),
+                items: Vec::new(),
             });
         }
         // Make names unique ("Goblin", "Goblin 2") so reasons and logs are unambiguous.
@@ -346,6 +359,26 @@ impl Table {
                 combatants[i].name = format!("{} {}", combatants[i].name, same + 1);
             }
         }
+        // Consumables the party carries (potions).
+        for c in combatants.iter_mut().filter(|c| c.is_pc) {
+            if let Some(p) = lib.pregens.get(&c.source) {
+                c.items = p
+                    .equipment
+                    .iter()
+                    .filter(|id| {
+                        lib.items.get(*id).is_some_and(|i| {
+                            matches!(i.kind, crate::items::ItemKind::Potion { .. })
+                        })
+                    })
+                    .cloned()
+                    .collect();
+            }
+        }
+        let items = combatants
+            .iter()
+            .flat_map(|c| c.items.iter())
+            .filter_map(|id| lib.items.get(id).map(|i| (id.clone(), i.clone())))
+            .collect();
         // The spells anyone here can cast, kept with the table so a restored campaign casts
         // what it was started with.
         let spells = combatants
@@ -356,6 +389,7 @@ impl Table {
             .collect();
         Ok(Table {
             spells,
+            items,
             encounter_id: enc.id.clone(),
             encounter_name: enc.name.clone(),
             map,
@@ -389,6 +423,7 @@ impl Table {
         active: Option<CombatantId>,
         budget: TurnBudget,
         spells: std::collections::BTreeMap<String, crate::spells::SpellDef>,
+        items: std::collections::BTreeMap<String, crate::items::ItemDef>,
     ) -> Table {
         let combat = match (
             mode,
@@ -421,6 +456,7 @@ impl Table {
             log: VecDeque::new(),
             paused_since: None,
             spells,
+            items,
             rng: rng_from_seed(0),
         }
     }

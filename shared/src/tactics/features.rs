@@ -1,6 +1,6 @@
 //! Built-in tactics for class features: Second Wind when badly hurt, Action Surge to attack
 //! again, Turn Undead against two or more undead close by, Preserve Life when two allies are
-//! below half their hit points. Each option is checked with [`Table::check_feature`].
+//! below half their hit points, a potion when nearly down. Each option is checked with [`Table::check_feature`].
 
 use crate::table::{Action, CombatantId, FeatureUse, Table};
 
@@ -37,7 +37,14 @@ pub fn feature_plan(table: &Table, me: CombatantId) -> FeaturePlan {
     let hurt = near(30)
         .filter(|o| !o.side.hostile_to(c.side) && o.is_living() && o.hp * 2 < o.max_hp)
         .count();
-    if hurt >= 2 && ok(FeatureUse::PreserveLife) {
+    // Nearly down: drink a potion rather than trade blows.
+    let potion = c.items.first().cloned();
+    if c.hp * 4 < c.max_hp
+        && let Some(item) = potion
+        && table.check_use_item(me, &item, None).is_ok()
+    {
+        plan.action = Some(Action::UseItem { item, target: None });
+    } else if hurt >= 2 && ok(FeatureUse::PreserveLife) {
         plan.action = Some(Action::Feature(FeatureUse::PreserveLife));
     } else if undead >= 2 && ok(FeatureUse::TurnUndead) {
         plan.action = Some(Action::Feature(FeatureUse::TurnUndead));

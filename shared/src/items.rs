@@ -1,0 +1,136 @@
+//! Equipment as content: `assets/items/*.ron` — armor and shields (which compute a wearer's
+//! AC, SRD 5.1 "Armor and Shields") and potions — and weapon properties on attacks.
+
+use crate::dice::DiceExpr;
+use serde::{Deserialize, Serialize};
+
+/// What an item is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ItemKind {
+    /// Body armor: AC = base + Dexterity modifier (at most `dex_cap`: 2 for medium armor, 0
+    /// for heavy armor, none for light).
+    Armor {
+        /// Base AC.
+        base: i32,
+        /// The most Dexterity adds (None: all of it).
+        #[serde(default)]
+        dex_cap: Option<i32>,
+        /// Disadvantage on Stealth checks.
+        #[serde(default)]
+        stealth_disadvantage: bool,
+    },
+    /// A shield: + bonus AC.
+    Shield {
+        /// AC bonus (2).
+        bonus: i32,
+    },
+    /// A potion drunk (or given to a creature within 5 ft) with an action.
+    Potion {
+        /// Hit points regained.
+        heal: DiceExpr,
+    },
+}
+
+/// One item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemDef {
+    /// Id (matches the file name).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// What it is.
+    pub kind: ItemKind,
+    /// The SRD text.
+    pub text: String,
+}
+
+/// SRD 5.1 weapon properties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WeaponProperty {
+    /// Use Strength or Dexterity; Sneak Attack works with it.
+    Finesse,
+    /// Small and easy to handle (two-weapon fighting).
+    Light,
+    /// Needs two hands: no Dueling bonus.
+    TwoHanded,
+    /// One or two hands.
+    Versatile,
+    /// Can be thrown as a ranged attack.
+    Thrown,
+    /// Needs ammunition.
+    Ammunition,
+    /// One shot per action, bonus action or reaction.
+    Loading,
+    /// Adds 5 feet to reach.
+    Reach,
+    /// Small creatures have disadvantage with it.
+    Heavy,
+}
+
+/// The AC that `equipment` gives a creature with Dexterity modifier `dex` (10 + Dex without
+/// armor), or None if it holds no armor or shield.
+pub fn armor_class<'a>(equipment: impl IntoIterator<Item = &'a ItemDef>, dex: i32) -> Option<i32> {
+    let mut body: Option<i32> = None;
+    let mut shield = 0;
+    let mut any = false;
+    for item in equipment {
+        match &item.kind {
+            ItemKind::Armor { base, dex_cap, .. } => {
+                any = true;
+                let d = dex_cap.map_or(dex, |cap| dex.min(cap));
+                body = Some(body.map_or(base + d, |b: i32| b.max(base + d)));
+            }
+            ItemKind::Shield { bonus } => {
+                any = true;
+                shield = shield.max(*bonus);
+            }
+            ItemKind::Potion { .. } => {}
+        }
+    }
+    any.then(|| body.unwrap_or(10 + dex) + shield)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(kind: ItemKind) -> ItemDef {
+        ItemDef {
+            id: "x".into(),
+            name: "x".into(),
+            kind,
+            text: String::new(),
+        }
+    }
+
+    #[test]
+    fn armor_class_follows_the_srd_armor_table() {
+        // SRD 5.1 Armor table: Leather 11 + Dex; Scale mail 14 + Dex (max 2); Chain mail 16;
+        // Shield +2.
+        let leather = item(ItemKind::Armor {
+            base: 11,
+            dex_cap: None,
+            stealth_disadvantage: false,
+        });
+        let scale = item(ItemKind::Armor {
+            base: 14,
+            dex_cap: Some(2),
+            stealth_disadvantage: true,
+        });
+        let chain = item(ItemKind::Armor {
+            base: 16,
+            dex_cap: Some(0),
+            stealth_disadvantage: true,
+        });
+        let shield = item(ItemKind::Shield { bonus: 2 });
+        assert_eq!(armor_class([&leather], 3), Some(14));
+        assert_eq!(armor_class([&scale], 3), Some(16));
+        assert_eq!(armor_class([&chain, &shield], 3), Some(18));
+        assert_eq!(
+            armor_class([&shield], 2),
+            Some(14),
+            "unarmored with a shield: 10 + Dex + 2"
+        );
+        assert_eq!(armor_class([], 2), None);
+    }
+}
