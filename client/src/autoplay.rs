@@ -65,6 +65,11 @@ fn play(world: &mut World) {
             }
         }
         let Some(table) = &mirror.table else { return };
+        // A reaction the table asks of us: the default answer (Shield when it turns the hit).
+        if table.reaction.as_ref().is_some_and(|r| r.0 == me) && bot.waiting.is_none() {
+            bot.waiting = Some(session.act(Action::React { take: true }));
+            return;
+        }
         let Some(board) = mirror.board() else { return };
         let conscious = mirror.combatants.get(&me).is_some_and(|c| c.1.hp > 0);
         match table.mode {

@@ -292,13 +292,15 @@ pub fn open_campaign(
 ) -> Result<Entity, String> {
     let settings = world.resource::<ServerSettings>().clone();
     let lib = &world.resource::<Content>().0;
-    let table = Table::new(
+    let mut table = Table::new_at_level(
         lib,
         encounter,
         seed,
         settings.turn_timeout.as_millis() as u64,
+        settings.level,
     )
     .map_err(|e| e.to_string())?;
+    table.reaction_window_ms = settings.reaction_window.as_millis() as u64;
     let seats = fresh_seats(&table);
     let journal = match &settings.data_dir {
         Some(root) => {

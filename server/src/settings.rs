@@ -40,6 +40,10 @@ pub struct ServerSettings {
     pub campaigns: u32,
     /// Turn timeout.
     pub turn_timeout: Duration,
+    /// How long a player has to answer a reaction (Shield).
+    pub reaction_window: Duration,
+    /// The party's level for new campaigns (None: the encounter's).
+    pub level: Option<u32>,
     /// Base RNG seed; campaign `n` uses `seed + n`.
     pub seed: u64,
     /// Print every event to the log.
@@ -83,6 +87,8 @@ impl Default for ServerSettings {
             encounter: "goblin-ambush".into(),
             campaigns: 1,
             turn_timeout: Duration::from_secs(120),
+            reaction_window: Duration::from_secs(6),
+            level: None,
             seed: 1,
             log_events: false,
             private_key: rand::random(),
@@ -192,6 +198,13 @@ pub struct Cli {
     /// Seconds before an idle player's turn ends in the Dodge action.
     #[arg(long, default_value_t = 120)]
     pub turn_timeout: u64,
+    /// Seconds a player has to answer a reaction the table offers (Shield when hit); the
+    /// default answer is taken when they pass.
+    #[arg(long, default_value_t = 6)]
+    pub reaction_window: u64,
+    /// The party's level, 1 to 3, for new campaigns (default: the encounter's `level`).
+    #[arg(long)]
+    pub level: Option<u32>,
     /// Server ticks per second.
     #[arg(long, default_value_t = DEFAULT_TICK_HZ)]
     pub tick_rate: f64,
@@ -234,6 +247,18 @@ impl Cli {
             return Err(format!(
                 "--turn-timeout {} is out of range: expected 1 to 86400 seconds",
                 self.turn_timeout
+            ));
+        }
+        if self.reaction_window == 0 || self.reaction_window > 60 {
+            return Err(format!(
+                "--reaction-window {} is out of range: expected 1 to 60 seconds",
+                self.reaction_window
+            ));
+        }
+        if self.level.is_some_and(|l| !(1..=3).contains(&l)) {
+            return Err(format!(
+                "--level {} is not supported: expected 1 to 3",
+                self.level.unwrap_or_default()
             ));
         }
         if self.campaigns == 0 || self.campaigns > 1000 {
@@ -282,6 +307,8 @@ impl Cli {
             encounter: self.encounter,
             campaigns: self.campaigns,
             turn_timeout: Duration::from_secs(self.turn_timeout),
+            reaction_window: Duration::from_secs(self.reaction_window),
+            level: self.level,
             seed,
             log_events: !self.quiet,
             max_spectators: self.max_spectators,

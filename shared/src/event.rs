@@ -350,6 +350,19 @@ pub enum GameEvent {
         /// Why ("failed a concentration save", "chose to", "is incapacitated").
         reason: String,
     },
+    /// A reaction is offered to a player's seat ("Shield?"), for `seconds`.
+    ReactionOffered {
+        /// Who may react.
+        reactor: CombatantId,
+        /// Who triggered it.
+        attacker: CombatantId,
+        /// What ("Shield").
+        offer: String,
+        /// The attack roll that hit.
+        roll: AttackRoll,
+        /// How long the seat has to answer.
+        seconds: u64,
+    },
     /// A class feature or trait is used ("Second Wind").
     FeatureUsed {
         /// Who.
@@ -419,6 +432,7 @@ impl GameEvent {
             GameEvent::ConcentrationEnded { .. } => "effect.concentration_ended",
             GameEvent::Shifted { .. } => "turn.shifted",
             GameEvent::FeatureUsed { .. } => "turn.feature",
+            GameEvent::ReactionOffered { .. } => "turn.reaction_offered",
         }
     }
 
@@ -660,6 +674,19 @@ impl GameEvent {
             } => format!("{} stops concentrating on {spell}: {reason}", name(*caster)),
             GameEvent::Shifted { target, to, how } => format!("{} {how} to {to}", name(*target)),
             GameEvent::FeatureUsed { actor, feature } => format!("{} uses {feature}", name(*actor)),
+            GameEvent::ReactionOffered {
+                reactor,
+                attacker,
+                offer,
+                roll,
+                seconds,
+            } => format!(
+                "{}'s attack hits {} ({} vs AC {}): cast {offer} as a reaction? ({seconds} s)",
+                name(*attacker),
+                name(*reactor),
+                roll.total,
+                roll.ac
+            ),
         }
     }
 }

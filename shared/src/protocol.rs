@@ -261,6 +261,8 @@ pub struct TableView {
     pub resolved: bool,
     /// The active combatant's whole turn budget (bonus action, spells cast).
     pub budget: TurnBudget,
+    /// A reaction the table waits for: who, what, whole seconds left.
+    pub reaction: Option<(CombatantId, String, u32)>,
 }
 
 impl TableView {
@@ -281,6 +283,13 @@ impl TableView {
             action_used: combat.is_some_and(|c| c.budget.action_used),
             resolved: table.resolved,
             budget: combat.map(|c| c.budget.clone()).unwrap_or_default(),
+            reaction: table.pending.as_ref().map(|p| {
+                (
+                    p.reactor,
+                    p.offer.clone(),
+                    (p.deadline_ms.saturating_sub(now_ms)).div_ceil(1000) as u32,
+                )
+            }),
         }
     }
 }

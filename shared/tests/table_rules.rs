@@ -35,6 +35,14 @@ fn combat_with_first(encounter: &str, first: &str) -> Table {
     panic!("no seed puts {first} first");
 }
 
+/// Players here never take the reactions the table offers (Shield): they decline at once.
+fn decline_reactions(t: &mut Table) {
+    if let Some(p) = &t.pending {
+        let reactor = p.reactor;
+        t.submit(reactor, Action::React { take: false }, 0).unwrap();
+    }
+}
+
 fn play_to_the_end(t: &mut Table) {
     for _ in 0..2000 {
         let Some(active) = t.active() else { return };
@@ -43,6 +51,7 @@ fn play_to_the_end(t: &mut Table) {
                 break;
             }
             let _ = t.submit(active, action, 0);
+            decline_reactions(t);
         }
     }
     panic!("the fight never ended");
@@ -291,6 +300,7 @@ fn player_characters_fall_unconscious_and_monsters_die() {
                 },
                 0,
             );
+            decline_reactions(&mut t);
             let _ = t.submit(goblin, Action::EndTurn, 0);
         } else {
             let a = t.active().unwrap();

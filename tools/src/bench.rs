@@ -140,6 +140,11 @@ fn rules_throughput() {
                 }
                 let _ = table.submit(active, action, 0);
                 actions += 1;
+                // A player's reaction (Shield) answered at once, as a bot does.
+                if let Some(reactor) = table.pending.as_ref().map(|p| p.reactor) {
+                    let _ = table.submit(reactor, Action::React { take: true }, 0);
+                    actions += 1;
+                }
             }
         }
         spells += table

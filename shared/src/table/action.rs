@@ -48,6 +48,11 @@ pub enum Action {
     EndConcentration,
     /// Use a class feature or a creature's trait.
     Feature(FeatureUse),
+    /// Answer the reaction the table offers you ("Shield?").
+    React {
+        /// Take it.
+        take: bool,
+    },
     /// Drink a potion, or give it to a creature within 5 feet.
     UseItem {
         /// The item's id ("potion-of-healing").
@@ -113,6 +118,7 @@ impl Action {
             Action::EndConcentration => "end concentration",
             Action::Feature(_) => "feature",
             Action::UseItem { .. } => "use item",
+            Action::React { .. } => "react",
         }
     }
 }

@@ -282,6 +282,50 @@ impl Table {
             auto_crit,
             critical_on,
         );
+        // A player who can cast Shield is asked first; the attack resumes with the answer.
+        if roll.hit
+            && self.offer_shield(
+                attacker,
+                target,
+                index,
+                opportunity,
+                advantage,
+                roll,
+                now_ms,
+            )
+        {
+            return;
+        }
+        self.finish_attack(
+            attacker,
+            target,
+            index,
+            opportunity,
+            advantage,
+            roll,
+            now_ms,
+        );
+    }
+
+    /// The rest of an attack once its roll stands (after any reaction): damage, Sneak Attack
+    /// and the like, the event, the damage applied and riders.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "an attack's state between its roll and its damage"
+    )]
+    pub(super) fn finish_attack(
+        &mut self,
+        attacker: CombatantId,
+        target: CombatantId,
+        index: usize,
+        opportunity: bool,
+        advantage: Advantage,
+        roll: rules::AttackRoll,
+        now_ms: u64,
+    ) {
+        let me = self.combatant(attacker).expect("exists").clone();
+        let them = self.combatant(target).expect("exists").clone();
+        let attack = me.attacks[index].clone();
         let mut damage: Option<DiceRoll> = None;
         let mut sneak: Option<DiceRoll> = None;
         let mut dealt = 0;
@@ -292,6 +336,9 @@ impl Table {
             // Fighting Style (Dueling): "+2 bonus to damage rolls" with a melee weapon in one
             // hand (the pregens' melee weapons are one-handed).
             if attack.kind == AttackKind::Melee
+                && !attack
+                    .properties
+                    .contains(&crate::items::WeaponProperty::TwoHanded)
                 && me
                     .features
                     .contains(&Feature::FightingStyle(FightingStyle::Dueling))

@@ -61,6 +61,11 @@ impl Table {
                 "The host has paused the game",
             ));
         }
+        // A reaction the table waits for: only its answer is taken.
+        self.check_not_waiting(actor, matches!(action, Action::React { .. }))?;
+        if let Action::React { take } = action {
+            return self.do_react(actor, take, now_ms);
+        }
         if me.incapacitated() && action != Action::EndConcentration {
             let state = if me.is_dead() {
                 "dead".to_string()
@@ -118,6 +123,7 @@ impl Table {
             } => self.do_cast(actor, &spell, slot, &targets, at, now_ms),
             Action::Feature(use_) => self.do_feature(actor, use_, now_ms),
             Action::UseItem { item, target } => self.do_use_item(actor, &item, target, now_ms),
+            Action::React { .. } => unreachable!("answered above"),
             Action::EndConcentration => {
                 if self
                     .combatant(actor)

@@ -15,12 +15,14 @@ mod features;
 mod host;
 mod intents;
 mod movement;
+mod reactions;
 mod turns;
 
 pub use action::{Action, FeatureUse, RejectCode, Rejection};
 pub use casting::CastPlan;
 pub use combatant::{Casting, Combatant};
 pub use effects::{ActiveEffect, Ends, Lasting};
+pub use reactions::{DEFAULT_REACTION_WINDOW_MS, PendingReaction};
 
 use crate::content::{CombatStart, ContentLibrary};
 use crate::dice::{GameRng, rng_from_seed};
@@ -156,6 +158,12 @@ pub struct Table {
     /// The items its creatures carry, by id.
     #[serde(default)]
     pub items: std::collections::BTreeMap<String, crate::items::ItemDef>,
+    /// An attack waiting for a player's reaction.
+    #[serde(default)]
+    pub pending: Option<PendingReaction>,
+    /// How long a player has to answer a reaction (ms).
+    #[serde(default = "default_reaction_window")]
+    pub reaction_window_ms: u64,
     rng: GameRng,
 }
 
@@ -172,6 +180,10 @@ fn at_level(p: &crate::content::PregenDef, level: u32) -> (i32, Vec<crate::conte
         }
     }
     (max_hp, features)
+}
+
+fn default_reaction_window() -> u64 {
+    DEFAULT_REACTION_WINDOW_MS
 }
 
 /// Errors building a table from content.
@@ -390,6 +402,8 @@ impl Table {
         Ok(Table {
             spells,
             items,
+            pending: None,
+            reaction_window_ms: DEFAULT_REACTION_WINDOW_MS,
             encounter_id: enc.id.clone(),
             encounter_name: enc.name.clone(),
             map,
@@ -457,6 +471,8 @@ impl Table {
             paused_since: None,
             spells,
             items,
+            pending: None,
+            reaction_window_ms: DEFAULT_REACTION_WINDOW_MS,
             rng: rng_from_seed(0),
         }
     }

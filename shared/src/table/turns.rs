@@ -220,6 +220,10 @@ impl Table {
         if self.paused_since.is_some() {
             return;
         }
+        self.tick_reaction(now_ms);
+        if self.pending.is_some() {
+            return;
+        }
         let Some(active) = self.active() else { return };
         let c = self.combatant(active).expect("exists");
         if c.companion {
@@ -274,7 +278,7 @@ impl Table {
 
     /// The NPC whose turn it is, if the table waits for one to be played (not paused).
     pub fn npc_to_play(&self) -> Option<CombatantId> {
-        if self.paused_since.is_some() {
+        if self.paused_since.is_some() || self.pending.is_some() {
             return None;
         }
         self.active()
@@ -323,7 +327,8 @@ impl Table {
     ) -> Vec<Rejection> {
         let mut refused = Vec::new();
         for action in plan {
-            if self.active() != Some(npc) {
+            // A player's reaction interrupts: the rest of the turn is played once answered.
+            if self.active() != Some(npc) || self.pending.is_some() {
                 return refused;
             }
             if action == Action::EndTurn {
@@ -343,7 +348,7 @@ impl Table {
                 break;
             }
         }
-        if self.active() == Some(npc) {
+        if self.active() == Some(npc) && self.pending.is_none() {
             self.end_turn(now_ms);
         }
         refused
