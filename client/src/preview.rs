@@ -377,3 +377,45 @@ pub fn item_choices(
         })
         .collect()
 }
+
+/// Shove and grapple the foes within 5 feet, or escape a grapple: (the intent, its label) for
+/// each the server's rules would accept now ([`Table::check_contest`]).
+pub fn contest_choices(mirror: &Mirror, me: CombatantId) -> Vec<(Action, String)> {
+    let Some(rules) = mirror.rules() else {
+        return Vec::new();
+    };
+    let Some(c) = rules.combatant(me) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for foe in rules
+        .combatants
+        .iter()
+        .filter(|f| f.side.hostile_to(c.side) && rules.check_contest(me, f.id).is_ok())
+    {
+        out.push((
+            Action::Shove {
+                target: foe.id,
+                prone: true,
+            },
+            format!("Shove {} prone", foe.name),
+        ));
+        out.push((
+            Action::Shove {
+                target: foe.id,
+                prone: false,
+            },
+            format!("Push {} away", foe.name),
+        ));
+        out.push((
+            Action::Grapple { target: foe.id },
+            format!("Grapple {}", foe.name),
+        ));
+    }
+    if c.conditions.contains(&Condition::Grappled)
+        && !rules.turn_budget().is_some_and(|b| b.action_used)
+    {
+        out.push((Action::Escape, "Escape the grapple".into()));
+    }
+    out
+}

@@ -363,6 +363,21 @@ pub enum GameEvent {
         /// How long the seat has to answer.
         seconds: u64,
     },
+    /// A contest of checks (shove, grapple, escape).
+    Contest {
+        /// Who started it.
+        actor: CombatantId,
+        /// Who resisted.
+        target: CombatantId,
+        /// What it was for ("shove", "grapple", "escape").
+        what: String,
+        /// The actor's check.
+        actor_roll: CheckRoll,
+        /// The defender's check.
+        target_roll: CheckRoll,
+        /// The actor won.
+        won: bool,
+    },
     /// A class feature or trait is used ("Second Wind").
     FeatureUsed {
         /// Who.
@@ -432,6 +447,7 @@ impl GameEvent {
             GameEvent::ConcentrationEnded { .. } => "effect.concentration_ended",
             GameEvent::Shifted { .. } => "turn.shifted",
             GameEvent::FeatureUsed { .. } => "turn.feature",
+            GameEvent::Contest { .. } => "turn.contest",
             GameEvent::ReactionOffered { .. } => "turn.reaction_offered",
         }
     }
@@ -674,6 +690,25 @@ impl GameEvent {
             } => format!("{} stops concentrating on {spell}: {reason}", name(*caster)),
             GameEvent::Shifted { target, to, how } => format!("{} {how} to {to}", name(*target)),
             GameEvent::FeatureUsed { actor, feature } => format!("{} uses {feature}", name(*actor)),
+            GameEvent::Contest {
+                actor,
+                target,
+                what,
+                actor_roll,
+                target_roll,
+                won,
+            } => format!(
+                "{} tries to {what} {}: {} ({} {:+}) against {} ({} {:+}) — {}",
+                name(*actor),
+                name(*target),
+                actor_roll.total,
+                actor_roll.d20.natural,
+                actor_roll.bonus,
+                target_roll.total,
+                target_roll.d20.natural,
+                target_roll.bonus,
+                if *won { "success" } else { "failure" }
+            ),
             GameEvent::ReactionOffered {
                 reactor,
                 attacker,

@@ -148,7 +148,7 @@ pub fn spells_menu(
     });
 }
 
-/// The Features menu: potions carried, Second Wind, Action Surge, bonus-action Dash and
+/// The Features menu: shove or grapple a foe beside you (or escape), potions carried, Second Wind, Action Surge, bonus-action Dash and
 /// Disengage, Channel Divinity — only what the character has, greyed with the reason when not
 /// usable now.
 pub fn features_menu(
@@ -160,11 +160,18 @@ pub fn features_menu(
 ) {
     let choices = preview::feature_choices(mirror, me);
     let items = preview::item_choices(mirror, me);
-    if choices.is_empty() && items.is_empty() {
+    let contests = preview::contest_choices(mirror, me);
+    if choices.is_empty() && items.is_empty() && contests.is_empty() {
         return;
     }
     ui.add_enabled_ui(enabled, |ui| {
         ui.menu_button("Features", |ui| {
+            for (action, label) in contests {
+                if ui.button(label).clicked() {
+                    session.act(action);
+                    ui.close();
+                }
+            }
             for (id, name, count, why_not) in items {
                 let button = ui
                     .add_enabled(

@@ -48,6 +48,22 @@ pub enum Action {
     EndConcentration,
     /// Use a class feature or a creature's trait.
     Feature(FeatureUse),
+    /// Shove a creature within 5 feet with your attack: a contest of Athletics against its
+    /// Athletics or Acrobatics; win and it is knocked prone (`prone`) or pushed 5 feet away.
+    Shove {
+        /// The creature.
+        target: CombatantId,
+        /// Knock it prone instead of pushing it.
+        prone: bool,
+    },
+    /// Grapple a creature within 5 feet with your attack: win the contest and its speed is 0
+    /// until it escapes or you let go.
+    Grapple {
+        /// The creature.
+        target: CombatantId,
+    },
+    /// Use your action to escape a grapple (a contest against the grappler's Athletics).
+    Escape,
     /// Answer the reaction the table offers you ("Shield?").
     React {
         /// Take it.
@@ -119,6 +135,9 @@ impl Action {
             Action::Feature(_) => "feature",
             Action::UseItem { .. } => "use item",
             Action::React { .. } => "react",
+            Action::Shove { .. } => "shove",
+            Action::Grapple { .. } => "grapple",
+            Action::Escape => "escape",
         }
     }
 }

@@ -886,7 +886,7 @@ impl Table {
 
     /// Pushes `target` straight away from `from` up to `feet`, stopping before walls and
     /// creatures.
-    fn push(&mut self, from: CombatantId, target: CombatantId, feet: u32, now_ms: u64) {
+    pub(super) fn push(&mut self, from: CombatantId, target: CombatantId, feet: u32, now_ms: u64) {
         let (Some(a), Some(b)) = (self.combatant(from), self.combatant(target)) else {
             return;
         };

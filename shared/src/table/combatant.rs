@@ -91,6 +91,9 @@ pub struct Combatant {
     /// Consumable items carried (item ids; a potion each).
     #[serde(default)]
     pub items: Vec<String>,
+    /// Skill bonuses where they are not the bare modifier (proficiency, expertise, printed).
+    #[serde(default)]
+    pub skills: Vec<(crate::checks::Skill, i32)>,
 }
 
 /// A spellcaster's spells and slots.
@@ -168,6 +171,14 @@ impl Combatant {
     /// An undead or a construct (healing spells do not work on them).
     pub fn is_living(&self) -> bool {
         !(self.kind.starts_with("undead") || self.kind.starts_with("construct"))
+    }
+
+    /// Its bonus with a skill (before bonus dice).
+    pub fn skill_bonus(&self, skill: crate::checks::Skill) -> i32 {
+        self.skills
+            .iter()
+            .find(|(s, _)| *s == skill)
+            .map_or_else(|| self.modifier(skill.ability()), |(_, b)| *b)
     }
 
     /// Its saving throw bonus with an ability (before bonus dice).

@@ -285,6 +285,7 @@ impl Table {
         }
         // Spells whose every effect is gone no longer need concentration.
         self.drop_idle_concentration(id, now_ms);
+        self.check_grapples(now_ms);
     }
 
     /// At the end of `id`'s turn in `round`: effects that end then end, and `id` repeats the

@@ -100,7 +100,11 @@ impl Table {
             ));
         }
         let result = match action {
-            Action::Move { path } => self.do_move(actor, path, now_ms),
+            Action::Move { path } => {
+                let moved = self.do_move(actor, path, now_ms);
+                self.check_grapples(now_ms);
+                moved
+            }
             Action::Attack { target, attack } => self.do_attack(actor, target, attack, now_ms),
             Action::Dodge | Action::Dash | Action::Disengage => {
                 self.do_simple_action(actor, action, now_ms)
@@ -124,6 +128,9 @@ impl Table {
             Action::Feature(use_) => self.do_feature(actor, use_, now_ms),
             Action::UseItem { item, target } => self.do_use_item(actor, &item, target, now_ms),
             Action::React { .. } => unreachable!("answered above"),
+            Action::Shove { target, prone } => self.do_shove(actor, target, prone, now_ms),
+            Action::Grapple { target } => self.do_grapple(actor, target, now_ms),
+            Action::Escape => self.do_escape(actor, now_ms),
             Action::EndConcentration => {
                 if self
                     .combatant(actor)

@@ -10,6 +10,7 @@ mod action;
 mod attacks;
 mod casting;
 mod combatant;
+mod contests;
 mod effects;
 mod features;
 mod host;
@@ -295,6 +296,7 @@ impl Table {
                 effects: Vec::new(),
                 uses: Default::default(),
                 items: Vec::new(),
+                skills: Vec::new(),
             });
         }
         for f in &enc.foes {
@@ -350,6 +352,7 @@ impl Table {
                 effects: Vec::new(),
                 uses: Default::default(),
                 items: Vec::new(),
+                skills: Vec::new(),
             });
         }
         // Make names unique ("Goblin", "Goblin 2") so reasons and logs are unambiguous.
@@ -369,6 +372,28 @@ impl Table {
                         .unwrap_or_default()
             {
                 combatants[i].name = format!("{} {}", combatants[i].name, same + 1);
+            }
+        }
+        // Skill bonuses: a pregen's proficiencies and expertise, a creature's printed skills.
+        for c in &mut combatants {
+            if let Some(p) = lib.pregens.get(&c.source).filter(|_| c.is_pc) {
+                c.skills = p
+                    .skills
+                    .iter()
+                    .map(|s| {
+                        let times = if p.expertise.contains(s) { 2 } else { 1 };
+                        (
+                            *s,
+                            c.abilities.modifier(s.ability()) + times * p.proficiency,
+                        )
+                    })
+                    .collect();
+            } else if let Some(k) = lib.creatures.get(&c.source).filter(|_| !c.is_pc) {
+                c.skills = k
+                    .skills
+                    .iter()
+                    .filter_map(|(name, b)| crate::checks::Skill::from_name(name).map(|s| (s, *b)))
+                    .collect();
             }
         }
         // Consumables the party carries (potions).
