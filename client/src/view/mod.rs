@@ -10,6 +10,7 @@ pub mod input;
 mod map;
 mod panels;
 mod settings;
+mod sheet;
 mod spells;
 
 pub use audio::Volumes;
@@ -62,6 +63,7 @@ impl Plugin for ViewPlugin {
         map::plugin(app);
         panels::plugin(app);
         spells::plugin(app);
+        sheet::plugin(app);
         app.add_systems(Update, (screenshot_when_ready, title_when_ready));
     }
 }

@@ -129,6 +129,7 @@ fn draw(
     cursor: Res<MapCursor>,
     mut free: ResMut<FreeArea>,
     mut chosen: ResMut<super::spells::ChosenSpell>,
+    mut sheet: ResMut<super::sheet::SheetOpen>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     keep_focus_in_text_boxes(ctx);
@@ -157,6 +158,9 @@ fn draw(
     let name = |id: CombatantId| mirror.name_of(id);
     let me = session.seating.as_ref().and_then(|s| s.character);
     let table = mirror.table.clone();
+    if let Some(me) = me {
+        super::sheet::show(ctx, &mirror, me, &mut sheet);
+    }
 
     egui::Panel::top("status").show(&mut root, |ui| {
         ui.horizontal(|ui| {
@@ -388,6 +392,13 @@ fn draw(
                             player && (exploring || my_turn),
                         );
                         super::spells::features_menu(ui, &mirror, me, &mut session, player && my_turn);
+                        if ui
+                            .selectable_label(sheet.0, "Sheet")
+                            .on_hover_text("Your character sheet: abilities, saves, skills, features, spells, conditions")
+                            .clicked()
+                        {
+                            sheet.0 = !sheet.0;
+                        }
                     }
                     for key in TableAction::TURN {
                         if ui

@@ -291,7 +291,7 @@ fn show_template(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use emberkeep_shared::content::ContentLibrary;
     use emberkeep_shared::grid::MapGrid;
@@ -299,7 +299,7 @@ mod tests {
         BattleMap, CombatantSheet, CombatantStatus, Spellbook, TableView,
     };
 
-    fn wizards_turn() -> (Table, CombatantId) {
+    pub(in crate::view) fn wizards_turn() -> (Table, CombatantId) {
         let lib = ContentLibrary::load_dir(
             &emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets"),
         )
@@ -332,7 +332,7 @@ mod tests {
         panic!("no seed gives the wizard the first turn");
     }
 
-    fn mirror_of(t: &Table) -> Mirror {
+    pub(in crate::view) fn mirror_of(t: &Table) -> Mirror {
         let view = TableView::of("c", t, 0);
         let map = BattleMap {
             campaign: "c".into(),
