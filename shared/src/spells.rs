@@ -119,6 +119,9 @@ pub enum Buff {
     NoReactions,
     /// The next attack roll against it has advantage, then the mark is gone (Guiding Bolt).
     Marked,
+    /// Warded (Sanctuary): a creature that attacks it or targets it with a harmful spell must
+    /// first succeed on a Wisdom save against this DC or lose the attack or spell.
+    Sanctuary(i32),
 }
 
 /// One thing a spell does to a target.

@@ -672,3 +672,84 @@ fn companions_cast_sensibly_and_the_fights_still_end() {
         assert!(spells_seen.contains(s), "never cast {s}: {spells_seen:?}");
     }
 }
+
+#[test]
+fn sanctuary_turns_attackers_away_on_a_failed_wisdom_save_until_the_ward_attacks() {
+    // SRD 5.1 Sanctuary: "any creature who targets the warded creature with an attack or a
+    // harmful spell must first make a Wisdom saving throw. On a failed save, the creature
+    // must choose a new target or lose the attack or spell. … If the warded creature makes
+    // an attack or casts a spell that affects an enemy creature, this spell ends."
+    let (mut lost, mut passed) = (0, 0);
+    for seed in 0..60 {
+        let mut t = fight("cleric", seed * 29);
+        let cleric = id_of(&t, "cleric");
+        let wizard = id_of(&t, "wizard");
+        t.submit(cleric, cast("sanctuary", 1, vec![wizard], None), 0)
+            .unwrap();
+        assert!(
+            t.combatant(wizard)
+                .unwrap()
+                .effects
+                .iter()
+                .any(|e| e.source == "Sanctuary")
+        );
+        // A goblin's turn: it shoots at the wizard.
+        t.submit(cleric, Action::EndTurn, 0).unwrap();
+        let Some(goblin) = t.active().filter(|a| !t.combatant(*a).unwrap().is_pc) else {
+            continue;
+        };
+        let bow = t
+            .combatant(goblin)
+            .unwrap()
+            .attacks
+            .iter()
+            .position(|a| a.name == "Shortbow")
+            .unwrap();
+        let from = t.next_seq;
+        t.submit(
+            goblin,
+            Action::Attack {
+                target: wizard,
+                attack: bow,
+            },
+            0,
+        )
+        .unwrap();
+        if let Some(p) = t.pending.clone() {
+            t.submit(p.reactor, Action::React { take: false }, 0)
+                .unwrap();
+        }
+        let ev = events_since(&t, from);
+        let save = ev
+            .iter()
+            .find_map(|e| match e {
+                GameEvent::Saved {
+                    against,
+                    roll,
+                    actor,
+                    ..
+                } if against == "Sanctuary" => {
+                    assert_eq!(*actor, goblin);
+                    Some(*roll)
+                }
+                _ => None,
+            })
+            .expect("the attacker saves first");
+        assert_eq!(save.dc, Some(13));
+        let attacked = ev.iter().any(|e| matches!(e, GameEvent::Attacked(_)));
+        assert_eq!(attacked, save.success);
+        if save.success {
+            passed += 1
+        } else {
+            lost += 1
+        }
+        assert!(
+            t.turn_budget().unwrap().action_used,
+            "the attack is spent either way"
+        );
+        if lost > 0 && passed > 0 {
+            return;
+        }
+    }
+    panic!("lost {lost}, passed {passed}");
+}

@@ -201,6 +201,10 @@ impl Table {
             ));
         }
         self.budget_mut().expect("in combat").action_used = true;
+        self.break_sanctuary(actor, now_ms);
+        if !self.passes_sanctuary(actor, target, now_ms) {
+            return Ok(());
+        }
         self.resolve_attack(actor, target, attack, false, now_ms);
         // Multiattack: the other attacks of the action, at the same target while it stands.
         let me = self.combatant(actor).expect("exists");

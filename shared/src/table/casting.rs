@@ -464,9 +464,43 @@ impl Table {
                 at: plan.at,
             },
         );
+        let me_side = self.combatant(caster).map(|c| c.side);
+        let hostile: Vec<CombatantId> = plan
+            .targets
+            .iter()
+            .copied()
+            .filter(|t| {
+                self.combatant(*t)
+                    .zip(me_side)
+                    .is_some_and(|(c, side)| c.side.hostile_to(side))
+            })
+            .collect();
+        if !hostile.is_empty() {
+            self.break_sanctuary(caster, now_ms);
+        }
         match spell.hook.as_deref() {
             Some("narrative") => return,
             Some("sleep") => return self.cast_sleep(caster, &plan, now_ms),
+            Some("sanctuary") => {
+                let me = self.combatant(caster).expect("exists").clone();
+                let modifier = me.casting.as_ref().map_or(0, |c| me.modifier(c.ability));
+                let dc = spell_save_dc(me.proficiency, modifier);
+                for &t in &plan.targets {
+                    self.add_effect(
+                        t,
+                        ActiveEffect {
+                            source: spell.name.clone(),
+                            caster,
+                            what: Lasting::Buff(crate::spells::Buff::Sanctuary(dc)),
+                            ends: Ends::Rounds(spell.duration_rounds.unwrap_or(10)),
+                            concentration: false,
+                            save_ends: None,
+                        },
+                        now_ms,
+                    );
+                }
+                return;
+            }
             _ => {}
         }
         let me = self.combatant(caster).expect("exists").clone();
@@ -503,6 +537,13 @@ impl Table {
         };
         for &target in &plan.targets {
             if self.combatant(target).is_none_or(|c| c.is_dead()) {
+                continue;
+            }
+            // A harmful spell aimed at a warded creature (not an area's) first needs the save.
+            if spell.area.is_none()
+                && (spell.attack.is_some() || spell.save.is_some())
+                && !self.passes_sanctuary(caster, target, now_ms)
+            {
                 continue;
             }
             if sculpted.contains(&target) {

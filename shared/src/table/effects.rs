@@ -35,6 +35,7 @@ impl Lasting {
                 Buff::Speed(n) => format!("{n:+} ft speed"),
                 Buff::NoReactions => "unable to take reactions".into(),
                 Buff::Marked => "marked: the next attack against it has advantage".into(),
+                Buff::Sanctuary(dc) => format!("warded by Sanctuary (DC {dc})"),
             },
         }
     }
@@ -439,5 +440,60 @@ impl Table {
         dice.iter()
             .map(|d| d.roll(&mut self.rng, false).total)
             .sum()
+    }
+
+    /// Sanctuary (SRD 5.1): "any creature who targets the warded creature with an attack or a
+    /// harmful spell must first make a Wisdom saving throw. On a failed save, the creature must
+    /// choose a new target or lose the attack or spell." Returns whether `attacker` may go on.
+    pub(super) fn passes_sanctuary(
+        &mut self,
+        attacker: CombatantId,
+        target: CombatantId,
+        now_ms: u64,
+    ) -> bool {
+        let (Some(a), Some(t)) = (self.combatant(attacker), self.combatant(target)) else {
+            return true;
+        };
+        if !a.side.hostile_to(t.side) {
+            return true;
+        }
+        let Some(dc) = t.effects.iter().find_map(|e| match e.what {
+            Lasting::Buff(Buff::Sanctuary(dc)) => Some(dc),
+            _ => None,
+        }) else {
+            return true;
+        };
+        if self.saving_throw(attacker, Ability::Wis, dc, "Sanctuary", now_ms) {
+            return true;
+        }
+        self.emit(
+            now_ms,
+            GameEvent::EffectStarted {
+                target: attacker,
+                source: "Sanctuary".into(),
+                what: format!(
+                    "turned away from {}: the attack is lost",
+                    self.combatant(target)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default()
+                ),
+            },
+        );
+        false
+    }
+
+    /// The warded creature attacked or harmed a foe: its Sanctuary ends.
+    pub(super) fn break_sanctuary(&mut self, who: CombatantId, now_ms: u64) {
+        if self.combatant(who).is_some_and(|c| {
+            c.effects
+                .iter()
+                .any(|e| matches!(e.what, Lasting::Buff(Buff::Sanctuary(_))))
+        }) {
+            self.end_effects(
+                who,
+                |e| matches!(e.what, Lasting::Buff(Buff::Sanctuary(_))),
+                now_ms,
+            );
+        }
     }
 }
