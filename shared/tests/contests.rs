@@ -145,3 +145,64 @@ fn a_grapple_holds_until_an_escape_or_the_grappler_moves_away() {
     }
     panic!("the fighter never won a grapple");
 }
+
+#[test]
+fn the_frightened_cannot_move_closer_and_the_charmed_cannot_attack_the_charmer() {
+    // SRD 5.1 Appendix A: Frightened — "The creature can't willingly move closer to the
+    // source of its fear." Charmed — "A charmed creature can't attack the charmer".
+    use emberkeep_shared::table::{ActiveEffect, Ends, Lasting};
+    let (mut t, fighter, goblin) = fighter_beside_a_goblin(1);
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == goblin)
+        .unwrap()
+        .pos = GridPos::new(9, 5);
+    for (what, from) in [
+        (Condition::Frightened, goblin),
+        (Condition::Charmed, goblin),
+    ] {
+        let f = t.combatants.iter_mut().find(|c| c.id == fighter).unwrap();
+        f.conditions.insert(what);
+        f.effects.push(ActiveEffect {
+            source: "test".into(),
+            caster: from,
+            what: Lasting::Condition(what),
+            ends: Ends::Never,
+            concentration: false,
+            save_ends: None,
+        });
+    }
+    let closer = t.clone().submit(
+        fighter,
+        Action::Move {
+            path: vec![GridPos::new(6, 5)],
+        },
+        0,
+    );
+    assert_eq!(closer.unwrap_err().code, RejectCode::InvalidPath);
+    t.clone()
+        .submit(
+            fighter,
+            Action::Move {
+                path: vec![GridPos::new(4, 5)],
+            },
+            0,
+        )
+        .unwrap();
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == goblin)
+        .unwrap()
+        .pos = GridPos::new(6, 5);
+    let r = t
+        .submit(
+            fighter,
+            Action::Attack {
+                target: goblin,
+                attack: 0,
+            },
+            0,
+        )
+        .unwrap_err();
+    assert!(r.reason.contains("charmed"), "{}", r.reason);
+}

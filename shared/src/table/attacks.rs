@@ -49,6 +49,20 @@ impl Table {
                 format!("{} is already dead", them.name),
             ));
         }
+        // Charmed (SRD 5.1): "A charmed creature can't attack the charmer".
+        if me
+            .effects
+            .iter()
+            .any(|e| e.caster == them.id && e.what == Lasting::Condition(Condition::Charmed))
+        {
+            return Err(Rejection::new(
+                RejectCode::NotAllowed,
+                format!(
+                    "{} is charmed by {} and cannot attack it",
+                    me.name, them.name
+                ),
+            ));
+        }
         let distance = me.pos.feet_to(them.pos);
         let mut normal_range = attack.reach;
         match attack.kind {

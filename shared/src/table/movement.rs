@@ -27,6 +27,24 @@ impl Table {
                 format!("A move needs 1 to {MAX_PATH_STEPS} squares"),
             ));
         }
+        // Frightened (SRD 5.1): "The creature can't willingly move closer to the source of its
+        // fear."
+        if let Some(source) = me
+            .effects
+            .iter()
+            .find(|e| e.what == super::effects::Lasting::Condition(Condition::Frightened))
+            .and_then(|e| self.combatant(e.caster))
+            && let Some(end) = path.last()
+            && end.squares_to(source.pos) < me.pos.squares_to(source.pos)
+        {
+            return Err(Rejection::new(
+                RejectCode::InvalidPath,
+                format!(
+                    "{} is frightened of {} and cannot move closer",
+                    me.name, source.name
+                ),
+            ));
+        }
         let stand_cost = if me.has(Condition::Prone) {
             me.speed / 2
         } else {
