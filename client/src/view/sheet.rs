@@ -31,6 +31,32 @@ pub fn time_left(ends: &Ends) -> String {
     }
 }
 
+/// A feature as the SRD names it ("Fighting Style (Dueling)", "Sneak Attack 2d6").
+pub fn feature_name(f: &emberkeep_shared::content::Feature) -> String {
+    use emberkeep_shared::content::Feature::*;
+    match f {
+        PackTactics => "Pack Tactics".into(),
+        SneakAttack(d) => format!("Sneak Attack {d}"),
+        NimbleEscape => "Nimble Escape".into(),
+        Aggressive => "Aggressive".into(),
+        SurpriseAttack(d) => format!("Surprise Attack {d}"),
+        MartialAdvantage(d) => format!("Martial Advantage {d}"),
+        UndeadFortitude => "Undead Fortitude".into(),
+        DarkDevotion => "Dark Devotion".into(),
+        Multiattack(names) => format!("Multiattack ({})", names.join(", ")),
+        FightingStyle(style) => format!("Fighting Style ({style:?})"),
+        SecondWind => "Second Wind".into(),
+        ActionSurge => "Action Surge".into(),
+        ImprovedCritical => "Improved Critical".into(),
+        CunningAction => "Cunning Action".into(),
+        FastHands => "Fast Hands".into(),
+        DiscipleOfLife => "Disciple of Life".into(),
+        ChannelDivinity(n) => format!("Channel Divinity ({n}/rest)"),
+        ArcaneRecovery => "Arcane Recovery".into(),
+        SculptSpells => "Sculpt Spells".into(),
+    }
+}
+
 /// The sheet's lines for `me`, grouped: (heading, lines).
 pub fn sheet_lines(mirror: &Mirror, me: CombatantId) -> Vec<(String, Vec<String>)> {
     let Some(rules) = mirror.rules() else {
@@ -226,5 +252,6 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Potion of Healing"), "{text}");
+        assert!(text.contains("Arcane Recovery"), "{text}");
     }
 }
