@@ -118,7 +118,7 @@ pub fn sheet_lines(mirror: &Mirror, me: CombatantId) -> Vec<(String, Vec<String>
         let mut lines = vec![
             c.features
                 .iter()
-                .map(|f| format!("{f:?}"))
+                .map(feature_name)
                 .collect::<Vec<_>>()
                 .join(", "),
         ];
