@@ -1,6 +1,11 @@
 //! Campaigns: one entity per table, holding its [`Table`], seats, inbox and journal, plus one
 //! replicated entity per combatant. Everything a player may see is in the campaign's room;
 //! hidden creatures sit in the host's room until they are revealed.
+//!
+//! The [`Inbox`] is the one door into a campaign's rules: intents, whispers, host commands,
+//! joins and leaves, the clock's timeouts and NPC turns, the narrator's narrations and NPC
+//! choices are all appended to it as they arrive, and only the resolve step takes them out,
+//! in that order, to apply, journal and answer each one.
 
 use crate::journal::{
     CANNOT_SAVE, Entry, Input, Journal, Meta, Restored, SNAPSHOT_EVERY, StoredSeat, apply,
@@ -46,13 +51,99 @@ impl Seat {
     }
 }
 
-/// Who sent a queued input.
-#[derive(Debug, Clone, Copy)]
-pub struct Sender {
-    /// The link.
-    pub link: Entity,
-    /// Echoed back in Accepted / Rejected.
-    pub client_seq: Option<u32>,
+/// Who is answered once a queued input is resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyTo {
+    /// A player's intent: `Accepted` or `Rejected`, with its `client_seq`.
+    Intent {
+        /// The player's link.
+        link: Entity,
+        /// Echoed back.
+        client_seq: u32,
+    },
+    /// A host seat's command: a `HostReply` (`ok (campaign)` or why not).
+    HostSeat(Entity),
+    /// The server's console: the same answer, printed.
+    Console,
+    /// Nobody: joins, leaves, whispers, the clock, the narrator.
+    Nobody,
+}
+
+/// An input waiting in a campaign's [`Inbox`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    /// What arrived.
+    pub input: Input,
+    /// Table time when it arrived (it is applied at the table time when it is resolved,
+    /// which is the same tick unless it waited for a narration).
+    pub arrived_ms: u64,
+    /// Who hears how it went.
+    pub reply_to: ReplyTo,
+}
+
+/// Every input to one campaign's rules, in arrival order (see the module docs).
+#[derive(Debug, Clone, Default)]
+pub struct Inbox(VecDeque<Queued>);
+
+impl Inbox {
+    /// Appends an input that arrived at table time `arrived_ms`.
+    pub fn push(&mut self, input: Input, arrived_ms: u64, reply_to: ReplyTo) {
+        self.0.push_back(Queued {
+            input,
+            arrived_ms,
+            reply_to,
+        });
+    }
+
+    /// Appends the clock's input (time passed) unless the last input queued is already the
+    /// clock's: while the inbox waits (see [`Inbox::take_next`]) one tick stands for them all.
+    pub fn push_clock(&mut self, input: Input, now_ms: u64) {
+        if !self.0.back().is_some_and(|q| q.input.is_clock()) {
+            self.push(input, now_ms, ReplyTo::Nobody);
+        }
+    }
+
+    /// Inputs waiting.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The inputs waiting, first to arrive first.
+    pub fn iter(&self) -> impl Iterator<Item = &Queued> + '_ {
+        self.0.iter()
+    }
+
+    /// Whether a finished narration waits here.
+    pub fn holds_narration(&self) -> bool {
+        self.0
+            .iter()
+            .any(|q| matches!(q.input, Input::Narration { .. }))
+    }
+
+    /// Takes the next input to resolve: the first to arrive. With `narrating` (outside
+    /// combat, the narration of the last action is not on the table yet) a character's
+    /// action at the front waits, and everything behind it waits too, except narrations:
+    /// they pass, since they are what it waits for.
+    pub fn take_next(&mut self, narrating: bool) -> Option<Queued> {
+        let front_waits = narrating
+            && self
+                .0
+                .front()
+                .is_some_and(|q| matches!(q.input, Input::Act { .. }));
+        let next = if front_waits {
+            self.0
+                .iter()
+                .position(|q| matches!(q.input, Input::Narration { .. }))?
+        } else {
+            0
+        };
+        self.0.remove(next)
+    }
 }
 
 /// Counters for one campaign.
@@ -81,8 +172,8 @@ pub struct Campaign {
     pub table: Table,
     /// Seats: party characters, then `host`, then `spectator`.
     pub seats: Vec<Seat>,
-    /// Inputs in arrival order.
-    pub inbox: VecDeque<(Sender, Input)>,
+    /// Every input to the rules, in arrival order.
+    pub inbox: Inbox,
     /// Events up to here were sent.
     pub published_seq: u64,
     /// Replicated entity per combatant, and whether it is visible to players.
@@ -147,15 +238,24 @@ impl Campaign {
         }
     }
 
-    /// Applies an input now: through the rules, then into the journal. It is accepted only
-    /// once its journal line is written; if that fails the table is put back as saved and
-    /// the input is refused ([`RejectCode::Unavailable`]).
-    pub fn perform(&mut self, input: Input, now_ms: u64) -> Result<(), Rejection> {
+    /// Applies an input taken from the inbox: through the rules, then into the journal. It
+    /// is accepted only once its journal line is written; if that fails the table is put
+    /// back as saved and the input is refused ([`RejectCode::Unavailable`]). The clock's
+    /// input is written only when it changed the table (and, if that write fails, the next
+    /// tick tries again).
+    pub(crate) fn perform(&mut self, input: Input, now_ms: u64) -> Result<(), Rejection> {
         let entry = Entry { t: now_ms, input };
+        let before = self.table.next_seq;
         apply(&mut self.table, &entry)?;
+        let clock = entry.input.is_clock();
+        if clock && self.table.next_seq == before {
+            return Ok(());
+        }
         self.record(&entry)
             .map_err(|_| Rejection::new(RejectCode::Unavailable, CANNOT_SAVE))?;
-        self.stats.accepted += 1;
+        if !clock {
+            self.stats.accepted += 1;
+        }
         Ok(())
     }
 
@@ -163,7 +263,7 @@ impl Campaign {
     /// now and then. If the line cannot be written, the table goes back to what is saved
     /// (the entry's effects are undone), the host is told, and the error is returned; the
     /// next entry tries again, and the host is told when writing works again.
-    pub fn record(&mut self, entry: &Entry) -> Result<(), String> {
+    fn record(&mut self, entry: &Entry) -> Result<(), String> {
         let Some(journal) = &mut self.journal else {
             return Ok(());
         };
@@ -324,7 +424,7 @@ pub fn open_campaign(
     let mut campaign = spawn_parts(world, id, encounter, seed, table, seats, 0);
     campaign.journal = journal;
     if world.resource::<ServerSettings>().companions {
-        // Journaled like any host action, so a restart keeps the assignments.
+        // Journaled like any host action (in the first tick), so a restart keeps them.
         let characters: Vec<CombatantId> = campaign
             .seats
             .iter()
@@ -332,12 +432,13 @@ pub fn open_campaign(
             .filter_map(|s| s.character)
             .collect();
         for character in characters {
-            let _ = campaign.perform(
+            campaign.inbox.push(
                 Input::Host(crate::journal::HostOp::Companion {
                     character,
                     on: true,
                 }),
                 0,
+                ReplyTo::Nobody,
             );
         }
     }
@@ -432,7 +533,7 @@ fn spawn_parts(
         host_room,
         table,
         seats,
-        inbox: VecDeque::new(),
+        inbox: Inbox::default(),
         vacated: Vec::new(),
         published_seq: 0,
         views,
@@ -471,4 +572,69 @@ fn finish_spawn(world: &mut World, campaign: Campaign) -> Entity {
             Rooms::single(room),
         ))
         .id()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn act(text: &str) -> Input {
+        Input::Act {
+            actor: 1,
+            action: Action::Declare { text: text.into() },
+        }
+    }
+
+    fn narration(id: u64) -> Input {
+        Input::Narration {
+            id,
+            text: format!("narration {id}"),
+            source: "builtin".into(),
+        }
+    }
+
+    fn inbox(inputs: &[Input]) -> Inbox {
+        let mut inbox = Inbox::default();
+        for (t, input) in inputs.iter().enumerate() {
+            inbox.push(input.clone(), t as u64, ReplyTo::Nobody);
+        }
+        inbox
+    }
+
+    fn drain(inbox: &mut Inbox, narrating: bool) -> Vec<Input> {
+        std::iter::from_fn(|| inbox.take_next(narrating).map(|q| q.input)).collect()
+    }
+
+    #[test]
+    fn inputs_come_out_in_arrival_order() {
+        let pause = Input::Host(crate::journal::HostOp::Pause);
+        let all = [act("a"), pause, narration(1), act("b"), Input::Tick];
+        assert_eq!(drain(&mut inbox(&all), false), all);
+    }
+
+    #[test]
+    fn while_narrating_an_action_waits_with_all_behind_it_but_narrations_pass() {
+        let pause = Input::Host(crate::journal::HostOp::Pause);
+        let mut waiting = inbox(&[pause.clone(), act("a"), Input::Tick, narration(1), act("b")]);
+        // What arrived before the action goes; then only the narration passes it.
+        assert_eq!(drain(&mut waiting, true), [pause, narration(1)]);
+        assert_eq!(
+            drain(&mut waiting, false),
+            [act("a"), Input::Tick, act("b")]
+        );
+    }
+
+    #[test]
+    fn one_clock_tick_stands_for_many_while_the_inbox_waits() {
+        let mut waiting = inbox(&[act("a")]);
+        for t in 10..20 {
+            waiting.push_clock(Input::Tick, t);
+        }
+        waiting.push(act("b"), 20, ReplyTo::Nobody);
+        waiting.push_clock(Input::Tick, 21);
+        assert_eq!(
+            drain(&mut waiting, false),
+            [act("a"), Input::Tick, act("b"), Input::Tick]
+        );
+    }
 }

@@ -1,7 +1,9 @@
 //! The host console: commands typed on the server's stdin, or sent by a host seat, run here.
-//! `help` lists them.
+//! `help` lists them. A command that changes the table (pause, skip, narrate…) is not run
+//! here: it joins the campaign's inbox behind everything that arrived before it, and is
+//! answered (`ok (campaign)` or why not) once the rules have resolved it.
 
-use crate::campaign::{Campaign, publish_codes, resume_campaign};
+use crate::campaign::{Campaign, ReplyTo, publish_codes, resume_campaign};
 use crate::journal::{HostOp, Input, Journal};
 use crate::outbox::Outbox;
 use crate::seats::{Directory, new_code, new_seat_id};
@@ -82,9 +84,12 @@ pub(crate) fn read_stdin(lines: Option<Res<StdinLines>>, mut queue: ResMut<Conso
 
 pub(crate) fn run_commands(world: &mut World) {
     let queue = std::mem::take(&mut world.resource_mut::<ConsoleQueue>().0);
-    for (reply_to, campaign, line) in queue {
-        let answer = execute(world, campaign, &line);
-        match reply_to {
+    for (link, campaign, line) in queue {
+        let reply_to = link.map_or(ReplyTo::Console, ReplyTo::HostSeat);
+        let Ran::Answered(answer) = run(world, campaign, &line, reply_to) else {
+            continue;
+        };
+        match link {
             Some(link) => world
                 .resource_mut::<Outbox>()
                 .send(link, ToClient::HostReply { text: answer }),
@@ -112,85 +117,123 @@ fn campaign_now(world: &World, entity: Entity) -> u64 {
     elapsed + world.get::<Campaign>(entity).map_or(0, |c| c.clock_offset)
 }
 
-/// Runs one command line and returns its answer.
+/// Runs one command line from the console (`hint`: the campaign of a host seat) and returns
+/// its answer. A command that changes the table is queued in the campaign's inbox (answered
+/// `queued (campaign)` here); its own answer is printed once it is resolved, in the next
+/// tick's resolve step.
 pub fn execute(world: &mut World, hint: Option<Entity>, line: &str) -> String {
-    let line = line.trim();
-    let (command, rest) = line
-        .split_once(' ')
-        .map_or((line, ""), |(c, r)| (c, r.trim()));
-    let from_console = hint.is_none();
-    match command {
-        "help" | "?" => return HELP.to_string(),
-        "campaigns" => return list_campaigns(world),
-        "use" if from_console => {
-            if campaign_entity(world, None, Some(rest)).is_none() {
-                return format!("no open campaign `{rest}`");
-            }
-            world.resource_mut::<Selected>().0 = Some(rest.to_string());
-            return format!("console commands now apply to {rest}");
-        }
-        "archive" if from_console => return archive(world, rest),
-        "reopen" if from_console => return reopen(world, rest),
-        _ => {}
+    match run(world, hint, line, ReplyTo::Console) {
+        Ran::Answered(answer) => answer,
+        Ran::Queued { campaign } => format!("queued ({campaign})"),
     }
-    let selected = world.resource::<Selected>().0.clone();
-    let Some(entity) = campaign_entity(world, hint, selected.as_deref()) else {
-        return "no campaign is open".into();
-    };
-    let now = campaign_now(world, entity);
-    let host_op = |op: HostOp| Some(Input::Host(op));
-    let input = match command {
-        "pause" => host_op(HostOp::Pause),
-        "resume" => host_op(HostOp::Resume),
-        "skip" => host_op(HostOp::Skip),
-        "end-combat" => host_op(HostOp::EndCombat),
+}
+
+/// What became of a command line.
+enum Ran {
+    /// It ran: its answer.
+    Answered(String),
+    /// It changes the table: queued in this campaign's inbox, answered once resolved.
+    Queued {
+        /// The campaign's id.
+        campaign: String,
+    },
+}
+
+/// A host command that changes the table, read from its line: `None` when the line is
+/// another command, `Some(Err(usage))` when it is malformed for this campaign.
+pub(crate) fn table_command(campaign: &Campaign, line: &str) -> Option<Result<HostOp, String>> {
+    let (command, rest) = split(line);
+    let op = match command {
+        "pause" => HostOp::Pause,
+        "resume" => HostOp::Resume,
+        "skip" => HostOp::Skip,
+        "end-combat" => HostOp::EndCombat,
         "timeout" => match rest.parse::<u64>() {
-            Ok(s) => host_op(HostOp::Timeout(s)),
-            Err(_) => return "usage: timeout SECONDS".into(),
+            Ok(s) => HostOp::Timeout(s),
+            Err(_) => return Some(Err("usage: timeout SECONDS".into())),
         },
-        "narrate" if !rest.is_empty() => host_op(HostOp::Narrate(rest.to_string())),
-        "note" if !rest.is_empty() => host_op(HostOp::Note(rest.to_string())),
+        "narrate" if rest.is_empty() => return Some(Err("usage: narrate TEXT".into())),
+        "narrate" => HostOp::Narrate(rest.to_string()),
+        "note" if rest.is_empty() => return Some(Err("usage: note TEXT".into())),
+        "note" => HostOp::Note(rest.to_string()),
         "companion" => {
             let (seat, on) = match rest.rsplit_once(' ') {
                 Some((seat, "on")) => (seat.trim(), true),
                 Some((seat, "off")) => (seat.trim(), false),
-                _ => return "usage: companion SEAT on|off".into(),
+                _ => return Some(Err("usage: companion SEAT on|off".into())),
             };
-            let campaign = world.get::<Campaign>(entity).expect("exists");
             let Some(s) = campaign.seat(seat) else {
-                return format!("no seat `{seat}`");
+                return Some(Err(format!("no seat `{seat}`")));
             };
             let Some(character) = s.character else {
-                return format!("seat `{seat}` plays no character");
+                return Some(Err(format!("seat `{seat}` plays no character")));
             };
             if on && !s.links.is_empty() {
-                return format!("seat `{seat}` has a player: `kick {seat}` first");
+                return Some(Err(format!(
+                    "seat `{seat}` has a player: `kick {seat}` first"
+                )));
             }
-            host_op(HostOp::Companion { character, on })
+            HostOp::Companion { character, on }
         }
         "whisper" => match rest.split_once(' ') {
-            Some((seat, text))
-                if world
-                    .get::<Campaign>(entity)
-                    .is_some_and(|c| c.seat(seat).is_some()) =>
-            {
-                host_op(HostOp::Whisper {
-                    to: seat.to_string(),
-                    text: text.trim().to_string(),
-                })
+            Some((seat, text)) if campaign.seat(seat).is_some() => HostOp::Whisper {
+                to: seat.to_string(),
+                text: text.trim().to_string(),
+            },
+            _ => {
+                return Some(Err(
+                    "usage: whisper SEAT TEXT (a seat of this campaign)".into()
+                ));
             }
-            _ => return "usage: whisper SEAT TEXT (a seat of this campaign)".into(),
         },
-        _ => None,
+        _ => return None,
     };
-    if let Some(input) = input {
-        let mut campaign = world.get_mut::<Campaign>(entity).expect("exists");
-        return match campaign.perform(input, now) {
-            Ok(()) => format!("ok ({})", campaign.id),
-            Err(r) => r.reason,
-        };
-    }
+    Some(Ok(op))
+}
+
+/// A command line's command and the rest.
+fn split(line: &str) -> (&str, &str) {
+    let line = line.trim();
+    line.split_once(' ')
+        .map_or((line, ""), |(c, r)| (c, r.trim()))
+}
+
+/// Runs one command line, or queues it in the campaign's inbox (to be answered to `reply_to`
+/// once resolved).
+fn run(world: &mut World, hint: Option<Entity>, line: &str, reply_to: ReplyTo) -> Ran {
+    let (command, rest) = split(line);
+    let from_console = hint.is_none();
     match command {
+        "help" | "?" => return Ran::Answered(HELP.to_string()),
+        "campaigns" => return Ran::Answered(list_campaigns(world)),
+        "use" if from_console => {
+            if campaign_entity(world, None, Some(rest)).is_none() {
+                return Ran::Answered(format!("no open campaign `{rest}`"));
+            }
+            world.resource_mut::<Selected>().0 = Some(rest.to_string());
+            return Ran::Answered(format!("console commands now apply to {rest}"));
+        }
+        "archive" if from_console => return Ran::Answered(archive(world, rest)),
+        "reopen" if from_console => return Ran::Answered(reopen(world, rest)),
+        _ => {}
+    }
+    let selected = world.resource::<Selected>().0.clone();
+    let Some(entity) = campaign_entity(world, hint, selected.as_deref()) else {
+        return Ran::Answered("no campaign is open".into());
+    };
+    let now = campaign_now(world, entity);
+    let mut campaign = world.get_mut::<Campaign>(entity).expect("exists");
+    match table_command(&campaign, line) {
+        Some(Ok(op)) => {
+            campaign.inbox.push(Input::Host(op), now, reply_to);
+            return Ran::Queued {
+                campaign: campaign.id.clone(),
+            };
+        }
+        Some(Err(usage)) => return Ran::Answered(usage),
+        None => {}
+    }
+    Ran::Answered(match command {
         "status" => {
             let mut text = status(world, entity);
             let name = world.resource::<crate::narrator::Narration>().0.name();
@@ -236,10 +279,8 @@ pub fn execute(world: &mut World, hint: Option<Entity>, line: &str) -> String {
                 Err(e) => e,
             }
         }
-        "narrate" => "usage: narrate TEXT".into(),
-        "note" => "usage: note TEXT".into(),
         _ => format!("unknown command `{command}`; `help` lists them"),
-    }
+    })
 }
 
 fn list_campaigns(world: &mut World) -> String {
@@ -315,8 +356,15 @@ fn status(world: &mut World, entity: Entity) -> String {
         out += &format!("  seat {:<10} {:<16} {conn}\n", s.name, who);
     }
     let rejected: u64 = c.stats.rejected.values().sum();
+    // Inputs wait across ticks only behind a narration being written.
+    let oldest = c
+        .inbox
+        .iter()
+        .next()
+        .map(|q| format!(" (oldest {} s)", now.saturating_sub(q.arrived_ms) / 1000))
+        .unwrap_or_default();
     out += &format!(
-        "  queue {}, events {}, accepted {}, rejected {rejected}, turn timeout {} s\n",
+        "  queue {}{oldest}, events {}, accepted {}, rejected {rejected}, turn timeout {} s\n",
         c.inbox.len(),
         t.next_seq - 1,
         c.stats.accepted,
@@ -416,12 +464,13 @@ fn kick(
     let links = std::mem::take(&mut s.links);
     let player = s.player.clone().unwrap_or_default();
     if !links.is_empty() && s.role != Role::Spectator {
-        let _ = campaign.perform(
+        campaign.inbox.push(
             Input::Left {
                 seat: seat.to_string(),
                 player,
             },
             now,
+            ReplyTo::Nobody,
         );
     }
     for link in &links {
@@ -480,10 +529,16 @@ fn archive(world: &mut World, id: &str) -> String {
         .iter()
         .map(|s| s.name.clone())
         .collect();
+    let now = campaign_now(world, entity);
     for seat in seats {
-        let now = campaign_now(world, entity);
         let _ = kick(world, entity, &seat, "The host closed this campaign", now);
     }
+    // Whatever arrived before (and the leaves just queued) is resolved and journaled first,
+    // every sender answered; a narration still being written is not waited for.
+    world.resource_scope(|world, mut outbox: Mut<Outbox>| {
+        let mut campaign = world.get_mut::<Campaign>(entity).expect("exists");
+        crate::turn::resolve_inbox(&mut campaign, false, &mut outbox, now);
+    });
     let mut campaign = world.get_mut::<Campaign>(entity).expect("exists");
     let meta = campaign.meta(true);
     let campaign = &mut *campaign;

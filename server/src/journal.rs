@@ -105,6 +105,14 @@ pub enum Input {
     Timeouts,
 }
 
+impl Input {
+    /// Whether this is the clock's input (time passed: timeouts, built-in NPC turns), which
+    /// is journaled only when it changed the table.
+    pub fn is_clock(&self) -> bool {
+        matches!(self, Input::Tick | Input::Timeouts)
+    }
+}
+
 /// One journal line: table time and input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -168,6 +176,13 @@ pub fn apply(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
                 return Err(Rejection::new(
                     RejectCode::NotYourTurn,
                     "that NPC's turn is over",
+                ));
+            }
+            // The choice may reach the table behind a host's pause, or a reaction it waits for.
+            if table.npc_to_play() != Some(*npc) {
+                return Err(Rejection::new(
+                    RejectCode::NotAllowed,
+                    "that NPC's turn waits (the game is paused, or a reaction is due)",
                 ));
             }
             table.play_npc_turn(*npc, plan.clone(), t);

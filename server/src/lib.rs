@@ -3,19 +3,28 @@
 //!
 //! # Tick order
 //! Lightyear receives in `PreUpdate` and sends in `PostUpdate`; our pipeline runs in `Update`
-//! as one chain, [`TurnSystems`]:
-//! 1. `Receive` — `Hello` seats a link by its token's claim (and replays missed events);
-//!    intents are checked against the seat and the rate limit and queued in their campaign's
-//!    FIFO; host commands (console and host seats) run.
-//! 2. `Resolve` — each campaign resolves its queue in arrival order with the shared rules;
-//!    accepted inputs are journaled (written and synced) before they are acknowledged; one
-//!    that cannot be written is refused and undone.
-//! 3. `Advance` — NPC turns (the narrator's NPC brain, or built-in tactics), then turn
-//!    timeouts (the character Dodges).
+//! as one chain, [`TurnSystems`]. Every input to a table goes through one door, its campaign's
+//! [`campaign::Inbox`]: appended as it arrives (with its arrival time), taken out only by
+//! `Resolve`, in that order.
+//! 1. `Receive` — per link, each message in turn: `Hello` seats a link by its token's claim
+//!    (and replays missed events) and queues the join; intents (checked against the seat and
+//!    the rate limit), whispers and host seats' table commands (`pause`, `skip`, `narrate`…)
+//!    are queued. Then finished model narrations are queued, and console lines run: their
+//!    table commands are queued too, the others (`status`, `kick`, `archive`…) answer at
+//!    once. A link that goes away (at any time) queues its leave.
+//! 2. `Advance` — the clock's inputs, behind this tick's arrivals: the NPC brain's choice of
+//!    an NPC's turn (or the built-in tactics when it is late), seats handed back to their
+//!    companion, then the tick (turn timeouts, the character Dodges; without the NPC brain,
+//!    built-in NPC turns).
+//! 3. `Resolve` — each campaign takes its inputs out in arrival order: applied by the shared
+//!    rules, journaled (written and synced; a tick only if it changed the table), then
+//!    answered (`Accepted`/`Rejected`, a host's `ok`); one that cannot be written is refused
+//!    and undone. Outside combat a character's action (and all behind it) waits while the
+//!    last action's narration is being written; only narrations pass it.
 //! 4. `Publish` — new events go to the links allowed to see them; views are mirrored into the
-//!    replicated components; new public events are queued for narration (built-in at once,
-//!    model narrations on the bridge thread, polled in `Receive`); queued messages are handed
-//!    to lightyear.
+//!    replicated components; new public events are queued for narration (built-in at once
+//!    into the inbox, resolved first next tick; model narrations on the bridge thread, polled
+//!    in `Receive`); queued messages are handed to lightyear.
 //!
 //! Update this comment as the code changes.
 
@@ -52,12 +61,12 @@ pub use startup::{prepare, print_banner};
 /// The server's turn pipeline, in order (all in `Update`).
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TurnSystems {
-    /// Joins, intents and host commands.
+    /// Joins, intents and host commands queued in their campaign's inbox.
     Receive,
-    /// Queued inputs resolved by the rules.
-    Resolve,
-    /// Timeouts and NPC turns.
+    /// Timeouts and NPC turns queued behind them.
     Advance,
+    /// Each inbox resolved by the rules, in arrival order, and journaled.
+    Resolve,
     /// Events and views out to clients.
     Publish,
 }
@@ -86,8 +95,8 @@ impl Plugin for ServerPlugin {
             Update,
             (
                 TurnSystems::Receive,
-                TurnSystems::Resolve,
                 TurnSystems::Advance,
+                TurnSystems::Resolve,
                 TurnSystems::Publish,
             )
                 .chain(),

@@ -1,9 +1,11 @@
 //! Intake: what arrives from clients. `Hello` seats a link by the claim in its connect token
 //! (and joins the campaign's rooms); intents are checked against the seat (who may act for
-//! which character) and the rate limit, then queued in the campaign's FIFO for the rules.
+//! which character) and the rate limit; whispers and host seats' commands are checked too.
+//! What passes — and the join itself, and a leave — is appended to the campaign's inbox as it
+//! arrives, for the rules to resolve in that order.
 
-use crate::campaign::{Campaign, Sender};
-use crate::console::ConsoleQueue;
+use crate::campaign::{Campaign, ReplyTo};
+use crate::console::{ConsoleQueue, table_command};
 use crate::journal::Input;
 use crate::outbox::Outbox;
 use crate::settings::ServerSettings;
@@ -196,17 +198,15 @@ pub(crate) fn receive(
                     match verdict {
                         Ok(c) => {
                             if let Ok((_, mut campaign)) = campaigns.get_mut(c) {
-                                let sender = Sender {
-                                    link,
-                                    client_seq: Some(client_seq),
-                                };
-                                campaign.inbox.push_back((
-                                    sender,
+                                let now = campaign.now(&time);
+                                campaign.inbox.push(
                                     Input::Act {
                                         actor: character,
                                         action,
                                     },
-                                ));
+                                    now,
+                                    ReplyTo::Intent { link, client_seq },
+                                );
                             }
                         }
                         Err(msg) => {
@@ -250,13 +250,10 @@ pub(crate) fn receive(
                         continue;
                     }
                     let from = session.seat.clone();
-                    campaign.inbox.push_back((
-                        Sender {
-                            link,
-                            client_seq: None,
-                        },
-                        Input::Whisper { from, to, text },
-                    ));
+                    let now = campaign.now(&time);
+                    campaign
+                        .inbox
+                        .push(Input::Whisper { from, to, text }, now, ReplyTo::Nobody);
                 }
                 ToServer::Host { command } => {
                     if session.role != Some(Role::Host) || command.chars().count() > MAX_TEXT {
@@ -281,9 +278,22 @@ pub(crate) fn receive(
                         );
                         continue;
                     }
-                    console
-                        .0
-                        .push((Some(link), session.campaign, printable(&command)));
+                    // A command that changes the table joins the inbox now, in arrival
+                    // order with the intents; the others run with the console's.
+                    let line = printable(&command);
+                    let campaign = session.campaign.and_then(|c| campaigns.get_mut(c).ok());
+                    match campaign.map(|(_, c)| (table_command(&c, &line), c)) {
+                        Some((Some(Ok(op)), mut campaign)) => {
+                            let now = campaign.now(&time);
+                            campaign
+                                .inbox
+                                .push(Input::Host(op), now, ReplyTo::HostSeat(link));
+                        }
+                        Some((Some(Err(usage)), _)) => {
+                            outbox.send(link, ToClient::HostReply { text: usage });
+                        }
+                        _ => console.0.push((Some(link), session.campaign, line)),
+                    }
                 }
             }
         }
@@ -435,7 +445,7 @@ fn hello(
         player: player.to_string(),
         character,
     };
-    let _ = campaign.perform(input, now_ms);
+    campaign.inbox.push(input, now_ms, ReplyTo::Nobody);
     info!("{player} took seat `{seat_name}` at {}", campaign.id);
     let mut rooms = Rooms::single(campaign.room);
     if role == Role::Host {
@@ -468,12 +478,13 @@ pub(crate) fn on_session_removed(
         }
     }
     if let Some(seat) = left {
-        let _ = campaign.perform(
+        campaign.inbox.push(
             Input::Left {
                 seat: seat.clone(),
                 player: session.player.clone(),
             },
             now_ms,
+            ReplyTo::Nobody,
         );
         // With companions, a seat its player left goes back to its companion after the turn
         // timeout (`turn::advance`), unless the player is back by then (a dropped Wi-Fi).

@@ -1,8 +1,9 @@
-//! The turn pipeline after intake: resolve queued inputs with the rules, advance time
-//! (timeouts, NPC turns), publish events (each only to the seats allowed to see it) and views.
+//! The turn pipeline after intake: the clock's inputs (timeouts, NPC turns) join the inbox,
+//! the inbox is resolved in arrival order with the rules, and events (each only to the seats
+//! allowed to see it) and views are published.
 
-use crate::campaign::Campaign;
-use crate::journal::{Entry, Input};
+use crate::campaign::{Campaign, ReplyTo};
+use crate::journal::{HostOp, Input};
 use crate::narrator::{Bridge, Narration, Narrator};
 use crate::outbox::Outbox;
 use crate::session::Session;
@@ -12,8 +13,7 @@ use emberkeep_shared::prelude::*;
 use emberkeep_shared::protocol::Role;
 use lightyear::prelude::Rooms;
 
-/// Resolves every queued input in arrival order, one at a time. Outside combat, a model's
-/// narration of the last action finishes before the next action resolves.
+/// Resolves every campaign's inbox (see [`resolve_inbox`]).
 pub(crate) fn resolve(
     mut campaigns: Query<(&mut Campaign, Option<&Narrator>)>,
     mut outbox: ResMut<Outbox>,
@@ -21,44 +21,81 @@ pub(crate) fn resolve(
 ) {
     for (mut campaign, narrator) in &mut campaigns {
         let now = campaign.now(&time);
-        loop {
-            if campaign.table.combat.is_none() && narrator.is_some_and(Narrator::busy) {
-                break;
-            }
-            let Some((sender, input)) = campaign.inbox.pop_front() else {
-                break;
-            };
-            match campaign.perform(input, now) {
-                Ok(()) => {
-                    if let Some(client_seq) = sender.client_seq {
-                        outbox.send(sender.link, ToClient::Accepted { client_seq });
-                    }
-                }
-                Err(rejection) => {
-                    *campaign
-                        .stats
-                        .rejected
-                        .entry(format!("{:?}", rejection.code))
-                        .or_default() += 1;
-                    if let Some(client_seq) = sender.client_seq {
-                        outbox.send(
-                            sender.link,
-                            ToClient::Rejected {
-                                client_seq,
-                                code: rejection.code,
-                                reason: rejection.reason,
-                            },
-                        );
-                    }
-                }
-            }
-        }
+        resolve_inbox(
+            &mut campaign,
+            narrator.is_some_and(Narrator::busy),
+            &mut outbox,
+            now,
+        );
     }
 }
 
-/// Turn timeouts and (without the model's NPC brain) built-in NPC turns; a tick that changed
-/// the table is journaled (if it cannot be, the table is put back and the next frame tries
-/// again).
+/// Takes a campaign's inputs out of its inbox one at a time, first to arrive first: each is
+/// applied by the rules and journaled (it counts only once its line is written), then its
+/// sender is answered. Outside combat, while a narration is being written (`narrating`, or
+/// one waits in the inbox), a character's action waits for it (see
+/// [`crate::campaign::Inbox::take_next`]).
+pub(crate) fn resolve_inbox(
+    campaign: &mut Campaign,
+    narrating: bool,
+    outbox: &mut Outbox,
+    now: u64,
+) {
+    loop {
+        let hold =
+            campaign.table.combat.is_none() && (narrating || campaign.inbox.holds_narration());
+        let Some(queued) = campaign.inbox.take_next(hold) else {
+            break;
+        };
+        let outcome = campaign.perform(queued.input, now);
+        answer(campaign, queued.reply_to, outcome, outbox);
+    }
+}
+
+/// Tells the sender of a resolved input how it went.
+fn answer(
+    campaign: &mut Campaign,
+    reply_to: ReplyTo,
+    outcome: Result<(), Rejection>,
+    outbox: &mut Outbox,
+) {
+    let host_text = |outcome: Result<(), Rejection>| match outcome {
+        Ok(()) => format!("ok ({})", campaign.id),
+        Err(r) => r.reason,
+    };
+    match reply_to {
+        ReplyTo::Intent { link, client_seq } => match outcome {
+            Ok(()) => outbox.send(link, ToClient::Accepted { client_seq }),
+            Err(rejection) => {
+                *campaign
+                    .stats
+                    .rejected
+                    .entry(format!("{:?}", rejection.code))
+                    .or_default() += 1;
+                outbox.send(
+                    link,
+                    ToClient::Rejected {
+                        client_seq,
+                        code: rejection.code,
+                        reason: rejection.reason,
+                    },
+                );
+            }
+        },
+        ReplyTo::HostSeat(link) => outbox.send(
+            link,
+            ToClient::HostReply {
+                text: host_text(outcome),
+            },
+        ),
+        ReplyTo::Console => println!("{}", host_text(outcome)),
+        ReplyTo::Nobody => {}
+    }
+}
+
+/// The clock's inputs, queued behind whatever arrived this tick: seats handed back to their
+/// companion, then the tick itself — turn timeouts and (without the model's NPC brain, whose
+/// choices `narrator::npc_turns` queues) built-in NPC turns.
 pub(crate) fn advance(
     mut campaigns: Query<&mut Campaign>,
     time: Res<Time>,
@@ -69,18 +106,8 @@ pub(crate) fn advance(
     for mut campaign in &mut campaigns {
         let now = campaign.now(&time);
         hand_back_to_companions(&mut campaign, now);
-        let before = campaign.table.next_seq;
-        let input = if brain {
-            campaign.table.tick_players(now);
-            Input::Timeouts
-        } else {
-            campaign.table.tick(now);
-            Input::Tick
-        };
-        if campaign.table.next_seq != before {
-            // A failure is logged and undone by `record`.
-            let _ = campaign.record(&Entry { t: now, input });
-        }
+        let input = if brain { Input::Timeouts } else { Input::Tick };
+        campaign.inbox.push_clock(input, now);
     }
 }
 
@@ -105,12 +132,13 @@ fn hand_back_to_companions(campaign: &mut Campaign, now: u64) {
         else {
             continue;
         };
-        let _ = campaign.perform(
-            Input::Host(crate::journal::HostOp::Companion {
+        campaign.inbox.push(
+            Input::Host(HostOp::Companion {
                 character,
                 on: true,
             }),
             now,
+            ReplyTo::Nobody,
         );
     }
 }

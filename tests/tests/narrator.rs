@@ -221,3 +221,73 @@ fn a_spent_budget_falls_back_to_builtin_narration() {
         "{usage:?}"
     );
 }
+
+#[test]
+fn in_exploration_what_arrives_during_a_narration_waits_for_it_in_arrival_order() {
+    // Each narration takes the model a moment (long next to a frame, short of its timeouts).
+    let model = FakeModel::start(Format::OpenAi, |_, body| {
+        if is_npc_prompt(body) {
+            Answer::Text(vec!["{\"choice\": 1}".into()])
+        } else {
+            Answer::Late(
+                Duration::from_millis(300),
+                Box::new(Answer::Text(vec!["The torchlight trembles.".into()])),
+            )
+        }
+    });
+    let mut s = Stepper::new(emberkeep_server::ServerSettings {
+        encounter: "crypt-of-bones".into(),
+        ..settings(&model, Wire::OpenAi)
+    });
+    let c = seat(&mut s, "wizard");
+    let declare =
+        |s: &mut Stepper, text: &str| s.session_mut(c).act(Action::Declare { text: text.into() });
+    let first = declare(&mut s, "I raise my torch");
+    wait(&mut s, "the first action", |s| {
+        s.session(c).accepted.contains(&first)
+    });
+    let narrating = |s: &mut Stepper| {
+        let world = s.server.world_mut();
+        let mut q = world.query::<&Narrator>();
+        q.iter(world).next().is_some_and(Narrator::busy)
+    };
+    assert!(narrating(&mut s), "the first action is being narrated");
+    // The next action arrives while it is: it waits in the inbox…
+    let second = declare(&mut s, "I listen at the doorway");
+    wait(&mut s, "the second action to arrive", |s| {
+        s.campaign("table-1")
+            .inbox
+            .iter()
+            .any(|q| matches!(q.input, emberkeep_server::journal::Input::Act { .. }))
+    });
+    assert!(narrating(&mut s), "the narration is not written yet");
+    // …and a host command that arrives after it waits behind it.
+    emberkeep_server::console::execute(s.server.world_mut(), None, "narrate The wind howls.");
+    wait(&mut s, "the second action", |s| {
+        s.session(c).accepted.contains(&second)
+    });
+    s.step(2);
+    let log: Vec<GameEvent> = s
+        .campaign("table-1")
+        .table
+        .log
+        .iter()
+        .map(|e| e.event.clone())
+        .collect();
+    let at = |what: &dyn Fn(&GameEvent) -> bool| log.iter().position(what).expect("in the log");
+    let declared = |text: &'static str| move |e: &GameEvent| matches!(e, GameEvent::ActionDeclared { text: t, .. } if t == text);
+    let first_at = at(&declared("I raise my torch"));
+    let narrated_at = first_at
+        + 1
+        + log[first_at + 1..]
+            .iter()
+            .position(|e| matches!(e, GameEvent::Narration { source, .. } if source == "openai"))
+            .expect("the first action is narrated by the model");
+    let second_at = at(&declared("I listen at the doorway"));
+    let host_at =
+        at(&|e| matches!(e, GameEvent::HostNarration { text } if text == "The wind howls."));
+    assert!(
+        first_at < narrated_at && narrated_at < second_at && second_at < host_at,
+        "declared {first_at}, narrated {narrated_at}, declared {second_at}, host {host_at}"
+    );
+}

@@ -19,7 +19,7 @@ pub mod builtin;
 pub mod check;
 pub mod prompt;
 
-use crate::campaign::Campaign;
+use crate::campaign::{Campaign, ReplyTo};
 use crate::journal::Input;
 use crate::outbox::Outbox;
 use backend::{ModelConfig, Usage};
@@ -205,12 +205,14 @@ fn conclude(
         }
     };
     narrator.usage.narrations += 1;
-    let _ = campaign.perform(Input::Narration { id, text, source }, now);
+    campaign
+        .inbox
+        .push(Input::Narration { id, text, source }, now, ReplyTo::Nobody);
 }
 
-/// Polls the bridge: streams checked sentences to the campaign's links, records finished
-/// narrations, stores NPC answers, and abandons narrations past their deadline. Runs in
-/// `TurnSystems::Receive`.
+/// Polls the bridge: streams checked sentences to the campaign's links, queues finished
+/// narrations in the campaign's inbox, stores NPC answers, and abandons narrations past their
+/// deadline. Runs in `TurnSystems::Receive`.
 pub(crate) fn poll(
     bridge: Option<Res<Bridge>>,
     mut campaigns: Query<(&mut Campaign, &mut Narrator)>,
@@ -346,7 +348,8 @@ fn account(usage: &mut NarratorUsage, used: Usage, budget: Option<u64>) {
     }
 }
 
-/// Queues narration for new public events and starts the next narration. Runs after Publish.
+/// Queues narration for new public events and starts the next narration (a built-in one is
+/// written at once and queued in the campaign's inbox). Runs after Publish.
 pub(crate) fn request(
     bridge: Option<Res<Bridge>>,
     mut campaigns: Query<(&mut Campaign, &mut Narrator)>,
@@ -417,21 +420,23 @@ pub(crate) fn request(
             }
             stream_chunk(&mut outbox, &campaign, id, &text);
             narrator.usage.narrations += 1;
-            let _ = campaign.perform(
+            // Resolved first thing next tick, ahead of what arrives then.
+            campaign.inbox.push(
                 Input::Narration {
                     id,
                     text,
                     source: "builtin".into(),
                 },
                 now,
+                ReplyTo::Nobody,
             );
         }
     }
 }
 
-/// NPC turns with the model's brain: ask once, play the answer when it comes, or the built-in
-/// tactics when it is late, invalid or the budget is spent. Runs in `TurnSystems::Advance`,
-/// before timeouts.
+/// NPC turns with the model's brain: ask once, queue the answer in the campaign's inbox when
+/// it comes, or the built-in tactics when it is late, invalid or the budget is spent. Runs in
+/// `TurnSystems::Advance`, before the timeouts are queued.
 pub(crate) fn npc_turns(
     bridge: Option<Res<Bridge>>,
     mut campaigns: Query<(&mut Campaign, &mut Narrator)>,
@@ -454,7 +459,9 @@ pub(crate) fn npc_turns(
         if narrator.npc.is_none() {
             if narrator.usage.exhausted {
                 let plan = campaign.table.plan_for(npc);
-                let _ = campaign.perform(Input::NpcTurn { npc, plan }, now);
+                campaign
+                    .inbox
+                    .push(Input::NpcTurn { npc, plan }, now, ReplyTo::Nobody);
                 continue;
             }
             // The spells worth casting first, then attacks and moves.
@@ -509,6 +516,8 @@ pub(crate) fn npc_turns(
             None => continue,
         };
         narrator.npc = None;
-        let _ = campaign.perform(Input::NpcTurn { npc, plan }, now);
+        campaign
+            .inbox
+            .push(Input::NpcTurn { npc, plan }, now, ReplyTo::Nobody);
     }
 }
