@@ -17,6 +17,7 @@ mod host;
 mod intents;
 mod movement;
 mod reactions;
+mod spell_effects;
 mod turns;
 
 pub use action::{Action, FeatureUse, RejectCode, Rejection};
