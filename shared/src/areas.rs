@@ -25,7 +25,11 @@ pub fn area_squares(area: Area, caster: GridPos, at: GridPos) -> Vec<GridPos> {
     let sq = |feet: u32| feet as f64 / SQUARE_FEET as f64;
     let (cx, cy) = (caster.x as f64, caster.y as f64);
     let dir = {
-        let (dx, dy) = ((at.x - caster.x) as f64, (at.y - caster.y) as f64);
+        // 64-bit differences: any two squares a client can name have a direction.
+        let (dx, dy) = (
+            (i64::from(at.x) - i64::from(caster.x)) as f64,
+            (i64::from(at.y) - i64::from(caster.y)) as f64,
+        );
         let len = (dx * dx + dy * dy).sqrt();
         if len == 0.0 {
             (1.0, 0.0)
@@ -83,9 +87,12 @@ pub fn area_squares(area: Area, caster: GridPos, at: GridPos) -> Vec<GridPos> {
                 (caster.x - (n - 1) / 2, caster.y - (n - 1) / 2)
             } else {
                 // From the caster: against its square, toward the aim's nearest of 8 directions.
-                let sx = (at.x - caster.x).signum();
-                let sy = (at.y - caster.y).signum();
-                let (dx, dy) = ((at.x - caster.x).abs(), (at.y - caster.y).abs());
+                let (ddx, ddy) = (
+                    i64::from(at.x) - i64::from(caster.x),
+                    i64::from(at.y) - i64::from(caster.y),
+                );
+                let (sx, sy) = (ddx.signum() as i32, ddy.signum() as i32);
+                let (dx, dy) = (ddx.abs(), ddy.abs());
                 let (sx, sy) = if dx > 2 * dy {
                     (sx, 0)
                 } else if dy > 2 * dx {

@@ -753,3 +753,37 @@ fn sanctuary_turns_attackers_away_on_a_failed_wisdom_save_until_the_ward_attacks
     }
     panic!("lost {lost}, passed {passed}");
 }
+
+#[test]
+fn hostile_casts_are_refused_with_a_reason_and_change_nothing() {
+    // Every byte of an intent may be wrong: slots past 9th, squares at the ends of i32, a
+    // flood of targets, spells nobody knows. Each is refused, nothing moves, nothing panics.
+    let mut t = fight("wizard", 11);
+    let wizard = id_of(&t, "wizard");
+    let g = goblins(&t)[0];
+    let before = (t.log.clone(), t.combatants.clone());
+    let far = [
+        GridPos::new(i32::MIN, i32::MAX),
+        GridPos::new(i32::MAX, i32::MIN),
+        GridPos::new(i32::MAX, i32::MAX),
+        GridPos::new(-1, 5),
+    ];
+    let mut hostile = vec![
+        cast("magic-missile", 255, vec![g, g, g], None),
+        cast("fire-bolt", 0, vec![g; 10_000], None),
+        cast("fire-bolt", 0, vec![u32::MAX], None),
+        cast("wish", 9, vec![g], None),
+        cast("magic-missile", 1, vec![], None),
+    ];
+    for at in far {
+        for spell in ["burning-hands", "thunderwave", "sleep", "misty-step"] {
+            hostile.push(cast(spell, 1, vec![], Some(at)));
+        }
+    }
+    for action in hostile {
+        let r = t.submit(wizard, action.clone(), 0);
+        assert!(r.is_err(), "{action:?} was accepted");
+        assert!(!r.unwrap_err().reason.is_empty());
+    }
+    assert_eq!((t.log.clone(), t.combatants.clone()), before);
+}

@@ -227,12 +227,14 @@ impl Table {
                     format!("Aim {} at a square", spell.name),
                 ));
             };
+            if !self.map.in_bounds(at) {
+                return Err(refuse(RejectCode::OutOfReach, "That square is off the map"));
+            }
             plan.squares = match (spell.range, area) {
                 (SpellRange::Caster, _) => areas::area_squares(area, me.pos, at),
-                (_, Area::Cube(feet)) | (_, Area::Sphere(feet))
+                (_, Area::Cube(_) | Area::Sphere(_))
                     if !in_sight(at) || me.pos.feet_to(at) > range =>
                 {
-                    let _ = feet;
                     return Err(refuse(
                         RejectCode::OutOfReach,
                         format!("That square is not within {range} ft and in sight"),
