@@ -765,10 +765,10 @@ impl ContentLibrary {
                         check.check(p.max_hp > 0, "max_hp", "expected max_hp above 0");
                         for l in &p.levels {
                             check.check(
-                                (2..=3).contains(&l.level) && l.max_hp > p.max_hp,
+                                (2..=3).contains(&l.level) && l.max_hp > p.max_hp && l.max_hp <= 999,
                                 "levels",
                                 format!(
-                                    "level {} with max_hp {}: expected levels 2 or 3 with more hit points than at level 1",
+                                    "level {} with max_hp {}: expected levels 2 or 3 with more hit points than at level 1 (and at most 999)",
                                     l.level, l.max_hp
                                 ),
                             );
@@ -805,6 +805,9 @@ impl ContentLibrary {
                 ContentKind::Item => match parse_ron::<crate::items::ItemDef>(file, text) {
                     Ok(item) => {
                         check.check_id(&item.id);
+                        for (needle, message) in crate::items::check_item(&item) {
+                            check.error_at(&needle, message);
+                        }
                         lib.insert_source(5, &item.id, file, text);
                         if lib.items.insert(item.id.clone(), item.clone()).is_some() {
                             check.error_at("id", format!("item id `{}` is defined twice", item.id));
@@ -881,7 +884,7 @@ impl ContentLibrary {
             {
                 check.check(
                     ac == p.ac,
-                    "ac",
+                    "ac: ",
                     format!(
                         "ac {} does not match the equipment's AC {ac}: expected them to agree",
                         p.ac

@@ -67,6 +67,45 @@ pub enum WeaponProperty {
     Heavy,
 }
 
+/// Checks an item's numbers; returns (needle, message) pairs for the file checker. Bounded
+/// so that no file can make AC or healing overflow.
+pub fn check_item(item: &ItemDef) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    match &item.kind {
+        ItemKind::Armor { base, dex_cap, .. } => {
+            if !(10..=30).contains(base) {
+                out.push((
+                    "base".into(),
+                    format!("armor base AC {base} is out of range: expected 10 to 30"),
+                ));
+            }
+            if dex_cap.is_some_and(|c| !(0..=10).contains(&c)) {
+                out.push((
+                    "dex_cap".into(),
+                    "dex_cap is out of range: expected 0 to 10".into(),
+                ));
+            }
+        }
+        ItemKind::Shield { bonus } => {
+            if !(1..=10).contains(bonus) {
+                out.push((
+                    "bonus".into(),
+                    format!("shield bonus {bonus} is out of range: expected 1 to 10"),
+                ));
+            }
+        }
+        ItemKind::Potion { heal } => {
+            if heal.max() > 1000 {
+                out.push((
+                    "heal".into(),
+                    format!("healing {heal} can exceed 1000 hit points"),
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// The AC that `equipment` gives a creature with Dexterity modifier `dex` (10 + Dex without
 /// armor), or None if it holds no armor or shield.
 pub fn armor_class<'a>(equipment: impl IntoIterator<Item = &'a ItemDef>, dex: i32) -> Option<i32> {
@@ -78,7 +117,8 @@ pub fn armor_class<'a>(equipment: impl IntoIterator<Item = &'a ItemDef>, dex: i3
             ItemKind::Armor { base, dex_cap, .. } => {
                 any = true;
                 let d = dex_cap.map_or(dex, |cap| dex.min(cap));
-                body = Some(body.map_or(base + d, |b: i32| b.max(base + d)));
+                let ac = base.saturating_add(d);
+                body = Some(body.map_or(ac, |b: i32| b.max(ac)));
             }
             ItemKind::Shield { bonus } => {
                 any = true;
@@ -87,7 +127,7 @@ pub fn armor_class<'a>(equipment: impl IntoIterator<Item = &'a ItemDef>, dex: i3
             ItemKind::Potion { .. } => {}
         }
     }
-    any.then(|| body.unwrap_or(10 + dex) + shield)
+    any.then(|| body.unwrap_or(10 + dex).saturating_add(shield))
 }
 
 #[cfg(test)]

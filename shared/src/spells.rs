@@ -439,6 +439,43 @@ pub fn check_spell(s: &SpellDef) -> Vec<(String, String)> {
             );
         }
     }
+    // Bounded so no file can make AC, hit points or speed overflow.
+    for e in &s.effects {
+        if let Effect::Buff { buff, .. } = e {
+            let ok = match buff {
+                Buff::Ac(n) => (-10..=10).contains(n),
+                Buff::ArmorBase(n) => (10..=30).contains(n),
+                Buff::MaxHp(n) => (0..=100).contains(n),
+                Buff::Speed(n) => (-120..=120).contains(n),
+                Buff::Sanctuary(dc) => (1..=30).contains(dc),
+                _ => true,
+            };
+            if !ok {
+                err(
+                    "buff",
+                    format!(
+                        "{buff:?} is out of range (AC ±10, armor base 10–30, hit points 0–100, speed ±120 ft, DC 1–30)"
+                    ),
+                );
+            }
+        }
+    }
+    if let Some(Upcast::Targets(n) | Upcast::Repeats(n)) = s.upcast
+        && n > 10
+    {
+        err(
+            "upcast",
+            format!("{n} more per slot level is out of range: expected 0 to 10"),
+        );
+    }
+    if let Some(Upcast::MaxHp(n)) = s.upcast
+        && !(0..=100).contains(&n)
+    {
+        err(
+            "upcast",
+            format!("{n} more hit points per slot level is out of range: expected 0 to 100"),
+        );
+    }
     if matches!(s.upcast, Some(Upcast::Dice(_)))
         && !s
             .effects

@@ -544,3 +544,49 @@ fn armor_and_shields_set_the_pregens_ac() {
         "{err}"
     );
 }
+
+#[test]
+fn a_hostile_item_or_level_file_is_refused_with_its_place_and_nothing_overflows() {
+    // An armor whose base AC would overflow the AC arithmetic, a shield of no use, a level
+    // with absurd hit points, and an item that is not RON: each names file:line:column.
+    let root = emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets");
+    let mut files = Vec::new();
+    for (kind, folder) in emberkeep_shared::content::ContentKind::ALL {
+        for entry in std::fs::read_dir(root.join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            let mut text = std::fs::read_to_string(&path).unwrap();
+            if path.ends_with("leather-armor.ron") {
+                text = text.replace("base: 11", "base: 2147483647");
+            }
+            if path.ends_with("shield.ron") {
+                text = text.replace("bonus: 2", "bonus: -5");
+            }
+            if path.ends_with("rogue.ron") {
+                text = text.replace("max_hp: 21", "max_hp: 2147483647");
+            }
+            files.push((path, text, kind));
+        }
+    }
+    files.push((
+        "items/broken.ron".into(),
+        "(\n    id: \"broken\",\n    kind: Wand,\n".into(),
+        emberkeep_shared::content::ContentKind::Item,
+    ));
+    let err = ContentLibrary::from_sources(&files)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("leather-armor.ron:5:")
+            && err.contains("armor base AC 2147483647 is out of range"),
+        "{err}"
+    );
+    assert!(
+        err.contains("shield.ron") && err.contains("shield bonus -5 is out of range"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rogue.ron") && err.contains("at most 999"),
+        "{err}"
+    );
+    assert!(err.contains("items/broken.ron:3:"), "{err}");
+}

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A content file, a kind folder (spells, creatures, pregens, maps, encounters) or an assets folder.
+    /// A content file, a kind folder (items, spells, creatures, pregens, maps, encounters) or an assets folder.
     #[arg(default_value = "assets")]
     path: PathBuf,
 }
@@ -38,7 +38,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let Some(root) = assets_root(&args.path) else {
         anyhow::bail!(
-            "{} is not content: expected a .ron file inside spells/, creatures/, pregens/, maps/ or encounters/, one of those folders, or a folder holding them",
+            "{} is not content: expected a .ron file inside items/, spells/, creatures/, pregens/, maps/ or encounters/, one of those folders, or a folder holding them",
             args.path.display()
         );
     };
@@ -46,7 +46,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match ContentLibrary::load_dir(&root) {
         Ok(lib) => {
             println!(
-                "ok: {} spells, {} creatures, {} pregens, {} maps, {} encounters in {}",
+                "ok: {} items, {} spells, {} creatures, {} pregens, {} maps, {} encounters in {}",
+                lib.items.len(),
                 lib.spells.len(),
                 lib.creatures.len(),
                 lib.pregens.len(),
