@@ -457,6 +457,35 @@ impl Mirror {
         }
     }
 
+    /// What a client of campaign `campaign` would see of `table` at `now_ms`: the views the
+    /// server replicates (every combatant visible), collected as the client collects them.
+    pub fn of_table(campaign: &str, table: &Table, now_ms: u64) -> Mirror {
+        let view = TableView::of(campaign, table, now_ms);
+        let map = BattleMap {
+            campaign: campaign.into(),
+            grid: table.map.clone(),
+        };
+        let parts: Vec<_> = table
+            .combatants
+            .iter()
+            .map(|c| {
+                (
+                    CombatantSheet::of(campaign, c),
+                    CombatantStatus::of(c, None),
+                )
+            })
+            .collect();
+        Mirror::collect(
+            std::iter::once((&view, &map)),
+            parts.iter().map(|(a, b)| (a, b)),
+        )
+        .with_spells(Some(&Spellbook {
+            campaign: campaign.into(),
+            spells: table.spells.clone(),
+            items: table.items.clone(),
+        }))
+    }
+
     /// The mirror with the campaign's spellbook.
     pub fn with_spells(mut self, book: Option<&Spellbook>) -> Mirror {
         if let Some(b) = book {

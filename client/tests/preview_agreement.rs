@@ -10,9 +10,6 @@ use emberkeep_shared::content::ContentLibrary;
 use emberkeep_shared::dice::rng_from_seed;
 use emberkeep_shared::grid::{GridPos, MapGrid, Terrain};
 use emberkeep_shared::prelude::*;
-use emberkeep_shared::protocol::{
-    BattleMap, CombatantSheet, CombatantStatus, Spellbook, TableView,
-};
 use rand::Rng;
 
 fn lib() -> ContentLibrary {
@@ -24,25 +21,7 @@ fn lib() -> ContentLibrary {
 
 /// What a client sees of `t`: the same views the server replicates.
 fn mirror_of(t: &Table) -> Mirror {
-    let view = TableView::of("c", t, 0);
-    let map = BattleMap {
-        campaign: "c".into(),
-        grid: t.map.clone(),
-    };
-    let sheets: Vec<(CombatantSheet, CombatantStatus)> = t
-        .combatants
-        .iter()
-        .map(|c| (CombatantSheet::of("c", c), CombatantStatus::of(c, None)))
-        .collect();
-    Mirror::collect(
-        std::iter::once((&view, &map)),
-        sheets.iter().map(|(a, b)| (a, b)),
-    )
-    .with_spells(Some(&Spellbook {
-        campaign: "c".into(),
-        spells: t.spells.clone(),
-        items: t.items.clone(),
-    }))
+    Mirror::of_table("c", t, 0)
 }
 
 /// A random board: the goblin ambush on a 14×10 floor with random walls and everyone placed

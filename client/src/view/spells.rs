@@ -295,9 +295,6 @@ pub(super) mod tests {
     use super::*;
     use emberkeep_shared::content::ContentLibrary;
     use emberkeep_shared::grid::MapGrid;
-    use emberkeep_shared::protocol::{
-        BattleMap, CombatantSheet, CombatantStatus, Spellbook, TableView,
-    };
 
     pub(in crate::view) fn wizards_turn() -> (Table, CombatantId) {
         let lib = ContentLibrary::load_dir(
@@ -333,25 +330,7 @@ pub(super) mod tests {
     }
 
     pub(in crate::view) fn mirror_of(t: &Table) -> Mirror {
-        let view = TableView::of("c", t, 0);
-        let map = BattleMap {
-            campaign: "c".into(),
-            grid: t.map.clone(),
-        };
-        let parts: Vec<_> = t
-            .combatants
-            .iter()
-            .map(|c| (CombatantSheet::of("c", c), CombatantStatus::of(c, None)))
-            .collect();
-        Mirror::collect(
-            std::iter::once((&view, &map)),
-            parts.iter().map(|(a, b)| (a, b)),
-        )
-        .with_spells(Some(&Spellbook {
-            campaign: "c".into(),
-            spells: t.spells.clone(),
-            items: t.items.clone(),
-        }))
+        Mirror::of_table("c", t, 0)
     }
 
     #[test]

@@ -193,6 +193,24 @@ impl Rejection {
     }
 }
 
+impl Rejection {
+    /// The action is spent this turn.
+    pub fn action_spent() -> Self {
+        Rejection::new(
+            RejectCode::NoActionLeft,
+            "You have already used your action this turn",
+        )
+    }
+
+    /// The bonus action is spent this turn.
+    pub fn bonus_action_spent() -> Self {
+        Rejection::new(
+            RejectCode::NoActionLeft,
+            "You have already used your bonus action this turn",
+        )
+    }
+}
+
 impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.reason)

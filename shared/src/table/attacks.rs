@@ -209,10 +209,7 @@ impl Table {
         }
         self.check_attack(actor, target, attack)?;
         if self.budget().is_some_and(|b| b.action_used) {
-            return Err(Rejection::new(
-                RejectCode::NoActionLeft,
-                "You have already used your action this turn",
-            ));
+            return Err(Rejection::action_spent());
         }
         self.budget_mut().expect("in combat").action_used = true;
         self.break_sanctuary(actor, now_ms);

@@ -131,10 +131,7 @@ impl Table {
             match spell.casting_time {
                 CastingTime::Action => {
                     if b.action_used {
-                        return Err(refuse(
-                            RejectCode::NoActionLeft,
-                            "You have already used your action this turn",
-                        ));
+                        return Err(Rejection::action_spent());
                     }
                     if b.bonus_spell_cast && spell.level > 0 {
                         return Err(refuse(
@@ -145,10 +142,7 @@ impl Table {
                 }
                 CastingTime::BonusAction => {
                     if b.bonus_action_used {
-                        return Err(refuse(
-                            RejectCode::NoActionLeft,
-                            "You have already used your bonus action this turn",
-                        ));
+                        return Err(Rejection::bonus_action_spent());
                     }
                     if b.leveled_action_spell_cast {
                         return Err(refuse(

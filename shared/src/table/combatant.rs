@@ -110,6 +110,16 @@ pub struct Casting {
 }
 
 impl Casting {
+    /// A caster's magic with `slots` per level, none spent.
+    pub fn new(spellcasting: &crate::spells::Spellcasting, slots: Vec<u8>) -> Self {
+        Casting {
+            ability: spellcasting.ability,
+            spells: spellcasting.spells.clone(),
+            used: vec![0; slots.len()],
+            slots,
+        }
+    }
+
     /// Slots left at a level (1-based).
     pub fn slots_left(&self, level: u8) -> u8 {
         let i = usize::from(level.max(1) - 1);

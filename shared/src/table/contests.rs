@@ -39,36 +39,45 @@ impl Table {
                 RejectCode::WrongMode,
                 "Only in combat, on your turn",
             )),
-            Some(b) if b.action_used => Err(Rejection::new(
-                RejectCode::NoActionLeft,
-                "You have already used your action this turn",
-            )),
+            Some(b) if b.action_used => Err(Rejection::action_spent()),
             Some(_) => Ok(()),
         }
     }
 
-    /// Rolls the contest: the actor's Athletics against the defender's better of Athletics
-    /// and Acrobatics. Emits it; returns whether the actor won.
+    /// A creature with its Athletics bonus: what shoves, grapples and holds.
+    fn athletics(&self, id: CombatantId) -> (CombatantId, i32) {
+        (
+            id,
+            self.combatant(id)
+                .map_or(0, |c| c.skill_bonus(Skill::Athletics)),
+        )
+    }
+
+    /// A creature with the better of its Athletics and Acrobatics: what resists a shove or a
+    /// grapple, and escapes one.
+    fn slippery(&self, id: CombatantId) -> (CombatantId, i32) {
+        (
+            id,
+            self.combatant(id).map_or(0, |c| {
+                c.skill_bonus(Skill::Athletics)
+                    .max(c.skill_bonus(Skill::Acrobatics))
+            }),
+        )
+    }
+
+    /// Rolls a contest between `actor` and `target`, each with its bonus; a tie goes to the
+    /// target. Emits it; returns whether the actor won.
     fn roll_contest(
         &mut self,
-        actor: CombatantId,
-        target: CombatantId,
+        (actor, actor_bonus): (CombatantId, i32),
+        (target, target_bonus): (CombatantId, i32),
         what: &str,
         now_ms: u64,
     ) -> bool {
-        let a = self
-            .combatant(actor)
-            .expect("checked")
-            .skill_bonus(Skill::Athletics);
-        let d = {
-            let t = self.combatant(target).expect("checked");
-            t.skill_bonus(Skill::Athletics)
-                .max(t.skill_bonus(Skill::Acrobatics))
-        };
         let (actor_roll, target_roll, winner) = contest(
             &mut self.rng,
-            (a, Advantage::Normal),
-            (d, Advantage::Normal),
+            (actor_bonus, Advantage::Normal),
+            (target_bonus, Advantage::Normal),
         );
         let won = winner == ContestWinner::Actor;
         self.emit(
@@ -94,7 +103,12 @@ impl Table {
     ) -> Result<(), Rejection> {
         self.check_contest(actor, target)?;
         self.budget_mut().expect("checked").action_used = true;
-        if self.roll_contest(actor, target, "shove", now_ms) {
+        if self.roll_contest(
+            self.athletics(actor),
+            self.slippery(target),
+            "shove",
+            now_ms,
+        ) {
             if prone {
                 self.apply_condition(target, Condition::Prone, now_ms);
             } else {
@@ -113,7 +127,12 @@ impl Table {
     ) -> Result<(), Rejection> {
         self.check_contest(actor, target)?;
         self.budget_mut().expect("checked").action_used = true;
-        if self.roll_contest(actor, target, "grapple", now_ms) {
+        if self.roll_contest(
+            self.athletics(actor),
+            self.slippery(target),
+            "grapple",
+            now_ms,
+        ) {
             self.add_effect(
                 target,
                 ActiveEffect {
@@ -148,40 +167,18 @@ impl Table {
                 ));
             }
             Some(b) if b.action_used => {
-                return Err(Rejection::new(
-                    RejectCode::NoActionLeft,
-                    "You have already used your action this turn",
-                ));
+                return Err(Rejection::action_spent());
             }
             Some(_) => {}
         }
         self.budget_mut().expect("checked").action_used = true;
         // Escaping: the grappled creature's Athletics or Acrobatics against the grappler's
         // Athletics.
-        let mine = {
-            let c = self.combatant(actor).expect("exists");
-            c.skill_bonus(Skill::Athletics)
-                .max(c.skill_bonus(Skill::Acrobatics))
-        };
-        let theirs = self
-            .combatant(grappler)
-            .map_or(0, |c| c.skill_bonus(Skill::Athletics));
-        let (actor_roll, target_roll, winner) = contest(
-            &mut self.rng,
-            (mine, Advantage::Normal),
-            (theirs, Advantage::Normal),
-        );
-        let won = winner == ContestWinner::Actor;
-        self.emit(
+        let won = self.roll_contest(
+            self.slippery(actor),
+            self.athletics(grappler),
+            "escape",
             now_ms,
-            GameEvent::Contest {
-                actor,
-                target: grappler,
-                what: "escape".into(),
-                actor_roll,
-                target_roll,
-                won,
-            },
         );
         if won {
             self.end_effects(actor, |e| e.source == GRAPPLE, now_ms);

@@ -19,7 +19,15 @@ fn refuse(code: RejectCode, reason: impl Into<String>) -> Rejection {
 }
 
 /// When a feature is spent: `(key, uses per rest)`.
-fn limited(use_: FeatureUse, channel: u8) -> Option<(&'static str, u8)> {
+fn limited(use_: FeatureUse, me: &super::Combatant) -> Option<(&'static str, u8)> {
+    let channel = me
+        .features
+        .iter()
+        .find_map(|f| match f {
+            Feature::ChannelDivinity(n) => Some(*n),
+            _ => None,
+        })
+        .unwrap_or(0);
     match use_ {
         FeatureUse::SecondWind => Some(("Second Wind", 1)),
         FeatureUse::ActionSurge => Some(("Action Surge", 1)),
@@ -53,15 +61,7 @@ impl Table {
                 format!("{} does not have {}", me.name, use_.label()),
             ));
         }
-        let channel = me
-            .features
-            .iter()
-            .find_map(|f| match f {
-                Feature::ChannelDivinity(n) => Some(*n),
-                _ => None,
-            })
-            .unwrap_or(0);
-        if let Some((key, per_rest)) = limited(use_, channel)
+        if let Some((key, per_rest)) = limited(use_, me)
             && me.uses.get(key).copied().unwrap_or(0) >= per_rest
         {
             return Err(refuse(
@@ -78,10 +78,7 @@ impl Table {
         match use_ {
             FeatureUse::SecondWind | FeatureUse::BonusDash | FeatureUse::BonusDisengage => {
                 if budget.bonus_action_used {
-                    return Err(refuse(
-                        RejectCode::NoActionLeft,
-                        "You have already used your bonus action this turn",
-                    ));
+                    return Err(Rejection::bonus_action_spent());
                 }
             }
             FeatureUse::ActionSurge => {
@@ -100,10 +97,7 @@ impl Table {
             }
             FeatureUse::TurnUndead | FeatureUse::PreserveLife => {
                 if budget.action_used {
-                    return Err(refuse(
-                        RejectCode::NoActionLeft,
-                        "You have already used your action this turn",
-                    ));
+                    return Err(Rejection::action_spent());
                 }
             }
         }
@@ -118,15 +112,7 @@ impl Table {
     ) -> Result<(), Rejection> {
         self.check_feature(actor, use_)?;
         let me = self.combatant(actor).expect("checked").clone();
-        let channel = me
-            .features
-            .iter()
-            .find_map(|f| match f {
-                Feature::ChannelDivinity(n) => Some(*n),
-                _ => None,
-            })
-            .unwrap_or(0);
-        if let Some((key, _)) = limited(use_, channel) {
+        if let Some((key, _)) = limited(use_, &me) {
             *self
                 .combatant_mut(actor)
                 .uses
@@ -301,10 +287,7 @@ impl Table {
         if me.has_feature(&Feature::FastHands) && !budget.bonus_action_used {
             return Ok(true);
         }
-        Err(refuse(
-            RejectCode::NoActionLeft,
-            "You have already used your action this turn",
-        ))
+        Err(Rejection::action_spent())
     }
 
     pub(super) fn do_use_item(

@@ -187,10 +187,7 @@ impl Table {
             ));
         };
         if budget.action_used {
-            return Err(Rejection::new(
-                RejectCode::NoActionLeft,
-                "You have already used your action this turn",
-            ));
+            return Err(Rejection::action_spent());
         }
         let speed = self.combatant(actor).map_or(0, |c| c.speed);
         let budget = self.budget_mut().expect("checked above");

@@ -282,16 +282,11 @@ impl Table {
                     })
                 },
                 casting: p.spellcasting.as_ref().map(|s| {
-                    let slots = s
-                        .slots
-                        .clone()
-                        .unwrap_or_else(|| crate::spells::full_caster_slots(level));
-                    Casting {
-                        ability: s.ability,
-                        spells: s.spells.clone(),
-                        used: vec![0; slots.len()],
-                        slots,
-                    }
+                    let slots = s.slots.clone();
+                    Casting::new(
+                        s,
+                        slots.unwrap_or_else(|| crate::spells::full_caster_slots(level)),
+                    )
                 }),
                 concentrating: None,
                 effects: Vec::new(),
@@ -340,15 +335,11 @@ impl Table {
                 proficiency: 2,
                 saves: c.saves.clone(),
                 unarmored: c.armor.is_none(),
-                casting: c.spellcasting.as_ref().map(|s| {
-                    let slots = s.slots.clone().unwrap_or_default();
-                    Casting {
-                        ability: s.ability,
-                        spells: s.spells.clone(),
-                        used: vec![0; slots.len()],
-                        slots,
-                    }
-                }),
+                // A creature's stat block prints its slots.
+                casting: c
+                    .spellcasting
+                    .as_ref()
+                    .map(|s| Casting::new(s, s.slots.clone().unwrap_or_default())),
                 concentrating: None,
                 effects: Vec::new(),
                 uses: Default::default(),
