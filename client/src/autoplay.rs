@@ -65,8 +65,8 @@ fn play(world: &mut World) {
             }
         }
         let Some(table) = &mirror.table else { return };
-        // A reaction the table asks of us: the default answer (Shield when it turns the hit).
-        if table.reaction.as_ref().is_some_and(|r| r.0 == me) && bot.waiting.is_none() {
+        // A reaction the table asks of us: bots always take it (Shield, an opportunity attack).
+        if table.reaction.as_ref().is_some_and(|r| r.reactor == me) && bot.waiting.is_none() {
             bot.waiting = Some(session.act(Action::React { take: true }));
             return;
         }

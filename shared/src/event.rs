@@ -356,10 +356,12 @@ pub enum GameEvent {
         reactor: CombatantId,
         /// Who triggered it.
         attacker: CombatantId,
-        /// What ("Shield").
+        /// What ("Shield", "an opportunity attack").
         offer: String,
-        /// The attack roll that hit.
-        roll: AttackRoll,
+        /// The attack roll that hit (Shield); none for an opportunity attack, where `attacker`
+        /// is the creature leaving the reactor's reach.
+        #[serde(default)]
+        roll: Option<AttackRoll>,
         /// How long the seat has to answer.
         seconds: u64,
     },
@@ -715,13 +717,20 @@ impl GameEvent {
                 offer,
                 roll,
                 seconds,
-            } => format!(
-                "{}'s attack hits {} ({} vs AC {}): cast {offer} as a reaction? ({seconds} s)",
-                name(*attacker),
-                name(*reactor),
-                roll.total,
-                roll.ac
-            ),
+            } => match roll {
+                Some(roll) => format!(
+                    "{}'s attack hits {} ({} vs AC {}): cast {offer} as a reaction? ({seconds} s)",
+                    name(*attacker),
+                    name(*reactor),
+                    roll.total,
+                    roll.ac
+                ),
+                None => format!(
+                    "{} leaves {}'s reach: make {offer}? ({seconds} s)",
+                    name(*attacker),
+                    name(*reactor),
+                ),
+            },
         }
     }
 }

@@ -261,8 +261,8 @@ pub struct TableView {
     pub resolved: bool,
     /// The active combatant's whole turn budget (bonus action, spells cast).
     pub budget: TurnBudget,
-    /// A reaction the table waits for: who, what, whole seconds left.
-    pub reaction: Option<(CombatantId, String, u32)>,
+    /// A reaction the table waits for.
+    pub reaction: Option<ReactionView>,
 }
 
 impl TableView {
@@ -284,14 +284,51 @@ impl TableView {
             resolved: table.resolved,
             budget: combat.map(|c| c.budget.clone()).unwrap_or_default(),
             reaction: table.pending.as_ref().map(|p| {
-                (
-                    p.reactor,
-                    p.offer.clone(),
-                    (p.deadline_ms.saturating_sub(now_ms)).div_ceil(1000) as u32,
-                )
+                let seconds = (p.deadline_ms.saturating_sub(now_ms)).div_ceil(1000) as u32;
+                let name = |id| {
+                    table
+                        .combatant(id)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default()
+                };
+                let (question, answer) = match &p.moving {
+                    Some(m) => (
+                        format!(
+                            "{} leaves your reach! Make an opportunity attack? ({seconds} s)",
+                            name(m.mover)
+                        ),
+                        "Strike".to_string(),
+                    ),
+                    None => (
+                        format!(
+                            "You are hit! Cast {} as a reaction? ({seconds} s)",
+                            p.offer
+                        ),
+                        format!("Cast {}", p.offer),
+                    ),
+                };
+                ReactionView {
+                    reactor: p.reactor,
+                    question,
+                    answer,
+                    seconds,
+                }
             }),
         }
     }
+}
+
+/// A reaction the table waits for, as the asked seat sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionView {
+    /// Who may react.
+    pub reactor: CombatantId,
+    /// The question ("Goblin leaves your reach! Make an opportunity attack? (5 s)").
+    pub question: String,
+    /// The button that takes it ("Strike", "Cast Shield").
+    pub answer: String,
+    /// Whole seconds left.
+    pub seconds: u32,
 }
 
 /// The spells the table's casters know, on the campaign entity (sent once).

@@ -551,3 +551,20 @@ fn companions_follow_the_party_while_exploring() {
         )
     );
 }
+
+#[test]
+fn dash_adds_the_speed_after_its_modifiers() {
+    // SRD 5.1 Dash: "you gain extra movement for the current turn. The increase equals your
+    // speed, after applying any modifiers." A grappled creature's speed is 0, so Dash adds 0.
+    let mut t = combat_with_first("goblin-ambush", "fighter");
+    let fighter = id_of(&t, "fighter");
+    let before = t.combat.as_ref().unwrap().budget.movement_left;
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == fighter)
+        .unwrap()
+        .conditions
+        .insert(emberkeep_shared::content::Condition::Grappled);
+    t.submit(fighter, Action::Dash, 0).unwrap();
+    assert_eq!(t.combat.as_ref().unwrap().budget.movement_left, before);
+}

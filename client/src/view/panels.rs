@@ -439,16 +439,12 @@ fn draw(
                     }
                 });
                 // A reaction the table waits for from this seat: answer within the window.
-                if let Some((reactor, offer, seconds)) =
-                    table.as_ref().and_then(|t| t.reaction.clone())
-                    && Some(reactor) == me
+                if let Some(r) = table.as_ref().and_then(|t| t.reaction.clone())
+                    && Some(r.reactor) == me
                 {
                     ui.horizontal(|ui| {
-                        ui.colored_label(
-                            egui::Color32::from_rgb(255, 205, 80),
-                            format!("You are hit! Cast {offer} as a reaction? ({seconds} s)"),
-                        );
-                        if ui.button(format!("Cast {offer}")).clicked() {
+                        ui.colored_label(egui::Color32::from_rgb(255, 205, 80), &r.question);
+                        if ui.button(&r.answer).clicked() {
                             session.act(Action::React { take: true });
                         }
                         if ui.button("No").clicked() {

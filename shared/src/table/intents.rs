@@ -189,7 +189,8 @@ impl Table {
         if budget.action_used {
             return Err(Rejection::action_spent());
         }
-        let speed = self.combatant(actor).map_or(0, |c| c.speed);
+        // SRD 5.1 Dash: "The increase equals your speed, after applying any modifiers."
+        let speed = self.speed_now(actor);
         let budget = self.budget_mut().expect("checked above");
         budget.action_used = true;
         match action {

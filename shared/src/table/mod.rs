@@ -24,7 +24,7 @@ pub use action::{Action, FeatureUse, RejectCode, Rejection};
 pub use casting::CastPlan;
 pub use combatant::{Casting, Combatant};
 pub use effects::{ActiveEffect, Ends, Lasting};
-pub use reactions::{DEFAULT_REACTION_WINDOW_MS, PendingReaction};
+pub use reactions::{DEFAULT_REACTION_WINDOW_MS, PausedMove, PendingReaction};
 
 use crate::content::{CombatStart, ContentLibrary};
 use crate::dice::{GameRng, rng_from_seed};

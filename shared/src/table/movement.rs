@@ -1,6 +1,7 @@
 //! Movement: validating and walking a path, opportunity attacks on the way, and companions
 //! keeping up with the party while exploring.
 
+use super::reactions::PausedMove;
 use super::{Combatant, CombatantId, MAX_PATH_STEPS, RejectCode, Rejection, Side, Table};
 use crate::content::{AttackKind, CombatStart, Condition};
 use crate::event::GameEvent;
@@ -18,6 +19,18 @@ impl Table {
         &mut self,
         actor: CombatantId,
         path: Vec<GridPos>,
+        now_ms: u64,
+    ) -> Result<(), Rejection> {
+        self.walk(actor, path, &[], now_ms)
+    }
+
+    /// Validates and walks `path`; players in `declined` already passed on an opportunity
+    /// attack during this move (a move paused for one resumes here).
+    pub(super) fn walk(
+        &mut self,
+        actor: CombatantId,
+        path: Vec<GridPos>,
+        declined: &[CombatantId],
         now_ms: u64,
     ) -> Result<(), Rejection> {
         let me = self.combatant(actor).expect("checked by submit").clone();
@@ -124,9 +137,24 @@ impl Table {
         let mut walked = Vec::new();
         let mut spent = stand_cost;
         let mut at = from;
-        for step in path {
+        for (i, &step) in path.iter().enumerate() {
             if in_combat && !disengaged {
-                self.opportunity_attacks(actor, at, step, now_ms);
+                // A player who could strike is asked first: the move waits for the answer.
+                if let Some((reactor, attack)) = self
+                    .opportunity_threats(actor, at, step)
+                    .into_iter()
+                    .find(|(h, _)| self.asks_player(*h) && !declined.contains(h))
+                {
+                    self.walked(actor, from, walked, spent, stand_cost > 0, now_ms);
+                    let moving = PausedMove {
+                        mover: actor,
+                        path: path[i..].to_vec(),
+                        declined: declined.to_vec(),
+                    };
+                    self.offer_opportunity(reactor, attack, moving, now_ms);
+                    return Ok(());
+                }
+                self.opportunity_attacks(actor, at, step, declined, now_ms);
                 if !self.combatant(actor).is_some_and(|c| c.is_conscious()) {
                     break;
                 }
@@ -136,21 +164,7 @@ impl Table {
             walked.push(step);
             self.combatant_mut(actor).pos = step;
         }
-        if let Some(b) = self.budget_mut() {
-            b.movement_left = b.movement_left.saturating_sub(spent);
-        }
-        if !walked.is_empty() {
-            self.emit(
-                now_ms,
-                GameEvent::Moved {
-                    actor,
-                    from,
-                    path: walked,
-                    feet: spent,
-                    stood_up: stand_cost > 0,
-                },
-            );
-        }
+        self.walked(actor, from, walked, spent, stand_cost > 0, now_ms);
         self.check_combat_end(now_ms);
         if !in_combat
             && !self.resolved
@@ -217,13 +231,53 @@ impl Table {
         }
     }
 
-    fn opportunity_attacks(&mut self, mover: CombatantId, from: GridPos, to: GridPos, now_ms: u64) {
+    /// Spends the movement walked and tells the table (nothing when nothing was walked).
+    fn walked(
+        &mut self,
+        actor: CombatantId,
+        from: GridPos,
+        walked: Vec<GridPos>,
+        spent: u32,
+        stood_up: bool,
+        now_ms: u64,
+    ) {
+        if let Some(b) = self.budget_mut() {
+            b.movement_left = b.movement_left.saturating_sub(spent);
+        }
+        if !walked.is_empty() {
+            self.emit(
+                now_ms,
+                GameEvent::Moved {
+                    actor,
+                    from,
+                    path: walked,
+                    feet: spent,
+                    stood_up,
+                },
+            );
+        }
+    }
+
+    /// Whether a reaction of `id` is put to its player (a character a seat plays) rather than
+    /// decided at once (a companion or a monster).
+    fn asks_player(&self, id: CombatantId) -> bool {
+        self.combatant(id).is_some_and(|c| c.is_pc && !c.companion)
+    }
+
+    /// Who may make an opportunity attack on `mover` stepping from `from` to `to`, with which
+    /// melee attack. SRD 5.1: "You can make an opportunity attack when a hostile creature that
+    /// you can see moves out of your reach."
+    fn opportunity_threats(
+        &self,
+        mover: CombatantId,
+        from: GridPos,
+        to: GridPos,
+    ) -> Vec<(CombatantId, usize)> {
         let side = self
             .combatant(mover)
             .map(|c| c.side)
             .unwrap_or(Side::Neutral);
-        let threats: Vec<(CombatantId, usize)> = self
-            .combatants
+        self.combatants
             .iter()
             .filter(|h| h.side.hostile_to(side) && self.can_react(h.id))
             .filter_map(|h| {
@@ -234,6 +288,22 @@ impl Table {
                     .find(|(_, a)| a.kind == AttackKind::Melee)?;
                 (h.pos.feet_to(from) <= a.reach && h.pos.feet_to(to) > a.reach).then_some((h.id, i))
             })
+            .collect()
+    }
+
+    /// The opportunity attacks decided at once (companions and monsters strike).
+    fn opportunity_attacks(
+        &mut self,
+        mover: CombatantId,
+        from: GridPos,
+        to: GridPos,
+        declined: &[CombatantId],
+        now_ms: u64,
+    ) {
+        let threats: Vec<(CombatantId, usize)> = self
+            .opportunity_threats(mover, from, to)
+            .into_iter()
+            .filter(|(h, _)| !declined.contains(h))
             .collect();
         for (attacker, attack) in threats {
             if !self.combatant(mover).is_some_and(|c| c.is_conscious()) {

@@ -1,14 +1,17 @@
-//! Reactions offered to players: when an attack hits a character its player controls and that
-//! character could cast Shield (a slot left, its reaction free), the table asks the seat and
-//! waits at most the reaction window ([`Table::reaction_window_ms`], a few seconds); the answer
-//! (`Action::React`) or, when the window lapses, the default — cast it if +5 AC turns the hit
-//! into a miss — resumes the attack. Meanwhile the table accepts nothing else, so it never
-//! waits longer than the window. Companions and monsters decide at once with the same rule.
+//! Reactions offered to players. When an attack hits a character its player controls and that
+//! character could cast Shield (a slot left, its reaction free), or a foe is about to leave the
+//! reach of such a character (an opportunity attack), the table asks the seat and waits at most
+//! the reaction window ([`Table::reaction_window_ms`], a few seconds). The answer
+//! (`Action::React`) or, when the window lapses, the default — Shield if +5 AC turns the hit
+//! into a miss; the opportunity attack always — resumes the attack or the move. Meanwhile the
+//! table accepts nothing else, so it never waits longer than the window. Companions and
+//! monsters decide at once with the same defaults.
 
 use super::effects::{ActiveEffect, Ends, Lasting};
 use super::{CombatantId, RejectCode, Rejection, Table};
 use crate::dice::Advantage;
 use crate::event::{Audience, GameEvent};
+use crate::grid::GridPos;
 use crate::rules::AttackRoll;
 use crate::spells::Buff;
 use serde::{Deserialize, Serialize};
@@ -16,25 +19,42 @@ use serde::{Deserialize, Serialize};
 /// How long a player has to answer a reaction by default (ms).
 pub const DEFAULT_REACTION_WINDOW_MS: u64 = 6_000;
 
-/// An attack waiting for its target's answer to "cast Shield?".
+/// An attack waiting for a player's answer: one that hit the reactor ("cast Shield?", `roll`
+/// is set), or the reactor's own opportunity attack on a creature leaving its reach (`moving`
+/// is set: the mover waits where it is, the rest of its path to walk after the answer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingReaction {
     /// Who is asked.
     pub reactor: CombatantId,
-    /// What is offered ("Shield").
+    /// What is offered ("Shield", "an opportunity attack").
     pub offer: String,
     /// When the window lapses (table clock, ms).
     pub deadline_ms: u64,
-    /// The attack's attacker.
+    /// The attack's attacker (the reactor itself for an opportunity attack).
     pub attacker: CombatantId,
     /// Its attack index.
     pub attack: usize,
     /// Whether it is an opportunity attack.
     pub opportunity: bool,
-    /// Its advantage state.
+    /// Its advantage state (Shield).
     pub advantage: Advantage,
-    /// The roll that hit.
-    pub roll: AttackRoll,
+    /// The roll that hit (Shield).
+    #[serde(default)]
+    pub roll: Option<AttackRoll>,
+    /// The move an opportunity attack interrupts.
+    #[serde(default)]
+    pub moving: Option<PausedMove>,
+}
+
+/// A move stopped where it would leave a player's reach, until the player answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PausedMove {
+    /// Who moves (the opportunity attack's target).
+    pub mover: CombatantId,
+    /// The rest of its path, starting with the step that leaves the reach.
+    pub path: Vec<GridPos>,
+    /// Players who already declined on this move (not asked again).
+    pub declined: Vec<CombatantId>,
 }
 
 impl Table {
@@ -92,7 +112,8 @@ impl Table {
             attack,
             opportunity,
             advantage,
-            roll,
+            roll: Some(roll),
+            moving: None,
         });
         let seat = self
             .combatant(target)
@@ -105,7 +126,7 @@ impl Table {
                 reactor: target,
                 attacker,
                 offer: "Shield".into(),
-                roll,
+                roll: Some(roll),
                 seconds: self.reaction_window_ms.div_ceil(1000),
             },
         );
@@ -163,11 +184,70 @@ impl Table {
         }
     }
 
-    /// Resumes the waiting attack with `take` (None: the window lapsed, take the default).
+    /// Asks `reactor`'s player whether to strike `mover`, which is about to leave its reach
+    /// with `path` still to walk (its first step leaves the reach).
+    pub(super) fn offer_opportunity(
+        &mut self,
+        reactor: CombatantId,
+        attack: usize,
+        moving: PausedMove,
+        now_ms: u64,
+    ) {
+        let deadline_ms = now_ms.saturating_add(self.reaction_window_ms);
+        let mover = moving.mover;
+        self.pending = Some(PendingReaction {
+            reactor,
+            offer: "an opportunity attack".into(),
+            deadline_ms,
+            attacker: reactor,
+            attack,
+            opportunity: true,
+            advantage: Advantage::Normal,
+            roll: None,
+            moving: Some(moving),
+        });
+        let seat = self
+            .combatant(reactor)
+            .map(|c| c.source.clone())
+            .unwrap_or_default();
+        self.emit_to(
+            now_ms,
+            Audience::Seats(vec![seat]),
+            GameEvent::ReactionOffered {
+                reactor,
+                attacker: mover,
+                offer: "an opportunity attack".into(),
+                roll: None,
+                seconds: self.reaction_window_ms.div_ceil(1000),
+            },
+        );
+    }
+
+    /// Resumes what waits with `take` (None: the window lapsed, take the default).
     fn resolve_reaction(&mut self, take: Option<bool>, now_ms: u64) {
         let Some(p) = self.pending.take() else { return };
-        let take = take.unwrap_or_else(|| shield_turns_it(&p.roll));
-        let mut roll = p.roll;
+        if let Some(mut moving) = p.moving {
+            // SRD 5.1 Opportunity Attacks: "you can use your reaction to make one melee attack
+            // against the provoking creature." The default when the window lapses: strike.
+            let mover = moving.mover;
+            if take.unwrap_or(true) && self.can_react(p.reactor) {
+                self.combatant_mut(p.reactor).reaction_used = true;
+                self.resolve_attack(p.reactor, mover, p.attack, true, now_ms);
+            } else {
+                moving.declined.push(p.reactor);
+            }
+            // The move goes on (unless the blow dropped the mover or ended the fight).
+            if self.pending.is_none()
+                && self.combat.is_some()
+                && self.combatant(mover).is_some_and(|c| c.is_conscious())
+            {
+                let _ = self.walk(mover, moving.path, &moving.declined, now_ms);
+            }
+            self.check_combat_end(now_ms);
+            return;
+        }
+        let Some(mut roll) = p.roll else { return };
+        let take = take.unwrap_or_else(|| shield_turns_it(&roll));
         if take && self.shield_slot(p.reactor).is_some() {
             self.cast_shield(p.reactor, now_ms);
             // SRD 5.1 Shield: "+5 bonus to AC, including against the triggering attack". A
