@@ -16,7 +16,7 @@
 //! a creature on the straight line between the two squares gives half cover. A target whose
 //! centre cannot be seen (see [`MapGrid::line_of_sight`]) cannot be targeted at all.
 
-use crate::grid::{GridPos, MapGrid, SQUARE_FEET, Terrain};
+use crate::grid::{GridPos, MapGrid, SQUARE_FEET};
 use crate::spells::Area;
 use serde::{Deserialize, Serialize};
 
@@ -175,7 +175,7 @@ pub fn cover(
                 (a.0 + (b.0 - a.0) * t).round() as i32,
                 (a.1 + (b.1 - a.1) * t).round() as i32,
             );
-            p != from && p != to && map.terrain(p) == Terrain::Wall
+            p != from && p != to && map.terrain(p).opaque()
         })
     };
     let fewest = corners(from)
@@ -208,6 +208,7 @@ pub fn cover(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grid::Terrain;
 
     fn p(x: i32, y: i32) -> GridPos {
         GridPos::new(x, y)

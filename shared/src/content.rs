@@ -552,17 +552,22 @@ pub enum ContentKind {
     Spell,
     /// `items/`
     Item,
+    /// `adventures/<id>/adventure.ron`
+    Adventure,
+    /// `adventures/<id>/<scene>.ron`
+    Scene,
 }
 
 impl ContentKind {
     /// All kinds with their folder names.
-    pub const ALL: [(ContentKind, &'static str); 6] = [
+    pub const ALL: [(ContentKind, &'static str); 7] = [
         (ContentKind::Item, "items"),
         (ContentKind::Spell, "spells"),
         (ContentKind::Creature, "creatures"),
         (ContentKind::Pregen, "pregens"),
         (ContentKind::Map, "maps"),
         (ContentKind::Encounter, "encounters"),
+        (ContentKind::Adventure, "adventures"),
     ];
 
     /// The kind for a folder name.
@@ -586,6 +591,8 @@ pub struct ContentLibrary {
     pub spells: BTreeMap<String, SpellDef>,
     /// Items.
     pub items: BTreeMap<String, crate::items::ItemDef>,
+    /// Adventures with their scenes.
+    pub adventures: BTreeMap<String, crate::adventure::Adventure>,
     /// Where each id came from and its text, for locating cross-file errors.
     sources: BTreeMap<(u8, String), (PathBuf, String)>,
 }
@@ -828,6 +835,46 @@ impl ContentLibrary {
                     }
                     Err(e) => errors.push(e),
                 },
+                ContentKind::Adventure => {
+                    match parse_ron::<crate::adventure::AdventureDef>(file, text) {
+                        Ok(a) => {
+                            let folder = adventure_folder(file);
+                            check.check(
+                                a.id == folder,
+                                "id",
+                                format!(
+                                    "id `{}` does not match the folder name: expected `{folder}`",
+                                    a.id
+                                ),
+                            );
+                            check.check(
+                                (1..=3).contains(&a.level),
+                                "level",
+                                format!("level {} is not supported: expected 1 to 3", a.level),
+                            );
+                            lib.insert_source(6, &a.id, file, text);
+                            let id = a.id.clone();
+                            lib.adventures.entry(id).or_default().def = Some(a);
+                        }
+                        Err(e) => errors.push(e),
+                    }
+                }
+                ContentKind::Scene => match parse_ron::<crate::adventure::SceneDef>(file, text) {
+                    Ok(sc) => {
+                        check.check_id(&sc.id);
+                        for (needle, message) in crate::adventure::check_scene(&sc) {
+                            check.error_at(&needle, message);
+                        }
+                        let folder = adventure_folder(file);
+                        lib.insert_source(7, &format!("{folder}/{}", sc.id), file, text);
+                        lib.adventures
+                            .entry(folder)
+                            .or_default()
+                            .scenes
+                            .insert(sc.id.clone(), sc);
+                    }
+                    Err(e) => errors.push(e),
+                },
                 ContentKind::Encounter => match parse_ron::<EncounterDef>(file, text) {
                     Ok(e) => {
                         check.check_id(&e.id);
@@ -844,6 +891,7 @@ impl ContentLibrary {
             }
         }
         lib.check_references(&mut errors);
+        lib.check_adventures(&mut errors);
         if errors.is_empty() {
             Ok(lib)
         } else {
@@ -994,6 +1042,46 @@ impl ContentLibrary {
         }
     }
 
+    /// Cross-file checks of the adventures: party, scenes, maps, creatures, items, squares.
+    fn check_adventures(&self, errors: &mut Vec<ContentError>) {
+        for (id, adventure) in &self.adventures {
+            let Some(def) = &adventure.def else {
+                // Scenes without an adventure file: name the first scene's file.
+                if let Some(scene) = adventure.scenes.keys().next()
+                    && let Some((file, _)) = self.sources.get(&(7, format!("{id}/{scene}")))
+                {
+                    errors.push(ContentError {
+                        file: file.clone(),
+                        line: 1,
+                        column: 1,
+                        message: format!(
+                            "scene in adventures/{id}/ but no adventures/{id}/adventure.ron: expected one naming the party and the first scene"
+                        ),
+                    });
+                }
+                continue;
+            };
+            if let Some((file, text)) = self.sources.get(&(6, id.clone())) {
+                let mut check = FileCheck { file, text, errors };
+                for (needle, message) in crate::adventure::check_adventure(self, def, adventure)
+                {
+                    check.error_at(&needle, message);
+                }
+            }
+            for scene in adventure.scenes.values() {
+                let Some((file, text)) = self.sources.get(&(7, format!("{id}/{}", scene.id)))
+                else {
+                    continue;
+                };
+                let mut check = FileCheck { file, text, errors };
+                for (needle, message) in crate::adventure::check_scene_refs(self, adventure, scene)
+                {
+                    check.error_at(&needle, message);
+                }
+            }
+        }
+    }
+
     /// The grid and party start squares of a map.
     pub fn map_grid(&self, id: &str) -> Option<(MapGrid, Vec<GridPos>)> {
         self.maps.get(id).and_then(|m| map_grid(m).ok())
@@ -1029,6 +1117,10 @@ pub fn read_content_files(
         if !dir.is_dir() {
             continue;
         }
+        if kind == ContentKind::Adventure {
+            files.extend(read_adventures(&dir)?);
+            continue;
+        }
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
             .map_err(|e| io_error(&dir, e))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -1043,7 +1135,51 @@ pub fn read_content_files(
     Ok(files)
 }
 
-fn list<'a>(ids: impl Iterator<Item = &'a String>) -> String {
+/// The adventure a file in `adventures/<id>/` belongs to: its folder's name.
+fn adventure_folder(file: &Path) -> String {
+    file.parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The files of `adventures/`: in each folder, `adventure.ron` and its scenes.
+fn read_adventures(dir: &Path) -> Result<Vec<(PathBuf, String, ContentKind)>, ContentError> {
+    let io_error = |path: &Path, e: std::io::Error| ContentError {
+        file: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        message: format!("cannot read: {e}"),
+    };
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| io_error(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    let mut files = Vec::new();
+    for folder in folders {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .map_err(|e| io_error(&folder, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(|e| io_error(&path, e))?;
+            let kind = if path.file_stem().is_some_and(|s| s == "adventure") {
+                ContentKind::Adventure
+            } else {
+                ContentKind::Scene
+            };
+            files.push((path, text, kind));
+        }
+    }
+    Ok(files)
+}
+
+pub(crate) fn list<'a>(ids: impl Iterator<Item = &'a String>) -> String {
     let ids: Vec<String> = ids.map(|s| format!("`{s}`")).collect();
     if ids.is_empty() {
         "(none defined)".into()

@@ -350,6 +350,8 @@ pub enum GameEvent {
         /// Why ("failed a concentration save", "chose to", "is incapacitated").
         reason: String,
     },
+    /// The adventure: scenes, finds, loot, checks, experience (see [`crate::story`]).
+    Story(crate::story::StoryEvent),
     /// A reaction is offered to a player's seat ("Shield?"), for `seconds`.
     ReactionOffered {
         /// Who may react.
@@ -451,6 +453,7 @@ impl GameEvent {
             GameEvent::FeatureUsed { .. } => "turn.feature",
             GameEvent::Contest { .. } => "turn.contest",
             GameEvent::ReactionOffered { .. } => "turn.reaction_offered",
+            GameEvent::Story(s) => s.kind(),
         }
     }
 
@@ -711,6 +714,7 @@ impl GameEvent {
                 target_roll.bonus,
                 if *won { "success" } else { "failure" }
             ),
+            GameEvent::Story(s) => s.describe(name),
             GameEvent::ReactionOffered {
                 reactor,
                 attacker,

@@ -82,12 +82,22 @@ pub enum Terrain {
     Difficult,
     /// An open doorway: passable, does not block sight.
     Door,
+    /// A closed door (an adventure's door not yet opened): blocks movement and sight.
+    Closed,
+    /// A trap the party has found and not disarmed: nobody walks onto it on purpose, but it
+    /// does not block sight.
+    Trap,
 }
 
 impl Terrain {
     /// Whether a creature can stand here.
     pub fn passable(self) -> bool {
-        !matches!(self, Terrain::Wall)
+        !matches!(self, Terrain::Wall | Terrain::Closed | Terrain::Trap)
+    }
+
+    /// Whether it blocks sight (and gives cover).
+    pub fn opaque(self) -> bool {
+        matches!(self, Terrain::Wall | Terrain::Closed)
     }
 }
 
@@ -163,7 +173,7 @@ impl MapGrid {
             let x = a.x as f32 + (b.x - a.x) as f32 * t;
             let y = a.y as f32 + (b.y - a.y) as f32 * t;
             let p = GridPos::new(x.round() as i32, y.round() as i32);
-            if p != a && p != b && self.terrain(p) == Terrain::Wall {
+            if p != a && p != b && self.terrain(p).opaque() {
                 return false;
             }
         }

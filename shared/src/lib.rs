@@ -2,6 +2,7 @@
 //! plain functions; no rendering and no networking IO of its own, so the client previews
 //! exactly what the server decides.
 
+pub mod adventure;
 pub mod areas;
 pub mod checks;
 pub mod content;
@@ -12,6 +13,7 @@ pub mod items;
 pub mod protocol;
 pub mod rules;
 pub mod spells;
+pub mod story;
 pub mod table;
 pub mod tactics;
 

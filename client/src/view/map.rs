@@ -174,8 +174,8 @@ fn build_tilemap(
         for x in 0..grid.width {
             let index = match grid.terrain(GridPos::new(x as i32, y as i32)) {
                 Terrain::Floor => tile::FLOOR,
-                Terrain::Wall => tile::WALL,
-                Terrain::Difficult => tile::DIFFICULT,
+                Terrain::Wall | Terrain::Closed => tile::WALL,
+                Terrain::Difficult | Terrain::Trap => tile::DIFFICULT,
                 Terrain::Door => tile::DOOR,
             };
             // Tilemap rows count upward; ours count downward.

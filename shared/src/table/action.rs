@@ -69,6 +69,17 @@ pub enum Action {
         /// Take it.
         take: bool,
     },
+    /// Use a point of interest within 5 feet (open, loot, pull, pick or force its lock, disarm
+    /// a found trap) or, standing at an exit, lead the party through it.
+    Interact {
+        /// The point's or exit's id in the scene.
+        target: String,
+        /// How.
+        #[serde(default)]
+        approach: super::interact::Approach,
+    },
+    /// Look for hidden things within 30 feet (Perception and Investigation).
+    Search,
     /// Drink a potion, or give it to a creature within 5 feet.
     UseItem {
         /// The item's id ("potion-of-healing").
@@ -138,6 +149,8 @@ impl Action {
             Action::Shove { .. } => "shove",
             Action::Grapple { .. } => "grapple",
             Action::Escape => "escape",
+            Action::Interact { .. } => "interact",
+            Action::Search => "search",
         }
     }
 }

@@ -94,6 +94,15 @@ pub struct Combatant {
     /// Skill bonuses where they are not the bare modifier (proficiency, expertise, printed).
     #[serde(default)]
     pub skills: Vec<(crate::checks::Skill, i32)>,
+    /// A player character's experience points.
+    #[serde(default)]
+    pub xp: u32,
+    /// What defeating it is worth (a creature's SRD experience points; 0 once counted).
+    #[serde(default)]
+    pub worth: u32,
+    /// Gold pieces carried.
+    #[serde(default)]
+    pub gold: u32,
 }
 
 /// A spellcaster's spells and slots.

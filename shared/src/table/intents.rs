@@ -131,6 +131,16 @@ impl Table {
             Action::Shove { target, prone } => self.do_shove(actor, target, prone, now_ms),
             Action::Grapple { target } => self.do_grapple(actor, target, now_ms),
             Action::Escape => self.do_escape(actor, now_ms),
+            Action::Interact { target, approach } => {
+                if target.is_empty() || target.len() > 64 {
+                    return Err(Rejection::new(
+                        RejectCode::Malformed,
+                        "Name what you use in 1 to 64 characters",
+                    ));
+                }
+                self.do_interact(actor, &target, approach, now_ms)
+            }
+            Action::Search => self.do_search(actor, now_ms),
             Action::EndConcentration => {
                 if self
                     .combatant(actor)

@@ -8,15 +8,18 @@
 
 mod action;
 mod attacks;
+mod build;
 mod casting;
 mod combatant;
 mod contests;
 mod effects;
 mod features;
 mod host;
+mod interact;
 mod intents;
 mod movement;
 mod reactions;
+mod scenes;
 mod spell_effects;
 mod turns;
 
@@ -24,15 +27,17 @@ pub use action::{Action, FeatureUse, RejectCode, Rejection};
 pub use casting::CastPlan;
 pub use combatant::{Casting, Combatant};
 pub use effects::{ActiveEffect, Ends, Lasting};
+pub use interact::Approach;
 pub use reactions::{DEFAULT_REACTION_WINDOW_MS, PausedMove, PendingReaction};
+pub use scenes::{AdventureState, SceneState};
 
 use crate::content::{CombatStart, ContentLibrary};
 use crate::dice::{GameRng, rng_from_seed};
 use crate::event::{Audience, GameEvent, SeqEvent};
-use crate::grid::{GridPos, MapGrid};
+use crate::grid::MapGrid;
 use crate::tactics::{Board, Unit};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 /// A combatant's id, stable within its campaign.
 pub type CombatantId = u32;
@@ -166,22 +171,10 @@ pub struct Table {
     /// How long a player has to answer a reaction (ms).
     #[serde(default = "default_reaction_window")]
     pub reaction_window_ms: u64,
+    /// The adventure the campaign runs (none: a single encounter).
+    #[serde(default)]
+    pub adventure: Option<Box<AdventureState>>,
     rng: GameRng,
-}
-
-/// A pregen's hit point maximum and features at `level`: its level-1 sheet plus every
-/// `levels` entry up to it, a feature replacing one of the same kind (Sneak Attack 1d6 → 2d6).
-fn at_level(p: &crate::content::PregenDef, level: u32) -> (i32, Vec<crate::content::Feature>) {
-    let mut max_hp = p.max_hp;
-    let mut features = p.features.clone();
-    for l in p.levels.iter().filter(|l| l.level <= level) {
-        max_hp = l.max_hp;
-        for f in &l.features {
-            features.retain(|k| std::mem::discriminant(k) != std::mem::discriminant(f));
-            features.push(f.clone());
-        }
-    }
-    (max_hp, features)
 }
 
 fn default_reaction_window() -> u64 {
@@ -238,203 +231,74 @@ impl Table {
                 .ok_or_else(|| missing(pregen_id))?;
             let pos = *spawns.get(i).ok_or_else(|| missing("party start square"))?;
             let level = level.unwrap_or(enc.level).clamp(1, 3);
-            let (max_hp, features) = at_level(p, level);
-            combatants.push(Combatant {
-                id: combatants.len() as u32 + 1,
-                name: p.name.clone(),
-                source: p.id.clone(),
-                side: Side::Party,
-                is_pc: true,
-                companion: false,
-                abilities: p.abilities,
-                ac: p.ac,
-                hp: max_hp,
-                max_hp,
-                speed: p.speed,
-                attacks: p.attacks.clone(),
-                features,
-                vulnerabilities: vec![],
-                resistances: p.resistances.clone(),
-                immunities: vec![],
-                condition_immunities: vec![],
-                pos,
-                conditions: BTreeSet::new(),
-                death_saves: (0, 0),
-                initiative: None,
-                reaction_used: false,
-                temperament: p.description.clone(),
-                hidden: false,
-                kind: "humanoid".into(),
-                level,
-                proficiency: p.proficiency,
-                saves: p
-                    .saves
-                    .iter()
-                    .map(|a| (*a, p.abilities.modifier(*a) + p.proficiency))
-                    .collect(),
-                unarmored: if p.equipment.is_empty() {
-                    p.armor.is_none()
-                } else {
-                    !p.equipment.iter().any(|id| {
-                        lib.items
-                            .get(id)
-                            .is_some_and(|i| matches!(i.kind, crate::items::ItemKind::Armor { .. }))
-                    })
-                },
-                casting: p.spellcasting.as_ref().map(|s| {
-                    let slots = s.slots.clone();
-                    Casting::new(
-                        s,
-                        slots.unwrap_or_else(|| crate::spells::full_caster_slots(level)),
-                    )
-                }),
-                concentrating: None,
-                effects: Vec::new(),
-                uses: Default::default(),
-                items: Vec::new(),
-                skills: Vec::new(),
-            });
+            let id = combatants.len() as u32 + 1;
+            combatants.push(build::pc(lib, p, level, id, pos));
         }
         for f in &enc.foes {
             let c = lib
                 .creatures
                 .get(&f.creature)
                 .ok_or_else(|| missing(&f.creature))?;
-            let name = match &f.name {
-                Some(n) => format!("{n} the {}", c.name.to_lowercase()),
-                None => c.name.clone(),
-            };
-            combatants.push(Combatant {
-                id: combatants.len() as u32 + 1,
-                name,
-                source: c.id.clone(),
-                side: Side::Foe,
-                is_pc: false,
-                companion: false,
-                abilities: c.abilities,
-                ac: c.ac,
-                hp: c.hp,
-                max_hp: c.hp,
-                speed: c.speed,
-                attacks: c.attacks.clone(),
-                features: c.features.clone(),
-                vulnerabilities: c.vulnerabilities.clone(),
-                resistances: c.resistances.clone(),
-                immunities: c.immunities.clone(),
-                condition_immunities: c.condition_immunities.clone(),
-                pos: GridPos::new(f.at.0, f.at.1),
-                conditions: BTreeSet::new(),
-                death_saves: (0, 0),
-                initiative: None,
-                reaction_used: false,
-                temperament: c.temperament.clone(),
-                hidden: f.hidden,
-                kind: c.kind.clone(),
-                level: 0,
-                // SRD 5.1: challenge 0 to 4 is +2; this game's creatures stay below 5.
-                proficiency: 2,
-                saves: c.saves.clone(),
-                unarmored: c.armor.is_none(),
-                // A creature's stat block prints its slots.
-                casting: c
-                    .spellcasting
-                    .as_ref()
-                    .map(|s| Casting::new(s, s.slots.clone().unwrap_or_default())),
-                concentrating: None,
-                effects: Vec::new(),
-                uses: Default::default(),
-                items: Vec::new(),
-                skills: Vec::new(),
-            });
+            let id = combatants.len() as u32 + 1;
+            combatants.push(build::creature(c, f, id));
         }
-        // Make names unique ("Goblin", "Goblin 2") so reasons and logs are unambiguous.
-        for i in 0..combatants.len() {
-            let same = combatants[..i]
-                .iter()
-                .filter(|c| {
-                    c.source == combatants[i].source && c.name.starts_with(&combatants[i].name)
-                })
-                .count();
-            if same > 0
-                && combatants[i].name
-                    == lib
-                        .creatures
-                        .get(&combatants[i].source)
-                        .map(|c| c.name.clone())
-                        .unwrap_or_default()
-            {
-                combatants[i].name = format!("{} {}", combatants[i].name, same + 1);
-            }
-        }
-        // Skill bonuses: a pregen's proficiencies and expertise, a creature's printed skills.
-        for c in &mut combatants {
-            if let Some(p) = lib.pregens.get(&c.source).filter(|_| c.is_pc) {
-                c.skills = p
-                    .skills
-                    .iter()
-                    .map(|s| {
-                        let times = if p.expertise.contains(s) { 2 } else { 1 };
-                        (
-                            *s,
-                            c.abilities.modifier(s.ability()) + times * p.proficiency,
-                        )
-                    })
-                    .collect();
-            } else if let Some(k) = lib.creatures.get(&c.source).filter(|_| !c.is_pc) {
-                c.skills = k
-                    .skills
-                    .iter()
-                    .filter_map(|(name, b)| crate::checks::Skill::from_name(name).map(|s| (s, *b)))
-                    .collect();
-            }
-        }
-        // Consumables the party carries (potions).
-        for c in combatants.iter_mut().filter(|c| c.is_pc) {
-            if let Some(p) = lib.pregens.get(&c.source) {
-                c.items = p
-                    .equipment
-                    .iter()
-                    .filter(|id| {
-                        lib.items.get(*id).is_some_and(|i| {
-                            matches!(i.kind, crate::items::ItemKind::Potion { .. })
-                        })
-                    })
-                    .cloned()
-                    .collect();
-            }
-        }
+        build::unique_names(lib, &mut combatants);
+        Ok(Table::from_parts(
+            lib,
+            &enc.id,
+            &enc.name,
+            map,
+            combatants,
+            enc.start.clone(),
+            seed,
+            turn_timeout_ms,
+        ))
+    }
+
+    /// A table in exploration with these combatants on this map; the spells and items they
+    /// use are copied from the library so a restored campaign plays what it was started with.
+    #[allow(clippy::too_many_arguments, reason = "one argument per part of a new table")]
+    fn from_parts(
+        lib: &ContentLibrary,
+        id: &str,
+        name: &str,
+        map: MapGrid,
+        combatants: Vec<Combatant>,
+        start: CombatStart,
+        seed: u64,
+        turn_timeout_ms: u64,
+    ) -> Table {
         let items = combatants
             .iter()
             .flat_map(|c| c.items.iter())
             .filter_map(|id| lib.items.get(id).map(|i| (id.clone(), i.clone())))
             .collect();
-        // The spells anyone here can cast, kept with the table so a restored campaign casts
-        // what it was started with.
         let spells = combatants
             .iter()
             .filter_map(|c| c.casting.as_ref())
             .flat_map(|c| c.spells.iter())
             .filter_map(|id| lib.spells.get(id).map(|s| (id.clone(), s.clone())))
             .collect();
-        Ok(Table {
+        Table {
             spells,
             items,
             pending: None,
             reaction_window_ms: DEFAULT_REACTION_WINDOW_MS,
-            encounter_id: enc.id.clone(),
-            encounter_name: enc.name.clone(),
+            encounter_id: id.to_string(),
+            encounter_name: name.to_string(),
             map,
             combatants,
             mode: Mode::Exploration,
             combat: None,
-            start: enc.start.clone(),
+            start,
             resolved: false,
             turn_timeout_ms,
             next_seq: 1,
             log: VecDeque::new(),
             paused_since: None,
+            adventure: None,
             rng: rng_from_seed(seed),
-        })
+        }
     }
 
     /// A rules-only table rebuilt from what a client sees (the replicated views): the same
@@ -490,6 +354,7 @@ impl Table {
             items,
             pending: None,
             reaction_window_ms: DEFAULT_REACTION_WINDOW_MS,
+            adventure: None,
             rng: rng_from_seed(0),
         }
     }

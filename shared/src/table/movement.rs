@@ -163,8 +163,15 @@ impl Table {
             at = step;
             walked.push(step);
             self.combatant_mut(actor).pos = step;
+            // A hidden trap underfoot stops the move; areas entered fire their triggers.
+            if self.stepped(actor, step, now_ms) {
+                break;
+            }
         }
         self.walked(actor, from, walked, spent, stand_cost > 0, now_ms);
+        if me.is_pc && self.combatant(actor).is_some_and(|c| c.is_conscious()) {
+            self.notice(actor, now_ms);
+        }
         self.check_combat_end(now_ms);
         if !in_combat
             && !self.resolved

@@ -137,7 +137,7 @@ impl Table {
         }
     }
 
-    fn roll_clamped(&mut self, dice: &DiceExpr, critical: bool) -> DiceRoll {
+    pub(super) fn roll_clamped(&mut self, dice: &DiceExpr, critical: bool) -> DiceRoll {
         let mut r = dice.roll(&mut self.rng, critical);
         r.total = r.total.max(0);
         r

@@ -21,7 +21,8 @@ impl Table {
         let ids: Vec<CombatantId> = self
             .combatants
             .iter()
-            .filter(|c| !c.is_dead())
+            // Bystanders stay out of the fight (an NPC turned hostile is a foe).
+            .filter(|c| !c.is_dead() && c.side != Side::Neutral)
             .map(|c| c.id)
             .collect();
         for id in ids {
@@ -175,6 +176,10 @@ impl Table {
                 combat.round += 1;
                 let round = combat.round;
                 self.emit(now_ms, GameEvent::RoundStarted { round });
+                self.fire_triggers(&crate::adventure::When::Round(round), None, now_ms);
+                if self.combat.is_none() {
+                    return;
+                }
             }
             let id = self.active().expect("in combat");
             if !self.combatant(id).is_some_and(|c| c.is_dead()) {
@@ -211,6 +216,10 @@ impl Table {
         }
         self.effects_after_combat(now_ms);
         self.emit(now_ms, GameEvent::CombatEnded { outcome });
+        if outcome == CombatOutcome::Victory {
+            self.award_victory_xp(now_ms);
+            self.fire_triggers(&crate::adventure::When::Victory, None, now_ms);
+        }
         true
     }
 

@@ -1,0 +1,465 @@
+//! Adventures at the table: the scenes a campaign runs through, built once from content so a
+//! journal replays without it; taking an exit carries the party (hit points, conditions, slots,
+//! uses, items, gold, experience, the dead) into the next scene, and what the party leaves
+//! behind stays as it was left.
+
+use super::{Combatant, CombatantId, Side, Table, TableError, build};
+use crate::adventure::{Attitude, SceneDef};
+use crate::content::{CombatStart, ContentLibrary, Placement};
+use crate::event::GameEvent;
+use crate::grid::{GridPos, MapGrid, Terrain};
+use crate::story::StoryEvent;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A campaign's adventure: its scenes and where the party is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdventureState {
+    /// Adventure id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Told at the end.
+    pub ending: String,
+    /// The scene the party is in.
+    pub scene: String,
+    /// Every scene, by id.
+    pub scenes: BTreeMap<String, SceneState>,
+    /// Whether the party reached the end.
+    pub ended: bool,
+}
+
+/// One scene and what the party changed in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SceneState {
+    /// Its content.
+    pub def: SceneDef,
+    /// The map as drawn (doors open).
+    pub map: MapGrid,
+    /// The party's start squares.
+    pub spawns: Vec<GridPos>,
+    /// Its foes and NPCs while the party is elsewhere (the table holds them while it is here).
+    pub others: Vec<Combatant>,
+    /// Hidden points and exits found.
+    pub found: BTreeSet<String>,
+    /// Points opened or used (doors, chests, levers), traps sprung or disarmed.
+    pub opened: BTreeSet<String>,
+    /// Tries made: (point, way, character) — each character tries each way once.
+    pub tried: BTreeSet<(String, String, CombatantId)>,
+    /// Triggers fired (by index).
+    pub fired: BTreeSet<usize>,
+    /// Searches made: (character, square).
+    pub searched: BTreeSet<(CombatantId, GridPos)>,
+    /// NPC attitudes by combatant id.
+    pub attitudes: BTreeMap<CombatantId, Attitude>,
+    /// Whether its fight is over (or it has none).
+    pub resolved: bool,
+    /// Whether the party has been here.
+    pub visited: bool,
+}
+
+impl SceneState {
+    /// The map as the party sees it now: doors not yet opened are closed, traps found and not
+    /// disarmed are marked.
+    pub fn grid(&self) -> MapGrid {
+        let mut grid = self.map.clone();
+        for p in &self.def.points {
+            let at = GridPos::new(p.at.0, p.at.1);
+            let open = self.opened.contains(&p.id);
+            match p.kind {
+                crate::adventure::PointKind::Door if !open => grid.set(at, Terrain::Closed),
+                crate::adventure::PointKind::Trap if !open && self.found.contains(&p.id) => {
+                    grid.set(at, Terrain::Trap)
+                }
+                _ => {}
+            }
+        }
+        grid
+    }
+
+    /// Whether a point or exit is known to the party (not hidden, or found).
+    pub fn known(&self, id: &str) -> bool {
+        let hidden = self
+            .def
+            .points
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.hidden.is_some())
+            .or_else(|| {
+                self.def
+                    .exits
+                    .iter()
+                    .find(|e| e.id == id)
+                    .map(|e| e.hidden.is_some())
+            })
+            .unwrap_or(true);
+        !hidden || self.found.contains(id)
+    }
+}
+
+impl Table {
+    /// Sets up a campaign running `adventure` from its first scene (the party at `level`, or
+    /// the adventure's own).
+    pub fn new_adventure(
+        lib: &ContentLibrary,
+        adventure: &str,
+        seed: u64,
+        turn_timeout_ms: u64,
+        level: Option<u32>,
+    ) -> Result<Table, TableError> {
+        let adv = lib.adventures.get(adventure);
+        let def = adv.and_then(|a| a.def.as_ref()).ok_or_else(|| {
+            TableError::UnknownEncounter(
+                adventure.into(),
+                lib.adventures
+                    .keys()
+                    .chain(lib.encounters.keys())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+        })?;
+        let adv = adv.expect("checked");
+        let missing = |what: &str| TableError::MissingContent(def.id.clone(), what.to_string());
+        let level = level.unwrap_or(def.level).clamp(1, 3);
+        // The party first (ids from 1), then every scene's creatures, ids unique across scenes.
+        let mut party = Vec::new();
+        for (i, pregen) in def.party.iter().enumerate() {
+            let p = lib.pregens.get(pregen).ok_or_else(|| missing(pregen))?;
+            party.push(build::pc(lib, p, level, i as u32 + 1, GridPos::new(0, 0)));
+        }
+        let mut next_id = party.len() as u32 + 1;
+        let mut scenes = BTreeMap::new();
+        let mut items: BTreeMap<String, crate::items::ItemDef> = BTreeMap::new();
+        for scene in adv.scenes.values() {
+            let (map, spawns) = lib.map_grid(&scene.map).ok_or_else(|| missing(&scene.map))?;
+            let mut others = Vec::new();
+            for f in &scene.foes {
+                let c = lib
+                    .creatures
+                    .get(&f.creature)
+                    .ok_or_else(|| missing(&f.creature))?;
+                others.push(build::creature(c, f, next_id));
+                next_id += 1;
+            }
+            let mut attitudes = BTreeMap::new();
+            for n in &scene.npcs {
+                let c = lib
+                    .creatures
+                    .get(&n.creature)
+                    .ok_or_else(|| missing(&n.creature))?;
+                let place = Placement {
+                    creature: n.creature.clone(),
+                    name: None,
+                    at: n.at,
+                    hidden: false,
+                };
+                let mut npc = build::creature(c, &place, next_id);
+                npc.name = n.name.clone();
+                npc.side = if n.attitude == Attitude::Hostile {
+                    Side::Foe
+                } else {
+                    Side::Neutral
+                };
+                npc.worth = 0;
+                attitudes.insert(next_id, n.attitude);
+                others.push(npc);
+                next_id += 1;
+            }
+            build::unique_names(lib, &mut others);
+            for p in &scene.points {
+                let ids = p
+                    .loot
+                    .iter()
+                    .filter_map(|l| match l {
+                        crate::adventure::Loot::Item(id) => Some(id),
+                        crate::adventure::Loot::Gold(_) => None,
+                    })
+                    .chain(p.lock.as_ref().and_then(|l| l.key.as_ref()));
+                for id in ids {
+                    let item = lib.items.get(id).ok_or_else(|| missing(id))?;
+                    items.insert(id.clone(), item.clone());
+                }
+            }
+            let resolved = !others.iter().any(|c| c.side == Side::Foe);
+            scenes.insert(
+                scene.id.clone(),
+                SceneState {
+                    def: scene.clone(),
+                    map,
+                    spawns,
+                    others,
+                    found: BTreeSet::new(),
+                    opened: BTreeSet::new(),
+                    tried: BTreeSet::new(),
+                    fired: BTreeSet::new(),
+                    searched: BTreeSet::new(),
+                    attitudes,
+                    resolved,
+                    visited: false,
+                },
+            );
+        }
+        let first = scenes.get(&def.start).ok_or_else(|| missing(&def.start))?;
+        // A table for the first scene, then the party walks in.
+        let mut table = Table::from_parts(
+            lib,
+            &def.id,
+            &def.name,
+            first.map.clone(),
+            party,
+            CombatStart::Proximity(6),
+            seed,
+            turn_timeout_ms,
+        );
+        table.items.extend(items);
+        table.adventure = Some(Box::new(AdventureState {
+            id: def.id.clone(),
+            name: def.name.clone(),
+            ending: def.ending.clone(),
+            scene: String::new(),
+            scenes,
+            ended: false,
+        }));
+        table.enter_scene(&def.start, 0);
+        Ok(table)
+    }
+
+    /// The scene the party is in.
+    pub fn scene(&self) -> Option<&SceneState> {
+        let a = self.adventure.as_ref()?;
+        a.scenes.get(&a.scene)
+    }
+
+    pub(super) fn scene_mut(&mut self) -> Option<&mut SceneState> {
+        let a = self.adventure.as_mut()?;
+        a.scenes.get_mut(&a.scene)
+    }
+
+    /// Moves the party into scene `id`: the creatures of the scene it leaves stay there as
+    /// they are; the party stands on the new scene's start squares.
+    pub(super) fn enter_scene(&mut self, id: &str, now_ms: u64) {
+        let party: Vec<Combatant> = self
+            .combatants
+            .iter()
+            .filter(|c| c.side == Side::Party && c.is_pc)
+            .cloned()
+            .collect();
+        let others: Vec<Combatant> = self
+            .combatants
+            .iter()
+            .filter(|c| !(c.side == Side::Party && c.is_pc))
+            .cloned()
+            .collect();
+        let resolved = self.resolved;
+        let Some(adv) = self.adventure.as_mut() else {
+            return;
+        };
+        if let Some(old) = adv.scenes.get_mut(&adv.scene) {
+            old.others = others;
+            old.resolved = resolved;
+        }
+        adv.scene = id.to_string();
+        let Some(scene) = adv.scenes.get_mut(id) else {
+            return;
+        };
+        scene.visited = true;
+        let spawns = scene.spawns.clone();
+        let mut combatants = party;
+        for (i, c) in combatants.iter_mut().enumerate() {
+            c.pos = spawns[i.min(spawns.len().saturating_sub(1))];
+            // Spread a bigger party than the start squares over open squares near them.
+            if i >= spawns.len() {
+                c.pos = GridPos::new(-1, -1);
+            }
+        }
+        combatants.extend(scene.others.drain(..));
+        let grid = scene.grid();
+        let (name, description, start, resolved) = (
+            scene.def.name.clone(),
+            scene.def.description.clone(),
+            scene.def.start.clone(),
+            scene.resolved,
+        );
+        self.map = grid;
+        self.combatants = combatants;
+        self.place_stragglers();
+        self.encounter_name = name.clone();
+        self.start = start;
+        self.resolved = resolved;
+        self.emit(
+            now_ms,
+            GameEvent::Story(StoryEvent::SceneEntered {
+                scene: id.to_string(),
+                name,
+                description,
+            }),
+        );
+        let pcs: Vec<CombatantId> = self
+            .combatants
+            .iter()
+            .filter(|c| c.is_pc && c.is_conscious())
+            .map(|c| c.id)
+            .collect();
+        for pc in pcs {
+            self.notice(pc, now_ms);
+        }
+        if self.start == CombatStart::Ambush && !self.resolved {
+            self.start_combat(now_ms, "Ambush!".into());
+        }
+    }
+
+    /// Party members without a start square stand on the nearest open squares.
+    fn place_stragglers(&mut self) {
+        let lost: Vec<CombatantId> = self
+            .combatants
+            .iter()
+            .filter(|c| c.pos == GridPos::new(-1, -1))
+            .map(|c| c.id)
+            .collect();
+        for id in lost {
+            let anchor = self
+                .combatants
+                .iter()
+                .find(|c| c.is_pc && c.pos != GridPos::new(-1, -1))
+                .map_or(GridPos::new(1, 1), |c| c.pos);
+            let taken: Vec<GridPos> = self.combatants.iter().map(|c| c.pos).collect();
+            let mut best = None;
+            for y in 0..self.map.height as i32 {
+                for x in 0..self.map.width as i32 {
+                    let p = GridPos::new(x, y);
+                    if self.map.terrain(p).passable() && !taken.contains(&p) {
+                        let d = p.squares_to(anchor);
+                        if best.is_none_or(|(bd, _)| d < bd) {
+                            best = Some((d, p));
+                        }
+                    }
+                }
+            }
+            if let Some((_, p)) = best {
+                self.combatant_mut(id).pos = p;
+            }
+        }
+    }
+
+    /// Passive Perception: `pc` notices hidden things within 30 ft and in sight whose DC its
+    /// passive Perception reaches (SRD 5.1 "Passive Checks"; "Finding a Hidden Object").
+    pub(super) fn notice(&mut self, pc: CombatantId, now_ms: u64) {
+        let Some(me) = self.combatant(pc).cloned() else {
+            return;
+        };
+        let passive = crate::checks::passive(
+            me.skill_bonus(crate::checks::Skill::Perception),
+            crate::dice::Advantage::Normal,
+        );
+        for (id, name, dc, _) in self.hidden_near(me.pos, crate::checks::Skill::Perception) {
+            if passive >= dc {
+                self.find(&id, &name, Some(pc), format!("passive Perception {passive}"), now_ms);
+            }
+        }
+    }
+
+    /// Hidden things not yet found, within 30 ft of `from` and in sight, found with `skill`:
+    /// (id, name, DC, square).
+    pub(super) fn hidden_near(
+        &self,
+        from: GridPos,
+        skill: crate::checks::Skill,
+    ) -> Vec<(String, String, i32, GridPos)> {
+        let Some(scene) = self.scene() else {
+            return Vec::new();
+        };
+        let points = scene.def.points.iter().filter_map(|p| {
+            let h = p.hidden.as_ref()?;
+            Some((p.id.clone(), p.name.clone(), h, vec![p.at]))
+        });
+        let exits = scene.def.exits.iter().filter_map(|e| {
+            let h = e.hidden.as_ref()?;
+            Some((e.id.clone(), e.name.clone(), h, e.at.clone()))
+        });
+        points
+            .chain(exits)
+            .filter(|(id, _, h, _)| h.skill == skill && !scene.found.contains(id))
+            .filter_map(|(id, name, h, squares)| {
+                let at = squares.iter().map(|a| GridPos::new(a.0, a.1)).find(|p| {
+                    from.feet_to(*p) <= 30 && scene.map.line_of_sight(from, *p)
+                })?;
+                Some((id, name, h.dc, at))
+            })
+            .collect()
+    }
+
+    /// Marks a hidden point or exit found and tells the table.
+    pub(super) fn find(
+        &mut self,
+        id: &str,
+        name: &str,
+        by: Option<CombatantId>,
+        how: String,
+        now_ms: u64,
+    ) {
+        let Some(scene) = self.scene_mut() else {
+            return;
+        };
+        if !scene.found.insert(id.to_string()) {
+            return;
+        }
+        let grid = scene.grid();
+        self.map = grid;
+        self.emit(
+            now_ms,
+            GameEvent::Story(StoryEvent::Found {
+                by,
+                what: name.to_string(),
+                how,
+            }),
+        );
+    }
+
+    /// SRD 5.1 "Experience Points": defeated foes' XP, divided equally among the party
+    /// members still alive. Called when a fight ends in victory; each foe counts once.
+    pub(super) fn award_victory_xp(&mut self, now_ms: u64) {
+        let total: u32 = self
+            .combatants
+            .iter()
+            .filter(|c| c.side == Side::Foe && !c.is_conscious())
+            .map(|c| c.worth)
+            .sum();
+        for c in self
+            .combatants
+            .iter_mut()
+            .filter(|c| c.side == Side::Foe && !c.is_conscious())
+        {
+            c.worth = 0;
+        }
+        if total > 0 {
+            self.award_xp(total, "The foes are defeated", now_ms);
+        }
+    }
+
+    /// Shares `total` experience points among the living party members.
+    pub(super) fn award_xp(&mut self, total: u32, reason: &str, now_ms: u64) {
+        let to: Vec<CombatantId> = self
+            .combatants
+            .iter()
+            .filter(|c| c.is_pc && !c.is_dead())
+            .map(|c| c.id)
+            .collect();
+        if to.is_empty() {
+            return;
+        }
+        let each = total / to.len() as u32;
+        for &id in &to {
+            let c = self.combatant_mut(id);
+            c.xp = c.xp.saturating_add(each);
+        }
+        self.emit(
+            now_ms,
+            GameEvent::Story(StoryEvent::Experience {
+                each,
+                to,
+                reason: reason.to_string(),
+            }),
+        );
+    }
+}

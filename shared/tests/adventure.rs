@@ -1,0 +1,363 @@
+//! Adventures: scenes, exits carrying the party, points of interest, locks, hidden things,
+//! traps, triggers and experience — on a small adventure written here over the shipped
+//! creatures, pregens and items.
+
+use emberkeep_shared::content::{ContentKind, ContentLibrary, read_content_files};
+use emberkeep_shared::event::GameEvent;
+use emberkeep_shared::grid::{GridPos, Terrain};
+use emberkeep_shared::story::StoryEvent;
+use emberkeep_shared::table::{Action, Approach, CombatantId, RejectCode, Table};
+use std::path::PathBuf;
+
+const ADVENTURE: &str = r#"(
+    id: "test-run",
+    name: "Test Run",
+    intro: "A short test.",
+    party: ["fighter", "rogue", "cleric", "wizard"],
+    start: "hall",
+    ending: "The end of the test.",
+)"#;
+
+const MAP_HALL: &str = r#"(
+    id: "t-hall",
+    name: "Hall",
+    tiles: [
+        "WWWWWWWWWWWW",
+        "WPP........W",
+        "WPP........W",
+        "W..........W",
+        "WWWWW.WWWWWW",
+        "W..........W",
+        "WWWWWWWWWWWW",
+    ],
+)"#;
+
+const MAP_YARD: &str = r#"(
+    id: "t-yard",
+    name: "Yard",
+    tiles: [
+        "WWWWWWWWWWWW",
+        "WPP........W",
+        "WPP........W",
+        "W..........W",
+        "WWWWWWWWWWWW",
+    ],
+)"#;
+
+const HALL: &str = r#"(
+    id: "hall",
+    name: "The Hall",
+    map: "t-hall",
+    description: "A dusty hall.",
+    points: [
+        (id: "chest", name: "Old chest", kind: Chest, at: (8, 1), text: "The lid creaks open.",
+         loot: [Item("potion-of-healing"), Gold(25)]),
+        (id: "door", name: "Iron door", kind: Door, at: (5, 4),
+         lock: Some((pick_dc: Some(30), force_dc: Some(30)))),
+        (id: "plate", name: "Pressure plate", kind: Trap, at: (3, 3),
+         hidden: Some((dc: 30)),
+         trap: Some((save: Dex, dc: 30, damage: "2d4", damage_type: Piercing))),
+        (id: "mural", name: "Faded mural", kind: Other, at: (10, 3),
+         hidden: Some((dc: 5, skill: Investigation)),
+         then: [Say("A hidden door swings open."), Reveal("back-door")]),
+    ],
+    triggers: [
+        (when: Enter((9, 1), (10, 2)), then: [Say("A cold draft.")]),
+    ],
+    exits: [
+        (id: "yard-gate", name: "The yard gate", to: "yard", at: [(5, 5), (6, 5)]),
+        (id: "back-door", name: "A hidden door", to: "yard", at: [(10, 1)], hidden: Some((dc: 30, skill: Investigation))),
+    ],
+)"#;
+
+const YARD: &str = r#"(
+    id: "yard",
+    name: "The Yard",
+    map: "t-yard",
+    description: "Goblins!",
+    foes: [(creature: "goblin", at: (9, 2))],
+    start: Proximity(20),
+    exits: [(id: "out", name: "The road home", to: "end", at: [(1, 1)])],
+)"#;
+
+fn lib_with(extra: &[(&str, &str, ContentKind)]) -> Result<ContentLibrary, String> {
+    let root = emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets");
+    let mut files: Vec<_> = read_content_files(&root)
+        .unwrap()
+        .into_iter()
+        .filter(|(_, _, k)| !matches!(k, ContentKind::Adventure | ContentKind::Scene))
+        .collect();
+    for (path, text, kind) in extra {
+        files.push((PathBuf::from(path), text.to_string(), *kind));
+    }
+    ContentLibrary::from_sources(&files).map_err(|e| e.to_string())
+}
+
+/// Map rows here write walls as `W` (a `#` would end the raw string).
+fn walls(map: &str) -> &'static str {
+    Box::leak(map.replace('W', "#").into_boxed_str())
+}
+
+fn test_files() -> Vec<(&'static str, &'static str, ContentKind)> {
+    vec![
+        ("maps/t-hall.ron", walls(MAP_HALL), ContentKind::Map),
+        ("maps/t-yard.ron", walls(MAP_YARD), ContentKind::Map),
+        ("adventures/test-run/adventure.ron", ADVENTURE, ContentKind::Adventure),
+        ("adventures/test-run/hall.ron", HALL, ContentKind::Scene),
+        ("adventures/test-run/yard.ron", YARD, ContentKind::Scene),
+    ]
+}
+
+fn table(seed: u64) -> Table {
+    let lib = lib_with(&test_files()).unwrap();
+    Table::new_adventure(&lib, "test-run", seed, 60_000, None).unwrap()
+}
+
+fn pc(t: &Table, source: &str) -> CombatantId {
+    t.combatants.iter().find(|c| c.source == source).unwrap().id
+}
+
+fn put(t: &mut Table, id: CombatantId, x: i32, y: i32) {
+    t.combatants.iter_mut().find(|c| c.id == id).unwrap().pos = GridPos::new(x, y);
+}
+
+fn story(t: &Table) -> Vec<StoryEvent> {
+    t.log
+        .iter()
+        .filter_map(|e| match &e.event {
+            GameEvent::Story(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_party_enters_the_first_scene_on_its_start_squares() {
+    let t = table(1);
+    assert_eq!(t.scene().unwrap().def.id, "hall");
+    assert!(matches!(
+        story(&t)[0],
+        StoryEvent::SceneEntered { ref scene, .. } if scene == "hall"
+    ));
+    let starts: Vec<GridPos> = t.combatants.iter().map(|c| c.pos).collect();
+    assert_eq!(starts.len(), 4, "no foes in the hall");
+    for p in starts {
+        assert!((1..=2).contains(&p.x) && (1..=2).contains(&p.y), "{p}");
+    }
+    // The locked door is closed on the map; the trap unseen is plain floor.
+    assert_eq!(t.map.terrain(GridPos::new(5, 4)), Terrain::Closed);
+    assert_eq!(t.map.terrain(GridPos::new(3, 3)), Terrain::Floor);
+}
+
+#[test]
+fn a_chest_gives_its_loot_once_and_only_within_reach() {
+    let mut t = table(1);
+    let rogue = pc(&t, "rogue");
+    let use_chest = Action::Interact {
+        target: "chest".into(),
+        approach: Approach::Use,
+    };
+    let far = t.submit(rogue, use_chest.clone(), 0).unwrap_err();
+    assert_eq!(far.code, RejectCode::OutOfReach);
+    put(&mut t, rogue, 7, 1);
+    let potions = t.combatant(rogue).unwrap().items.len();
+    t.submit(rogue, use_chest.clone(), 0).unwrap();
+    let r = t.combatant(rogue).unwrap();
+    assert_eq!(r.gold, 25);
+    assert_eq!(r.items.len(), potions + 1);
+    assert!(story(&t).iter().any(|s| matches!(s, StoryEvent::Looted { gold: 25, .. })));
+    let again = t.submit(rogue, use_chest, 0).unwrap_err();
+    assert!(again.reason.contains("nothing more"), "{}", again.reason);
+}
+
+#[test]
+fn a_lock_is_tried_once_each_way_per_character_and_a_hidden_route_leads_around_it() {
+    let mut t = table(2);
+    let fighter = pc(&t, "fighter");
+    put(&mut t, fighter, 5, 3);
+    let door = |approach| Action::Interact {
+        target: "door".into(),
+        approach,
+    };
+    let locked = t.submit(fighter, door(Approach::Use), 0).unwrap_err();
+    assert!(locked.reason.contains("locked"), "{}", locked.reason);
+    // DC 30: a level-1 fighter cannot force it (d20 + 5 at most 25).
+    t.submit(fighter, door(Approach::Force), 0).unwrap();
+    assert_eq!(t.map.terrain(GridPos::new(5, 4)), Terrain::Closed);
+    let before = t.clone();
+    let twice = t.submit(fighter, door(Approach::Force), 0).unwrap_err();
+    assert!(twice.reason.contains("already tried"), "{}", twice.reason);
+    assert_eq!(t.log.len(), before.log.len(), "a refusal changes nothing");
+    // The exit behind it cannot be reached: the yard gate squares lie past the closed door.
+    let gate = Action::Interact {
+        target: "yard-gate".into(),
+        approach: Approach::Use,
+    };
+    assert_eq!(
+        t.submit(fighter, gate, 0).unwrap_err().code,
+        RejectCode::OutOfReach
+    );
+    // The hidden door is unknown until the mural is studied.
+    let wizard = pc(&t, "wizard");
+    put(&mut t, wizard, 9, 3);
+    let back = Action::Interact {
+        target: "back-door".into(),
+        approach: Approach::Use,
+    };
+    let unknown = t.submit(wizard, back.clone(), 0).unwrap_err();
+    assert_eq!(unknown.code, RejectCode::UnknownTarget);
+    assert!(!unknown.reason.contains("hidden"), "never hints: {}", unknown.reason);
+    // The mural needs Investigation (a search), then its use reveals the door.
+    t.submit(wizard, Action::Search, 0).unwrap();
+    assert!(story(&t).iter().any(
+        |s| matches!(s, StoryEvent::Found { what, .. } if what == "Faded mural")
+    ));
+    t.submit(
+        wizard,
+        Action::Interact {
+            target: "mural".into(),
+            approach: Approach::Use,
+        },
+        0,
+    )
+    .unwrap();
+    put(&mut t, wizard, 10, 2);
+    t.submit(wizard, back, 0).unwrap();
+    assert_eq!(t.scene().unwrap().def.id, "yard");
+}
+
+#[test]
+fn a_hidden_trap_goes_off_underfoot_and_stops_the_move() {
+    // The pressure plate's DC 30 is beyond everyone's passive Perception: unseen, it springs.
+    let mut t = table(3);
+    let fighter = pc(&t, "fighter");
+    put(&mut t, fighter, 2, 3);
+    let hp = t.combatant(fighter).unwrap().hp;
+    let path = vec![GridPos::new(3, 3), GridPos::new(4, 3), GridPos::new(5, 3)];
+    t.submit(fighter, Action::Move { path }, 0).unwrap();
+    let f = t.combatant(fighter).unwrap();
+    assert_eq!(f.pos, GridPos::new(3, 3), "the move stops on the plate");
+    assert!(f.hp < hp, "2d4 piercing, halved at best, is at least 1");
+    assert!(story(&t).iter().any(|s| matches!(s, StoryEvent::TrapSprung { .. })));
+    // Spent: walking on again is safe.
+    t.submit(fighter, Action::Move { path: vec![GridPos::new(4, 3), GridPos::new(3, 3)] }, 0).unwrap();
+    assert_eq!(
+        story(&t).iter().filter(|s| matches!(s, StoryEvent::TrapSprung { .. })).count(),
+        1
+    );
+}
+
+#[test]
+fn entering_an_area_fires_its_trigger_once() {
+    let mut t = table(4);
+    let rogue = pc(&t, "rogue");
+    put(&mut t, rogue, 8, 2);
+    t.submit(rogue, Action::Move { path: vec![GridPos::new(9, 2)] }, 0).unwrap();
+    t.submit(rogue, Action::Move { path: vec![GridPos::new(10, 2)] }, 0).unwrap();
+    let said = story(&t)
+        .iter()
+        .filter(|s| matches!(s, StoryEvent::Said { text } if text == "A cold draft."))
+        .count();
+    assert_eq!(said, 1);
+}
+
+/// Walks everyone to the yard through the (forced-open) door.
+fn to_the_yard(t: &mut Table) {
+    let fighter = pc(t, "fighter");
+    {
+        let s = t.adventure.as_mut().unwrap().scenes.get_mut("hall").unwrap();
+        s.opened.insert("door".into());
+    }
+    let grid = t.scene().unwrap().grid();
+    t.map = grid;
+    put(t, fighter, 5, 5);
+    t.submit(
+        fighter,
+        Action::Interact {
+            target: "yard-gate".into(),
+            approach: Approach::Use,
+        },
+        0,
+    )
+    .unwrap();
+}
+
+#[test]
+fn an_exit_carries_the_party_state_and_the_scene_left_keeps_its_changes() {
+    let mut t = table(5);
+    let rogue = pc(&t, "rogue");
+    put(&mut t, rogue, 7, 1);
+    t.submit(
+        rogue,
+        Action::Interact {
+            target: "chest".into(),
+            approach: Approach::Use,
+        },
+        0,
+    )
+    .unwrap();
+    t.combatants.iter_mut().find(|c| c.id == rogue).unwrap().hp -= 3;
+    let before = t.combatant(rogue).unwrap().clone();
+    to_the_yard(&mut t);
+    assert_eq!(t.scene().unwrap().def.id, "yard");
+    let after = t.combatant(rogue).unwrap();
+    assert_eq!((after.hp, after.gold, &after.items), (before.hp, before.gold, &before.items));
+    assert!(t.combatants.iter().any(|c| c.source == "goblin"));
+    // The hall remembers its looted chest.
+    assert!(t.adventure.as_ref().unwrap().scenes["hall"].opened.contains("chest"));
+}
+
+#[test]
+fn a_won_fight_shares_the_foes_experience_and_the_last_exit_ends_the_adventure() {
+    // SRD 5.1 "Experience Points": a goblin (challenge 1/4) is worth 50 XP, "divided evenly
+    // among the party members".
+    let mut t = table(6);
+    to_the_yard(&mut t);
+    let goblin = t.combatants.iter().find(|c| c.source == "goblin").unwrap().id;
+    t.start_combat(0, "test".into());
+    t.combatants.iter_mut().find(|c| c.id == goblin).unwrap().hp = 1;
+    for _ in 0..200 {
+        if t.combat.is_none() {
+            break;
+        }
+        let Some(active) = t.active() else { break };
+        let plan = t.plan_for(active);
+        t.play_npc_turn(active, plan, 0);
+    }
+    assert!(t.combat.is_none());
+    let xp: Vec<u32> = t.combatants.iter().filter(|c| c.is_pc).map(|c| c.xp).collect();
+    let living = t.combatants.iter().filter(|c| c.is_pc && !c.is_dead()).count() as u32;
+    assert!(xp.iter().all(|x| *x == 50 / living || *x == 0), "{xp:?}");
+    let fighter = pc(&t, "fighter");
+    put(&mut t, fighter, 1, 2);
+    t.submit(
+        fighter,
+        Action::Interact {
+            target: "out".into(),
+            approach: Approach::Use,
+        },
+        0,
+    )
+    .unwrap();
+    assert!(t.adventure.as_ref().unwrap().ended);
+    assert!(story(&t).iter().any(|s| matches!(s, StoryEvent::Ended { .. })));
+}
+
+#[test]
+fn a_broken_scene_names_file_line_and_column() {
+    let bad = HALL.replace("to: \"yard\", at: [(5, 5)", "to: \"nowhere\", at: [(5, 5)");
+    let mut files = test_files();
+    files.retain(|f| f.0 != "adventures/test-run/hall.ron");
+    let leaked: &'static str = Box::leak(bad.into_boxed_str());
+    files.push(("adventures/test-run/hall.ron", leaked, ContentKind::Scene));
+    let err = lib_with(&files).unwrap_err();
+    assert!(err.contains("hall.ron:"), "{err}");
+    assert!(err.contains("unknown scene `nowhere`"), "{err}");
+    let bad_dc = HALL.replace("pick_dc: Some(30)", "pick_dc: Some(99)");
+    let mut files = test_files();
+    files.retain(|f| f.0 != "adventures/test-run/hall.ron");
+    let leaked: &'static str = Box::leak(bad_dc.into_boxed_str());
+    files.push(("adventures/test-run/hall.ron", leaked, ContentKind::Scene));
+    let err = lib_with(&files).unwrap_err();
+    assert!(err.contains("DC 99"), "{err}");
+}
