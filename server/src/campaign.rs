@@ -511,20 +511,8 @@ fn spawn_parts(
         let mut rooms = world.resource_mut::<RoomAllocator>();
         (rooms.allocate(), rooms.allocate())
     };
-    let mut views = BTreeMap::new();
-    for c in &table.combatants {
-        let visible = !c.hidden;
-        let e = world
-            .spawn((
-                Name::new(format!("{id}: {}", c.name)),
-                CombatantSheet::of(id, c),
-                CombatantStatus::of(c, None),
-                Replicate::to_clients(NetworkTarget::All),
-                Rooms::single(if visible { room } else { host_room }),
-            ))
-            .id();
-        views.insert(c.id, (e, visible));
-    }
+    // Each combatant's replicated entity is spawned by the first publish (`turn::sync_views`).
+    let views = BTreeMap::new();
     Campaign {
         id: id.to_string(),
         encounter: encounter.to_string(),

@@ -40,12 +40,19 @@ pub fn prepare(
     settings: &mut ServerSettings,
     content: &ContentLibrary,
 ) -> Result<(), (u8, String)> {
-    if !content.encounters.contains_key(&settings.encounter) {
-        let known: Vec<&str> = content.encounters.keys().map(String::as_str).collect();
+    if !content.encounters.contains_key(&settings.encounter)
+        && !content.adventures.contains_key(&settings.encounter)
+    {
+        let known: Vec<&str> = content
+            .adventures
+            .keys()
+            .chain(content.encounters.keys())
+            .map(String::as_str)
+            .collect();
         return Err((
             2,
             format!(
-                "unknown encounter `{}`: expected one of {}",
+                "unknown adventure or encounter `{}`: expected one of {}",
                 settings.encounter,
                 known.join(", ")
             ),

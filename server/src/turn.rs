@@ -11,7 +11,7 @@ use crate::settings::ServerSettings;
 use bevy::prelude::*;
 use emberkeep_shared::prelude::*;
 use emberkeep_shared::protocol::Role;
-use lightyear::prelude::Rooms;
+use lightyear::prelude::{NetworkTarget, Replicate, Rooms};
 
 /// Resolves every campaign's inbox (see [`resolve_inbox`]).
 pub(crate) fn resolve(
@@ -147,7 +147,7 @@ fn hand_back_to_companions(campaign: &mut Campaign, now: u64) {
 /// that stopped hiding, and mirrors the table into the replicated components (writing only
 /// what changed, so nothing is re-sent needlessly).
 pub(crate) fn publish(
-    mut campaigns: Query<(&mut Campaign, &mut TableView)>,
+    mut campaigns: Query<(&mut Campaign, &mut TableView, &mut BattleMap)>,
     mut statuses: Query<&mut CombatantStatus>,
     mut sessions: Query<&mut Session>,
     mut outbox: ResMut<Outbox>,
@@ -155,7 +155,7 @@ pub(crate) fn publish(
     time: Res<Time>,
     mut commands: Commands,
 ) {
-    for (mut campaign, mut view) in &mut campaigns {
+    for (mut campaign, mut view, mut map) in &mut campaigns {
         let now = campaign.now(&time);
         for text in std::mem::take(&mut campaign.host_alerts) {
             let hosts = campaign
@@ -206,8 +206,12 @@ pub(crate) fn publish(
             }
         }
         view.set_if_neq(TableView::of(&campaign.id, &campaign.table, now));
+        if map.grid != campaign.table.map {
+            map.grid = campaign.table.map.clone();
+        }
         let room = campaign.room;
         let campaign = &mut *campaign;
+        sync_views(campaign, &mut commands);
         for c in &campaign.table.combatants {
             let player = campaign.player_of(c.id);
             let Some((entity, visible)) = campaign.views.get_mut(&c.id) else {
@@ -221,5 +225,41 @@ pub(crate) fn publish(
                 status.set_if_neq(CombatantStatus::of(c, player));
             }
         }
+    }
+}
+
+/// A scene change brings other creatures: each one the table holds gets a replicated entity
+/// (in the host's room while hidden), and those the party left behind lose theirs.
+pub(crate) fn sync_views(campaign: &mut Campaign, commands: &mut Commands) {
+    let gone: Vec<CombatantId> = campaign
+        .views
+        .keys()
+        .copied()
+        .filter(|id| campaign.table.combatant(*id).is_none())
+        .collect();
+    for id in gone {
+        if let Some((entity, _)) = campaign.views.remove(&id) {
+            commands.entity(entity).try_despawn();
+        }
+    }
+    for c in &campaign.table.combatants {
+        if campaign.views.contains_key(&c.id) {
+            continue;
+        }
+        let visible = !c.hidden;
+        let entity = commands
+            .spawn((
+                Name::new(format!("{}: {}", campaign.id, c.name)),
+                CombatantSheet::of(&campaign.id, c),
+                CombatantStatus::of(c, None),
+                Replicate::to_clients(NetworkTarget::All),
+                Rooms::single(if visible {
+                    campaign.room
+                } else {
+                    campaign.host_room
+                }),
+            ))
+            .id();
+        campaign.views.insert(c.id, (entity, visible));
     }
 }

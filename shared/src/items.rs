@@ -1,5 +1,6 @@
 //! Equipment as content: `assets/items/*.ron` — armor and shields (which compute a wearer's
-//! AC, SRD 5.1 "Armor and Shields") and potions — and weapon properties on attacks.
+//! AC, SRD 5.1 "Armor and Shields"), potions, and gear (keys, quest items) — and weapon
+//! properties on attacks.
 
 use crate::dice::DiceExpr;
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,8 @@ pub enum ItemKind {
         /// Hit points regained.
         heal: DiceExpr,
     },
+    /// Something carried for the story: a key that opens a lock, a quest item.
+    Gear,
 }
 
 /// One item.
@@ -102,6 +105,7 @@ pub fn check_item(item: &ItemDef) -> Vec<(String, String)> {
                 ));
             }
         }
+        ItemKind::Gear => {}
     }
     out
 }
@@ -124,7 +128,7 @@ pub fn armor_class<'a>(equipment: impl IntoIterator<Item = &'a ItemDef>, dex: i3
                 any = true;
                 shield = shield.max(*bonus);
             }
-            ItemKind::Potion { .. } => {}
+            ItemKind::Potion { .. } | ItemKind::Gear => {}
         }
     }
     any.then(|| body.unwrap_or(10 + dex).saturating_add(shield))

@@ -262,6 +262,15 @@ impl Table {
                 format!("{} carries no `{item}`", me.name),
             ));
         }
+        if !matches!(
+            self.items.get(item).map(|i| &i.kind),
+            Some(crate::items::ItemKind::Potion { .. })
+        ) {
+            return Err(refuse(
+                RejectCode::NotAllowed,
+                format!("`{item}` is not something to drink or use in a fight"),
+            ));
+        }
         let target = target.unwrap_or(actor);
         let them = self
             .combatant(target)

@@ -572,7 +572,12 @@ impl Table {
                     }
                 }
                 Outcome::Fight => {
-                    if !self.resolved {
+                    // Only while someone is left to fight.
+                    let foes = self
+                        .combatants
+                        .iter()
+                        .any(|c| c.side == Side::Foe && c.is_conscious());
+                    if !self.resolved && foes {
                         for c in self.combatants.iter_mut().filter(|c| c.side == Side::Foe) {
                             c.hidden = false;
                         }

@@ -185,7 +185,7 @@ fn default_reaction_window() -> u64 {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TableError {
     /// No such encounter.
-    #[error("unknown encounter `{0}`: expected one of {1}")]
+    #[error("unknown adventure or encounter `{0}`: expected one of {1}")]
     UnknownEncounter(String, String),
     /// The content library is inconsistent (should have been caught by validation).
     #[error("encounter `{0}` refers to missing content: {1}")]
@@ -203,7 +203,8 @@ impl Table {
         Self::new_at_level(lib, encounter, seed, turn_timeout_ms, None)
     }
 
-    /// Sets up an encounter with the party at `level` (1 to 3) instead of the encounter's own.
+    /// Sets up an encounter, or an adventure from its first scene (an id in
+    /// `ContentLibrary::adventures`), with the party at `level` (1 to 3) instead of its own.
     pub fn new_at_level(
         lib: &ContentLibrary,
         encounter: &str,
@@ -211,11 +212,15 @@ impl Table {
         turn_timeout_ms: u64,
         level: Option<u32>,
     ) -> Result<Table, TableError> {
+        if lib.adventures.contains_key(encounter) {
+            return Self::new_adventure(lib, encounter, seed, turn_timeout_ms, level);
+        }
         let enc = lib.encounters.get(encounter).ok_or_else(|| {
             TableError::UnknownEncounter(
                 encounter.into(),
-                lib.encounters
+                lib.adventures
                     .keys()
+                    .chain(lib.encounters.keys())
                     .cloned()
                     .collect::<Vec<_>>()
                     .join(", "),
