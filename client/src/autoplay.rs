@@ -3,6 +3,7 @@
 use crate::net::{Mirror, TableSession};
 use bevy::prelude::*;
 use emberkeep_shared::prelude::*;
+use emberkeep_shared::tactics::explore::{ExploreMemory, explore_step};
 use emberkeep_shared::tactics::plan_turn;
 use std::collections::VecDeque;
 
@@ -15,6 +16,11 @@ pub struct AutoPlay {
     waiting: Option<u32>,
     planned_for: Option<(u32, CombatantId)>,
     last_explore_ms: u64,
+    /// The exploring action waiting for its answer, and what the explorer remembers.
+    exploring: Option<Action>,
+    memory: ExploreMemory,
+    /// The scene the memory is about.
+    scene: Option<String>,
     /// Actions sent.
     pub sent: u64,
 }
@@ -27,6 +33,9 @@ impl Default for AutoPlay {
             waiting: None,
             planned_for: None,
             last_explore_ms: 0,
+            exploring: None,
+            memory: ExploreMemory::default(),
+            scene: None,
             sent: 0,
         }
     }
@@ -58,6 +67,18 @@ fn play(world: &mut World) {
                 return;
             }
             bot.waiting = None;
+            // What it explored is remembered: a search here, a way tried (or refused).
+            match bot.exploring.take() {
+                Some(Action::Interact { target, approach }) => {
+                    bot.memory.given_up.insert((target, approach));
+                }
+                Some(Action::Search) => {
+                    if let Some(at) = mirror.combatants.get(&me).map(|c| c.1.pos) {
+                        bot.memory.searched.insert(at);
+                    }
+                }
+                _ => {}
+            }
             if session.rejection(seq).is_some() {
                 // Our picture was stale or wrong: give up the rest of this plan and end the turn.
                 bot.plan.clear();
@@ -88,23 +109,22 @@ fn play(world: &mut World) {
                     bot.sent += 1;
                 }
             }
-            Mode::Exploration if !table.resolved && now_ms >= bot.last_explore_ms + 1000 => {
-                // Walk toward the nearest foe until something happens.
+            Mode::Exploration if !table.ended && now_ms >= bot.last_explore_ms + 1000 => {
+                // Explore: use what is there, search, take exits; walk toward foes in sight.
                 bot.last_explore_ms = now_ms;
-                let Some(my) = board.units.iter().find(|u| u.id == me) else {
-                    return;
-                };
-                let Some(foe) = board
-                    .units
-                    .iter()
-                    .filter(|u| u.side.hostile_to(my.side) && !u.dead)
-                    .min_by_key(|u| u.pos.squares_to(my.pos))
-                else {
-                    return;
-                };
-                let path = board.walk_toward(me, foe.pos, my.speed);
-                if !path.is_empty() {
-                    bot.waiting = Some(session.act(Action::Move { path }));
+                if bot.scene != table.scene.as_ref().map(|s| s.0.clone()) {
+                    bot.scene = table.scene.as_ref().map(|s| s.0.clone());
+                    bot.memory = ExploreMemory::default();
+                }
+                let items = mirror
+                    .combatants
+                    .get(&me)
+                    .map(|c| c.1.rules.items.clone())
+                    .unwrap_or_default();
+                if let Some(action) = explore_step(&board, &table.points, &items, me, &bot.memory)
+                {
+                    bot.exploring = Some(action.clone());
+                    bot.waiting = Some(session.act(action));
                     bot.sent += 1;
                 }
             }

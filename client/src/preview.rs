@@ -3,6 +3,8 @@
 //! decides; these only make the table responsive and the choices visible.
 
 use crate::net::Mirror;
+use emberkeep_shared::adventure::PointKind;
+use emberkeep_shared::table::Approach;
 use emberkeep_shared::content::Condition;
 use emberkeep_shared::prelude::*;
 
@@ -104,6 +106,36 @@ pub fn click(mirror: &Mirror, me: CombatantId, square: GridPos) -> Result<Action
             }
         }
         return Err(why.unwrap_or_else(|| format!("{} cannot be attacked", target.name)));
+    }
+    // A point of interest or an exit: use it when within 5 ft, else walk up to it.
+    if let Some(point) = table.points.iter().find(|p| p.at.contains(&square)) {
+        let target = |a: &Action| matches!(a, Action::Interact { target, .. } if *target == point.id);
+        let mine: Vec<_> = point_choices(mirror, me)
+            .into_iter()
+            .filter(|(_, a, _)| target(a))
+            .collect();
+        if let Some((_, action, _)) = mine.iter().find(|(_, _, why)| why.is_none()) {
+            return Ok(action.clone());
+        }
+        if point.at.iter().any(|a| a.feet_to(status.pos) <= 5) {
+            return Err(if point.done {
+                format!("{} has nothing more to give", point.name)
+            } else {
+                format!("{}: try the Here menu", point.name)
+            });
+        }
+        let budget = if table.mode == Mode::Combat {
+            table.movement_left
+        } else {
+            sheet.speed
+        };
+        let path =
+            emberkeep_shared::tactics::explore::walk_next_to(&board, me, &point.at, budget);
+        return if path.is_empty() {
+            Err(format!("No path leads to {}", point.name))
+        } else {
+            Ok(Action::Move { path })
+        };
     }
     if square == status.pos {
         return Err(format!("{} is already there", sheet.name));
@@ -370,7 +402,12 @@ pub fn item_choices(
     ids.dedup();
     ids.into_iter()
         .filter_map(|id| {
-            let name = rules.items.get(&id)?.name.clone();
+            let item = rules.items.get(&id)?;
+            // Keys and quest items are carried, not used in a fight.
+            if !matches!(item.kind, emberkeep_shared::items::ItemKind::Potion { .. }) {
+                return None;
+            }
+            let name = item.name.clone();
             let count = c.items.iter().filter(|i| **i == id).count();
             let why = rules.check_use_item(me, &id, None).err().map(|r| r.reason);
             Some((id, name, count, why))
@@ -419,3 +456,61 @@ pub fn contest_choices(mirror: &Mirror, me: CombatantId) -> Vec<(Action, String)
     }
     out
 }
+
+/// What `me` can do with the scene's points and exits: (label, action, why not), in the
+/// order the party knows them.
+pub fn point_choices(mirror: &Mirror, me: CombatantId) -> Vec<(String, Action, Option<String>)> {
+    let (Some(table), Some((_, status))) = (&mirror.table, mirror.combatants.get(&me)) else {
+        return Vec::new();
+    };
+    let here = status.pos;
+    let mut out = Vec::new();
+    for p in &table.points {
+        let near = p.at.iter().any(|a| a.feet_to(here) <= 5);
+        let far = (!near).then(|| format!("Walk next to {} first", p.name));
+        let act = |approach| Action::Interact {
+            target: p.id.clone(),
+            approach,
+        };
+        match (&p.kind, &p.lock) {
+            (None, _) => out.push((format!("Go: {}", p.name), act(Approach::Use), far)),
+            (Some(_), _) if p.done => {}
+            (Some(_), Some((key, pick, force))) => {
+                if let Some(k) = key
+                    && status.rules.items.contains(k)
+                {
+                    out.push((format!("Unlock {}", p.name), act(Approach::Use), far.clone()));
+                }
+                if let Some(dc) = pick {
+                    out.push((
+                        format!("Pick the lock of {} (DC {dc})", p.name),
+                        act(Approach::Pick),
+                        far.clone(),
+                    ));
+                }
+                if let Some(dc) = force {
+                    out.push((
+                        format!("Force {} (DC {dc})", p.name),
+                        act(Approach::Force),
+                        far.clone(),
+                    ));
+                }
+            }
+            (Some(PointKind::Trap), None) => {
+                out.push((format!("Disarm {}", p.name), act(Approach::Use), far))
+            }
+            (Some(kind), None) => {
+                let verb = match kind {
+                    PointKind::Chest => "Open",
+                    PointKind::Door => "Open",
+                    PointKind::Lever => "Pull",
+                    PointKind::Corpse => "Search",
+                    _ => "Use",
+                };
+                out.push((format!("{verb} {}", p.name), act(Approach::Use), far))
+            }
+        }
+    }
+    out
+}
+

@@ -263,6 +263,12 @@ pub struct TableView {
     pub budget: TurnBudget,
     /// A reaction the table waits for.
     pub reaction: Option<ReactionView>,
+    /// The adventure's current scene: (id, name); none for a single encounter.
+    pub scene: Option<(String, String)>,
+    /// The points of interest and exits the party knows here.
+    pub points: Vec<crate::table::PointView>,
+    /// The adventure is over.
+    pub ended: bool,
 }
 
 impl TableView {
@@ -314,6 +320,11 @@ impl TableView {
                     seconds,
                 }
             }),
+            scene: table
+                .scene()
+                .map(|s| (s.def.id.clone(), s.def.name.clone())),
+            points: table.known_points(),
+            ended: table.adventure.as_ref().is_some_and(|a| a.ended),
         }
     }
 }

@@ -361,3 +361,72 @@ fn a_broken_scene_names_file_line_and_column() {
     let err = lib_with(&files).unwrap_err();
     assert!(err.contains("DC 99"), "{err}");
 }
+
+/// Plays the whole adventure as bots would: the built-in tactics in fights, the explorer
+/// outside them. Returns the number of inputs taken.
+fn play_to_the_end(t: &mut Table) -> usize {
+    use emberkeep_shared::tactics::explore::{ExploreMemory, explore_step};
+    let mut memories: std::collections::BTreeMap<CombatantId, ExploreMemory> = Default::default();
+    let mut inputs = 0;
+    for _ in 0..3000 {
+        if t.adventure.as_ref().unwrap().ended {
+            return inputs;
+        }
+        if let Some(p) = t.pending.clone() {
+            t.submit(p.reactor, Action::React { take: true }, 0).unwrap();
+            continue;
+        }
+        if let Some(active) = t.active() {
+            let plan = t.plan_for(active);
+            t.play_npc_turn(active, plan, 0);
+            inputs += 1;
+            continue;
+        }
+        let pcs: Vec<CombatantId> = t
+            .combatants
+            .iter()
+            .filter(|c| c.is_pc && c.is_conscious())
+            .map(|c| c.id)
+            .collect();
+        assert!(!pcs.is_empty(), "the party fell");
+        let mut acted = false;
+        for id in pcs {
+            if t.combat.is_some() || t.adventure.as_ref().unwrap().ended {
+                break;
+            }
+            let board = t.board();
+            let items = t.combatant(id).unwrap().items.clone();
+            let memory = memories.entry(id).or_default();
+            let Some(action) = explore_step(&board, &t.known_points(), &items, id, memory) else {
+                continue;
+            };
+            let here = t.combatant(id).unwrap().pos;
+            let result = t.submit(id, action.clone(), 0);
+            inputs += 1;
+            acted = true;
+            match action {
+                Action::Search => {
+                    memory.searched.insert(here);
+                }
+                Action::Interact { target, approach } => {
+                    memory.given_up.insert((target, approach));
+                }
+                _ => {}
+            }
+            let _ = result;
+        }
+        assert!(acted, "nobody had anything to do: {:?}", t.known_points());
+    }
+    panic!("the adventure never ended");
+}
+
+#[test]
+fn bots_explore_find_the_hidden_route_fight_and_finish() {
+    let mut t = table(7);
+    let inputs = play_to_the_end(&mut t);
+    let s = story(&t);
+    assert!(s.iter().any(|e| matches!(e, StoryEvent::Found { what, .. } if what == "A hidden door")));
+    assert!(s.iter().any(|e| matches!(e, StoryEvent::SceneEntered { scene, .. } if scene == "yard")));
+    assert!(s.iter().any(|e| matches!(e, StoryEvent::Experience { .. })));
+    assert!(inputs > 5);
+}

@@ -9,6 +9,7 @@ mod early_letters;
 pub mod input;
 mod map;
 mod panels;
+mod points;
 mod settings;
 mod sheet;
 mod spells;
@@ -63,6 +64,7 @@ impl Plugin for ViewPlugin {
         map::plugin(app);
         panels::plugin(app);
         spells::plugin(app);
+        points::plugin(app);
         sheet::plugin(app);
         app.add_systems(Update, (screenshot_when_ready, title_when_ready));
     }

@@ -392,6 +392,13 @@ fn draw(
                             player && (exploring || my_turn),
                         );
                         super::spells::features_menu(ui, &mirror, me, &mut session, player && my_turn);
+                        super::points::here_menu(
+                            ui,
+                            &mirror,
+                            me,
+                            &mut session,
+                            player && (exploring || my_turn),
+                        );
                         if ui
                             .selectable_label(sheet.0, "Sheet")
                             .on_hover_text("Your character sheet: abilities, saves, skills, features, spells, conditions")

@@ -12,7 +12,9 @@ use crate::story::StoryEvent;
 use serde::{Deserialize, Serialize};
 
 /// How a character goes about a point of interest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 pub enum Approach {
     /// Open it, loot it, pull it, take the exit, try its check, disarm a found trap; a key
     /// carried opens a lock.

@@ -29,7 +29,7 @@ pub use combatant::{Casting, Combatant};
 pub use effects::{ActiveEffect, Ends, Lasting};
 pub use interact::Approach;
 pub use reactions::{DEFAULT_REACTION_WINDOW_MS, PausedMove, PendingReaction};
-pub use scenes::{AdventureState, SceneState};
+pub use scenes::{AdventureState, PointView, SceneState};
 
 use crate::content::{CombatStart, ContentLibrary};
 use crate::dice::{GameRng, rng_from_seed};

@@ -463,3 +463,71 @@ impl Table {
         );
     }
 }
+
+/// A point of interest or an exit as the party knows it (hidden ones are left out until found).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PointView {
+    /// Id, for `Action::Interact`.
+    pub id: String,
+    /// Shown name.
+    pub name: String,
+    /// What it is (`None`: an exit).
+    pub kind: Option<crate::adventure::PointKind>,
+    /// Its squares.
+    pub at: Vec<GridPos>,
+    /// Opened, used, looted, disarmed or sprung.
+    pub done: bool,
+    /// Locked (and not yet opened): (key item id, pick DC, force DC).
+    pub lock: Option<(Option<String>, Option<i32>, Option<i32>)>,
+    /// An exit: whether the party has been where it leads (`end`: false).
+    pub visited: Option<bool>,
+}
+
+impl Table {
+    /// The points and exits the party knows in the current scene.
+    pub fn known_points(&self) -> Vec<PointView> {
+        let Some(adv) = self.adventure.as_ref() else {
+            return Vec::new();
+        };
+        let Some(scene) = adv.scenes.get(&adv.scene) else {
+            return Vec::new();
+        };
+        let at = |a: &(i32, i32)| GridPos::new(a.0, a.1);
+        let points = scene
+            .def
+            .points
+            .iter()
+            .filter(|p| scene.known(&p.id))
+            .map(|p| {
+                let done = scene.opened.contains(&p.id);
+                PointView {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    kind: Some(p.kind),
+                    at: vec![at(&p.at)],
+                    done,
+                    lock: p
+                        .lock
+                        .as_ref()
+                        .filter(|_| !done)
+                        .map(|l| (l.key.clone(), l.pick_dc, l.force_dc)),
+                    visited: None,
+                }
+            });
+        let exits = scene
+            .def
+            .exits
+            .iter()
+            .filter(|e| scene.known(&e.id))
+            .map(|e| PointView {
+                id: e.id.clone(),
+                name: e.name.clone(),
+                kind: None,
+                at: e.at.iter().map(at).collect(),
+                done: false,
+                lock: None,
+                visited: Some(adv.scenes.get(&e.to).is_some_and(|s| s.visited)),
+            });
+        points.chain(exits).collect()
+    }
+}

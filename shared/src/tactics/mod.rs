@@ -275,6 +275,7 @@ pub fn npc_options(
     options
 }
 
+pub mod explore;
 mod features;
 mod spells;
 pub use features::{FeaturePlan, feature_plan};

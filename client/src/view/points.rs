@@ -1,0 +1,116 @@
+//! The scene's points of interest and exits: markers on the map (a ring tinted by kind, and
+//! its name) and the "Here" menu that uses them — open, loot, pick or force a lock, search,
+//! take an exit.
+
+use super::art::Art;
+use super::map::{MapSize, SQUARE};
+use crate::net::{Mirror, TableSession};
+use bevy::prelude::*;
+use bevy_egui::egui;
+use emberkeep_shared::adventure::PointKind;
+use emberkeep_shared::prelude::*;
+use emberkeep_shared::table::PointView;
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(Update, show_points);
+}
+
+/// A marker drawn for a point or an exit.
+#[derive(Component)]
+struct PointMarker;
+
+fn tint(p: &PointView) -> Color {
+    let alpha = if p.done { 0.35 } else { 0.95 };
+    match p.kind {
+        None => Color::srgba(0.45, 0.95, 0.55, alpha),
+        Some(PointKind::Trap) => Color::srgba(1.0, 0.3, 0.25, alpha),
+        Some(PointKind::Door) => Color::srgba(0.85, 0.65, 0.35, alpha),
+        Some(_) => Color::srgba(1.0, 0.85, 0.3, alpha),
+    }
+}
+
+/// Redraws the markers when the points the party knows change.
+fn show_points(
+    mut commands: Commands,
+    tables: Query<&TableView, Changed<TableView>>,
+    markers: Query<Entity, With<PointMarker>>,
+    art: Option<Res<Art>>,
+    size: Res<MapSize>,
+    mut shown: Local<Vec<PointView>>,
+) {
+    let Some(art) = art else { return };
+    let Some(table) = tables.iter().next() else {
+        return;
+    };
+    if *shown == table.points || size.width == 0 {
+        return;
+    }
+    shown.clone_from(&table.points);
+    for e in &markers {
+        commands.entity(e).despawn();
+    }
+    for p in &table.points {
+        for (i, at) in p.at.iter().enumerate() {
+            let place = size.to_world(*at);
+            let mut marker = commands.spawn((
+                PointMarker,
+                Sprite {
+                    image: art.ring.clone(),
+                    color: tint(p),
+                    custom_size: Some(Vec2::splat(SQUARE * 0.7)),
+                    ..default()
+                },
+                Transform::from_translation(place.extend(4.0)),
+            ));
+            if i == 0 {
+                marker.with_children(|c| {
+                    c.spawn((
+                        Text2d::new(p.name.clone()),
+                        TextFont {
+                            font_size: FontSize::Px(9.0),
+                            ..default()
+                        },
+                        TextColor(tint(p)),
+                        Transform::from_xyz(0.0, SQUARE * 0.45, 1.0),
+                    ));
+                });
+            }
+        }
+    }
+}
+
+/// The "Here" menu: the scene's points and exits, and Search.
+pub fn here_menu(
+    ui: &mut egui::Ui,
+    mirror: &Mirror,
+    me: CombatantId,
+    session: &mut TableSession,
+    enabled: bool,
+) {
+    let Some(table) = &mirror.table else { return };
+    if table.scene.is_none() {
+        return;
+    }
+    let choices = crate::preview::point_choices(mirror, me);
+    ui.add_enabled_ui(enabled, |ui| {
+        ui.menu_button("Here", |ui| {
+            if ui
+                .button("Search (Perception, Investigation)")
+                .on_hover_text("Look for hidden things within 30 ft")
+                .clicked()
+            {
+                session.act(Action::Search);
+                ui.close();
+            }
+            for (label, action, why_not) in choices {
+                let button = ui
+                    .add_enabled(why_not.is_none(), egui::Button::new(label))
+                    .on_disabled_hover_text(why_not.unwrap_or_default());
+                if button.clicked() {
+                    session.act(action);
+                    ui.close();
+                }
+            }
+        });
+    });
+}
