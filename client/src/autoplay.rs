@@ -3,7 +3,7 @@
 use crate::net::{Mirror, TableSession};
 use bevy::prelude::*;
 use emberkeep_shared::prelude::*;
-use emberkeep_shared::tactics::explore::{ExploreMemory, explore_step};
+use emberkeep_shared::tactics::explore::{ExploreMemory, PartyState, explore_step, wounded};
 use emberkeep_shared::tactics::plan_turn;
 use std::collections::VecDeque;
 
@@ -72,6 +72,7 @@ fn play(world: &mut World) {
                 Some(Action::Interact { target, approach }) => {
                     bot.memory.given_up.insert((target, approach));
                 }
+                Some(Action::Rest { .. }) => bot.memory.rested = true,
                 Some(Action::Search) => {
                     if let Some(at) = mirror.combatants.get(&me).map(|c| c.1.pos) {
                         bot.memory.searched.insert(at);
@@ -116,12 +117,18 @@ fn play(world: &mut World) {
                     bot.scene = table.scene.as_ref().map(|s| s.0.clone());
                     bot.memory = ExploreMemory::default();
                 }
-                let items = mirror
-                    .combatants
-                    .get(&me)
-                    .map(|c| c.1.rules.items.clone())
-                    .unwrap_or_default();
-                if let Some(action) = explore_step(&board, &table.points, &items, me, &bot.memory)
+                let Some(sheet) = mirror.combatants.get(&me).map(|c| c.1.rules.clone()) else {
+                    return;
+                };
+                let party = PartyState {
+                    wounded: wounded(mirror.combatants.values().map(|c| &c.1.rules)),
+                    vote: table
+                        .rest_vote
+                        .as_ref()
+                        .map(|(long, agreed)| (*long, agreed.contains(&me))),
+                    may_rest: table.may_rest,
+                };
+                if let Some(action) = explore_step(&board, &table.points, &sheet, party, &bot.memory)
                 {
                     bot.exploring = Some(action.clone());
                     bot.waiting = Some(session.act(action));

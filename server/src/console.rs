@@ -49,6 +49,10 @@ Host commands (on the server's console, or from a host seat):
   note TEXT              a note in the log that only host seats see
   companion SEAT on|off  a companion plays the seat's character until a player takes it
   end-combat             end the fight now
+  rest short|long        the party rests now (not in a fight; where the scene allows)
+  scene ID               move the party to the adventure's scene ID
+  xp AMOUNT              experience points shared by the party
+  give SEAT ITEM         an item (by id) to the seat's character
   save                   write a snapshot now (with --data-dir)
   archive ID             save and close a campaign
   reopen ID              open an archived campaign again
@@ -174,6 +178,29 @@ pub(crate) fn table_command(campaign: &Campaign, line: &str) -> Option<Result<Ho
                 )));
             }
             HostOp::Companion { character, on }
+        }
+        "rest" => match rest {
+            "short" => HostOp::Rest { long: false },
+            "long" => HostOp::Rest { long: true },
+            _ => return Some(Err("usage: rest short|long".into())),
+        },
+        "scene" if rest.is_empty() => return Some(Err("usage: scene ID".into())),
+        "scene" => HostOp::Scene(rest.to_string()),
+        "xp" => match rest.parse::<u32>() {
+            Ok(n) if n <= 100_000 => HostOp::Experience(n),
+            _ => return Some(Err("usage: xp AMOUNT (0 to 100000)".into())),
+        },
+        "give" => {
+            let Some((seat, item)) = rest.split_once(' ') else {
+                return Some(Err("usage: give SEAT ITEM".into()));
+            };
+            let Some(character) = campaign.seat(seat).and_then(|s| s.character) else {
+                return Some(Err(format!("seat `{seat}` plays no character")));
+            };
+            HostOp::Give {
+                character,
+                item: item.trim().to_string(),
+            }
         }
         "whisper" => match rest.split_once(' ') {
             Some((seat, text)) if campaign.seat(seat).is_some() => HostOp::Whisper {

@@ -37,6 +37,22 @@ pub enum HostOp {
         /// Played by the companion from now on.
         on: bool,
     },
+    /// The party rests now.
+    Rest {
+        /// A long rest (else short).
+        long: bool,
+    },
+    /// Move the party to a scene of the adventure.
+    Scene(String),
+    /// Experience points shared by the party.
+    Experience(u32),
+    /// An item to a character.
+    Give {
+        /// The character.
+        character: CombatantId,
+        /// The item id.
+        item: String,
+    },
     /// Whisper to one seat.
     Whisper {
         /// Seat.
@@ -210,6 +226,14 @@ pub fn apply(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
                 table.set_companion(*character, *on, t);
                 Ok(())
             }
+            HostOp::Rest { long } => {
+                table.check_rest()?;
+                table.rest_now(*long, t);
+                Ok(())
+            }
+            HostOp::Scene(id) => table.host_scene(id, t),
+            HostOp::Experience(n) => table.host_experience(*n, t),
+            HostOp::Give { character, item } => table.host_give(*character, item, t),
             HostOp::Note(text) => {
                 table.emit_to(
                     t,

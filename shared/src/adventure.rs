@@ -219,6 +219,8 @@ pub enum When {
     Round(u32),
     /// The scene's fight is won.
     Victory,
+    /// The party settles down to rest (a fight started here interrupts the rest).
+    Rest,
 }
 
 /// A trigger: once, when `when`, do `then`.

@@ -269,6 +269,10 @@ pub struct TableView {
     pub points: Vec<crate::table::PointView>,
     /// The adventure is over.
     pub ended: bool,
+    /// A rest being agreed on: (long, who agreed).
+    pub rest_vote: Option<(bool, Vec<CombatantId>)>,
+    /// The scene lets the party rest.
+    pub may_rest: bool,
 }
 
 impl TableView {
@@ -325,6 +329,8 @@ impl TableView {
                 .map(|s| (s.def.id.clone(), s.def.name.clone())),
             points: table.known_points(),
             ended: table.adventure.as_ref().is_some_and(|a| a.ended),
+            rest_vote: table.rest_vote.as_ref().map(|v| (v.long, v.agreed.clone())),
+            may_rest: table.scene().is_some_and(|_| table.check_rest().is_ok()),
         }
     }
 }

@@ -91,6 +91,24 @@ pub enum StoryEvent {
         /// The exit.
         exit: String,
     },
+    /// The party rested.
+    Rested {
+        /// A long rest (else short).
+        long: bool,
+        /// What each character got back.
+        notes: Vec<String>,
+    },
+    /// A character gained a level.
+    LeveledUp {
+        /// Who.
+        actor: CombatantId,
+        /// The new level.
+        level: u32,
+        /// Hit points gained.
+        hit_points: i32,
+        /// New features.
+        features: Vec<String>,
+    },
     /// The adventure is over.
     Ended {
         /// The ending text.
@@ -112,6 +130,8 @@ impl StoryEvent {
             StoryEvent::Experience { .. } => "party.experience",
             StoryEvent::AttitudeChanged { .. } => "scene.attitude",
             StoryEvent::Left { .. } => "scene.left",
+            StoryEvent::Rested { .. } => "party.rested",
+            StoryEvent::LeveledUp { .. } => "party.level_up",
             StoryEvent::Ended { .. } => "adventure.ended",
         }
     }
@@ -174,6 +194,29 @@ impl StoryEvent {
             }
             StoryEvent::Left { actor, exit } => {
                 format!("{} leads the party: {exit}", name(*actor))
+            }
+            StoryEvent::Rested { long, notes } => {
+                let kind = if *long { "long" } else { "short" };
+                if notes.is_empty() {
+                    format!("The party takes a {kind} rest.")
+                } else {
+                    format!("The party takes a {kind} rest: {}.", notes.join("; "))
+                }
+            }
+            StoryEvent::LeveledUp {
+                actor,
+                level,
+                hit_points,
+                features,
+            } => {
+                let mut text = format!(
+                    "{} reaches level {level} (+{hit_points} hit points)",
+                    name(*actor)
+                );
+                if !features.is_empty() {
+                    text.push_str(&format!(": {}", features.join(", ")));
+                }
+                text
             }
             StoryEvent::Ended { text } => format!("The adventure ends. {text}"),
         }

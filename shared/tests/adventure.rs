@@ -77,6 +77,7 @@ const YARD: &str = r#"(
     description: "Goblins!",
     foes: [(creature: "goblin", at: (9, 2))],
     start: Proximity(20),
+    rest: false,
     exits: [(id: "out", name: "The road home", to: "end", at: [(1, 1)])],
 )"#;
 
@@ -365,12 +366,17 @@ fn a_broken_scene_names_file_line_and_column() {
 /// Plays the whole adventure as bots would: the built-in tactics in fights, the explorer
 /// outside them. Returns the number of inputs taken.
 fn play_to_the_end(t: &mut Table) -> usize {
-    use emberkeep_shared::tactics::explore::{ExploreMemory, explore_step};
+    use emberkeep_shared::tactics::explore::{ExploreMemory, PartyState, explore_step, wounded};
     let mut memories: std::collections::BTreeMap<CombatantId, ExploreMemory> = Default::default();
     let mut inputs = 0;
+    let mut scene = String::new();
     for _ in 0..3000 {
         if t.adventure.as_ref().unwrap().ended {
             return inputs;
+        }
+        if t.scene().unwrap().def.id != scene {
+            scene = t.scene().unwrap().def.id.clone();
+            memories.clear();
         }
         if let Some(p) = t.pending.clone() {
             t.submit(p.reactor, Action::React { take: true }, 0).unwrap();
@@ -395,9 +401,18 @@ fn play_to_the_end(t: &mut Table) -> usize {
                 break;
             }
             let board = t.board();
-            let items = t.combatant(id).unwrap().items.clone();
+            let sheet = t.combatant(id).unwrap().clone();
+            let party = PartyState {
+                wounded: wounded(&t.combatants),
+                vote: t
+                    .rest_vote
+                    .as_ref()
+                    .map(|v| (v.long, v.agreed.contains(&id))),
+                may_rest: t.check_rest().is_ok(),
+            };
             let memory = memories.entry(id).or_default();
-            let Some(action) = explore_step(&board, &t.known_points(), &items, id, memory) else {
+            let Some(action) = explore_step(&board, &t.known_points(), &sheet, party, memory)
+            else {
                 continue;
             };
             let here = t.combatant(id).unwrap().pos;
@@ -405,6 +420,7 @@ fn play_to_the_end(t: &mut Table) -> usize {
             inputs += 1;
             acted = true;
             match action {
+                Action::Rest { .. } => memory.rested = true,
                 Action::Search => {
                     memory.searched.insert(here);
                 }
@@ -429,4 +445,103 @@ fn bots_explore_find_the_hidden_route_fight_and_finish() {
     assert!(s.iter().any(|e| matches!(e, StoryEvent::SceneEntered { scene, .. } if scene == "yard")));
     assert!(s.iter().any(|e| matches!(e, StoryEvent::Experience { .. })));
     assert!(inputs > 5);
+}
+
+fn everyone_rests(t: &mut Table, long: bool) {
+    let pcs: Vec<CombatantId> = t.combatants.iter().filter(|c| c.is_pc).map(|c| c.id).collect();
+    for id in pcs {
+        t.submit(id, Action::Rest { long }, 0).unwrap();
+    }
+}
+
+#[test]
+fn a_short_rest_needs_everyone_and_spends_hit_dice_and_brings_features_back() {
+    // SRD 5.1 "Short Rest": "A character can spend one or more Hit Dice at the end of a short
+    // rest ... For each Hit Die spent in this way, the player rolls the die and adds the
+    // character's Constitution modifier to it. The character regains hit points equal to the
+    // total." Second Wind: "Once you use this feature, you must finish a short or long rest
+    // before you can use it again." Arcane Recovery: "you can choose expended spell slots to
+    // recover. The spell slots can have a combined level that is equal to or less than half
+    // your wizard level (rounded up)".
+    let mut t = table(8);
+    let fighter = pc(&t, "fighter");
+    let wizard = pc(&t, "wizard");
+    {
+        let f = t.combatants.iter_mut().find(|c| c.id == fighter).unwrap();
+        f.hp = 1;
+        f.uses.insert("Second Wind".into(), 1);
+        let w = t.combatants.iter_mut().find(|c| c.id == wizard).unwrap();
+        w.casting.as_mut().unwrap().used[0] = 2;
+    }
+    t.submit(fighter, Action::Rest { long: false }, 0).unwrap();
+    assert_eq!(t.combatant(fighter).unwrap().hp, 1, "nobody rests until all agree");
+    assert!(story(&t).iter().any(|s| matches!(s, StoryEvent::Said { text } if text.contains("waiting for"))));
+    everyone_rests(&mut t, false);
+    let f = t.combatant(fighter).unwrap();
+    assert_eq!(f.hit_die, 10, "a fighter's Hit Die is a d10");
+    assert_eq!(f.hit_dice_left, 0, "its one Hit Die (level 1) spent");
+    let con = f.abilities.modifier(emberkeep_shared::content::Ability::Con);
+    assert!((1 + 1 + con..=1 + 10 + con).contains(&f.hp), "hp {}", f.hp);
+    assert!(!f.uses.contains_key("Second Wind"));
+    let w = t.combatant(wizard).unwrap();
+    assert_eq!(w.casting.as_ref().unwrap().used[0], 1, "level 1: one 1st-level slot back");
+    assert!(story(&t).iter().any(|s| matches!(s, StoryEvent::Rested { long: false, .. })));
+    // Arcane Recovery is once a day: a second short rest brings no slot back.
+    everyone_rests(&mut t, false);
+    assert_eq!(t.combatant(wizard).unwrap().casting.as_ref().unwrap().used[0], 1);
+}
+
+#[test]
+fn a_long_rest_restores_everything_but_not_in_a_fight_nor_where_the_scene_forbids() {
+    // SRD 5.1 "Long Rest": "At the end of a long rest, a character regains all lost hit
+    // points. The character also regains spent Hit Dice, up to a number of dice equal to half
+    // of the character's total number of them (minimum of one die)."
+    let mut t = table(9);
+    let cleric = pc(&t, "cleric");
+    {
+        let c = t.combatants.iter_mut().find(|c| c.id == cleric).unwrap();
+        c.hp = 2;
+        c.hit_dice_left = 0;
+        c.casting.as_mut().unwrap().used[0] = 2;
+    }
+    everyone_rests(&mut t, true);
+    let c = t.combatant(cleric).unwrap();
+    assert_eq!(c.hp, c.max_hp);
+    assert_eq!(c.hit_dice_left, 1);
+    assert_eq!(c.casting.as_ref().unwrap().used[0], 0);
+    // In the yard (rest: false) and in a fight, a rest is refused and changes nothing.
+    to_the_yard(&mut t);
+    let before = t.log.len();
+    let r = t.submit(cleric, Action::Rest { long: true }, 0).unwrap_err();
+    assert!(r.reason.contains("no place to rest"), "{}", r.reason);
+    t.start_combat(0, "test".into());
+    let r = t.check_rest().unwrap_err();
+    assert!(r.reason.contains("fight"), "{}", r.reason);
+    assert!(t.log.len() >= before);
+}
+
+#[test]
+fn enough_experience_levels_a_character_up_keeping_its_wounds() {
+    // SRD 5.1 "Character Advancement": level 2 at 300 XP, level 3 at 900 XP.
+    let mut t = table(10);
+    let rogue = pc(&t, "rogue");
+    let r = t.submit(rogue, Action::LevelUp, 0).unwrap_err();
+    assert!(r.reason.contains("300"), "{}", r.reason);
+    {
+        let c = t.combatants.iter_mut().find(|c| c.id == rogue).unwrap();
+        c.xp = 300;
+        c.hp -= 2;
+        c.gold = 7;
+    }
+    let before = t.combatant(rogue).unwrap().clone();
+    t.submit(rogue, Action::LevelUp, 0).unwrap();
+    let after = t.combatant(rogue).unwrap();
+    assert_eq!(after.level, 2);
+    assert!(after.max_hp > before.max_hp);
+    assert_eq!(after.hp - before.hp, after.max_hp - before.max_hp, "wounds stay");
+    assert_eq!(after.gold, 7);
+    assert!(after.features.contains(&emberkeep_shared::content::Feature::CunningAction));
+    assert!(story(&t).iter().any(|s| matches!(s, StoryEvent::LeveledUp { level: 2, .. })));
+    let r = t.submit(rogue, Action::LevelUp, 0).unwrap_err();
+    assert!(r.reason.contains("900"), "{}", r.reason);
 }

@@ -102,6 +102,33 @@ pub fn here_menu(
                 session.act(Action::Search);
                 ui.close();
             }
+            let rest_why = (!table.may_rest).then(|| "Not here, not now".to_string());
+            for (long, label) in [(false, "Short rest"), (true, "Long rest")] {
+                let agreed = table
+                    .rest_vote
+                    .as_ref()
+                    .is_some_and(|(l, who)| *l == long && who.contains(&me));
+                let text = match &table.rest_vote {
+                    Some((l, _)) if *l == long && !agreed => format!("{label} (agree)"),
+                    _ => label.to_string(),
+                };
+                let button = ui
+                    .add_enabled(rest_why.is_none() && !agreed, egui::Button::new(text))
+                    .on_hover_text("Everyone playing must agree")
+                    .on_disabled_hover_text(rest_why.clone().unwrap_or("You agreed".into()));
+                if button.clicked() {
+                    session.act(Action::Rest { long });
+                    ui.close();
+                }
+            }
+            if let Some((_, status)) = mirror.combatants.get(&me)
+                && status.rules.level < 3
+                && emberkeep_shared::table::level_for(status.rules.xp) > status.rules.level
+                && ui.button(format!("Level up to {}", status.rules.level + 1)).clicked()
+            {
+                session.act(Action::LevelUp);
+                ui.close();
+            }
             for (label, action, why_not) in choices {
                 let button = ui
                     .add_enabled(why_not.is_none(), egui::Button::new(label))

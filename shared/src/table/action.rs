@@ -80,6 +80,13 @@ pub enum Action {
     },
     /// Look for hidden things within 30 feet (Perception and Investigation).
     Search,
+    /// Propose (or agree to) a rest: it happens when every player's character agrees.
+    Rest {
+        /// A long rest (else short).
+        long: bool,
+    },
+    /// Take the next level (enough experience, outside a fight).
+    LevelUp,
     /// Drink a potion, or give it to a creature within 5 feet.
     UseItem {
         /// The item's id ("potion-of-healing").
@@ -151,6 +158,8 @@ impl Action {
             Action::Escape => "escape",
             Action::Interact { .. } => "interact",
             Action::Search => "search",
+            Action::Rest { .. } => "rest",
+            Action::LevelUp => "level up",
         }
     }
 }

@@ -106,6 +106,17 @@ pub(super) fn pc(
         xp: 0,
         worth: 0,
         gold: 0,
+        hit_dice_left: level,
+        hit_die: hit_die(&p.class),
+    }
+}
+
+/// SRD 5.1 class Hit Dice.
+fn hit_die(class: &str) -> u32 {
+    match class.to_ascii_lowercase().as_str() {
+        "fighter" => 10,
+        "wizard" => 6,
+        _ => 8,
     }
 }
 
@@ -163,6 +174,8 @@ pub(super) fn creature(c: &CreatureDef, f: &Placement, id: CombatantId) -> Comba
         xp: 0,
         worth: c.xp,
         gold: 0,
+        hit_dice_left: 0,
+        hit_die: 0,
     }
 }
 

@@ -103,6 +103,12 @@ pub struct Combatant {
     /// Gold pieces carried.
     #[serde(default)]
     pub gold: u32,
+    /// Hit Dice left to spend on short rests.
+    #[serde(default)]
+    pub hit_dice_left: u32,
+    /// The size of its Hit Dice (d10 for a fighter: 10).
+    #[serde(default)]
+    pub hit_die: u32,
 }
 
 /// A spellcaster's spells and slots.

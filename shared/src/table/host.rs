@@ -1,6 +1,7 @@
-//! Host controls: pause and resume, skipping a turn, the turn timeout, stopping a combat.
+//! Host controls: pause and resume, skipping a turn, the turn timeout, stopping a combat, and
+//! the adventure's: moving the party to a scene, granting experience and items.
 
-use super::{Mode, RejectCode, Rejection, Table};
+use super::{CombatantId, Mode, RejectCode, Rejection, Table};
 use crate::content::Condition;
 use crate::event::{CombatOutcome, GameEvent};
 
@@ -77,6 +78,83 @@ impl Table {
             GameEvent::CombatEnded {
                 outcome: CombatOutcome::Stopped,
             },
+        );
+        Ok(())
+    }
+
+    /// Host: moves the party to a scene of the adventure (not in a fight).
+    pub fn host_scene(&mut self, id: &str, now_ms: u64) -> Result<(), Rejection> {
+        if self.combat.is_some() {
+            return Err(Rejection::new(
+                RejectCode::WrongMode,
+                "End the fight first (end-combat)",
+            ));
+        }
+        let Some(adv) = self.adventure.as_ref() else {
+            return Err(Rejection::new(
+                RejectCode::WrongMode,
+                "This campaign runs a single encounter, not an adventure",
+            ));
+        };
+        if !adv.scenes.contains_key(id) {
+            let known: Vec<&str> = adv.scenes.keys().map(String::as_str).collect();
+            return Err(Rejection::new(
+                RejectCode::UnknownTarget,
+                format!(
+                    "no scene `{}`: expected one of {}",
+                    id.chars().take(40).collect::<String>(),
+                    known.join(", ")
+                ),
+            ));
+        }
+        self.enter_scene(id, now_ms);
+        Ok(())
+    }
+
+    /// Host: experience points shared by the living party.
+    pub fn host_experience(&mut self, amount: u32, now_ms: u64) -> Result<(), Rejection> {
+        if amount == 0 || amount > 100_000 {
+            return Err(Rejection::new(
+                RejectCode::Malformed,
+                "Give 1 to 100000 experience points",
+            ));
+        }
+        self.award_xp(amount, "The host awards experience", now_ms);
+        Ok(())
+    }
+
+    /// Host: an item the table knows (the adventure's loot, the party's gear) to a character.
+    pub fn host_give(
+        &mut self,
+        character: CombatantId,
+        item: &str,
+        now_ms: u64,
+    ) -> Result<(), Rejection> {
+        let Some(def) = self.items.get(item).cloned() else {
+            let known: Vec<&str> = self.items.keys().map(String::as_str).collect();
+            return Err(Rejection::new(
+                RejectCode::UnknownTarget,
+                format!(
+                    "no item `{}` in this campaign: expected one of {}",
+                    item.chars().take(40).collect::<String>(),
+                    known.join(", ")
+                ),
+            ));
+        };
+        if !self.combatant(character).is_some_and(|c| c.is_pc) {
+            return Err(Rejection::new(
+                RejectCode::UnknownTarget,
+                "No such character",
+            ));
+        }
+        self.combatant_mut(character).items.push(item.to_string());
+        self.emit(
+            now_ms,
+            GameEvent::Story(crate::story::StoryEvent::Looted {
+                actor: character,
+                items: vec![def.name],
+                gold: 0,
+            }),
         );
         Ok(())
     }

@@ -141,6 +141,8 @@ impl Table {
                 self.do_interact(actor, &target, approach, now_ms)
             }
             Action::Search => self.do_search(actor, now_ms),
+            Action::Rest { long } => self.do_rest(actor, long, now_ms),
+            Action::LevelUp => self.do_level_up(actor, now_ms),
             Action::EndConcentration => {
                 if self
                     .combatant(actor)

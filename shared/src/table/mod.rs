@@ -19,6 +19,7 @@ mod interact;
 mod intents;
 mod movement;
 mod reactions;
+mod rest;
 mod scenes;
 mod spell_effects;
 mod turns;
@@ -29,6 +30,7 @@ pub use combatant::{Casting, Combatant};
 pub use effects::{ActiveEffect, Ends, Lasting};
 pub use interact::Approach;
 pub use reactions::{DEFAULT_REACTION_WINDOW_MS, PausedMove, PendingReaction};
+pub use rest::{RestVote, XP_FOR_LEVEL, level_for};
 pub use scenes::{AdventureState, PointView, SceneState};
 
 use crate::content::{CombatStart, ContentLibrary};
@@ -174,6 +176,9 @@ pub struct Table {
     /// The adventure the campaign runs (none: a single encounter).
     #[serde(default)]
     pub adventure: Option<Box<AdventureState>>,
+    /// A rest the party is agreeing on.
+    #[serde(default)]
+    pub rest_vote: Option<rest::RestVote>,
     rng: GameRng,
 }
 
@@ -302,6 +307,7 @@ impl Table {
             log: VecDeque::new(),
             paused_since: None,
             adventure: None,
+            rest_vote: None,
             rng: rng_from_seed(seed),
         }
     }
@@ -360,6 +366,7 @@ impl Table {
             pending: None,
             reaction_window_ms: DEFAULT_REACTION_WINDOW_MS,
             adventure: None,
+            rest_vote: None,
             rng: rng_from_seed(0),
         }
     }

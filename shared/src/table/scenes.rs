@@ -27,6 +27,9 @@ pub struct AdventureState {
     pub scenes: BTreeMap<String, SceneState>,
     /// Whether the party reached the end.
     pub ended: bool,
+    /// Each party member's sheet at levels 1 to 3, for levelling up.
+    #[serde(default)]
+    pub templates: BTreeMap<CombatantId, Vec<Combatant>>,
 }
 
 /// One scene and what the party changed in it.
@@ -124,9 +127,17 @@ impl Table {
         let level = level.unwrap_or(def.level).clamp(1, 3);
         // The party first (ids from 1), then every scene's creatures, ids unique across scenes.
         let mut party = Vec::new();
+        let mut templates = BTreeMap::new();
         for (i, pregen) in def.party.iter().enumerate() {
             let p = lib.pregens.get(pregen).ok_or_else(|| missing(pregen))?;
-            party.push(build::pc(lib, p, level, i as u32 + 1, GridPos::new(0, 0)));
+            let id = i as u32 + 1;
+            party.push(build::pc(lib, p, level, id, GridPos::new(0, 0)));
+            templates.insert(
+                id,
+                (1..=3)
+                    .map(|l| build::pc(lib, p, l, id, GridPos::new(0, 0)))
+                    .collect::<Vec<_>>(),
+            );
         }
         let mut next_id = party.len() as u32 + 1;
         let mut scenes = BTreeMap::new();
@@ -213,6 +224,14 @@ impl Table {
             turn_timeout_ms,
         );
         table.items.extend(items);
+        // Spells learned at later levels are kept with the table too.
+        for t in templates.values().flatten() {
+            for id in t.casting.iter().flat_map(|c| c.spells.iter()) {
+                if let Some(s) = lib.spells.get(id) {
+                    table.spells.insert(id.clone(), s.clone());
+                }
+            }
+        }
         table.adventure = Some(Box::new(AdventureState {
             id: def.id.clone(),
             name: def.name.clone(),
@@ -220,6 +239,7 @@ impl Table {
             scene: String::new(),
             scenes,
             ended: false,
+            templates,
         }));
         table.enter_scene(&def.start, 0);
         Ok(table)

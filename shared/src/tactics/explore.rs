@@ -5,29 +5,52 @@
 
 use super::Board;
 use crate::grid::GridPos;
-use crate::table::{Action, Approach, CombatantId, PointView};
+use crate::table::{Action, Approach, Combatant, CombatantId, PointView, level_for};
 use std::collections::BTreeSet;
 
-/// What an explorer remembers between steps.
+/// What an explorer remembers between steps (forget it when the scene changes).
 #[derive(Debug, Clone, Default)]
 pub struct ExploreMemory {
+    /// It proposed or joined a rest in this scene.
+    pub rested: bool,
     /// (target, approach) the table refused or that was tried: not tried again.
     pub given_up: BTreeSet<(String, Approach)>,
     /// Squares searched from.
     pub searched: BTreeSet<GridPos>,
 }
 
-/// The next exploring action for `me`, if any. `items` is what `me` carries; `points` what
-/// the party knows of the scene.
+/// What the party is like, for an explorer deciding to rest.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PartyState {
+    /// Someone in the party is below half their hit points (or down but alive).
+    pub wounded: bool,
+    /// A rest is being agreed on: (long, whether this explorer agreed already).
+    pub vote: Option<(bool, bool)>,
+    /// The scene lets the party rest.
+    pub may_rest: bool,
+}
+
+/// The next exploring action for `sheet` (the explorer's own character), if any. `points` is
+/// what the party knows of the scene.
 pub fn explore_step(
     board: &Board,
     points: &[PointView],
-    items: &[String],
-    me: CombatantId,
+    sheet: &Combatant,
+    party: PartyState,
     memory: &ExploreMemory,
 ) -> Option<Action> {
+    let me = sheet.id;
+    let items = &sheet.items;
     let unit = board.units.iter().find(|u| u.id == me)?;
     let here = unit.pos;
+    // Grow: a level when the experience is there (outside a fight, as here).
+    if sheet.level < 3 && level_for(sheet.xp) > sheet.level {
+        return Some(Action::LevelUp);
+    }
+    // Agree to the rest the party is settling on.
+    if let Some((long, false)) = party.vote {
+        return Some(Action::Rest { long });
+    }
     // Foes in sight: go and fight them.
     if let Some(foe) = board
         .units
@@ -37,6 +60,12 @@ pub fn explore_step(
     {
         let path = board.walk_toward(me, foe.pos, unit.speed);
         return (!path.is_empty()).then_some(Action::Move { path });
+    }
+    // Hurt and safe: propose a rest, short while Hit Dice last, else long.
+    if party.wounded && party.may_rest && !memory.rested {
+        return Some(Action::Rest {
+            long: sheet.hit_dice_left == 0,
+        });
     }
     let near = |p: &PointView| p.at.iter().any(|a| a.feet_to(here) <= 5);
     // Something to do with a point: (point, approach).
@@ -96,6 +125,14 @@ pub fn explore_step(
     }
     let path = walk_next_to(board, me, &exit.at, unit.speed);
     (!path.is_empty()).then_some(Action::Move { path })
+}
+
+/// Whether someone in the party is hurt enough to rest: below half their hit points (or down
+/// but alive).
+pub fn wounded<'a>(party: impl IntoIterator<Item = &'a Combatant>) -> bool {
+    party
+        .into_iter()
+        .any(|c| c.is_pc && !c.is_dead() && c.hp * 2 < c.max_hp)
 }
 
 fn distance(p: &PointView, from: GridPos) -> u32 {
