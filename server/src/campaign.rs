@@ -127,8 +127,8 @@ impl Inbox {
 
     /// Takes the next input to resolve: the first to arrive. With `narrating` (outside
     /// combat, the narration of the last action is not on the table yet) a character's
-    /// action at the front waits, and everything behind it waits too, except narrations:
-    /// they pass, since they are what it waits for.
+    /// action at the front waits, and everything behind it waits too, except narrations and
+    /// judgments: they pass, since they are what it waits for.
     pub fn take_next(&mut self, narrating: bool) -> Option<Queued> {
         let front_waits = narrating
             && self
@@ -136,9 +136,9 @@ impl Inbox {
                 .front()
                 .is_some_and(|q| matches!(q.input, Input::Act { .. }));
         let next = if front_waits {
-            self.0
-                .iter()
-                .position(|q| matches!(q.input, Input::Narration { .. }))?
+            self.0.iter().position(|q| {
+                matches!(q.input, Input::Narration { .. } | Input::Judged { .. })
+            })?
         } else {
             0
         };

@@ -119,6 +119,15 @@ pub enum Input {
     },
     /// Time passed with NPC turns left to the brain: only player timeouts apply.
     Timeouts,
+    /// The judgment of a free-form action (the model's, or the built-in keyword table's).
+    Judged {
+        /// Whose action.
+        actor: CombatantId,
+        /// The check to roll, or none.
+        check: Option<emberkeep_shared::judge::CheckRequest>,
+        /// Who judged ("builtin", the model).
+        source: String,
+    },
 }
 
 impl Input {
@@ -208,6 +217,7 @@ pub fn apply(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
             table.tick_players(t);
             Ok(())
         }
+        Input::Judged { actor, check, .. } => table.judge(*actor, check.clone(), t),
         Input::Host(op) => match op {
             HostOp::Pause => table.pause(t),
             HostOp::Resume => table.resume(t),

@@ -113,7 +113,7 @@ impl Plugin for ServerPlugin {
                     .chain()
                     .in_set(TurnSystems::Receive),
                 turn::resolve.in_set(TurnSystems::Resolve),
-                (narrator::npc_turns, turn::advance)
+                (narrator::npc_turns, narrator::judge, turn::advance)
                     .chain()
                     .in_set(TurnSystems::Advance),
                 (turn::publish, narrator::request, outbox::flush)

@@ -42,8 +42,10 @@ pub(crate) fn resolve_inbox(
     now: u64,
 ) {
     loop {
-        let hold =
-            campaign.table.combat.is_none() && (narrating || campaign.inbox.holds_narration());
+        let hold = campaign.table.combat.is_none()
+            && (narrating
+                || campaign.table.judging.is_some()
+                || campaign.inbox.holds_narration());
         let Some(queued) = campaign.inbox.take_next(hold) else {
             break;
         };

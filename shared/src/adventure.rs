@@ -174,6 +174,25 @@ pub struct CheckDef {
     pub failure: Vec<Outcome>,
 }
 
+/// A check the scene answers when a player's free-form action calls for its skill ("I
+/// persuade the warden"): the scene's DC, and what success or failure does. Passed once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SceneCheck {
+    /// The skill.
+    pub skill: Skill,
+    /// The DC (5 to 30).
+    pub dc: i32,
+    /// Only within 30 ft of this point (id) or NPC (name).
+    #[serde(default)]
+    pub near: Option<String>,
+    /// What success does.
+    #[serde(default)]
+    pub success: Vec<Outcome>,
+    /// What failure does.
+    #[serde(default)]
+    pub failure: Vec<Outcome>,
+}
+
 /// A point of interest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PointDef {
@@ -280,6 +299,9 @@ pub struct SceneDef {
     /// Exits.
     #[serde(default)]
     pub exits: Vec<ExitDef>,
+    /// Checks that free-form actions can call for here.
+    #[serde(default)]
+    pub checks: Vec<SceneCheck>,
     /// Whether the party may rest here (when no fight is on).
     #[serde(default = "yes")]
     pub rest: bool,
@@ -384,6 +406,23 @@ pub fn check_scene(scene: &SceneDef) -> Vec<(String, String)> {
             ));
         }
     }
+    for c in &scene.checks {
+        if !dc_ok(c.dc) {
+            out.push((
+                format!("dc: {}", c.dc),
+                format!("DC {} is out of range: expected 5 to 30", c.dc),
+            ));
+        }
+        if let Some(near) = &c.near
+            && !ids.contains(&near.as_str())
+            && !scene.npcs.iter().any(|n| &n.name == near)
+        {
+            out.push((
+                format!("\"{near}\""),
+                format!("no point or NPC `{near}` in this scene for a check to be near"),
+            ));
+        }
+    }
     let outcomes = scene
         .points
         .iter()
@@ -394,7 +433,13 @@ pub fn check_scene(scene: &SceneDef) -> Vec<(String, String)> {
                     .flat_map(|c| c.success.iter().chain(&c.failure)),
             )
         })
-        .chain(scene.triggers.iter().flat_map(|t| &t.then));
+        .chain(scene.triggers.iter().flat_map(|t| &t.then))
+        .chain(
+            scene
+                .checks
+                .iter()
+                .flat_map(|c| c.success.iter().chain(&c.failure)),
+        );
     for o in outcomes {
         match o {
             Outcome::Reveal(id) | Outcome::Open(id) if !ids.contains(&id.as_str()) => {

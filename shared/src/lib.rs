@@ -10,6 +10,7 @@ pub mod dice;
 pub mod event;
 pub mod grid;
 pub mod items;
+pub mod judge;
 pub mod protocol;
 pub mod rules;
 pub mod spells;

@@ -64,6 +64,10 @@ const HALL: &str = r#"(
     triggers: [
         (when: Enter((9, 1), (10, 2)), then: [Say("A cold draft.")]),
     ],
+    checks: [
+        (skill: Persuasion, dc: 5, success: [Say("The ghost agrees to help.")],
+         failure: [Say("The ghost turns away.")]),
+    ],
     exits: [
         (id: "yard-gate", name: "The yard gate", to: "yard", at: [(5, 5), (6, 5)]),
         (id: "back-door", name: "A hidden door", to: "yard", at: [(10, 1)], hidden: Some((dc: 30, skill: Investigation))),
@@ -544,4 +548,73 @@ fn enough_experience_levels_a_character_up_keeping_its_wounds() {
     assert!(story(&t).iter().any(|s| matches!(s, StoryEvent::LeveledUp { level: 2, .. })));
     let r = t.submit(rogue, Action::LevelUp, 0).unwrap_err();
     assert!(r.reason.contains("900"), "{}", r.reason);
+}
+
+#[test]
+fn a_free_form_action_waits_for_its_judgment_and_the_scene_decides_the_dc() {
+    // SRD 5.1 "Ability Checks": the DM calls for a check and sets its DC; here the scene's own
+    // check for Persuasion (DC 5) overrides the judge's DC.
+    use emberkeep_shared::judge::builtin_judgment;
+    let mut t = table(11);
+    let cleric = pc(&t, "cleric");
+    let said = "I persuade the ghost to let us pass";
+    t.submit(cleric, Action::Declare { text: said.into() }, 0).unwrap();
+    assert!(t.judging.is_some());
+    let second = t
+        .submit(cleric, Action::Declare { text: "I wait".into() }, 0)
+        .unwrap_err();
+    assert!(second.reason.contains("judging"), "{}", second.reason);
+    // A judgment for someone else is refused and changes nothing.
+    let fighter = pc(&t, "fighter");
+    assert!(t.judge(fighter, None, 0).is_err());
+    let request = builtin_judgment(said).unwrap();
+    assert_eq!(request.skill, emberkeep_shared::checks::Skill::Persuasion);
+    assert_eq!(request.dc, 13, "the keyword table's DC");
+    t.judge(cleric, Some(request), 0).unwrap();
+    assert!(t.judging.is_none());
+    let (roll, success_said) = story(&t)
+        .iter()
+        .find_map(|s| match s {
+            StoryEvent::Check { roll, .. } => Some(*roll),
+            _ => None,
+        })
+        .map(|r| {
+            (
+                r,
+                story(&t).iter().any(
+                    |s| matches!(s, StoryEvent::Said { text } if text == "The ghost agrees to help."),
+                ),
+            )
+        })
+        .unwrap();
+    assert_eq!(roll.dc, Some(5), "the scene's DC");
+    assert_eq!(roll.success, success_said);
+    // No check: the action simply happens; the table takes free-form actions again.
+    t.submit(cleric, Action::Declare { text: "I wave".into() }, 0).unwrap();
+    t.judge(cleric, builtin_judgment("I wave"), 0).unwrap();
+    assert!(t.judging.is_none());
+}
+
+#[test]
+fn a_group_check_succeeds_when_half_the_party_does() {
+    // SRD 5.1 "Group Checks": "If at least half the group succeeds, the whole group succeeds."
+    use emberkeep_shared::judge::CheckRequest;
+    let mut t = table(12);
+    let rogue = pc(&t, "rogue");
+    t.submit(rogue, Action::Declare { text: "we sneak past".into() }, 0).unwrap();
+    let request = CheckRequest {
+        skill: emberkeep_shared::checks::Skill::Stealth,
+        dc: 12,
+        group: true,
+        advantage: false,
+    };
+    t.judge(rogue, Some(request), 0).unwrap();
+    let rolls: Vec<_> = story(&t)
+        .into_iter()
+        .filter_map(|s| match s {
+            StoryEvent::Check { actor, roll, .. } => Some((actor, roll)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rolls.len(), 4, "everyone rolls");
 }

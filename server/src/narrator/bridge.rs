@@ -16,6 +16,8 @@ pub(super) enum Kind {
     Narrate,
     /// Choose an NPC's move: the answer comes back whole.
     Npc,
+    /// Judge a free-form action: the answer comes back whole.
+    Judge,
 }
 
 pub(super) struct Job {
@@ -44,6 +46,12 @@ pub(super) enum Reply {
         text: Result<String, ModelError>,
         usage: Usage,
     },
+    Judge {
+        campaign: String,
+        id: u64,
+        text: Result<String, ModelError>,
+        usage: Usage,
+    },
 }
 
 impl Reply {
@@ -51,7 +59,8 @@ impl Reply {
         match self {
             Reply::Chunk { campaign, .. }
             | Reply::Done { campaign, .. }
-            | Reply::Npc { campaign, .. } => campaign,
+            | Reply::Npc { campaign, .. }
+            | Reply::Judge { campaign, .. } => campaign,
         }
     }
 }
@@ -134,6 +143,12 @@ fn failed(kind: Kind, campaign: String, id: u64, error: ModelError) -> Reply {
             text: Err(error),
             usage: Usage::default(),
         },
+        Kind::Judge => Reply::Judge {
+            campaign,
+            id,
+            text: Err(error),
+            usage: Usage::default(),
+        },
     }
 }
 
@@ -171,7 +186,7 @@ async fn run_job(client: &reqwest::Client, model: &ModelConfig, job: Job, replie
                 usage,
             });
         }
-        Kind::Npc => {
+        Kind::Npc | Kind::Judge => {
             let (tx, mut rx) = unbounded_channel::<String>();
             let result = backend::stream(client, model, &system, &user, &tx).await;
             drop(tx);
@@ -180,11 +195,20 @@ async fn run_job(client: &reqwest::Client, model: &ModelConfig, job: Job, replie
                 text.push_str(&piece);
             }
             let (text, usage) = with_usage(result, text);
-            let _ = replies.send(Reply::Npc {
-                campaign,
-                id,
-                text,
-                usage,
+            let _ = replies.send(if kind == Kind::Judge {
+                Reply::Judge {
+                    campaign,
+                    id,
+                    text,
+                    usage,
+                }
+            } else {
+                Reply::Npc {
+                    campaign,
+                    id,
+                    text,
+                    usage,
+                }
             });
         }
     }

@@ -80,6 +80,10 @@ pub struct NarratorUsage {
     pub npc_choices: u64,
     /// NPC turns that fell back to the built-in tactics.
     pub npc_fallbacks: u64,
+    /// Free-form actions judged by the model.
+    pub judgments: u64,
+    /// Judgments that fell back to the built-in keyword table (late, malformed, out of range).
+    pub judge_fallbacks: u64,
     /// Tokens in.
     pub input_tokens: u64,
     /// Tokens out.
@@ -109,6 +113,17 @@ struct PendingNpc {
     answer: Option<Result<usize, String>>,
 }
 
+/// A free-form action the model is judging.
+#[derive(Debug)]
+struct PendingJudge {
+    id: u64,
+    actor: CombatantId,
+    text: String,
+    deadline_ms: u64,
+    /// The judgment is in the inbox (nothing more to do until the table takes it).
+    sent: bool,
+}
+
 /// A campaign's narrator state (on the campaign entity).
 #[derive(Component, Debug, Default)]
 pub struct Narrator {
@@ -117,6 +132,7 @@ pub struct Narrator {
     queue: VecDeque<Vec<SeqEvent>>,
     active: Option<Active>,
     npc: Option<PendingNpc>,
+    judge: Option<PendingJudge>,
     /// How long a model narration may take before the tick abandons it for the built-in one
     /// (real time: the model runs in real time). `None`: the settings'
     /// [`NarratorSettings::narration_deadline`].
@@ -279,6 +295,44 @@ pub(crate) fn poll(
                 };
                 conclude(campaign, narrator, active, ending, model_name, now);
             }
+            Reply::Judge {
+                id, text, usage, ..
+            } => {
+                account(&mut narrator.usage, usage, settings.0.budget_tokens);
+                let Some(pending) = narrator.judge.as_mut().filter(|p| p.id == id && !p.sent)
+                else {
+                    continue;
+                };
+                pending.sent = true;
+                let (actor, words) = (pending.actor, pending.text.clone());
+                let (check, source) = match text
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| prompt::parse_judgment(&t))
+                {
+                    Ok(check) => {
+                        narrator.usage.judgments += 1;
+                        (check, model_name.to_string())
+                    }
+                    Err(why) => {
+                        warn!("[{}] judge: {why}; using the keyword table", campaign.id);
+                        narrator.usage.judge_fallbacks += 1;
+                        narrator.usage.last_error = Some(format!("judgment: {why}"));
+                        (
+                            emberkeep_shared::judge::builtin_judgment(&words),
+                            "builtin".to_string(),
+                        )
+                    }
+                };
+                campaign.inbox.push(
+                    Input::Judged {
+                        actor,
+                        check,
+                        source,
+                    },
+                    now,
+                    ReplyTo::Nobody,
+                );
+            }
             Reply::Npc {
                 id, text, usage, ..
             } => {
@@ -358,6 +412,10 @@ pub(crate) fn request(
     time: Res<Time>,
 ) {
     for (mut campaign, mut narrator) in &mut campaigns {
+        // A free-form action waits for its judgment: its narration follows the result.
+        if campaign.table.judging.is_some() {
+            continue;
+        }
         let in_combat = campaign.table.combat.is_some();
         // Batch public events up to the last boundary.
         if campaign.table.next_seq > narrator.narrated_to + 1 {
@@ -519,5 +577,89 @@ pub(crate) fn npc_turns(
         campaign
             .inbox
             .push(Input::NpcTurn { npc, plan }, now, ReplyTo::Nobody);
+    }
+}
+
+/// Free-form actions waiting for a judgment: the model is asked once (when one is configured
+/// and its budget lasts), else — or when it is late or answers nonsense — the built-in
+/// keyword table judges. The judgment goes into the campaign's inbox. Runs in
+/// `TurnSystems::Advance`.
+pub(crate) fn judge(
+    bridge: Option<Res<Bridge>>,
+    mut campaigns: Query<(&mut Campaign, &mut Narrator)>,
+    settings: Res<Narration>,
+    time: Res<Time>,
+) {
+    for (mut campaign, mut narrator) in &mut campaigns {
+        let now = campaign.now(&time);
+        let Some(judging) = campaign.table.judging.clone() else {
+            narrator.judge = None;
+            continue;
+        };
+        let narrator = &mut *narrator;
+        if narrator
+            .judge
+            .as_ref()
+            .is_some_and(|p| p.actor != judging.actor || p.text != judging.text)
+        {
+            narrator.judge = None;
+        }
+        let builtin = |campaign: &mut Campaign| {
+            campaign.inbox.push(
+                Input::Judged {
+                    actor: judging.actor,
+                    check: emberkeep_shared::judge::builtin_judgment(&judging.text),
+                    source: "builtin".into(),
+                },
+                now,
+                ReplyTo::Nobody,
+            );
+        };
+        match narrator.judge.as_mut() {
+            None => {
+                narrator.next_id += 1;
+                let id = narrator.next_id;
+                let model = bridge
+                    .as_ref()
+                    .filter(|_| settings.0.model.is_some() && !narrator.usage.exhausted);
+                let sent = match model {
+                    Some(bridge) => {
+                        bridge.send(Job {
+                            kind: Kind::Judge,
+                            campaign: campaign.id.clone(),
+                            id,
+                            system: prompt::JUDGE_SYSTEM.into(),
+                            user: prompt::judge_prompt(&campaign, judging.actor, &judging.text),
+                        });
+                        false
+                    }
+                    None => {
+                        builtin(&mut campaign);
+                        true
+                    }
+                };
+                let timeout =
+                    u64::try_from(settings.0.npc_timeout.as_millis()).unwrap_or(u64::MAX);
+                narrator.judge = Some(PendingJudge {
+                    id,
+                    actor: judging.actor,
+                    text: judging.text.clone(),
+                    deadline_ms: now.saturating_add(timeout),
+                    sent,
+                });
+            }
+            Some(p) if !p.sent && now >= p.deadline_ms => {
+                warn!(
+                    "[{}] judge answered late; using the keyword table",
+                    campaign.id
+                );
+                p.sent = true;
+                narrator.usage.judge_fallbacks += 1;
+                narrator.usage.last_error =
+                    Some("the model did not judge an action in time".into());
+                builtin(&mut campaign);
+            }
+            Some(_) => {}
+        }
     }
 }

@@ -164,6 +164,8 @@ impl Table {
                         format!("Say what you do in 1 to {MAX_DECLARE_CHARS} characters"),
                     ));
                 }
+                self.check_not_judging()?;
+                self.ask_judgment(actor, text);
                 self.emit(
                     now_ms,
                     GameEvent::ActionDeclared {

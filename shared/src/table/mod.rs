@@ -16,6 +16,7 @@ mod effects;
 mod features;
 mod host;
 mod interact;
+mod judging;
 mod intents;
 mod movement;
 mod reactions;
@@ -29,6 +30,7 @@ pub use casting::CastPlan;
 pub use combatant::{Casting, Combatant};
 pub use effects::{ActiveEffect, Ends, Lasting};
 pub use interact::Approach;
+pub use judging::Judging;
 pub use reactions::{DEFAULT_REACTION_WINDOW_MS, PausedMove, PendingReaction};
 pub use rest::{RestVote, XP_FOR_LEVEL, level_for};
 pub use scenes::{AdventureState, PointView, SceneState};
@@ -179,6 +181,9 @@ pub struct Table {
     /// A rest the party is agreeing on.
     #[serde(default)]
     pub rest_vote: Option<rest::RestVote>,
+    /// A free-form action waiting for its judgment.
+    #[serde(default)]
+    pub judging: Option<judging::Judging>,
     rng: GameRng,
 }
 
@@ -308,6 +313,7 @@ impl Table {
             paused_since: None,
             adventure: None,
             rest_vote: None,
+            judging: None,
             rng: rng_from_seed(seed),
         }
     }
@@ -367,6 +373,7 @@ impl Table {
             reaction_window_ms: DEFAULT_REACTION_WINDOW_MS,
             adventure: None,
             rest_vote: None,
+            judging: None,
             rng: rng_from_seed(0),
         }
     }

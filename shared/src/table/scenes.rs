@@ -51,6 +51,9 @@ pub struct SceneState {
     pub tried: BTreeSet<(String, String, CombatantId)>,
     /// Triggers fired (by index).
     pub fired: BTreeSet<usize>,
+    /// Scene checks passed (by index).
+    #[serde(default)]
+    pub fired_checks: BTreeSet<usize>,
     /// Searches made: (character, square).
     pub searched: BTreeSet<(CombatantId, GridPos)>,
     /// NPC attitudes by combatant id.
@@ -204,6 +207,7 @@ impl Table {
                     opened: BTreeSet::new(),
                     tried: BTreeSet::new(),
                     fired: BTreeSet::new(),
+                    fired_checks: BTreeSet::new(),
                     searched: BTreeSet::new(),
                     attitudes,
                     resolved,
