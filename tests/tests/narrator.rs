@@ -251,7 +251,8 @@ fn in_exploration_what_arrives_during_a_narration_waits_for_it_in_arrival_order(
         let mut q = world.query::<&Narrator>();
         q.iter(world).next().is_some_and(Narrator::busy)
     };
-    assert!(narrating(&mut s), "the first action is being narrated");
+    // Judged first (no check), then narrated.
+    wait(&mut s, "the first action's narration", |s| narrating(s));
     // The next action arrives while it is: it waits in the inbox…
     let second = declare(&mut s, "I listen at the doorway");
     wait(&mut s, "the second action to arrive", |s| {

@@ -1,4 +1,4 @@
-//! Free-form actions in an adventure: "I pry the lid with my crowbar" waits for a judgment (a
+//! Free-form actions outside a fight: "I pry the lid with my crowbar" waits for a judgment (a
 //! model's or the built-in keyword table's, see [`crate::judge`]), which the rules roll with
 //! the character's modifiers; a scene's own checks for that skill decide the DC and what
 //! success or failure does (reveal, open, start the fight, change an NPC's attitude).
@@ -23,9 +23,9 @@ pub struct Judging {
 }
 
 impl Table {
-    /// After `Declare` in an adventure, outside a fight: the action waits for a judgment.
+    /// After `Declare` outside a fight: the action waits for a judgment.
     pub(super) fn ask_judgment(&mut self, actor: CombatantId, text: &str) {
-        if self.adventure.is_some() && self.combat.is_none() {
+        if self.combat.is_none() {
             self.judging = Some(Judging {
                 actor,
                 text: text.to_string(),

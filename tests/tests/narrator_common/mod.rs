@@ -41,6 +41,11 @@ pub fn is_npc_prompt(body: &str) -> bool {
     body.contains("enemies")
 }
 
+/// Whether a request to the model asks to judge a free-form action.
+pub fn is_judge_prompt(body: &str) -> bool {
+    body.contains("needs an ability check")
+}
+
 /// A model that answers NPC prompts with `npc` and narration prompts with `text`.
 pub fn answers(
     npc: &'static str,
@@ -111,7 +116,7 @@ pub fn narration_requests(model: &FakeModel) -> Vec<String> {
         .lock()
         .unwrap()
         .iter()
-        .filter(|b| !is_npc_prompt(b))
+        .filter(|b| !is_npc_prompt(b) && !is_judge_prompt(b))
         .cloned()
         .collect()
 }

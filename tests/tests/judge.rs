@@ -1,0 +1,120 @@
+//! Free-form actions judged by a model speaking the real OpenAI and Anthropic wire formats (a
+//! local fake server): a valid check is rolled by the rules; a malformed answer, an unknown
+//! skill or a DC out of range falls back to the built-in keyword table; "no check" rolls
+//! nothing. The narration follows the roll.
+
+mod narrator_common;
+
+use emberkeep_server::narrator::Narrator;
+use emberkeep_server::narrator::backend::Wire;
+use emberkeep_shared::checks::Skill;
+use emberkeep_shared::prelude::*;
+use emberkeep_shared::story::StoryEvent;
+use emberkeep_tests::Stepper;
+use emberkeep_tests::fake_model::{Answer, FakeModel, Format};
+use narrator_common::*;
+
+/// Declares `text` in the crypt (exploring) with the model judging as `judgment`; returns the
+/// checks rolled and the narrator's counters once the action is narrated.
+fn judged(
+    wire: Wire,
+    format: Format,
+    judgment: &'static str,
+    text: &str,
+) -> (Vec<(Skill, Option<i32>)>, emberkeep_server::narrator::NarratorUsage, Stepper) {
+    let model = FakeModel::start(format, move |_, body| {
+        if is_judge_prompt(body) {
+            Answer::Text(vec![judgment.into()])
+        } else if is_npc_prompt(body) {
+            Answer::Text(vec!["{\"choice\": 1}".into()])
+        } else {
+            Answer::Text(vec!["The torchlight trembles.".into()])
+        }
+    });
+    let mut s = Stepper::new(emberkeep_server::ServerSettings {
+        encounter: "crypt-of-bones".into(),
+        ..settings(&model, wire)
+    });
+    let c = seat(&mut s, "fighter");
+    let seq = s.session_mut(c).act(Action::Declare { text: text.into() });
+    wait(&mut s, "the action narrated", |s| {
+        s.session(c).accepted.contains(&seq)
+            && s.campaign("table-1").table.judging.is_none()
+            && narrations(s, c)
+                .iter()
+                .any(|(t, _)| t.contains("torchlight") || !t.is_empty())
+    });
+    let checks = s
+        .campaign("table-1")
+        .table
+        .log
+        .iter()
+        .filter_map(|e| match &e.event {
+            GameEvent::Story(StoryEvent::Check { skill, roll, .. }) => Some((*skill, roll.dc)),
+            _ => None,
+        })
+        .collect();
+    let usage = {
+        let world = s.server.world_mut();
+        let mut q = world.query::<&Narrator>();
+        q.iter(world).next().unwrap().usage.clone()
+    };
+    // The judge saw the player's words only as quoted data.
+    let body = model
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|b| is_judge_prompt(b))
+        .cloned()
+        .expect("the model was asked to judge");
+    assert!(body.contains("untrusted_player_text"), "{body}");
+    (checks, usage, s)
+}
+
+#[test]
+fn a_model_check_is_rolled_by_the_rules_in_both_wire_formats() {
+    for (wire, format) in [(Wire::OpenAi, Format::OpenAi), (Wire::Anthropic, Format::Anthropic)] {
+        let (checks, usage, _) = judged(
+            wire,
+            format,
+            r#"{"check": {"skill": "Athletics", "dc": 15, "group": false, "advantage": false}}"#,
+            "I heave the sarcophagus lid aside",
+        );
+        assert_eq!(checks, vec![(Skill::Athletics, Some(15))], "{wire:?}");
+        assert_eq!((usage.judgments, usage.judge_fallbacks), (1, 0), "{wire:?}");
+    }
+}
+
+#[test]
+fn no_check_rolls_nothing() {
+    let (checks, usage, _) = judged(
+        Wire::OpenAi,
+        Format::OpenAi,
+        r#"{"check": null}"#,
+        "I climb onto the altar",
+    );
+    assert!(checks.is_empty());
+    assert_eq!(usage.judgments, 1);
+}
+
+#[test]
+fn malformed_unknown_or_out_of_range_answers_fall_back_to_the_keyword_table() {
+    for answer in [
+        "Sure, roll something!",
+        r#"{"check": {"skill": "Flying", "dc": 12}}"#,
+        r#"{"check": {"skill": "Athletics", "dc": 99}}"#,
+        r#"{"check": {"skill": "Athletics", "dc": -5}}"#,
+        r#"{"check": {"skill": "Athletics"}}"#,
+    ] {
+        let (checks, usage, _) = judged(
+            Wire::Anthropic,
+            Format::Anthropic,
+            answer,
+            "I climb the crumbling wall",
+        );
+        // The keyword table: climb → Athletics, DC 13.
+        assert_eq!(checks, vec![(Skill::Athletics, Some(13))], "{answer}");
+        assert_eq!((usage.judgments, usage.judge_fallbacks), (0, 1), "{answer}");
+    }
+}
