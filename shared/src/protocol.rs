@@ -300,10 +300,7 @@ impl TableView {
                         "Strike".to_string(),
                     ),
                     None => (
-                        format!(
-                            "You are hit! Cast {} as a reaction? ({seconds} s)",
-                            p.offer
-                        ),
+                        format!("You are hit! Cast {} as a reaction? ({seconds} s)", p.offer),
                         format!("Cast {}", p.offer),
                     ),
                 };

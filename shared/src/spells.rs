@@ -83,6 +83,13 @@ pub enum TargetRule {
     NotCaster,
 }
 
+/// Something about a target that gives a spell's attack roll advantage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TargetTrait {
+    /// Wearing armor made of metal (Shocking Grasp): see [`crate::items::wears_metal_armor`].
+    MetalArmor,
+}
+
 /// When an effect that lasts ends (besides the spell's concentration ending).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lasts {
@@ -195,6 +202,10 @@ pub struct SpellSave {
     /// A success still takes half the damage (and nothing else).
     #[serde(default)]
     pub half: bool,
+    /// The target gains no benefit from cover for this save (Sacred Flame); otherwise cover
+    /// adds to Dexterity saves.
+    #[serde(default)]
+    pub ignores_cover: bool,
 }
 
 /// One SRD 5.1 spell.
@@ -232,6 +243,10 @@ pub struct SpellDef {
     /// A melee or ranged spell attack per target (and per dart or ray).
     #[serde(default)]
     pub attack: Option<AttackKind>,
+    /// The spell's attack roll has advantage against a target like this (Shocking Grasp:
+    /// `Some(MetalArmor)`).
+    #[serde(default)]
+    pub advantage_against: Option<TargetTrait>,
     /// A saving throw per target.
     #[serde(default)]
     pub save: Option<SpellSave>,
@@ -334,6 +349,12 @@ pub fn check_spell(s: &SpellDef) -> Vec<(String, String)> {
     }
     if s.area.is_some() && s.targets > 0 {
         err("area", "an area spell affects every creature in its area: expected `targets: 0` with an `area`".into());
+    }
+    if s.advantage_against.is_some() && s.attack.is_none() {
+        err(
+            "advantage_against",
+            "`advantage_against` favours the spell's attack roll, and the spell makes none: add `attack`".into(),
+        );
     }
     if s.area.is_some() && s.attack.is_some() {
         err(

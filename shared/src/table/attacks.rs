@@ -6,8 +6,36 @@ use super::{CombatantId, RejectCode, Rejection, Table};
 use crate::content::{Ability, AttackKind, Condition, DamageType, Feature, FightingStyle, OnHit};
 use crate::dice::{Advantage, DiceRoll};
 use crate::event::{AttackEvent, GameEvent};
+use crate::grid::GridPos;
 use crate::rules::{self, DamageAdjustment};
-use crate::spells::Buff;
+use crate::spells::{Buff, TargetTrait};
+
+/// An attack roll as the rules of advantage see it: melee or ranged, its normal range, the
+/// square it is made from when not the attacker's own (a spiritual weapon's), and the target
+/// a spell's attack favours (Shocking Grasp against metal armor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttackShape {
+    /// Melee or ranged.
+    pub kind: AttackKind,
+    /// Beyond this many feet a ranged attack has disadvantage.
+    pub normal_range: u32,
+    /// Made from this square instead of the attacker's.
+    pub from: Option<GridPos>,
+    /// Advantage against a target like this.
+    pub favoured: Option<TargetTrait>,
+}
+
+impl AttackShape {
+    /// A plain attack: from the attacker's square, favouring no one.
+    pub fn new(kind: AttackKind, normal_range: u32) -> Self {
+        AttackShape {
+            kind,
+            normal_range,
+            from: None,
+            favoured: None,
+        }
+    }
+}
 
 impl Table {
     /// Checks whether `attacker` could use attack `index` on `target` from where it stands,
@@ -97,27 +125,36 @@ impl Table {
                 format!("You have no clear line to {}", them.name),
             ));
         }
-        Ok(self.attack_advantage(attacker, target, attack.kind, normal_range))
+        Ok(self.attack_advantage(
+            attacker,
+            target,
+            AttackShape::new(attack.kind, normal_range),
+        ))
     }
 
     /// The advantage state of an attack roll by `attacker` on `target` (weapons and spells
     /// alike): range, a hostile creature beside a ranged attacker, and every condition and
-    /// effect on either (SRD 5.1 Appendix A), Pack Tactics.
+    /// effect on either (SRD 5.1 Appendix A), Pack Tactics, and the target a spell's attack
+    /// favours. Distances count from the square the attack is made from.
     pub fn attack_advantage(
         &self,
         attacker: CombatantId,
         target: CombatantId,
-        kind: AttackKind,
-        normal_range: u32,
+        shape: AttackShape,
     ) -> Advantage {
         let (Some(me), Some(them)) = (self.combatant(attacker), self.combatant(target)) else {
             return Advantage::Normal;
         };
-        let distance = me.pos.feet_to(them.pos);
+        let distance = shape.from.unwrap_or(me.pos).feet_to(them.pos);
         let mut advantage = false;
         let mut disadvantage = false;
-        if kind == AttackKind::Ranged {
-            if distance > normal_range {
+        // Shocking Grasp: "You have advantage on the attack roll if the target is wearing
+        // armor made of metal."
+        if shape.favoured == Some(TargetTrait::MetalArmor) && them.metal_armor {
+            advantage = true;
+        }
+        if shape.kind == AttackKind::Ranged {
+            if distance > shape.normal_range {
                 disadvantage = true;
             }
             // A ranged attack with a hostile creature beside you that can act has disadvantage.

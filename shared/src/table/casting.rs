@@ -551,7 +551,9 @@ impl Table {
             if let Some(kind) = spell.attack {
                 self.spell_attack(&work, target, kind, now_ms);
             } else if let Some(save) = spell.save {
-                let cover = if save.ability == crate::content::Ability::Dex {
+                // SRD 5.1 "Cover": half and three-quarters cover add to Dexterity saves —
+                // unless the spell says the target gains no benefit from it (Sacred Flame).
+                let cover = if save.ability == crate::content::Ability::Dex && !save.ignores_cover {
                     self.cover_between(caster, target).bonus()
                 } else {
                     0

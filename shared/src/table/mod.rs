@@ -21,6 +21,7 @@ mod spell_effects;
 mod turns;
 
 pub use action::{Action, FeatureUse, RejectCode, Rejection};
+pub use attacks::AttackShape;
 pub use casting::CastPlan;
 pub use combatant::{Casting, Combatant};
 pub use effects::{ActiveEffect, Ends, Lasting};
@@ -281,6 +282,10 @@ impl Table {
                             .is_some_and(|i| matches!(i.kind, crate::items::ItemKind::Armor { .. }))
                     })
                 },
+                metal_armor: crate::items::wears_metal_armor(
+                    p.equipment.iter().filter_map(|id| lib.items.get(id)),
+                    p.armor.as_deref(),
+                ),
                 casting: p.spellcasting.as_ref().map(|s| {
                     let slots = s.slots.clone();
                     Casting::new(
@@ -335,6 +340,7 @@ impl Table {
                 proficiency: 2,
                 saves: c.saves.clone(),
                 unarmored: c.armor.is_none(),
+                metal_armor: crate::items::wears_metal_armor([], c.armor.as_deref()),
                 // A creature's stat block prints its slots.
                 casting: c
                     .spellcasting

@@ -40,7 +40,12 @@ impl Table {
             concentration: false,
             duration_rounds: None,
             attack: None,
-            save: Some(crate::spells::SpellSave { ability, half }),
+            advantage_against: None,
+            save: Some(crate::spells::SpellSave {
+                ability,
+                half,
+                ignores_cover: false,
+            }),
             repeat: 1,
             effects: effects.to_vec(),
             cantrip_scaling: false,
@@ -87,7 +92,16 @@ impl Table {
         let them = self.combatant(target).expect("exists").clone();
         let distance = me.pos.feet_to(them.pos);
         let reach = spell.range.feet().max(5);
-        let advantage = self.attack_advantage(caster, target, kind, reach);
+        let advantage = self.attack_advantage(
+            caster,
+            target,
+            super::AttackShape {
+                kind,
+                normal_range: reach,
+                from: None,
+                favoured: spell.advantage_against,
+            },
+        );
         self.use_up_mark(target, now_ms);
         let to_hit =
             spell_attack_bonus(me.proficiency, work.modifier) + self.attack_bonus_dice(caster);
