@@ -31,12 +31,13 @@ pub fn my_reach(mirror: &Mirror, me: CombatantId) -> Vec<(GridPos, u32)> {
     board.reach(unit, budget).into_iter().collect()
 }
 
-/// Living foes of `me` that one of its attacks reaches now: (target, attack index), nearest
-/// first.
+/// Living foes of `me` that one of its attacks ([`Table::attacks_of`]: a spiritual weapon's
+/// too) reaches now: (target, attack index), nearest first.
 pub fn targets_in_reach(mirror: &Mirror, me: CombatantId) -> Vec<(CombatantId, usize)> {
     let (Some((sheet, status)), Some(rules)) = (mirror.combatants.get(&me), mirror.rules()) else {
         return Vec::new();
     };
+    let attacks = rules.attacks_of(me).len();
     let mut found: Vec<(u32, CombatantId, usize)> = mirror
         .combatants
         .values()
@@ -44,7 +45,7 @@ pub fn targets_in_reach(mirror: &Mirror, me: CombatantId) -> Vec<(CombatantId, u
             s.side.hostile_to(sheet.side) && !st.conditions.contains(&Condition::Dead)
         })
         .filter_map(|(s, st)| {
-            (0..sheet.attacks.len())
+            (0..attacks)
                 .find(|a| rules.check_attack(me, s.id, *a).is_ok())
                 .map(|a| (status.pos.feet_to(st.pos), s.id, a))
         })
@@ -90,7 +91,7 @@ pub fn click(mirror: &Mirror, me: CombatantId, square: GridPos) -> Result<Action
         // The server's own rules decide: reach, range and line of sight.
         let rules = mirror.rules().ok_or("Waiting for the table…")?;
         let mut why = None;
-        for attack in 0..sheet.attacks.len() {
+        for attack in 0..rules.attacks_of(me).len() {
             match rules.check_attack(me, target.id, attack) {
                 Ok(_) => {
                     return Ok(Action::Attack {

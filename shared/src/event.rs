@@ -396,6 +396,42 @@ pub enum GameEvent {
         /// How ("pushed", "teleports").
         how: String,
     },
+    /// A spectral weapon moves (Spiritual Weapon, before it strikes).
+    WeaponMoved {
+        /// Whose weapon.
+        caster: CombatantId,
+        /// The spell's name.
+        weapon: String,
+        /// Its new square.
+        to: GridPos,
+    },
+    /// A spell's area stays on the map (Web's webs).
+    ZoneStarted {
+        /// The caster.
+        caster: CombatantId,
+        /// The spell's name.
+        source: String,
+        /// Its squares.
+        squares: Vec<GridPos>,
+    },
+    /// A spell's lasting area is gone.
+    ZoneEnded {
+        /// The caster.
+        caster: CombatantId,
+        /// The spell's name.
+        source: String,
+    },
+    /// An ability check against a DC (breaking free of webs).
+    AbilityCheck {
+        /// Who.
+        actor: CombatantId,
+        /// What for ("break free of Web").
+        what: String,
+        /// The ability.
+        ability: Ability,
+        /// The roll (with its DC).
+        roll: CheckRoll,
+    },
     /// A finished narration of what the rules decided (plain text). While it was written it
     /// streamed to clients as chunks; only the finished text is kept.
     Narration {
@@ -451,6 +487,10 @@ impl GameEvent {
             GameEvent::FeatureUsed { .. } => "turn.feature",
             GameEvent::Contest { .. } => "turn.contest",
             GameEvent::ReactionOffered { .. } => "turn.reaction_offered",
+            GameEvent::WeaponMoved { .. } => "effect.weapon_moved",
+            GameEvent::ZoneStarted { .. } => "effect.zone_started",
+            GameEvent::ZoneEnded { .. } => "effect.zone_ended",
+            GameEvent::AbilityCheck { .. } => "turn.check",
         }
     }
 
@@ -691,6 +731,35 @@ impl GameEvent {
                 reason,
             } => format!("{} stops concentrating on {spell}: {reason}", name(*caster)),
             GameEvent::Shifted { target, to, how } => format!("{} {how} to {to}", name(*target)),
+            GameEvent::WeaponMoved { caster, weapon, to } => {
+                format!("{}'s {weapon} flies to {to}", name(*caster))
+            }
+            GameEvent::ZoneStarted {
+                caster,
+                source,
+                squares,
+            } => format!(
+                "{}'s {source} fills {} squares",
+                name(*caster),
+                squares.len()
+            ),
+            GameEvent::ZoneEnded { caster, source } => {
+                format!("{}'s {source} is gone", name(*caster))
+            }
+            GameEvent::AbilityCheck {
+                actor,
+                what,
+                ability,
+                roll,
+            } => format!(
+                "{} makes a {ability:?} check to {what}: d20 {} {:+} = {} vs DC {} — {}",
+                name(*actor),
+                roll.d20.natural,
+                roll.bonus,
+                roll.total,
+                roll.dc.unwrap_or_default(),
+                if roll.success { "success" } else { "failure" }
+            ),
             GameEvent::FeatureUsed { actor, feature } => format!("{} uses {feature}", name(*actor)),
             GameEvent::Contest {
                 actor,

@@ -186,6 +186,9 @@ pub enum Effect {
 pub enum Upcast {
     /// These dice added to the spell's first damage or healing effect.
     Dice(DiceExpr),
+    /// These dice added to the first damage or healing effect per two slot levels above the
+    /// spell's (Spiritual Weapon: 1d8 "for every two slot levels above the 2nd").
+    DiceEveryTwo(DiceExpr),
     /// This many more targets.
     Targets(u32),
     /// This many more darts or rays.
@@ -497,7 +500,7 @@ pub fn check_spell(s: &SpellDef) -> Vec<(String, String)> {
             format!("{n} more hit points per slot level is out of range: expected 0 to 100"),
         );
     }
-    if matches!(s.upcast, Some(Upcast::Dice(_)))
+    if matches!(s.upcast, Some(Upcast::Dice(_) | Upcast::DiceEveryTwo(_)))
         && !s
             .effects
             .iter()
@@ -505,7 +508,7 @@ pub fn check_spell(s: &SpellDef) -> Vec<(String, String)> {
     {
         err(
             "upcast",
-            "`Upcast::Dice` adds to the first damage or healing effect, and there is none".into(),
+            "`Upcast::Dice` and `DiceEveryTwo` add to the first damage or healing effect, and there is none".into(),
         );
     }
     out

@@ -206,3 +206,210 @@ fn shocking_grasp_has_advantage_against_a_wearer_of_metal_armor() {
         Some(Advantage::Normal)
     );
 }
+
+/// Ends turns until it is `who`'s turn again.
+fn to_turn_of(t: &mut Table, who: CombatantId) {
+    for _ in 0..20 {
+        let a = t.active().unwrap();
+        t.submit(a, Action::EndTurn, 0).unwrap();
+        if t.active() == Some(who) {
+            return;
+        }
+    }
+    panic!("{who} never gets a turn");
+}
+
+/// The spiritual weapon's attack index: the one after the caster's own.
+fn weapon_index(t: &Table, caster: CombatantId) -> usize {
+    t.combatant(caster).unwrap().attacks.len()
+}
+
+/// A level-3 cleric who has just cast Spiritual Weapon at a goblin 40 ft east, in the open:
+/// (table, cleric, that goblin).
+fn weapon_cast() -> (Table, CombatantId, CombatantId) {
+    let mut t = fight("cleric", 3, 21);
+    let cleric = id_of(&t, "cleric");
+    let goblin = goblins(&t)[2];
+    place(&mut t, cleric, 2, 6);
+    place(&mut t, goblin, 10, 6);
+    t.submit(cleric, cast("spiritual-weapon", 2, vec![goblin], None), 0)
+        .unwrap();
+    (t, cleric, goblin)
+}
+
+#[test]
+fn spiritual_weapon_appears_beside_its_target_and_attacks_with_the_bonus_action() {
+    // SRD 5.1 Spiritual Weapon: "Casting Time: 1 bonus action … You create a floating,
+    // spectral weapon within range … When you cast the spell, you can make a melee spell
+    // attack against a creature within 5 feet of the weapon. On a hit, the target takes force
+    // damage equal to 1d8 + your spellcasting ability modifier."
+    let (t, cleric, goblin) = weapon_cast();
+    let budget = t.turn_budget().unwrap();
+    assert!(budget.bonus_action_used && !budget.action_used);
+    let weapon = t.weapon_square(cleric).expect("the weapon floats");
+    assert_eq!(
+        weapon,
+        GridPos::new(9, 6),
+        "beside the goblin, facing the cleric"
+    );
+    let strike = t
+        .log
+        .iter()
+        .find_map(|e| match &e.event {
+            GameEvent::Attacked(a) if a.attack == "Spiritual Weapon" => Some(a.clone()),
+            _ => None,
+        })
+        .expect("the weapon attacks when cast");
+    assert_eq!(strike.target, goblin);
+    // Spell attack bonus: proficiency 2 + Wisdom 3.
+    assert_eq!(strike.roll.total - strike.roll.d20.natural as i32, 5);
+    if let Some(d) = strike.damage.filter(|_| !strike.roll.critical) {
+        assert!((4..=11).contains(&d.total), "1d8 + 3: {}", d.total);
+        assert_eq!(format!("{:?}", strike.damage_type), "Force");
+    }
+    // While it lasts the cleric has one more attack: the weapon's, reaching 25 ft from it.
+    let attacks = t.attacks_of(cleric);
+    let last = attacks.last().unwrap();
+    assert_eq!(last.name, "Spiritual Weapon");
+    assert_eq!((last.to_hit, last.reach), (5, 25));
+    assert_eq!((last.damage.min(), last.damage.max()), (4, 11));
+}
+
+#[test]
+fn the_weapon_moves_up_to_20_feet_and_strikes_again_as_a_bonus_action_on_later_turns() {
+    // SRD 5.1 Spiritual Weapon: "As a bonus action on your turn, you can move the weapon up
+    // to 20 feet and repeat the attack against a creature within 5 feet of it."
+    let (mut t, cleric, _) = weapon_cast();
+    let (near, far) = (goblins(&t)[0], goblins(&t)[1]);
+    place(&mut t, near, 13, 10); // 20 ft from the weapon at (9, 6), 55 ft from the cleric
+    place(&mut t, far, 16, 6); // 35 ft from the weapon
+    // A wall between the cleric and both goblins: the weapon needs no sight from the caster.
+    for y in 0..20 {
+        t.map
+            .set(GridPos::new(5, y), emberkeep_shared::grid::Terrain::Wall);
+    }
+    to_turn_of(&mut t, cleric);
+    let sword = weapon_index(&t, cleric);
+    let refused = t.check_attack(cleric, far, sword).unwrap_err();
+    assert!(
+        refused.reason.contains("cannot reach"),
+        "{}",
+        refused.reason
+    );
+    t.check_attack(cleric, near, sword).unwrap();
+    let from = t.next_seq;
+    t.submit(
+        cleric,
+        Action::Attack {
+            target: near,
+            attack: sword,
+        },
+        0,
+    )
+    .unwrap();
+    let moved = events_since(&t, from).iter().find_map(|e| match e {
+        GameEvent::WeaponMoved { to, .. } => Some(*to),
+        _ => None,
+    });
+    let at = t.weapon_square(cleric).unwrap();
+    assert_eq!(moved, Some(at));
+    assert!(at.is_adjacent(t.combatant(near).unwrap().pos));
+    assert!(GridPos::new(9, 6).feet_to(at) <= 20);
+    assert!(events_since(&t, from)
+        .iter()
+        .any(|e| matches!(e, GameEvent::Attacked(a) if a.attack == "Spiritual Weapon" && a.target == near)));
+    // It spent the bonus action, not the action: the cleric still casts or attacks, but the
+    // weapon does not strike twice.
+    let budget = t.turn_budget().unwrap();
+    assert!(budget.bonus_action_used && !budget.action_used);
+    let again = t
+        .clone()
+        .submit(
+            cleric,
+            Action::Attack {
+                target: near,
+                attack: sword,
+            },
+            0,
+        )
+        .unwrap_err();
+    assert_eq!(
+        again.reason,
+        "You have already used your bonus action this turn"
+    );
+}
+
+#[test]
+fn the_weapon_lasts_a_minute_or_until_cast_again_and_grows_every_two_slot_levels() {
+    // SRD 5.1 Spiritual Weapon: "Duration: 1 minute … that lasts for the duration or until
+    // you cast this spell again. … When you cast this spell using a spell slot of 3rd level or
+    // higher, the damage increases by 1d8 for every two slot levels above the 2nd."
+    let (mut t, cleric, _) = weapon_cast();
+    // Cast again: one weapon, the new one.
+    to_turn_of(&mut t, cleric);
+    let other = goblins(&t)[0];
+    t.submit(cleric, cast("spiritual-weapon", 2, vec![other], None), 0)
+        .unwrap();
+    let weapons = t
+        .combatant(cleric)
+        .unwrap()
+        .effects
+        .iter()
+        .filter(|e| e.source == "Spiritual Weapon")
+        .count();
+    assert_eq!(weapons, 1);
+    assert!(
+        t.weapon_square(cleric)
+            .unwrap()
+            .is_adjacent(t.combatant(other).unwrap().pos)
+    );
+    // Ten rounds from this cast it is gone: there on the ninth of the cleric's next turns.
+    for turn in 1..=10 {
+        to_turn_of(&mut t, cleric);
+        assert_eq!(t.weapon_square(cleric).is_some(), turn < 10, "turn {turn}");
+    }
+    assert_eq!(t.attacks_of(cleric).len(), weapon_index(&t, cleric));
+    // Higher slots: 3rd still 1d8 + 3, 4th 2d8 + 3.
+    for (slot, most) in [(3u8, 11), (4, 19)] {
+        let (mut t, cleric, goblin) = weapon_cast();
+        to_turn_of(&mut t, cleric);
+        let c = t.combatants.iter_mut().find(|c| c.id == cleric).unwrap();
+        let casting = c.casting.as_mut().unwrap();
+        casting.slots = vec![4, 3, 3, 1];
+        casting.used = vec![0; 4];
+        t.submit(
+            cleric,
+            cast("spiritual-weapon", slot, vec![goblin], None),
+            0,
+        )
+        .unwrap();
+        assert_eq!(t.attacks_of(cleric).last().unwrap().damage.max(), most);
+    }
+}
+
+#[test]
+fn a_companion_holding_the_weapon_strikes_with_it_every_turn() {
+    // The built-in tactics cast the weapon once, then use the bonus action to strike with it.
+    let (mut t, cleric, _) = weapon_cast();
+    t.set_companion(cleric, true, 0);
+    to_turn_of(&mut t, cleric);
+    let sword = weapon_index(&t, cleric);
+    let plan = t.plan_for(cleric);
+    assert!(
+        matches!(plan.first(), Some(Action::Attack { attack, .. }) if *attack == sword),
+        "{plan:?}"
+    );
+    let from = t.next_seq;
+    t.play_npc_turn(cleric, plan, 0);
+    assert!(
+        events_since(&t, from)
+            .iter()
+            .any(|e| matches!(e, GameEvent::Attacked(a) if a.attack == "Spiritual Weapon"))
+    );
+    // The tactics would not cast it again while it lasts.
+    assert!(
+        emberkeep_shared::tactics::spell_options(&t, cleric)
+            .iter()
+            .all(|o| !o.label.starts_with("Cast Spiritual Weapon"))
+    );
+}

@@ -38,9 +38,31 @@ impl AttackShape {
 }
 
 impl Table {
-    /// Checks whether `attacker` could use attack `index` on `target` from where it stands,
-    /// returning the advantage state, or the reason why not.
+    /// Checks whether `attacker` could use attack `index` ([`Table::attacks_of`]) on `target`
+    /// now: the turn's action free (the bonus action for a spiritual weapon's attack) when it
+    /// is the attacker's turn in combat, and the target within reach or range and in sight.
+    /// Returns the advantage state, or the reason why not.
     pub fn check_attack(
+        &self,
+        attacker: CombatantId,
+        target: CombatantId,
+        index: usize,
+    ) -> Result<Advantage, Rejection> {
+        if let Some(b) = self.budget().filter(|_| self.active() == Some(attacker)) {
+            if self.is_weapon_attack(attacker, index) {
+                if b.bonus_action_used {
+                    return Err(Rejection::bonus_action_spent());
+                }
+            } else if b.action_used {
+                return Err(Rejection::action_spent());
+            }
+        }
+        self.attack_in_reach(attacker, target, index)
+    }
+
+    /// Whether attack `index` of `attacker` reaches `target` from where everyone stands,
+    /// whatever the turn has left (an opportunity attack, the rest of a Multiattack).
+    fn attack_in_reach(
         &self,
         attacker: CombatantId,
         target: CombatantId,
@@ -49,7 +71,7 @@ impl Table {
         let me = self
             .combatant(attacker)
             .ok_or_else(|| Rejection::new(RejectCode::UnknownTarget, "No such attacker"))?;
-        let Some(attack) = me.attacks.get(index) else {
+        let Some(attack) = self.attack_at(attacker, index) else {
             return Err(Rejection::new(
                 RejectCode::Malformed,
                 format!("{} has no attack #{index}", me.name),
@@ -89,6 +111,19 @@ impl Table {
                     "{} is charmed by {} and cannot attack it",
                     me.name, them.name
                 ),
+            ));
+        }
+        if self.is_weapon_attack(attacker, index) {
+            // The weapon flies beside the target and strikes from there; the caster need not
+            // see the target.
+            let from = self.weapon_strike_square(attacker, target)?;
+            return Ok(self.attack_advantage(
+                attacker,
+                target,
+                AttackShape {
+                    from: Some(from),
+                    ..AttackShape::new(AttackKind::Melee, 5)
+                },
             ));
         }
         let distance = me.pos.feet_to(them.pos);
@@ -245,8 +280,8 @@ impl Table {
             return Ok(());
         }
         self.check_attack(actor, target, attack)?;
-        if self.budget().is_some_and(|b| b.action_used) {
-            return Err(Rejection::action_spent());
+        if self.is_weapon_attack(actor, attack) {
+            return self.do_weapon_attack(actor, target, now_ms);
         }
         self.budget_mut().expect("in combat").action_used = true;
         self.break_sanctuary(actor, now_ms);
@@ -273,7 +308,7 @@ impl Table {
                     continue;
                 };
                 if self.combatant(actor).is_some_and(|c| !c.incapacitated())
-                    && self.check_attack(actor, target, index).is_ok()
+                    && self.attack_in_reach(actor, target, index).is_ok()
                 {
                     self.resolve_attack(actor, target, index, false, now_ms);
                 }
@@ -294,10 +329,10 @@ impl Table {
     ) {
         let advantage = if opportunity {
             // Opportunity attacks ignore range rules but still respect the target's defences.
-            self.check_attack(attacker, target, index)
+            self.attack_in_reach(attacker, target, index)
                 .unwrap_or(Advantage::Normal)
         } else {
-            self.check_attack(attacker, target, index)
+            self.attack_in_reach(attacker, target, index)
                 .expect("validated")
         };
         let me = self.combatant(attacker).expect("exists").clone();

@@ -44,6 +44,8 @@ pub(super) struct Work<'a> {
     pub(super) at: Option<GridPos>,
     /// A fixed save DC (an attack's rider) instead of the caster's spell save DC.
     pub(super) dc: Option<i32>,
+    /// Where a spell attack is made from when not the caster's square (a spiritual weapon's).
+    pub(super) from: Option<GridPos>,
 }
 
 impl Work<'_> {
@@ -472,6 +474,7 @@ impl Table {
         match spell.hook.as_deref() {
             Some("narrative") => return,
             Some("sleep") => return self.cast_sleep(caster, &plan, now_ms),
+            Some("spiritual-weapon") => return self.cast_spiritual_weapon(caster, &plan, now_ms),
             Some("sanctuary") => {
                 let me = self.combatant(caster).expect("exists").clone();
                 let modifier = me.casting.as_ref().map_or(0, |c| me.modifier(c.ability));
@@ -504,6 +507,7 @@ impl Table {
             level: me.level,
             at: plan.at,
             dc: None,
+            from: None,
         };
         let dc = work.dc(me.proficiency);
         // Sculpt Spells (Evocation): "choose a number of them equal to 1 + the spell's level.

@@ -8,6 +8,7 @@ use crate::checks::roll_check;
 use crate::content::{Ability, Condition};
 use crate::dice::{Advantage, DiceExpr};
 use crate::event::GameEvent;
+use crate::grid::GridPos;
 use crate::spells::Buff;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,16 @@ pub enum Lasting {
     Condition(Condition),
     /// A buff or debuff.
     Buff(Buff),
+    /// A spectral weapon the creature conjured (Spiritual Weapon), floating at `at`: while it
+    /// lasts, its conjurer has one more attack, made with the bonus action from the weapon.
+    Weapon {
+        /// The spell's id.
+        spell: String,
+        /// The weapon's square.
+        at: GridPos,
+        /// The slot level it was cast with.
+        slot: u8,
+    },
 }
 
 impl Lasting {
@@ -37,6 +48,7 @@ impl Lasting {
                 Buff::Marked => "marked: the next attack against it has advantage".into(),
                 Buff::Sanctuary(dc) => format!("warded by Sanctuary (DC {dc})"),
             },
+            Lasting::Weapon { at, .. } => format!("a spectral weapon floating at {at}"),
         }
     }
 }

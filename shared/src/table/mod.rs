@@ -19,6 +19,7 @@ mod movement;
 mod reactions;
 mod spell_effects;
 mod turns;
+mod weapon;
 
 pub use action::{Action, FeatureUse, RejectCode, Rejection};
 pub use attacks::AttackShape;
@@ -26,6 +27,7 @@ pub use casting::CastPlan;
 pub use combatant::{Casting, Combatant};
 pub use effects::{ActiveEffect, Ends, Lasting};
 pub use reactions::{DEFAULT_REACTION_WINDOW_MS, PausedMove, PendingReaction};
+pub use weapon::WEAPON_MOVE_FT;
 
 use crate::content::{CombatStart, ContentLibrary};
 use crate::dice::{GameRng, rng_from_seed};

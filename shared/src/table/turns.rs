@@ -247,17 +247,17 @@ impl Table {
         }
     }
 
-    /// The built-in plan for `me`'s turn: a bonus-action spell and an action spell when the
-    /// spell tactics find one worth it, else movement and an attack.
+    /// The built-in plan for `me`'s turn: a bonus-action spell (or feature, or a spiritual
+    /// weapon's strike) and an action spell when the spell tactics find one worth it, else
+    /// movement and an attack.
     pub fn plan_for(&self, me: CombatantId) -> Vec<Action> {
         let (bonus, action) = tactics::plan_spells(self, me);
         let feature = tactics::feature_plan(self, me);
-        let mut plan: Vec<Action> = bonus.clone().into_iter().collect();
-        if bonus.is_none()
-            && let Some(b) = feature.bonus
-        {
-            plan.push(b);
-        }
+        let mut plan: Vec<Action> = bonus
+            .or(feature.bonus)
+            .or_else(|| tactics::weapon_attack(self, me))
+            .into_iter()
+            .collect();
         match feature.action.or(action) {
             Some(a) => plan.extend([a, Action::EndTurn]),
             None => {

@@ -278,4 +278,4 @@ pub fn npc_options(
 mod features;
 mod spells;
 pub use features::{FeaturePlan, feature_plan};
-pub use spells::{plan_spells, spell_options};
+pub use spells::{plan_spells, spell_options, weapon_attack};
