@@ -11,6 +11,7 @@ mod attacks;
 mod casting;
 mod combatant;
 mod contests;
+mod damage;
 mod effects;
 mod features;
 mod host;
