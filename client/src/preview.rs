@@ -24,6 +24,10 @@ pub fn my_reach(mirror: &Mirror, me: CombatantId) -> Vec<(GridPos, u32)> {
         return Vec::new();
     }
     let budget = if table.mode == Mode::Combat {
+        // Grappled or restrained since its turn began (webs): it cannot move while it lasts.
+        if mirror.rules().is_some_and(|r| r.speed_now(me) == 0) {
+            return Vec::new();
+        }
         table.movement_left
     } else {
         unit.speed
@@ -379,8 +383,9 @@ pub fn item_choices(
         .collect()
 }
 
-/// Shove and grapple the foes within 5 feet, or escape a grapple: (the intent, its label) for
-/// each the server's rules would accept now ([`Table::check_contest`]).
+/// Shove and grapple the foes within 5 feet, escape a grapple or break free of webs: (the
+/// intent, its label) for each the server's rules would accept now ([`Table::check_contest`],
+/// [`Table::check_break_free`]).
 pub fn contest_choices(mirror: &Mirror, me: CombatantId) -> Vec<(Action, String)> {
     let Some(rules) = mirror.rules() else {
         return Vec::new();
@@ -417,6 +422,12 @@ pub fn contest_choices(mirror: &Mirror, me: CombatantId) -> Vec<(Action, String)
         && !rules.turn_budget().is_some_and(|b| b.action_used)
     {
         out.push((Action::Escape, "Escape the grapple".into()));
+    }
+    if let Ok(zone) = rules.check_break_free(me) {
+        out.push((
+            Action::BreakFree,
+            format!("Break free of the {}", zone.source),
+        ));
     }
     out
 }

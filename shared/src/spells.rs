@@ -197,6 +197,40 @@ pub enum Upcast {
     MaxHp(i32),
 }
 
+/// When the creatures in a lasting area make the spell's save.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ZoneTrigger {
+    /// When the spell is cast: every creature in the area.
+    Cast,
+    /// A creature that starts its turn in the area.
+    StartOfTurn,
+    /// A creature that enters the area during its turn.
+    Enter,
+}
+
+/// An area that stays on the map while the spell lasts (Web's webs), instead of acting once.
+/// A creature in it saves when a trigger says (a failure applies the spell's effects; one the
+/// area already holds does not save again). Turns exist only in combat, so outside combat the
+/// area is only terrain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Zone {
+    /// Its squares are difficult terrain.
+    #[serde(default)]
+    pub difficult: bool,
+    /// When creatures in it make the spell's save.
+    #[serde(default)]
+    pub saves: Vec<ZoneTrigger>,
+    /// The spell's conditions on a creature last only while it stays in the area ("restrained
+    /// as long as it remains in the webs").
+    #[serde(default)]
+    pub holds_inside: bool,
+    /// A creature it holds may use its action for a check with this ability against the
+    /// spell save DC; a success ends the area's conditions on it ("A creature restrained by
+    /// the webs can use its action to make a Strength check against your spell save DC").
+    #[serde(default)]
+    pub break_free: Option<Ability>,
+}
+
 /// A saving throw a spell forces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpellSave {
@@ -253,6 +287,9 @@ pub struct SpellDef {
     /// A saving throw per target.
     #[serde(default)]
     pub save: Option<SpellSave>,
+    /// The area stays on the map while the spell lasts (Web): see [`Zone`].
+    #[serde(default)]
+    pub zone: Option<Zone>,
     /// Darts or rays: each one an attack (or an automatic hit without `attack`), each aimed at
     /// a chosen target.
     #[serde(default = "one")]
@@ -267,7 +304,7 @@ pub struct SpellDef {
     #[serde(default)]
     pub upcast: Option<Upcast>,
     /// A rule in code (see the README's modding section): `sleep`, `shield`, `sanctuary`,
-    /// `spiritual-weapon`, `web`, `narrative`.
+    /// `spiritual-weapon`, `narrative`.
     #[serde(default)]
     pub hook: Option<String>,
     /// The SRD text, shown to players and the narrator.
@@ -279,13 +316,12 @@ fn one() -> u32 {
 }
 
 /// The hooks the rules implement, for validation.
-pub const HOOKS: [&str; 6] = [
+pub const HOOKS: [&str; 5] = [
     "narrative",
     "shield",
     "sleep",
     "sanctuary",
     "spiritual-weapon",
-    "web",
 ];
 
 /// A spellcaster's magic: its ability, the spells it can cast, and (for creatures, whose stat
@@ -352,6 +388,27 @@ pub fn check_spell(s: &SpellDef) -> Vec<(String, String)> {
     }
     if s.area.is_some() && s.targets > 0 {
         err("area", "an area spell affects every creature in its area: expected `targets: 0` with an `area`".into());
+    }
+    if let Some(zone) = &s.zone {
+        if s.area.is_none() {
+            err(
+                "zone",
+                "a `zone` is the spell's area staying on the map: add an `area`".into(),
+            );
+        }
+        if s.duration_rounds.is_none() {
+            err(
+                "zone",
+                "a `zone` lasts as long as the spell: set `duration_rounds`".into(),
+            );
+        }
+        if !zone.saves.is_empty() && s.save.is_none() {
+            err(
+                "saves",
+                "the zone's `saves` repeat the spell's save, and the spell has none: add `save`"
+                    .into(),
+            );
+        }
     }
     if s.advantage_against.is_some() && s.attack.is_none() {
         err(

@@ -510,6 +510,13 @@ impl Table {
             from: None,
         };
         let dc = work.dc(me.proficiency);
+        // A lasting area (Web): placed now; its creatures save now only if the spell says so.
+        if let Some(zone) = &spell.zone {
+            self.start_zone(caster, &plan, dc, now_ms);
+            if !zone.saves.contains(&crate::spells::ZoneTrigger::Cast) {
+                return;
+            }
+        }
         // Sculpt Spells (Evocation): "choose a number of them equal to 1 + the spell's level.
         // The chosen creatures automatically succeed on their saving throws against the spell,
         // and they take no damage if they would normally take half damage on a successful

@@ -169,6 +169,10 @@ impl Table {
                 now_ms,
             );
         }
+        self.end_zones(
+            |z| z.concentration && z.caster == caster && z.source == spell,
+            now_ms,
+        );
     }
 
     /// After damage: a concentrating creature saves (Constitution, DC 10 or half the damage,
@@ -296,9 +300,10 @@ impl Table {
                 now_ms,
             );
         }
+        self.zones_at_caster_turn(id, now_ms);
         // Spells whose every effect is gone no longer need concentration.
         self.drop_idle_concentration(id, now_ms);
-        self.check_grapples(now_ms);
+        self.positions_changed(now_ms);
     }
 
     /// At the end of `id`'s turn in `round`: effects that end then end, and `id` repeats the
@@ -337,7 +342,10 @@ impl Table {
             c.effects
                 .iter()
                 .any(|e| e.concentration && e.caster == caster && e.source == spell)
-        });
+        }) || self
+            .zones
+            .iter()
+            .any(|z| z.concentration && z.caster == caster && z.source == spell);
         if !held {
             self.combatant_mut(caster).concentrating = None;
             self.emit(

@@ -102,7 +102,7 @@ impl Table {
         let result = match action {
             Action::Move { path } => {
                 let moved = self.do_move(actor, path, now_ms);
-                self.check_grapples(now_ms);
+                self.positions_changed(now_ms);
                 moved
             }
             Action::Attack { target, attack } => self.do_attack(actor, target, attack, now_ms),
@@ -131,6 +131,7 @@ impl Table {
             Action::Shove { target, prone } => self.do_shove(actor, target, prone, now_ms),
             Action::Grapple { target } => self.do_grapple(actor, target, now_ms),
             Action::Escape => self.do_escape(actor, now_ms),
+            Action::BreakFree => self.do_break_free(actor, now_ms),
             Action::EndConcentration => {
                 if self
                     .combatant(actor)

@@ -21,6 +21,7 @@ mod reactions;
 mod spell_effects;
 mod turns;
 mod weapon;
+mod zones;
 
 pub use action::{Action, FeatureUse, RejectCode, Rejection};
 pub use attacks::AttackShape;
@@ -29,6 +30,7 @@ pub use combatant::{Casting, Combatant};
 pub use effects::{ActiveEffect, Ends, Lasting};
 pub use reactions::{DEFAULT_REACTION_WINDOW_MS, PausedMove, PendingReaction};
 pub use weapon::WEAPON_MOVE_FT;
+pub use zones::ActiveZone;
 
 use crate::content::{CombatStart, ContentLibrary};
 use crate::dice::{GameRng, rng_from_seed};
@@ -170,6 +172,9 @@ pub struct Table {
     /// How long a player has to answer a reaction (ms).
     #[serde(default = "default_reaction_window")]
     pub reaction_window_ms: u64,
+    /// Spells' areas on the map while they last (Web's webs).
+    #[serde(default)]
+    pub zones: Vec<ActiveZone>,
     rng: GameRng,
 }
 
@@ -428,6 +433,7 @@ impl Table {
         Ok(Table {
             spells,
             items,
+            zones: Vec::new(),
             pending: None,
             reaction_window_ms: DEFAULT_REACTION_WINDOW_MS,
             encounter_id: enc.id.clone(),
@@ -464,6 +470,7 @@ impl Table {
         budget: TurnBudget,
         spells: std::collections::BTreeMap<String, crate::spells::SpellDef>,
         items: std::collections::BTreeMap<String, crate::items::ItemDef>,
+        zones: Vec<ActiveZone>,
     ) -> Table {
         let combat = match (
             mode,
@@ -478,7 +485,7 @@ impl Table {
             }),
             _ => None,
         };
-        Table {
+        let mut table = Table {
             encounter_id: String::new(),
             encounter_name: encounter_name.into(),
             map,
@@ -499,8 +506,12 @@ impl Table {
             items,
             pending: None,
             reaction_window_ms: DEFAULT_REACTION_WINDOW_MS,
+            zones,
             rng: rng_from_seed(0),
-        }
+        };
+        // The map's spell terrain comes from the zones, as on the server.
+        table.sync_zone_terrain();
+        table
     }
 
     /// A combatant by id.

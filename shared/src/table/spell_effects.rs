@@ -46,6 +46,7 @@ impl Table {
                 half,
                 ignores_cover: false,
             }),
+            zone: None,
             repeat: 1,
             effects: effects.to_vec(),
             cantrip_scaling: false,
@@ -329,6 +330,7 @@ impl Table {
                                 how: "teleports".into(),
                             },
                         );
+                        self.positions_changed(now_ms);
                     }
                 }
             }
@@ -429,6 +431,7 @@ impl Table {
                     how: "is pushed".into(),
                 },
             );
+            self.positions_changed(now_ms);
         }
     }
 

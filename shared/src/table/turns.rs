@@ -8,6 +8,7 @@ use crate::content::{Ability, Condition};
 use crate::dice::{Advantage, roll_d20};
 use crate::event::{CombatOutcome, GameEvent, InitiativeEntry};
 use crate::rules::{self, DeathSaveOutcome};
+use crate::spells::ZoneTrigger;
 use crate::tactics;
 
 impl Table {
@@ -111,6 +112,10 @@ impl Table {
                 deadline_ms,
             },
         );
+        // Web: "Each creature that starts its turn in the webs … must make a Dexterity saving
+        // throw" (one it holds cannot move while it does).
+        let pos = self.combatant(id).expect("exists").pos;
+        self.zone_saves(id, pos, ZoneTrigger::StartOfTurn, now_ms);
         let c = self.combatant(id).expect("exists");
         if c.is_pc && c.hp == 0 && !c.is_dead() && !c.has(Condition::Stable) {
             self.roll_death_save(id, now_ms);

@@ -204,7 +204,8 @@ fn candidates(table: &Table, me: CombatantId) -> Vec<Candidate> {
                 if caught_friend || caught < 2 {
                     continue;
                 }
-                let per = if spell.hook.as_deref() == Some("sleep") {
+                // Sleep's pool and Web's webs are worth about a hit per creature caught.
+                let per = if spell.hook.as_deref() == Some("sleep") || spell.zone.is_some() {
                     8
                 } else {
                     damage
