@@ -24,11 +24,8 @@ pub fn my_reach(mirror: &Mirror, me: CombatantId) -> Vec<(GridPos, u32)> {
         return Vec::new();
     }
     let budget = if table.mode == Mode::Combat {
-        // Grappled or restrained since its turn began (webs): it cannot move while it lasts.
-        if mirror.rules().is_some_and(|r| r.speed_now(me) == 0) {
-            return Vec::new();
-        }
-        table.movement_left
+        // None while held in place (grappled, restrained by webs): the rules' own board.
+        board.movement_left
     } else {
         unit.speed
     };
@@ -383,9 +380,10 @@ pub fn item_choices(
         .collect()
 }
 
-/// Shove and grapple the foes within 5 feet, escape a grapple or break free of webs: (the
-/// intent, its label) for each the server's rules would accept now ([`Table::check_contest`],
-/// [`Table::check_break_free`]).
+/// The Features menu's intents: shove and grapple the foes within 5 feet, escape a grapple,
+/// break free of webs, strike with a spiritual weapon — (the intent, its label) for each the
+/// server's rules would accept now ([`Table::check_contest`], [`Table::check_break_free`],
+/// [`Table::check_attack`]).
 pub fn contest_choices(mirror: &Mirror, me: CombatantId) -> Vec<(Action, String)> {
     let Some(rules) = mirror.rules() else {
         return Vec::new();
@@ -428,6 +426,23 @@ pub fn contest_choices(mirror: &Mirror, me: CombatantId) -> Vec<(Action, String)
             Action::BreakFree,
             format!("Break free of the {}", zone.source),
         ));
+    }
+    // A spiritual weapon's strike, whatever a click would pick first (a weapon in hand).
+    let weapon = c.attacks.len();
+    if rules.is_weapon_attack(me, weapon) {
+        for foe in rules
+            .combatants
+            .iter()
+            .filter(|f| f.side.hostile_to(c.side) && rules.check_attack(me, f.id, weapon).is_ok())
+        {
+            out.push((
+                Action::Attack {
+                    target: foe.id,
+                    attack: weapon,
+                },
+                format!("Spiritual weapon: strike {}", foe.name),
+            ));
+        }
     }
     out
 }

@@ -111,6 +111,10 @@ fn random_table_with_lasting_spells(seed: u64) -> Table {
         .find(|c| c.id == wizard)
         .unwrap()
         .concentrating = Some("Web".into());
+    // Every third board, the active creature has already used its action.
+    if seed % 3 == 0 {
+        t.combat.as_mut().unwrap().budget.action_used = true;
+    }
     if seed % 2 == 0 {
         for c in t.combatants.iter_mut().filter(|c| squares.contains(&c.pos)) {
             c.conditions.insert(Condition::Restrained);
@@ -148,7 +152,8 @@ fn every_offered_intent_is_accepted_and_every_accepted_attack_or_spell_is_offere
 #[test]
 fn the_preview_agrees_with_webs_on_the_map_and_a_spiritual_weapon_in_the_air() {
     let (mut offered, mut accepted) = (0, 0);
-    for seed in 0..60 {
+    let (mut weapon_strikes, mut webbed_moves) = (0, 0);
+    for seed in 0..90 {
         let t = random_table_with_lasting_spells(seed);
         // The client costs the webbed squares as the server does.
         let mirror = mirror_of(&t);
@@ -159,10 +164,32 @@ fn the_preview_agrees_with_webs_on_the_map_and_a_spiritual_weapon_in_the_air() {
         let (o, a) = agreement(&t, seed);
         offered += o;
         accepted += a;
+        // The boards do offer what is new: the weapon's strikes (a click once the action is
+        // spent, or the Features menu) and paths through the webs.
+        let Some(me) = t.active() else { continue };
+        weapon_strikes += preview::contest_choices(&mirror, me)
+            .iter()
+            .filter(|(a, _)| matches!(a, Action::Attack { .. }))
+            .count();
+        for y in 0..10 {
+            for x in 0..14 {
+                match preview::click(&mirror, me, GridPos::new(x, y)) {
+                    Ok(Action::Attack { attack, .. }) if t.is_weapon_attack(me, attack) => {
+                        weapon_strikes += 1
+                    }
+                    Ok(Action::Move { path })
+                        if path.iter().any(|p| t.map.spell_difficult.contains(p)) =>
+                    {
+                        webbed_moves += 1
+                    }
+                    _ => {}
+                }
+            }
+        }
     }
     assert!(
-        offered > 300 && accepted > 30,
-        "offered {offered}, accepted {accepted}"
+        offered > 300 && accepted > 30 && weapon_strikes > 0 && webbed_moves > 20,
+        "offered {offered}, accepted {accepted}, weapon strikes {weapon_strikes}, moves through webs {webbed_moves}"
     );
 }
 
@@ -178,6 +205,17 @@ fn agreement(t: &Table, seed: u64) -> (usize, usize) {
     let squares: Vec<GridPos> = (0..10)
         .flat_map(|y| (0..14).map(move |x| GridPos::new(x, y)))
         .collect();
+    // The Features menu's shoves, grapples, escapes and weapon strikes.
+    for (action, label) in preview::contest_choices(&mirror, me) {
+        offered += 1;
+        assert_eq!(
+            t.clone()
+                .submit(me, action.clone(), 0)
+                .map_err(|r| r.reason),
+            Ok(()),
+            "seed {seed}: the menu offered {label}"
+        );
+    }
     // Clicks: moves and attacks.
     for &sq in &squares {
         if let Ok(action) = preview::click(&mirror, me, sq) {

@@ -20,6 +20,7 @@ mod movement;
 mod reactions;
 mod spell_effects;
 mod turns;
+mod view;
 mod weapon;
 mod zones;
 
@@ -452,68 +453,6 @@ impl Table {
         })
     }
 
-    /// A rules-only table rebuilt from what a client sees (the replicated views): the same
-    /// rules answer the client's preview and its bots as answer the server. It has no log and
-    /// rolls nothing the server keeps.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one argument per replicated part of the table"
-    )]
-    pub fn from_view(
-        encounter_name: &str,
-        map: MapGrid,
-        combatants: Vec<Combatant>,
-        mode: Mode,
-        round: u32,
-        order: Vec<CombatantId>,
-        active: Option<CombatantId>,
-        budget: TurnBudget,
-        spells: std::collections::BTreeMap<String, crate::spells::SpellDef>,
-        items: std::collections::BTreeMap<String, crate::items::ItemDef>,
-        zones: Vec<ActiveZone>,
-    ) -> Table {
-        let combat = match (
-            mode,
-            active.and_then(|a| order.iter().position(|o| *o == a)),
-        ) {
-            (Mode::Combat, Some(index)) => Some(CombatState {
-                round,
-                order,
-                active: index,
-                deadline_ms: None,
-                budget,
-            }),
-            _ => None,
-        };
-        let mut table = Table {
-            encounter_id: String::new(),
-            encounter_name: encounter_name.into(),
-            map,
-            combatants,
-            mode: if combat.is_some() {
-                mode
-            } else {
-                Mode::Exploration
-            },
-            combat,
-            start: CombatStart::Proximity(0),
-            resolved: false,
-            turn_timeout_ms: DEFAULT_TURN_TIMEOUT_MS,
-            next_seq: 1,
-            log: VecDeque::new(),
-            paused_since: None,
-            spells,
-            items,
-            pending: None,
-            reaction_window_ms: DEFAULT_REACTION_WINDOW_MS,
-            zones,
-            rng: rng_from_seed(0),
-        };
-        // The map's spell terrain comes from the zones, as on the server.
-        table.sync_zone_terrain();
-        table
-    }
-
     /// A combatant by id.
     pub fn combatant(&self, id: CombatantId) -> Option<&Combatant> {
         self.combatants.iter().find(|c| c.id == id)
@@ -577,8 +516,12 @@ impl Table {
     }
 
     /// A tactical summary of the table for planners (built-in tactics, bots, the NPC brain).
+    /// An active combatant held in place (grappled, restrained by webs) has no movement left.
     pub fn board(&self) -> Board {
-        let budget = self.budget().cloned().unwrap_or_default();
+        let mut budget = self.budget().cloned().unwrap_or_default();
+        if self.active().is_some_and(|a| self.speed_now(a) == 0) {
+            budget.movement_left = 0;
+        }
         Board {
             map: self.map.clone(),
             units: self

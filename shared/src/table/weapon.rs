@@ -52,8 +52,13 @@ impl Table {
 
     /// Whether attack `index` of `attacker` is its spiritual weapon's (the one after its own).
     pub fn is_weapon_attack(&self, attacker: CombatantId, index: usize) -> bool {
-        self.combatant(attacker)
-            .is_some_and(|c| index == c.attacks.len() && self.conjured(attacker).is_some())
+        self.combatant(attacker).is_some_and(|c| {
+            index == c.attacks.len()
+                && c.casting.is_some()
+                && self
+                    .conjured(attacker)
+                    .is_some_and(|w| self.spells.contains_key(w.spell))
+        })
     }
 
     /// The attacks `id` can make: its own, then its spiritual weapon's while it lasts (a melee
