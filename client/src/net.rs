@@ -5,7 +5,7 @@ use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use emberkeep_shared::prelude::*;
 use emberkeep_shared::protocol::{Replay, Role};
-use emberkeep_shared::tactics::{Board, Unit};
+use emberkeep_shared::tactics::Board;
 use lightyear::netcode::auth::Authentication;
 use lightyear::netcode::{ConnectToken, NetcodeClient};
 use lightyear::prelude::client::*;
@@ -514,31 +514,14 @@ impl Mirror {
             table.budget.clone(),
             self.spells.clone(),
             self.items.clone(),
+            table.zones.clone(),
         ))
     }
 
-    /// A planner's view of the table, from the replicated state alone.
+    /// A planner's view of the table, from the replicated state alone: the rules table's
+    /// own ([`Table::board`]), so paths cost what they cost on the server (webs included).
     pub fn board(&self) -> Option<Board> {
-        let table = self.table.as_ref()?;
-        let map = self.map.as_ref()?;
-        Some(Board {
-            map: map.grid.clone(),
-            units: self
-                .combatants
-                .values()
-                .map(|(sheet, status)| Unit {
-                    id: sheet.id,
-                    side: sheet.side,
-                    pos: status.pos,
-                    hp: status.hp,
-                    dead: status.conditions.contains(&Condition::Dead),
-                    speed: sheet.speed,
-                    attacks: sheet.attacks.clone(),
-                })
-                .collect(),
-            movement_left: table.movement_left,
-            action_used: table.action_used,
-        })
+        self.rules().map(|t| t.board())
     }
 
     /// A combatant's name.

@@ -26,19 +26,21 @@ pub fn my_reach(mirror: &Mirror, me: CombatantId) -> Vec<(GridPos, u32)> {
         return Vec::new();
     }
     let budget = if table.mode == Mode::Combat {
-        table.movement_left
+        // None while held in place (grappled, restrained by webs): the rules' own board.
+        board.movement_left
     } else {
         unit.speed
     };
     board.reach(unit, budget).into_iter().collect()
 }
 
-/// Living foes of `me` that one of its attacks reaches now: (target, attack index), nearest
-/// first.
+/// Living foes of `me` that one of its attacks ([`Table::attacks_of`]: a spiritual weapon's
+/// too) reaches now: (target, attack index), nearest first.
 pub fn targets_in_reach(mirror: &Mirror, me: CombatantId) -> Vec<(CombatantId, usize)> {
     let (Some((sheet, status)), Some(rules)) = (mirror.combatants.get(&me), mirror.rules()) else {
         return Vec::new();
     };
+    let attacks = rules.attacks_of(me).len();
     let mut found: Vec<(u32, CombatantId, usize)> = mirror
         .combatants
         .values()
@@ -46,7 +48,7 @@ pub fn targets_in_reach(mirror: &Mirror, me: CombatantId) -> Vec<(CombatantId, u
             s.side.hostile_to(sheet.side) && !st.conditions.contains(&Condition::Dead)
         })
         .filter_map(|(s, st)| {
-            (0..sheet.attacks.len())
+            (0..attacks)
                 .find(|a| rules.check_attack(me, s.id, *a).is_ok())
                 .map(|a| (status.pos.feet_to(st.pos), s.id, a))
         })
@@ -92,7 +94,7 @@ pub fn click(mirror: &Mirror, me: CombatantId, square: GridPos) -> Result<Action
         // The server's own rules decide: reach, range and line of sight.
         let rules = mirror.rules().ok_or("Waiting for the table…")?;
         let mut why = None;
-        for attack in 0..sheet.attacks.len() {
+        for attack in 0..rules.attacks_of(me).len() {
             match rules.check_attack(me, target.id, attack) {
                 Ok(_) => {
                     return Ok(Action::Attack {
@@ -415,8 +417,10 @@ pub fn item_choices(
         .collect()
 }
 
-/// Shove and grapple the foes within 5 feet, or escape a grapple: (the intent, its label) for
-/// each the server's rules would accept now ([`Table::check_contest`]).
+/// The Features menu's intents: shove and grapple the foes within 5 feet, escape a grapple,
+/// break free of webs, strike with a spiritual weapon — (the intent, its label) for each the
+/// server's rules would accept now ([`Table::check_contest`], [`Table::check_break_free`],
+/// [`Table::check_attack`]).
 pub fn contest_choices(mirror: &Mirror, me: CombatantId) -> Vec<(Action, String)> {
     let Some(rules) = mirror.rules() else {
         return Vec::new();
@@ -453,6 +457,29 @@ pub fn contest_choices(mirror: &Mirror, me: CombatantId) -> Vec<(Action, String)
         && !rules.turn_budget().is_some_and(|b| b.action_used)
     {
         out.push((Action::Escape, "Escape the grapple".into()));
+    }
+    if let Ok(zone) = rules.check_break_free(me) {
+        out.push((
+            Action::BreakFree,
+            format!("Break free of the {}", zone.source),
+        ));
+    }
+    // A spiritual weapon's strike, whatever a click would pick first (a weapon in hand).
+    let weapon = c.attacks.len();
+    if rules.is_weapon_attack(me, weapon) {
+        for foe in rules
+            .combatants
+            .iter()
+            .filter(|f| f.side.hostile_to(c.side) && rules.check_attack(me, f.id, weapon).is_ok())
+        {
+            out.push((
+                Action::Attack {
+                    target: foe.id,
+                    attack: weapon,
+                },
+                format!("Spiritual weapon: strike {}", foe.name),
+            ));
+        }
     }
     out
 }

@@ -3,7 +3,7 @@
 //! costs 5 feet, and entering difficult terrain costs 5 more.
 
 use serde::{Deserialize, Serialize};
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
 /// Feet per grid square.
 pub const SQUARE_FEET: u32 = 5;
@@ -110,6 +110,12 @@ pub struct MapGrid {
     pub height: u32,
     /// Row-major terrain, `width * height` squares.
     pub cells: Vec<Terrain>,
+    /// Squares a lasting spell makes difficult terrain for now (Web's webs), over `cells`.
+    /// The table rewrites it from its spells' areas whenever they change; [`MapGrid::step_cost`]
+    /// counts it, so a path costs the same on the server, in a client's preview and in the
+    /// tactics.
+    #[serde(default)]
+    pub spell_difficult: BTreeSet<GridPos>,
 }
 
 impl MapGrid {
@@ -119,6 +125,7 @@ impl MapGrid {
             width,
             height,
             cells: vec![Terrain::Floor; (width * height) as usize],
+            spell_difficult: BTreeSet::new(),
         }
     }
 
@@ -144,9 +151,10 @@ impl MapGrid {
         }
     }
 
-    /// Cost in feet to step from `from` into the adjacent square `to`, or `None` if the step is
-    /// not allowed by the terrain (a wall, off the map, or a diagonal squeezing between two
-    /// walls' corners).
+    /// Cost in feet to step from `from` into the adjacent square `to` (10 into difficult
+    /// terrain, a spell's included), or `None` if the step is not allowed by the terrain (a
+    /// wall, off the map, or a diagonal squeezing between two walls' corners). The one answer
+    /// to what a path costs: moves, reach and paths all add it up.
     pub fn step_cost(&self, from: GridPos, to: GridPos) -> Option<u32> {
         if !from.is_adjacent(to) || !self.terrain(to).passable() {
             return None;
@@ -158,10 +166,14 @@ impl MapGrid {
                 return None;
             }
         }
-        Some(match self.terrain(to) {
-            Terrain::Difficult => 2 * SQUARE_FEET,
-            _ => SQUARE_FEET,
-        })
+        // Difficult terrain does not stack: webs on rubble still cost 10 ft.
+        Some(
+            if self.terrain(to) == Terrain::Difficult || self.spell_difficult.contains(&to) {
+                2 * SQUARE_FEET
+            } else {
+                SQUARE_FEET
+            },
+        )
     }
 
     /// Whether nothing opaque lies on the straight line between the centres of `a` and `b`.

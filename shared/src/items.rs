@@ -19,6 +19,10 @@ pub enum ItemKind {
         /// Disadvantage on Stealth checks.
         #[serde(default)]
         stealth_disadvantage: bool,
+        /// Made of metal (chain mail, scale mail): Shocking Grasp has advantage against its
+        /// wearer.
+        #[serde(default)]
+        metal: bool,
     },
     /// A shield: + bonus AC.
     Shield {
@@ -134,6 +138,32 @@ pub fn armor_class<'a>(equipment: impl IntoIterator<Item = &'a ItemDef>, dex: i3
     any.then(|| body.unwrap_or(10 + dex).saturating_add(shield))
 }
 
+/// Words of the SRD 5.1 armor table that name armor made of metal: chain shirt, scale mail,
+/// breastplate, half plate, ring mail, chain mail, splint, plate. Padded, leather, studded
+/// leather and hide are not; neither is a stat block's "natural armor" or "armor scraps".
+const METAL_ARMOR_WORDS: [&str; 5] = ["chain", "scale", "plate", "ring mail", "splint"];
+
+/// Whether a creature wears armor made of metal (SRD 5.1 Shocking Grasp: "if the target is
+/// wearing armor made of metal"): its body armor items say so (`metal: true`) when it carries
+/// any, else its stat block's armor line names a metal armor ("chain mail, shield"). Shields
+/// (wood or metal) do not count. The one answer, for pregens and creatures alike.
+pub fn wears_metal_armor<'a>(
+    equipment: impl IntoIterator<Item = &'a ItemDef>,
+    armor_line: Option<&str>,
+) -> bool {
+    let mut body = equipment.into_iter().filter_map(|i| match i.kind {
+        ItemKind::Armor { metal, .. } => Some(metal),
+        _ => None,
+    });
+    match body.next() {
+        Some(first) => first || body.any(|metal| metal),
+        None => armor_line.is_some_and(|line| {
+            let line = line.to_lowercase();
+            METAL_ARMOR_WORDS.iter().any(|w| line.contains(w))
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,16 +185,19 @@ mod tests {
             base: 11,
             dex_cap: None,
             stealth_disadvantage: false,
+            metal: false,
         });
         let scale = item(ItemKind::Armor {
             base: 14,
             dex_cap: Some(2),
             stealth_disadvantage: true,
+            metal: true,
         });
         let chain = item(ItemKind::Armor {
             base: 16,
             dex_cap: Some(0),
             stealth_disadvantage: true,
+            metal: true,
         });
         let shield = item(ItemKind::Shield { bonus: 2 });
         assert_eq!(armor_class([&leather], 3), Some(14));
@@ -176,5 +209,45 @@ mod tests {
             "unarmored with a shield: 10 + Dex + 2"
         );
         assert_eq!(armor_class([], 2), None);
+    }
+
+    #[test]
+    fn metal_armor_comes_from_the_items_worn_or_the_stat_block_line() {
+        let leather = item(ItemKind::Armor {
+            base: 11,
+            dex_cap: None,
+            stealth_disadvantage: false,
+            metal: false,
+        });
+        let chain = item(ItemKind::Armor {
+            base: 16,
+            dex_cap: Some(0),
+            stealth_disadvantage: true,
+            metal: true,
+        });
+        let shield = item(ItemKind::Shield { bonus: 2 });
+        assert!(wears_metal_armor([&chain, &shield], None));
+        assert!(
+            !wears_metal_armor([&leather], Some("chain mail")),
+            "items decide"
+        );
+        assert!(!wears_metal_armor([&shield], None));
+        for line in [
+            "chain mail, shield",
+            "Chain Shirt",
+            "scale mail",
+            "half plate",
+        ] {
+            assert!(wears_metal_armor([], Some(line)), "{line}");
+        }
+        for line in [
+            "leather armor",
+            "hide armor, shield",
+            "natural armor",
+            "armor scraps",
+        ] {
+            assert!(!wears_metal_armor([], Some(line)), "{line}");
+        }
+        assert!(!wears_metal_armor([], None));
     }
 }

@@ -2,7 +2,8 @@
 //! sides add. Messages are named by direction ([`ToServer`], [`ToClient`]).
 //!
 //! What replicates (server → the clients seated at that campaign, through its lightyear room):
-//! - [`TableView`] and [`BattleMap`] on the campaign's entity;
+//! - [`TableView`] (with the spells' areas that last, such as Web's) and [`BattleMap`] on the
+//!   campaign's entity;
 //! - [`CombatantSheet`] (what does not change) and [`CombatantStatus`] (what does) on one
 //!   entity per combatant.
 //!
@@ -273,6 +274,10 @@ pub struct TableView {
     pub rest_vote: Option<(bool, Vec<CombatantId>)>,
     /// The scene lets the party rest.
     pub may_rest: bool,
+    /// Spells' areas on the map while they last (Web's webs): drawn on the map, and their
+    /// difficult squares costed by the client's preview as by the server.
+    #[serde(default)]
+    pub zones: Vec<crate::table::ActiveZone>,
 }
 
 impl TableView {
@@ -293,6 +298,7 @@ impl TableView {
             action_used: combat.is_some_and(|c| c.budget.action_used),
             resolved: table.resolved,
             budget: combat.map(|c| c.budget.clone()).unwrap_or_default(),
+            zones: table.zones.clone(),
             reaction: table.pending.as_ref().map(|p| {
                 let seconds = (p.deadline_ms.saturating_sub(now_ms)).div_ceil(1000) as u32;
                 let name = |id| {
@@ -310,10 +316,7 @@ impl TableView {
                         "Strike".to_string(),
                     ),
                     None => (
-                        format!(
-                            "You are hit! Cast {} as a reaction? ({seconds} s)",
-                            p.offer
-                        ),
+                        format!("You are hit! Cast {} as a reaction? ({seconds} s)", p.offer),
                         format!("Cast {}", p.offer),
                     ),
                 };

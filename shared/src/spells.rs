@@ -83,6 +83,13 @@ pub enum TargetRule {
     NotCaster,
 }
 
+/// Something about a target that gives a spell's attack roll advantage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TargetTrait {
+    /// Wearing armor made of metal (Shocking Grasp): see [`crate::items::wears_metal_armor`].
+    MetalArmor,
+}
+
 /// When an effect that lasts ends (besides the spell's concentration ending).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lasts {
@@ -179,12 +186,49 @@ pub enum Effect {
 pub enum Upcast {
     /// These dice added to the spell's first damage or healing effect.
     Dice(DiceExpr),
+    /// These dice added to the first damage or healing effect per two slot levels above the
+    /// spell's (Spiritual Weapon: 1d8 "for every two slot levels above the 2nd").
+    DiceEveryTwo(DiceExpr),
     /// This many more targets.
     Targets(u32),
     /// This many more darts or rays.
     Repeats(u32),
     /// This much more to the spell's `MaxHp` buff (Aid +5).
     MaxHp(i32),
+}
+
+/// When the creatures in a lasting area make the spell's save.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ZoneTrigger {
+    /// When the spell is cast: every creature in the area.
+    Cast,
+    /// A creature that starts its turn in the area.
+    StartOfTurn,
+    /// A creature that enters the area during its turn.
+    Enter,
+}
+
+/// An area that stays on the map while the spell lasts (Web's webs), instead of acting once.
+/// A creature in it saves when a trigger says (a failure applies the spell's effects; one the
+/// area already holds does not save again). Turns exist only in combat, so outside combat the
+/// area is only terrain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Zone {
+    /// Its squares are difficult terrain.
+    #[serde(default)]
+    pub difficult: bool,
+    /// When creatures in it make the spell's save.
+    #[serde(default)]
+    pub saves: Vec<ZoneTrigger>,
+    /// The spell's conditions on a creature last only while it stays in the area ("restrained
+    /// as long as it remains in the webs").
+    #[serde(default)]
+    pub holds_inside: bool,
+    /// A creature it holds may use its action for a check with this ability against the
+    /// spell save DC; a success ends the area's conditions on it ("A creature restrained by
+    /// the webs can use its action to make a Strength check against your spell save DC").
+    #[serde(default)]
+    pub break_free: Option<Ability>,
 }
 
 /// A saving throw a spell forces.
@@ -195,6 +239,10 @@ pub struct SpellSave {
     /// A success still takes half the damage (and nothing else).
     #[serde(default)]
     pub half: bool,
+    /// The target gains no benefit from cover for this save (Sacred Flame); otherwise cover
+    /// adds to Dexterity saves.
+    #[serde(default)]
+    pub ignores_cover: bool,
 }
 
 /// One SRD 5.1 spell.
@@ -232,9 +280,16 @@ pub struct SpellDef {
     /// A melee or ranged spell attack per target (and per dart or ray).
     #[serde(default)]
     pub attack: Option<AttackKind>,
+    /// The spell's attack roll has advantage against a target like this (Shocking Grasp:
+    /// `Some(MetalArmor)`).
+    #[serde(default)]
+    pub advantage_against: Option<TargetTrait>,
     /// A saving throw per target.
     #[serde(default)]
     pub save: Option<SpellSave>,
+    /// The area stays on the map while the spell lasts (Web): see [`Zone`].
+    #[serde(default)]
+    pub zone: Option<Zone>,
     /// Darts or rays: each one an attack (or an automatic hit without `attack`), each aimed at
     /// a chosen target.
     #[serde(default = "one")]
@@ -249,7 +304,7 @@ pub struct SpellDef {
     #[serde(default)]
     pub upcast: Option<Upcast>,
     /// A rule in code (see the README's modding section): `sleep`, `shield`, `sanctuary`,
-    /// `spiritual-weapon`, `web`, `narrative`.
+    /// `spiritual-weapon`, `narrative`.
     #[serde(default)]
     pub hook: Option<String>,
     /// The SRD text, shown to players and the narrator.
@@ -261,13 +316,12 @@ fn one() -> u32 {
 }
 
 /// The hooks the rules implement, for validation.
-pub const HOOKS: [&str; 6] = [
+pub const HOOKS: [&str; 5] = [
     "narrative",
     "shield",
     "sleep",
     "sanctuary",
     "spiritual-weapon",
-    "web",
 ];
 
 /// A spellcaster's magic: its ability, the spells it can cast, and (for creatures, whose stat
@@ -334,6 +388,33 @@ pub fn check_spell(s: &SpellDef) -> Vec<(String, String)> {
     }
     if s.area.is_some() && s.targets > 0 {
         err("area", "an area spell affects every creature in its area: expected `targets: 0` with an `area`".into());
+    }
+    if let Some(zone) = &s.zone {
+        if s.area.is_none() {
+            err(
+                "zone",
+                "a `zone` is the spell's area staying on the map: add an `area`".into(),
+            );
+        }
+        if s.duration_rounds.is_none() {
+            err(
+                "zone",
+                "a `zone` lasts as long as the spell: set `duration_rounds`".into(),
+            );
+        }
+        if !zone.saves.is_empty() && s.save.is_none() {
+            err(
+                "saves",
+                "the zone's `saves` repeat the spell's save, and the spell has none: add `save`"
+                    .into(),
+            );
+        }
+    }
+    if s.advantage_against.is_some() && s.attack.is_none() {
+        err(
+            "advantage_against",
+            "`advantage_against` favours the spell's attack roll, and the spell makes none: add `attack`".into(),
+        );
     }
     if s.area.is_some() && s.attack.is_some() {
         err(
@@ -476,7 +557,7 @@ pub fn check_spell(s: &SpellDef) -> Vec<(String, String)> {
             format!("{n} more hit points per slot level is out of range: expected 0 to 100"),
         );
     }
-    if matches!(s.upcast, Some(Upcast::Dice(_)))
+    if matches!(s.upcast, Some(Upcast::Dice(_) | Upcast::DiceEveryTwo(_)))
         && !s
             .effects
             .iter()
@@ -484,7 +565,7 @@ pub fn check_spell(s: &SpellDef) -> Vec<(String, String)> {
     {
         err(
             "upcast",
-            "`Upcast::Dice` adds to the first damage or healing effect, and there is none".into(),
+            "`Upcast::Dice` and `DiceEveryTwo` add to the first damage or healing effect, and there is none".into(),
         );
     }
     out

@@ -139,7 +139,12 @@ fn walking_away(companion: bool) -> (Table, CombatantId, CombatantId) {
     for seed in 0..100 {
         let mut t = Table::new(&lib(), "goblin-ambush", seed, 60_000).unwrap();
         t.map = MapGrid::open(20, 12);
-        let fighter = t.combatants.iter().find(|c| c.source == "fighter").unwrap().id;
+        let fighter = t
+            .combatants
+            .iter()
+            .find(|c| c.source == "fighter")
+            .unwrap()
+            .id;
         for (i, c) in t.combatants.iter_mut().enumerate() {
             c.hidden = false;
             c.pos = GridPos::new(if c.is_pc { 1 } else { 15 }, 1 + 2 * i as i32);
@@ -149,8 +154,16 @@ fn walking_away(companion: bool) -> (Table, CombatantId, CombatantId) {
         let Some(goblin) = t.active().filter(|a| !t.combatant(*a).unwrap().is_pc) else {
             continue;
         };
-        t.combatants.iter_mut().find(|c| c.id == fighter).unwrap().pos = GridPos::new(5, 5);
-        t.combatants.iter_mut().find(|c| c.id == goblin).unwrap().pos = GridPos::new(6, 5);
+        t.combatants
+            .iter_mut()
+            .find(|c| c.id == fighter)
+            .unwrap()
+            .pos = GridPos::new(5, 5);
+        t.combatants
+            .iter_mut()
+            .find(|c| c.id == goblin)
+            .unwrap()
+            .pos = GridPos::new(6, 5);
         let path = (7..=9).map(|x| GridPos::new(x, 5)).collect();
         t.submit(goblin, Action::Move { path }, 0).unwrap();
         return (t, goblin, fighter);
@@ -192,7 +205,9 @@ fn an_opportunity_attack_is_offered_and_the_move_waits_for_the_answer() {
 
     // Strike: one opportunity attack, the reaction spent, and the goblin walks on if it lives.
     let mut strike = t.clone();
-    strike.submit(fighter, Action::React { take: true }, 0).unwrap();
+    strike
+        .submit(fighter, Action::React { take: true }, 0)
+        .unwrap();
     assert!(strike.pending.is_none());
     assert_eq!(opportunity_attacks(&strike), 1);
     assert!(strike.combatant(fighter).unwrap().reaction_used);
@@ -203,7 +218,8 @@ fn an_opportunity_attack_is_offered_and_the_move_waits_for_the_answer() {
 
     // Decline: no attack, the reaction kept, the goblin walks the whole path.
     let mut pass = t.clone();
-    pass.submit(fighter, Action::React { take: false }, 0).unwrap();
+    pass.submit(fighter, Action::React { take: false }, 0)
+        .unwrap();
     assert_eq!(opportunity_attacks(&pass), 0);
     assert!(!pass.combatant(fighter).unwrap().reaction_used);
     assert_eq!(pass.combatant(goblin).unwrap().pos, GridPos::new(9, 5));
@@ -225,7 +241,9 @@ fn an_opportunity_attack_is_offered_and_the_move_waits_for_the_answer() {
 
     // Someone else answering is refused and changes nothing.
     let mut wrong = t.clone();
-    let r = wrong.submit(goblin, Action::React { take: true }, 0).unwrap_err();
+    let r = wrong
+        .submit(goblin, Action::React { take: true }, 0)
+        .unwrap_err();
     assert_eq!(r.code, RejectCode::NotYourTurn);
     assert_eq!(wrong.pending, t.pending);
 }

@@ -419,8 +419,10 @@ fn hold_person_paralyzes_until_a_wisdom_save_at_the_end_of_a_turn() {
             t.attack_advantage(
                 id_of(&t, "fighter"),
                 g,
-                emberkeep_shared::content::AttackKind::Melee,
-                5
+                emberkeep_shared::table::AttackShape::new(
+                    emberkeep_shared::content::AttackKind::Melee,
+                    5
+                ),
             ),
             emberkeep_shared::dice::Advantage::Advantage
         );

@@ -218,7 +218,11 @@ fn dodging_imposes_disadvantage_and_long_range_too() {
     let fire_bolt = |t: &Table| {
         t.check_cast(wizard, "fire-bolt", 0, &[goblin], None)
             .unwrap();
-        t.attack_advantage(wizard, goblin, AttackKind::Ranged, 120)
+        t.attack_advantage(
+            wizard,
+            goblin,
+            emberkeep_shared::table::AttackShape::new(AttackKind::Ranged, 120),
+        )
     };
     assert_eq!(fire_bolt(&t), Advantage::Normal);
     t.combatants

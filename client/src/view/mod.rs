@@ -1,7 +1,8 @@
 //! The graphical view: a window with the battle map (tilemap, tokens, HP bars, the active
-//! combatant ringed, reachable squares on your turn) and egui panels (party, initiative with
-//! the turn timer, narration feed, action bar, free-form actions). It reads the headless
-//! state ([`TableSession`], replicated views) and writes intents back through it.
+//! combatant ringed, reachable squares on your turn, webs and spiritual weapons) and egui
+//! panels (party, initiative with the turn timer, narration feed, action bar, free-form
+//! actions). It reads the headless state ([`TableSession`], replicated views) and writes
+//! intents back through it.
 
 mod art;
 mod audio;
@@ -13,6 +14,7 @@ mod points;
 mod settings;
 mod sheet;
 mod spells;
+mod zones;
 
 pub use audio::Volumes;
 pub use panels::{ConnectForm, DisplayMode, remembered};
@@ -66,6 +68,7 @@ impl Plugin for ViewPlugin {
         spells::plugin(app);
         points::plugin(app);
         sheet::plugin(app);
+        zones::plugin(app);
         app.add_systems(Update, (screenshot_when_ready, title_when_ready));
     }
 }

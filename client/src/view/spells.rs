@@ -148,9 +148,10 @@ pub fn spells_menu(
     });
 }
 
-/// The Features menu: shove or grapple a foe beside you (or escape), potions carried, Second Wind, Action Surge, bonus-action Dash and
-/// Disengage, Channel Divinity — only what the character has, greyed with the reason when not
-/// usable now.
+/// The Features menu: shove or grapple a foe beside you (or escape, or break free of webs),
+/// strike with a spiritual weapon, potions carried, Second Wind, Action Surge, bonus-action
+/// Dash and Disengage, Channel Divinity — only what the character has, greyed with the reason
+/// when not usable now.
 pub fn features_menu(
     ui: &mut egui::Ui,
     mirror: &Mirror,

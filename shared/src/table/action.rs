@@ -64,6 +64,9 @@ pub enum Action {
     },
     /// Use your action to escape a grapple (a contest against the grappler's Athletics).
     Escape,
+    /// Use your action to break free of a spell's area that holds you (Web: a Strength check
+    /// against the caster's spell save DC).
+    BreakFree,
     /// Answer the reaction the table offers you ("Shield?").
     React {
         /// Take it.
@@ -160,6 +163,7 @@ impl Action {
             Action::Search => "search",
             Action::Rest { .. } => "rest",
             Action::LevelUp => "level up",
+            Action::BreakFree => "break free",
         }
     }
 }

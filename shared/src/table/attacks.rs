@@ -1,18 +1,68 @@
-//! Attacks: checking one is legal, rolling it, and applying its damage and conditions (down,
-//! death saves from hits, death).
+//! Attacks: checking one is legal ([`Table::check_attack`], with its advantage), rolling it,
+//! and its damage and riders ([`super::damage`] applies the damage).
 
 use super::effects::Lasting;
 use super::{CombatantId, RejectCode, Rejection, Table};
-use crate::content::{Ability, AttackKind, Condition, DamageType, Feature, FightingStyle, OnHit};
+use crate::content::{AttackKind, Condition, Feature, FightingStyle, OnHit};
 use crate::dice::{Advantage, DiceRoll};
 use crate::event::{AttackEvent, GameEvent};
+use crate::grid::GridPos;
 use crate::rules::{self, DamageAdjustment};
-use crate::spells::Buff;
+use crate::spells::{Buff, TargetTrait};
+
+/// An attack roll as the rules of advantage see it: melee or ranged, its normal range, the
+/// square it is made from when not the attacker's own (a spiritual weapon's), and the target
+/// a spell's attack favours (Shocking Grasp against metal armor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttackShape {
+    /// Melee or ranged.
+    pub kind: AttackKind,
+    /// Beyond this many feet a ranged attack has disadvantage.
+    pub normal_range: u32,
+    /// Made from this square instead of the attacker's.
+    pub from: Option<GridPos>,
+    /// Advantage against a target like this.
+    pub favoured: Option<TargetTrait>,
+}
+
+impl AttackShape {
+    /// A plain attack: from the attacker's square, favouring no one.
+    pub fn new(kind: AttackKind, normal_range: u32) -> Self {
+        AttackShape {
+            kind,
+            normal_range,
+            from: None,
+            favoured: None,
+        }
+    }
+}
 
 impl Table {
-    /// Checks whether `attacker` could use attack `index` on `target` from where it stands,
-    /// returning the advantage state, or the reason why not.
+    /// Checks whether `attacker` could use attack `index` ([`Table::attacks_of`]) on `target`
+    /// now: the turn's action free (the bonus action for a spiritual weapon's attack) when it
+    /// is the attacker's turn in combat, and the target within reach or range and in sight.
+    /// Returns the advantage state, or the reason why not.
     pub fn check_attack(
+        &self,
+        attacker: CombatantId,
+        target: CombatantId,
+        index: usize,
+    ) -> Result<Advantage, Rejection> {
+        if let Some(b) = self.budget().filter(|_| self.active() == Some(attacker)) {
+            if self.is_weapon_attack(attacker, index) {
+                if b.bonus_action_used {
+                    return Err(Rejection::bonus_action_spent());
+                }
+            } else if b.action_used {
+                return Err(Rejection::action_spent());
+            }
+        }
+        self.attack_in_reach(attacker, target, index)
+    }
+
+    /// Whether attack `index` of `attacker` reaches `target` from where everyone stands,
+    /// whatever the turn has left (an opportunity attack, the rest of a Multiattack).
+    fn attack_in_reach(
         &self,
         attacker: CombatantId,
         target: CombatantId,
@@ -21,7 +71,7 @@ impl Table {
         let me = self
             .combatant(attacker)
             .ok_or_else(|| Rejection::new(RejectCode::UnknownTarget, "No such attacker"))?;
-        let Some(attack) = me.attacks.get(index) else {
+        let Some(attack) = self.attack_at(attacker, index) else {
             return Err(Rejection::new(
                 RejectCode::Malformed,
                 format!("{} has no attack #{index}", me.name),
@@ -63,6 +113,19 @@ impl Table {
                 ),
             ));
         }
+        if self.is_weapon_attack(attacker, index) {
+            // The weapon flies beside the target and strikes from there; the caster need not
+            // see the target.
+            let from = self.weapon_strike_square(attacker, target)?;
+            return Ok(self.attack_advantage(
+                attacker,
+                target,
+                AttackShape {
+                    from: Some(from),
+                    ..AttackShape::new(AttackKind::Melee, 5)
+                },
+            ));
+        }
         let distance = me.pos.feet_to(them.pos);
         let mut normal_range = attack.reach;
         match attack.kind {
@@ -97,27 +160,36 @@ impl Table {
                 format!("You have no clear line to {}", them.name),
             ));
         }
-        Ok(self.attack_advantage(attacker, target, attack.kind, normal_range))
+        Ok(self.attack_advantage(
+            attacker,
+            target,
+            AttackShape::new(attack.kind, normal_range),
+        ))
     }
 
     /// The advantage state of an attack roll by `attacker` on `target` (weapons and spells
     /// alike): range, a hostile creature beside a ranged attacker, and every condition and
-    /// effect on either (SRD 5.1 Appendix A), Pack Tactics.
+    /// effect on either (SRD 5.1 Appendix A), Pack Tactics, and the target a spell's attack
+    /// favours. Distances count from the square the attack is made from.
     pub fn attack_advantage(
         &self,
         attacker: CombatantId,
         target: CombatantId,
-        kind: AttackKind,
-        normal_range: u32,
+        shape: AttackShape,
     ) -> Advantage {
         let (Some(me), Some(them)) = (self.combatant(attacker), self.combatant(target)) else {
             return Advantage::Normal;
         };
-        let distance = me.pos.feet_to(them.pos);
+        let distance = shape.from.unwrap_or(me.pos).feet_to(them.pos);
         let mut advantage = false;
         let mut disadvantage = false;
-        if kind == AttackKind::Ranged {
-            if distance > normal_range {
+        // Shocking Grasp: "You have advantage on the attack roll if the target is wearing
+        // armor made of metal."
+        if shape.favoured == Some(TargetTrait::MetalArmor) && them.metal_armor {
+            advantage = true;
+        }
+        if shape.kind == AttackKind::Ranged {
+            if distance > shape.normal_range {
                 disadvantage = true;
             }
             // A ranged attack with a hostile creature beside you that can act has disadvantage.
@@ -208,8 +280,8 @@ impl Table {
             return Ok(());
         }
         self.check_attack(actor, target, attack)?;
-        if self.budget().is_some_and(|b| b.action_used) {
-            return Err(Rejection::action_spent());
+        if self.is_weapon_attack(actor, attack) {
+            return self.do_weapon_attack(actor, target, now_ms);
         }
         self.budget_mut().expect("in combat").action_used = true;
         self.break_sanctuary(actor, now_ms);
@@ -236,7 +308,7 @@ impl Table {
                     continue;
                 };
                 if self.combatant(actor).is_some_and(|c| !c.incapacitated())
-                    && self.check_attack(actor, target, index).is_ok()
+                    && self.attack_in_reach(actor, target, index).is_ok()
                 {
                     self.resolve_attack(actor, target, index, false, now_ms);
                 }
@@ -257,10 +329,10 @@ impl Table {
     ) {
         let advantage = if opportunity {
             // Opportunity attacks ignore range rules but still respect the target's defences.
-            self.check_attack(attacker, target, index)
+            self.attack_in_reach(attacker, target, index)
                 .unwrap_or(Advantage::Normal)
         } else {
-            self.check_attack(attacker, target, index)
+            self.attack_in_reach(attacker, target, index)
                 .expect("validated")
         };
         let me = self.combatant(attacker).expect("exists").clone();
@@ -474,115 +546,5 @@ impl Table {
                 );
             }
         }
-    }
-
-    pub(super) fn apply_condition(
-        &mut self,
-        target: CombatantId,
-        condition: Condition,
-        now_ms: u64,
-    ) {
-        let c = self.combatant_mut(target);
-        if c.condition_immunities.contains(&condition) || !c.conditions.insert(condition) {
-            return;
-        }
-        self.emit(now_ms, GameEvent::ConditionAdded { target, condition });
-    }
-
-    pub(super) fn apply_damage(
-        &mut self,
-        target: CombatantId,
-        amount: i32,
-        critical: bool,
-        damage_type: DamageType,
-        now_ms: u64,
-    ) {
-        if self.undead_fortitude(target, amount, critical, damage_type, now_ms) {
-            return;
-        }
-        self.take_damage(target, amount, critical, now_ms);
-        if self.combatant(target).is_some_and(|c| !c.is_dead()) {
-            self.after_damage(target, amount, now_ms);
-        }
-    }
-
-    /// Undead Fortitude (SRD 5.1 Zombie): "If damage reduces the zombie to 0 hit points, it must
-    /// make a Constitution saving throw with a DC of 5 + the damage taken, unless the damage is
-    /// radiant or from a critical hit. On a success, the zombie drops to 1 hit point instead."
-    /// Returns whether it held on.
-    fn undead_fortitude(
-        &mut self,
-        target: CombatantId,
-        amount: i32,
-        critical: bool,
-        damage_type: DamageType,
-        now_ms: u64,
-    ) -> bool {
-        let Some(c) = self.combatant(target) else {
-            return false;
-        };
-        if !c.features.contains(&Feature::UndeadFortitude)
-            || c.hp <= 0
-            || amount < c.hp
-            || critical
-            || damage_type == DamageType::Radiant
-        {
-            return false;
-        }
-        let dc = 5 + amount;
-        if self.saving_throw(target, Ability::Con, dc, "Undead Fortitude", now_ms) {
-            self.combatant_mut(target).hp = 1;
-            return true;
-        }
-        false
-    }
-
-    fn take_damage(&mut self, target: CombatantId, amount: i32, critical: bool, now_ms: u64) {
-        let c = self.combatant_mut(target);
-        if amount <= 0 || c.is_dead() {
-            return;
-        }
-        if c.hp > 0 {
-            let overflow = amount - c.hp;
-            c.hp = (c.hp - amount).max(0);
-            if c.hp == 0 {
-                if c.is_pc && overflow < c.max_hp {
-                    c.death_saves = (0, 0);
-                    c.conditions.remove(&Condition::Dodging);
-                    c.conditions.insert(Condition::Unconscious);
-                    c.conditions.insert(Condition::Prone);
-                    self.emit(now_ms, GameEvent::Downed { target });
-                } else {
-                    self.kill(target, now_ms);
-                }
-            }
-        } else {
-            // A PC at 0 HP: each hit is a failed death save, a critical two.
-            c.conditions.remove(&Condition::Stable);
-            c.death_saves.1 += if critical { 2 } else { 1 };
-            let (successes, failures) = c.death_saves;
-            self.emit(
-                now_ms,
-                GameEvent::DeathSave {
-                    actor: target,
-                    roll: None,
-                    successes,
-                    failures: failures.min(3),
-                },
-            );
-            if failures >= 3 {
-                self.kill(target, now_ms);
-            }
-        }
-    }
-
-    pub(super) fn kill(&mut self, target: CombatantId, now_ms: u64) {
-        self.end_concentration(target, "is dead", now_ms);
-        self.end_effects(target, |_| true, now_ms);
-        let c = self.combatant_mut(target);
-        c.hp = 0;
-        c.conditions.clear();
-        c.conditions.insert(Condition::Dead);
-        self.emit(now_ms, GameEvent::Died { target });
     }
 }

@@ -82,6 +82,10 @@ pub(super) fn pc(
             .iter()
             .map(|a| (*a, p.abilities.modifier(*a) + p.proficiency))
             .collect(),
+        metal_armor: crate::items::wears_metal_armor(
+            p.equipment.iter().filter_map(|id| lib.items.get(id)),
+            p.armor.as_deref(),
+        ),
         unarmored: if p.equipment.is_empty() {
             p.armor.is_none()
         } else {
@@ -157,6 +161,7 @@ pub(super) fn creature(c: &CreatureDef, f: &Placement, id: CombatantId) -> Comba
         proficiency: 2,
         saves: c.saves.clone(),
         unarmored: c.armor.is_none(),
+        metal_armor: crate::items::wears_metal_armor([], c.armor.as_deref()),
         // A creature's stat block prints its slots.
         casting: c
             .spellcasting

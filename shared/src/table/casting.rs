@@ -44,6 +44,8 @@ pub(super) struct Work<'a> {
     pub(super) at: Option<GridPos>,
     /// A fixed save DC (an attack's rider) instead of the caster's spell save DC.
     pub(super) dc: Option<i32>,
+    /// Where a spell attack is made from when not the caster's square (a spiritual weapon's).
+    pub(super) from: Option<GridPos>,
 }
 
 impl Work<'_> {
@@ -472,6 +474,7 @@ impl Table {
         match spell.hook.as_deref() {
             Some("narrative") => return,
             Some("sleep") => return self.cast_sleep(caster, &plan, now_ms),
+            Some("spiritual-weapon") => return self.cast_spiritual_weapon(caster, &plan, now_ms),
             Some("sanctuary") => {
                 let me = self.combatant(caster).expect("exists").clone();
                 let modifier = me.casting.as_ref().map_or(0, |c| me.modifier(c.ability));
@@ -504,8 +507,16 @@ impl Table {
             level: me.level,
             at: plan.at,
             dc: None,
+            from: None,
         };
         let dc = work.dc(me.proficiency);
+        // A lasting area (Web): placed now; its creatures save now only if the spell says so.
+        if let Some(zone) = &spell.zone {
+            self.start_zone(caster, &plan, dc, now_ms);
+            if !zone.saves.contains(&crate::spells::ZoneTrigger::Cast) {
+                return;
+            }
+        }
         // Sculpt Spells (Evocation): "choose a number of them equal to 1 + the spell's level.
         // The chosen creatures automatically succeed on their saving throws against the spell,
         // and they take no damage if they would normally take half damage on a successful
@@ -551,7 +562,9 @@ impl Table {
             if let Some(kind) = spell.attack {
                 self.spell_attack(&work, target, kind, now_ms);
             } else if let Some(save) = spell.save {
-                let cover = if save.ability == crate::content::Ability::Dex {
+                // SRD 5.1 "Cover": half and three-quarters cover add to Dexterity saves —
+                // unless the spell says the target gains no benefit from it (Sacred Flame).
+                let cover = if save.ability == crate::content::Ability::Dex && !save.ignores_cover {
                     self.cover_between(caster, target).bonus()
                 } else {
                     0

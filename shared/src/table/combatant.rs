@@ -76,6 +76,10 @@ pub struct Combatant {
     /// Wears no armor (Mage Armor applies).
     #[serde(default)]
     pub unarmored: bool,
+    /// Wears armor made of metal (Shocking Grasp has advantage against it): see
+    /// [`crate::items::wears_metal_armor`].
+    #[serde(default)]
+    pub metal_armor: bool,
     /// Spells and slots, for a spellcaster.
     #[serde(default)]
     pub casting: Option<Casting>,

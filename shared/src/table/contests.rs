@@ -113,7 +113,6 @@ impl Table {
                 self.apply_condition(target, Condition::Prone, now_ms);
             } else {
                 self.push(actor, target, 5, now_ms);
-                self.check_grapples(now_ms);
             }
         }
         Ok(())

@@ -8,6 +8,7 @@ use crate::checks::roll_check;
 use crate::content::{Ability, Condition};
 use crate::dice::{Advantage, DiceExpr};
 use crate::event::GameEvent;
+use crate::grid::GridPos;
 use crate::spells::Buff;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,16 @@ pub enum Lasting {
     Condition(Condition),
     /// A buff or debuff.
     Buff(Buff),
+    /// A spectral weapon the creature conjured (Spiritual Weapon), floating at `at`: while it
+    /// lasts, its conjurer has one more attack, made with the bonus action from the weapon.
+    Weapon {
+        /// The spell's id.
+        spell: String,
+        /// The weapon's square.
+        at: GridPos,
+        /// The slot level it was cast with.
+        slot: u8,
+    },
 }
 
 impl Lasting {
@@ -37,6 +48,7 @@ impl Lasting {
                 Buff::Marked => "marked: the next attack against it has advantage".into(),
                 Buff::Sanctuary(dc) => format!("warded by Sanctuary (DC {dc})"),
             },
+            Lasting::Weapon { at, .. } => format!("a spectral weapon floating at {at}"),
         }
     }
 }
@@ -157,6 +169,10 @@ impl Table {
                 now_ms,
             );
         }
+        self.end_zones(
+            |z| z.concentration && z.caster == caster && z.source == spell,
+            now_ms,
+        );
     }
 
     /// After damage: a concentrating creature saves (Constitution, DC 10 or half the damage,
@@ -284,9 +300,10 @@ impl Table {
                 now_ms,
             );
         }
+        self.zones_at_caster_turn(id, now_ms);
         // Spells whose every effect is gone no longer need concentration.
         self.drop_idle_concentration(id, now_ms);
-        self.check_grapples(now_ms);
+        self.positions_changed(now_ms);
     }
 
     /// At the end of `id`'s turn in `round`: effects that end then end, and `id` repeats the
@@ -325,7 +342,10 @@ impl Table {
             c.effects
                 .iter()
                 .any(|e| e.concentration && e.caster == caster && e.source == spell)
-        });
+        }) || self
+            .zones
+            .iter()
+            .any(|z| z.concentration && z.caster == caster && z.source == spell);
         if !held {
             self.combatant_mut(caster).concentrating = None;
             self.emit(

@@ -102,7 +102,7 @@ impl Table {
         let result = match action {
             Action::Move { path } => {
                 let moved = self.do_move(actor, path, now_ms);
-                self.check_grapples(now_ms);
+                self.positions_changed(now_ms);
                 moved
             }
             Action::Attack { target, attack } => self.do_attack(actor, target, attack, now_ms),
@@ -143,6 +143,7 @@ impl Table {
             Action::Search => self.do_search(actor, now_ms),
             Action::Rest { long } => self.do_rest(actor, long, now_ms),
             Action::LevelUp => self.do_level_up(actor, now_ms),
+            Action::BreakFree => self.do_break_free(actor, now_ms),
             Action::EndConcentration => {
                 if self
                     .combatant(actor)

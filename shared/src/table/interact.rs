@@ -340,6 +340,7 @@ impl Table {
         scene.opened.insert(point.id.clone());
         let grid = scene.grid();
         self.map = grid;
+        self.sync_zone_terrain();
         let text = if point.kind == PointKind::Trap {
             "disarmed".to_string()
         } else {
@@ -392,6 +393,7 @@ impl Table {
         scene.found.insert(point.id.clone());
         let grid = scene.grid();
         self.map = grid;
+        self.sync_zone_terrain();
         self.emit(
             now_ms,
             GameEvent::Story(StoryEvent::TrapSprung {

@@ -12,6 +12,7 @@ mod build;
 mod casting;
 mod combatant;
 mod contests;
+mod damage;
 mod effects;
 mod features;
 mod host;
@@ -24,8 +25,12 @@ mod rest;
 mod scenes;
 mod spell_effects;
 mod turns;
+mod view;
+mod weapon;
+mod zones;
 
 pub use action::{Action, FeatureUse, RejectCode, Rejection};
+pub use attacks::AttackShape;
 pub use casting::CastPlan;
 pub use combatant::{Casting, Combatant};
 pub use effects::{ActiveEffect, Ends, Lasting};
@@ -34,6 +39,8 @@ pub use judging::Judging;
 pub use reactions::{DEFAULT_REACTION_WINDOW_MS, PausedMove, PendingReaction};
 pub use rest::{RestVote, XP_FOR_LEVEL, level_for};
 pub use scenes::{AdventureState, PointView, SceneState};
+pub use weapon::WEAPON_MOVE_FT;
+pub use zones::ActiveZone;
 
 use crate::content::{CombatStart, ContentLibrary};
 use crate::dice::{GameRng, rng_from_seed};
@@ -184,6 +191,9 @@ pub struct Table {
     /// A free-form action waiting for its judgment.
     #[serde(default)]
     pub judging: Option<judging::Judging>,
+    /// Spells' areas on the map while they last (Web's webs).
+    #[serde(default)]
+    pub zones: Vec<ActiveZone>,
     rng: GameRng,
 }
 
@@ -297,6 +307,7 @@ impl Table {
         Table {
             spells,
             items,
+            zones: Vec::new(),
             pending: None,
             reaction_window_ms: DEFAULT_REACTION_WINDOW_MS,
             encounter_id: id.to_string(),
@@ -315,66 +326,6 @@ impl Table {
             rest_vote: None,
             judging: None,
             rng: rng_from_seed(seed),
-        }
-    }
-
-    /// A rules-only table rebuilt from what a client sees (the replicated views): the same
-    /// rules answer the client's preview and its bots as answer the server. It has no log and
-    /// rolls nothing the server keeps.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one argument per replicated part of the table"
-    )]
-    pub fn from_view(
-        encounter_name: &str,
-        map: MapGrid,
-        combatants: Vec<Combatant>,
-        mode: Mode,
-        round: u32,
-        order: Vec<CombatantId>,
-        active: Option<CombatantId>,
-        budget: TurnBudget,
-        spells: std::collections::BTreeMap<String, crate::spells::SpellDef>,
-        items: std::collections::BTreeMap<String, crate::items::ItemDef>,
-    ) -> Table {
-        let combat = match (
-            mode,
-            active.and_then(|a| order.iter().position(|o| *o == a)),
-        ) {
-            (Mode::Combat, Some(index)) => Some(CombatState {
-                round,
-                order,
-                active: index,
-                deadline_ms: None,
-                budget,
-            }),
-            _ => None,
-        };
-        Table {
-            encounter_id: String::new(),
-            encounter_name: encounter_name.into(),
-            map,
-            combatants,
-            mode: if combat.is_some() {
-                mode
-            } else {
-                Mode::Exploration
-            },
-            combat,
-            start: CombatStart::Proximity(0),
-            resolved: false,
-            turn_timeout_ms: DEFAULT_TURN_TIMEOUT_MS,
-            next_seq: 1,
-            log: VecDeque::new(),
-            paused_since: None,
-            spells,
-            items,
-            pending: None,
-            reaction_window_ms: DEFAULT_REACTION_WINDOW_MS,
-            adventure: None,
-            rest_vote: None,
-            judging: None,
-            rng: rng_from_seed(0),
         }
     }
 
@@ -441,8 +392,12 @@ impl Table {
     }
 
     /// A tactical summary of the table for planners (built-in tactics, bots, the NPC brain).
+    /// An active combatant held in place (grappled, restrained by webs) has no movement left.
     pub fn board(&self) -> Board {
-        let budget = self.budget().cloned().unwrap_or_default();
+        let mut budget = self.budget().cloned().unwrap_or_default();
+        if self.active().is_some_and(|a| self.speed_now(a) == 0) {
+            budget.movement_left = 0;
+        }
         Board {
             map: self.map.clone(),
             units: self

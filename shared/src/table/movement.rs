@@ -6,6 +6,7 @@ use super::{Combatant, CombatantId, MAX_PATH_STEPS, RejectCode, Rejection, Side,
 use crate::content::{AttackKind, CombatStart, Condition};
 use crate::event::GameEvent;
 use crate::grid::GridPos;
+use crate::spells::ZoneTrigger;
 
 impl Table {
     /// Whether another living creature stands on `p` (excluding `except`).
@@ -64,6 +65,13 @@ impl Table {
             0
         };
         let budget = match self.budget() {
+            // Grappled or restrained since the turn began: no move while it lasts.
+            Some(_) if self.speed_now(actor) == 0 => {
+                return Err(Rejection::new(
+                    RejectCode::NotEnoughMovement,
+                    format!("{}'s speed is 0 now: it cannot move", me.name),
+                ));
+            }
             Some(b) => b.movement_left,
             None => me.speed,
         };
@@ -137,6 +145,8 @@ impl Table {
         let mut walked = Vec::new();
         let mut spent = stand_cost;
         let mut at = from;
+        // The walk is told in parts where it enters an area that makes it save (Web).
+        let (mut part_from, mut stood_up) = (from, stand_cost > 0);
         for (i, &step) in path.iter().enumerate() {
             if in_combat && !disengaged {
                 // A player who could strike is asked first: the move waits for the answer.
@@ -145,7 +155,7 @@ impl Table {
                     .into_iter()
                     .find(|(h, _)| self.asks_player(*h) && !declined.contains(h))
                 {
-                    self.walked(actor, from, walked, spent, stand_cost > 0, now_ms);
+                    self.walked(actor, part_from, walked, spent, stood_up, now_ms);
                     let moving = PausedMove {
                         mover: actor,
                         path: path[i..].to_vec(),
@@ -160,6 +170,7 @@ impl Table {
                 }
             }
             spent += self.map.step_cost(at, step).unwrap_or(0);
+            let before = at;
             at = step;
             walked.push(step);
             self.combatant_mut(actor).pos = step;
@@ -167,8 +178,21 @@ impl Table {
             if self.stepped(actor, step, now_ms) {
                 break;
             }
+            // Web: "Each creature … that enters them during its turn must make a Dexterity
+            // saving throw"; one the webs hold stops there.
+            if in_combat && self.active() == Some(actor) && self.enters_zone(before, step) {
+                let part = std::mem::take(&mut walked);
+                let cost = std::mem::take(&mut spent);
+                self.walked(actor, part_from, part, cost, stood_up, now_ms);
+                (part_from, stood_up) = (step, false);
+                if self.zone_saves(actor, step, ZoneTrigger::Enter, now_ms)
+                    || !self.combatant(actor).is_some_and(|c| c.is_conscious())
+                {
+                    break;
+                }
+            }
         }
-        self.walked(actor, from, walked, spent, stand_cost > 0, now_ms);
+        self.walked(actor, part_from, walked, spent, stood_up, now_ms);
         if me.is_pc && self.combatant(actor).is_some_and(|c| c.is_conscious()) {
             self.notice(actor, now_ms);
         }
@@ -194,6 +218,13 @@ impl Table {
             self.companions_follow(actor, now_ms);
         }
         Ok(())
+    }
+
+    /// After anyone changes squares: grapples out of reach end, and areas that hold a
+    /// creature only while it is inside (Web) let go of those outside.
+    pub(super) fn positions_changed(&mut self, now_ms: u64) {
+        self.check_grapples(now_ms);
+        self.check_zone_holds(now_ms);
     }
 
     /// Exploring, companions keep up with the party: after a player's character walks, each

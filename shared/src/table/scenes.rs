@@ -305,7 +305,10 @@ impl Table {
             scene.def.start.clone(),
             scene.resolved,
         );
+        // Spells' areas (webs) stay in the scene they were cast in.
+        self.end_zones(|_| true, now_ms);
         self.map = grid;
+        self.sync_zone_terrain();
         self.combatants = combatants;
         self.place_stragglers();
         self.encounter_name = name.clone();
@@ -430,6 +433,7 @@ impl Table {
         }
         let grid = scene.grid();
         self.map = grid;
+        self.sync_zone_terrain();
         self.emit(
             now_ms,
             GameEvent::Story(StoryEvent::Found {

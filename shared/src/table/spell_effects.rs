@@ -40,7 +40,13 @@ impl Table {
             concentration: false,
             duration_rounds: None,
             attack: None,
-            save: Some(crate::spells::SpellSave { ability, half }),
+            advantage_against: None,
+            save: Some(crate::spells::SpellSave {
+                ability,
+                half,
+                ignores_cover: false,
+            }),
+            zone: None,
             repeat: 1,
             effects: effects.to_vec(),
             cantrip_scaling: false,
@@ -56,6 +62,7 @@ impl Table {
             level: 0,
             at: None,
             dc: Some(dc),
+            from: None,
         };
         let saved = self.saving_throw(target, ability, dc, source, now_ms);
         if !saved || half {
@@ -65,13 +72,22 @@ impl Table {
 
     /// The cover `target` has from `from` (walls, and creatures on the way).
     pub fn cover_between(&self, from: CombatantId, target: CombatantId) -> Cover {
-        let (Some(a), Some(b)) = (self.combatant(from), self.combatant(target)) else {
+        match self.combatant(from) {
+            Some(a) => self.cover_from(a.pos, from, target),
+            None => Cover::None,
+        }
+    }
+
+    /// The cover `target` has from an attack `attacker` makes from `square` (its own, or its
+    /// spiritual weapon's).
+    pub fn cover_from(&self, square: GridPos, attacker: CombatantId, target: CombatantId) -> Cover {
+        let Some(b) = self.combatant(target) else {
             return Cover::None;
         };
-        areas::cover(&self.map, a.pos, b.pos, |p| {
+        areas::cover(&self.map, square, b.pos, |p| {
             self.combatants
                 .iter()
-                .any(|c| c.pos == p && c.id != from && c.id != target && c.is_conscious())
+                .any(|c| c.pos == p && c.id != attacker && c.id != target && c.is_conscious())
         })
     }
 
@@ -85,13 +101,23 @@ impl Table {
         let (caster, spell) = (work.caster, work.spell);
         let me = self.combatant(caster).expect("exists").clone();
         let them = self.combatant(target).expect("exists").clone();
-        let distance = me.pos.feet_to(them.pos);
+        let origin = work.from.unwrap_or(me.pos);
+        let distance = origin.feet_to(them.pos);
         let reach = spell.range.feet().max(5);
-        let advantage = self.attack_advantage(caster, target, kind, reach);
+        let advantage = self.attack_advantage(
+            caster,
+            target,
+            super::AttackShape {
+                kind,
+                normal_range: reach,
+                from: work.from,
+                favoured: spell.advantage_against,
+            },
+        );
         self.use_up_mark(target, now_ms);
         let to_hit =
             spell_attack_bonus(me.proficiency, work.modifier) + self.attack_bonus_dice(caster);
-        let ac = self.ac_now(target) + self.cover_between(caster, target).bonus();
+        let ac = self.ac_now(target) + self.cover_from(origin, caster, target).bonus();
         let auto_crit = distance <= 5 && them.helpless();
         let roll = rules::attack_roll(&mut self.rng, to_hit, ac, advantage, auto_crit);
         let mut damage = None;
@@ -304,6 +330,7 @@ impl Table {
                                 how: "teleports".into(),
                             },
                         );
+                        self.positions_changed(now_ms);
                     }
                 }
             }
@@ -404,6 +431,7 @@ impl Table {
                     how: "is pushed".into(),
                 },
             );
+            self.positions_changed(now_ms);
         }
     }
 
@@ -454,7 +482,7 @@ impl Table {
 
 /// The spell's first damage effect as dice to roll: cantrip scaling, upcast dice and the
 /// modifier folded in.
-fn spell_damage_dice(work: &Work) -> Option<(DiceExpr, crate::content::DamageType)> {
+pub(super) fn spell_damage_dice(work: &Work) -> Option<(DiceExpr, crate::content::DamageType)> {
     work.spell.effects.iter().find_map(|e| match e {
         Effect::Damage {
             dice,
@@ -467,7 +495,7 @@ fn spell_damage_dice(work: &Work) -> Option<(DiceExpr, crate::content::DamageTyp
 
 /// A spell's dice for a caster: a cantrip's dice count times its tier, plus upcast dice per
 /// slot level above the spell's, plus the spellcasting modifier when the effect adds it.
-fn scaled(dice: &DiceExpr, work: &Work, extra: u32, add_modifier: bool) -> DiceExpr {
+pub(super) fn scaled(dice: &DiceExpr, work: &Work, extra: u32, add_modifier: bool) -> DiceExpr {
     let mut d = dice.clone();
     if work.spell.cantrip_scaling {
         let tier = cantrip_tier(work.level);
@@ -475,8 +503,13 @@ fn scaled(dice: &DiceExpr, work: &Work, extra: u32, add_modifier: bool) -> DiceE
             t.count *= tier;
         }
     }
-    if let Some(Upcast::Dice(more)) = &work.spell.upcast {
-        for _ in 0..extra {
+    let (more, times) = match &work.spell.upcast {
+        Some(Upcast::Dice(more)) => (Some(more), extra),
+        Some(Upcast::DiceEveryTwo(more)) => (Some(more), extra / 2),
+        _ => (None, 0),
+    };
+    if let Some(more) = more {
+        for _ in 0..times {
             d.terms.extend(more.terms.iter().copied());
             d.negative.extend(more.negative.iter().copied());
             d.modifier += more.modifier;

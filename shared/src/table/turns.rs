@@ -8,6 +8,7 @@ use crate::content::{Ability, Condition};
 use crate::dice::{Advantage, roll_d20};
 use crate::event::{CombatOutcome, GameEvent, InitiativeEntry};
 use crate::rules::{self, DeathSaveOutcome};
+use crate::spells::ZoneTrigger;
 use crate::tactics;
 
 impl Table {
@@ -112,6 +113,10 @@ impl Table {
                 deadline_ms,
             },
         );
+        // Web: "Each creature that starts its turn in the webs … must make a Dexterity saving
+        // throw" (one it holds cannot move while it does).
+        let pos = self.combatant(id).expect("exists").pos;
+        self.zone_saves(id, pos, ZoneTrigger::StartOfTurn, now_ms);
         let c = self.combatant(id).expect("exists");
         if c.is_pc && c.hp == 0 && !c.is_dead() && !c.has(Condition::Stable) {
             self.roll_death_save(id, now_ms);
@@ -256,17 +261,17 @@ impl Table {
         }
     }
 
-    /// The built-in plan for `me`'s turn: a bonus-action spell and an action spell when the
-    /// spell tactics find one worth it, else movement and an attack.
+    /// The built-in plan for `me`'s turn: a bonus-action spell (or feature, or a spiritual
+    /// weapon's strike) and an action spell when the spell tactics find one worth it, else
+    /// movement and an attack.
     pub fn plan_for(&self, me: CombatantId) -> Vec<Action> {
         let (bonus, action) = tactics::plan_spells(self, me);
         let feature = tactics::feature_plan(self, me);
-        let mut plan: Vec<Action> = bonus.clone().into_iter().collect();
-        if bonus.is_none()
-            && let Some(b) = feature.bonus
-        {
-            plan.push(b);
-        }
+        let mut plan: Vec<Action> = bonus
+            .or(feature.bonus)
+            .or_else(|| tactics::weapon_attack(self, me))
+            .into_iter()
+            .collect();
         match feature.action.or(action) {
             Some(a) => plan.extend([a, Action::EndTurn]),
             None => {

@@ -1,6 +1,7 @@
 //! Built-in tactics for class features: Second Wind when badly hurt, Action Surge to attack
 //! again, Turn Undead against two or more undead close by, Preserve Life when two allies are
-//! below half their hit points, a potion when nearly down. Each option is checked with [`Table::check_feature`].
+//! below half their hit points, a potion when nearly down, breaking free of webs when no foe
+//! is in reach. Each option is checked with [`Table::check_feature`].
 
 use crate::table::{Action, CombatantId, FeatureUse, Table};
 
@@ -13,6 +14,19 @@ pub struct FeaturePlan {
     pub action: Option<Action>,
     /// Action Surge, to repeat the plan's attack.
     pub surge: Option<Action>,
+}
+
+/// Whether one of `me`'s attacks reaches a foe from where it stands.
+fn can_strike(table: &Table, me: CombatantId) -> bool {
+    let Some(c) = table.combatant(me) else {
+        return false;
+    };
+    let attacks = table.attacks_of(me).len();
+    table
+        .combatants
+        .iter()
+        .filter(|f| f.side.hostile_to(c.side) && f.is_conscious())
+        .any(|f| (0..attacks).any(|i| table.check_attack(me, f.id, i).is_ok()))
 }
 
 /// The features `me` uses this turn.
@@ -44,6 +58,9 @@ pub fn feature_plan(table: &Table, me: CombatantId) -> FeaturePlan {
         && table.check_use_item(me, &item, None).is_ok()
     {
         plan.action = Some(Action::UseItem { item, target: None });
+    } else if table.check_break_free(me).is_ok() && !can_strike(table, me) {
+        // Held by webs with no foe to hit from here: pull free.
+        plan.action = Some(Action::BreakFree);
     } else if hurt >= 2 && ok(FeatureUse::PreserveLife) {
         plan.action = Some(Action::Feature(FeatureUse::PreserveLife));
     } else if undead >= 2 && ok(FeatureUse::TurnUndead) {

@@ -279,4 +279,4 @@ pub mod explore;
 mod features;
 mod spells;
 pub use features::{FeaturePlan, feature_plan};
-pub use spells::{plan_spells, spell_options};
+pub use spells::{plan_spells, spell_options, weapon_attack};

@@ -98,7 +98,7 @@ fn candidates(table: &Table, me: CombatantId) -> Vec<Candidate> {
         if spell.casting_time == CastingTime::Reaction
             || matches!(
                 spell.hook.as_deref(),
-                Some("narrative" | "sanctuary" | "spiritual-weapon" | "web" | "shield")
+                Some("narrative" | "sanctuary" | "web" | "shield")
             )
         {
             continue;
@@ -166,6 +166,21 @@ fn candidates(table: &Table, me: CombatantId) -> Vec<Candidate> {
             }
             continue;
         }
+        if spell.hook.as_deref() == Some("spiritual-weapon") {
+            // A weapon that strikes again with every bonus action for a minute: worth a slot
+            // once, while the caster holds none.
+            if table.weapon_square(me).is_none() {
+                for f in &foes {
+                    consider(
+                        35 - f.hp.min(20) / 4,
+                        vec![f.id],
+                        None,
+                        format!("Cast {} at {}", spell.name, name(f.id)),
+                    );
+                }
+            }
+            continue;
+        }
         let damage = damage_of(spell);
         // A slot is worth spending when the spell beats the best cantrip by a margin.
         let worth = |d: i32| {
@@ -189,7 +204,8 @@ fn candidates(table: &Table, me: CombatantId) -> Vec<Candidate> {
                 if caught_friend || caught < 2 {
                     continue;
                 }
-                let per = if spell.hook.as_deref() == Some("sleep") {
+                // Sleep's pool and Web's webs are worth about a hit per creature caught.
+                let per = if spell.hook.as_deref() == Some("sleep") || spell.zone.is_some() {
                     8
                 } else {
                     damage
@@ -264,14 +280,55 @@ pub fn plan_spells(table: &Table, me: CombatantId) -> (Option<Action>, Option<Ac
     (bonus, action)
 }
 
-/// The spell options offered to the narrator's NPC brain, labelled.
-pub fn spell_options(table: &Table, me: CombatantId) -> Vec<NpcOption> {
-    candidates(table, me)
-        .into_iter()
-        .take(6)
-        .map(|c| NpcOption {
-            label: c.label,
-            plan: vec![c.action, Action::EndTurn],
+/// The bonus-action attack of `me`'s spiritual weapon, if it holds one and it reaches a foe:
+/// at the weakest foe it reaches (the same check as the server's).
+pub fn weapon_attack(table: &Table, me: CombatantId) -> Option<Action> {
+    let c = table.combatant(me)?;
+    let index = c.attacks.len();
+    if !table.is_weapon_attack(me, index) {
+        return None;
+    }
+    table
+        .combatants
+        .iter()
+        .filter(|f| f.side.hostile_to(c.side) && f.is_conscious() && !f.hidden)
+        .filter(|f| table.check_attack(me, f.id, index).is_ok())
+        .min_by_key(|f| (f.hp, f.id))
+        .map(|f| Action::Attack {
+            target: f.id,
+            attack: index,
         })
-        .collect()
+}
+
+/// The spell options offered to the narrator's NPC brain, labelled: a spiritual weapon's
+/// strike before the usual fight, then the casts.
+pub fn spell_options(table: &Table, me: CombatantId) -> Vec<NpcOption> {
+    let mut out: Vec<NpcOption> = weapon_attack(table, me)
+        .map(|strike| {
+            let target = match &strike {
+                Action::Attack { target, .. } => table.combatant(*target).map(|c| c.name.clone()),
+                _ => None,
+            };
+            let mut plan = vec![strike];
+            plan.extend(super::plan_turn(&table.board(), me));
+            NpcOption {
+                label: format!(
+                    "Strike {} with the spiritual weapon, then fight",
+                    target.unwrap_or_default()
+                ),
+                plan,
+            }
+        })
+        .into_iter()
+        .collect();
+    out.extend(
+        candidates(table, me)
+            .into_iter()
+            .take(6)
+            .map(|c| NpcOption {
+                label: c.label,
+                plan: vec![c.action, Action::EndTurn],
+            }),
+    );
+    out
 }
