@@ -18,7 +18,7 @@ bin="${CARGO_TARGET_DIR:-target}/debug"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 http=$(free_port); udp=$(free_port)
 "$bin/emberkeep-server" --bind 127.0.0.1 --udp-port "$udp" --http-port "$http" --no-websocket \
-    --seed 7 --turn-timeout 600 --codes-file "$work/codes.txt" --quiet < /dev/null > "$work/server.log" 2>&1 &
+    --encounter "${ENCOUNTER:-goblin-ambush}" --seed 7 --turn-timeout 600 --codes-file "$work/codes.txt" --quiet < /dev/null > "$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do [ -s "$work/codes.txt" ] && break; sleep 0.1; done
 code=$(awk -v seat="${SEAT:-fighter}" '$1=="table-1" && $2==seat {print $3}' "$work/codes.txt")

@@ -21,7 +21,7 @@ http=$(free_port); udp=$(free_port); ws=$(free_port); web=$(free_port)
 # Companions play the empty seats, so the browser's turn comes soon; it has 30 s to play.
 "$bin/emberkeep-server" --bind 127.0.0.1 --udp-port "$udp" --ws-port "$ws" --http-port "$http" \
     --web "$web" --web-root web/dist --public-host 127.0.0.1 \
-    --seed 7 --companions --turn-timeout 30 --codes-file "$work/codes.txt" < /dev/null > "$work/server.log" 2>&1 &
+    --encounter goblin-ambush --seed 7 --companions --turn-timeout 30 --codes-file "$work/codes.txt" < /dev/null > "$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do [ -s "$work/codes.txt" ] && break; sleep 0.1; done
 code=$(awk '$1=="table-1" && $2=="fighter" {print $3}' "$work/codes.txt")

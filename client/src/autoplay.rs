@@ -23,6 +23,8 @@ pub struct AutoPlay {
     scene: Option<String>,
     /// Actions sent.
     pub sent: u64,
+    /// How often it takes an exploring step (ms; a human-like pace by default).
+    pub explore_every_ms: u64,
 }
 
 impl Default for AutoPlay {
@@ -37,6 +39,7 @@ impl Default for AutoPlay {
             memory: ExploreMemory::default(),
             scene: None,
             sent: 0,
+            explore_every_ms: 1000,
         }
     }
 }
@@ -96,6 +99,8 @@ fn play(world: &mut World) {
         let conscious = mirror.combatants.get(&me).is_some_and(|c| c.1.hp > 0);
         match table.mode {
             Mode::Combat if table.active == Some(me) && conscious => {
+                // After this fight the party may rest again.
+                bot.memory.rested = false;
                 if bot.planned_for != Some((table.round, me)) {
                     bot.planned_for = Some((table.round, me));
                     // The server's own tactics on the rules rebuilt from what we see:
@@ -110,7 +115,7 @@ fn play(world: &mut World) {
                     bot.sent += 1;
                 }
             }
-            Mode::Exploration if !table.ended && now_ms >= bot.last_explore_ms + 1000 => {
+            Mode::Exploration if !table.ended && now_ms >= bot.last_explore_ms + bot.explore_every_ms => {
                 // Explore: use what is there, search, take exits; walk toward foes in sight.
                 bot.last_explore_ms = now_ms;
                 if bot.scene != table.scene.as_ref().map(|s| s.0.clone()) {

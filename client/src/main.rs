@@ -34,8 +34,8 @@ struct Cli {
     /// prints) and take the fighter's seat.
     #[arg(long)]
     host: bool,
-    /// With --host: the encounter to play.
-    #[arg(long, default_value = "goblin-ambush")]
+    /// With --host: the adventure (or single encounter) to play.
+    #[arg(long, default_value = "ember")]
     encounter: String,
     /// The assets folder (art, sounds; with --host also the content).
     #[arg(long, default_value = "assets")]

@@ -183,11 +183,12 @@ pub struct Cli {
     /// Journal campaigns in this folder: a restart resumes every open campaign where it was.
     #[arg(long, env = "EMBERKEEP_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Encounter id (a file in ASSETS/encounters/ without `.ron`).
+    /// Adventure (a folder in ASSETS/adventures/) or single encounter (a file in
+    /// ASSETS/encounters/ without `.ron`) that new campaigns run.
     #[arg(
         long,
         short,
-        default_value = "goblin-ambush",
+        default_value = "ember",
         env = "EMBERKEEP_ENCOUNTER"
     )]
     pub encounter: String,

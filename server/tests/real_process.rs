@@ -54,6 +54,8 @@ fn start(udp: u16, http: u16, dir: &Path, data: bool) -> Server {
         "--no-websocket",
         "--seed",
         "5",
+        "--encounter",
+        "goblin-ambush",
         "--turn-timeout",
         "5",
         "--assets",

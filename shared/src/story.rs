@@ -153,6 +153,19 @@ impl StoryEvent {
                 skill,
                 purpose,
                 roll,
+            } if roll.dc.is_none() => format!(
+                "{} tries to {purpose}: {} check {} ({} {:+}) — nothing to find",
+                name(*actor),
+                skill.name(),
+                roll.total,
+                roll.d20.natural,
+                roll.bonus,
+            ),
+            StoryEvent::Check {
+                actor,
+                skill,
+                purpose,
+                roll,
             } => format!(
                 "{} tries to {purpose}: {} check {} ({} {:+}) against DC {} — {}",
                 name(*actor),

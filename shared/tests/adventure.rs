@@ -387,6 +387,9 @@ fn play_to_the_end(t: &mut Table) -> usize {
             continue;
         }
         if let Some(active) = t.active() {
+            for m in memories.values_mut() {
+                m.rested = false;
+            }
             let plan = t.plan_for(active);
             t.play_npc_turn(active, plan, 0);
             inputs += 1;
@@ -421,6 +424,7 @@ fn play_to_the_end(t: &mut Table) -> usize {
             };
             let here = t.combatant(id).unwrap().pos;
             let result = t.submit(id, action.clone(), 0);
+            let action_shown = action.clone();
             inputs += 1;
             acted = true;
             match action {
@@ -433,7 +437,12 @@ fn play_to_the_end(t: &mut Table) -> usize {
                 }
                 _ => {}
             }
-            let _ = result;
+            if let Err(r) = &result
+                && std::env::var("ADVENTURE_DEBUG").is_ok()
+                && t.next_seq > 1270
+            {
+                println!("rejected {id} {action_shown:?}: {}", r.reason);
+            }
         }
         assert!(acted, "nobody had anything to do: {:?}", t.known_points());
     }
@@ -617,4 +626,39 @@ fn a_group_check_succeeds_when_half_the_party_does() {
         })
         .collect();
     assert_eq!(rolls.len(), 4, "everyone rolls");
+}
+
+#[test]
+fn the_shipped_adventure_is_finished_by_the_explorer_and_the_tactics() {
+    let root = emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets");
+    let lib = ContentLibrary::load_dir(&root).unwrap();
+    let mut finished = 0;
+    for seed in 1..=3 {
+        let mut t = Table::new_adventure(&lib, "ember", seed, 60_000, None).unwrap();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            play_to_the_end(&mut t)
+        }));
+        let s = story(&t);
+        let scenes: Vec<String> = s
+            .iter()
+            .filter_map(|e| match e {
+                StoryEvent::SceneEntered { scene, .. } => Some(scene.clone()),
+                _ => None,
+            })
+            .collect();
+        println!(
+            "seed {seed}: {} after {} events, scenes {scenes:?}, levels {:?}",
+            if outcome.is_ok() { "finished" } else { "stopped" },
+            t.next_seq - 1,
+            t.combatants.iter().filter(|c| c.is_pc).map(|c| (c.level, c.xp, c.hp)).collect::<Vec<_>>()
+        );
+        if outcome.is_err() && std::env::var("ADVENTURE_DEBUG").is_ok() {
+            let name = |id| t.combatant(id).map(|c| c.name.clone()).unwrap_or_default();
+            for e in t.log.iter().rev().take(60).collect::<Vec<_>>().into_iter().rev() {
+                println!("  #{} {}", e.seq, e.event.describe(&name));
+            }
+        }
+        finished += usize::from(outcome.is_ok());
+    }
+    assert!(finished >= 2, "{finished} of 3 seeds finished");
 }

@@ -526,10 +526,9 @@ fn armor_and_shields_set_the_pregens_ac() {
     assert!(!t.combatant(id_of(&t, "fighter")).unwrap().unarmored);
     let root = emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets");
     let mut files = Vec::new();
-    for (kind, folder) in emberkeep_shared::content::ContentKind::ALL {
-        for entry in std::fs::read_dir(root.join(folder)).unwrap() {
-            let path = entry.unwrap().path();
-            let mut text = std::fs::read_to_string(&path).unwrap();
+    for (path, text, kind) in emberkeep_shared::content::read_content_files(&root).unwrap() {
+        {
+            let mut text = text;
             if path.ends_with("fighter.ron") {
                 text = text.replace("ac: 18,", "ac: 17,");
             }
@@ -551,10 +550,9 @@ fn a_hostile_item_or_level_file_is_refused_with_its_place_and_nothing_overflows(
     // with absurd hit points, and an item that is not RON: each names file:line:column.
     let root = emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets");
     let mut files = Vec::new();
-    for (kind, folder) in emberkeep_shared::content::ContentKind::ALL {
-        for entry in std::fs::read_dir(root.join(folder)).unwrap() {
-            let path = entry.unwrap().path();
-            let mut text = std::fs::read_to_string(&path).unwrap();
+    for (path, text, kind) in emberkeep_shared::content::read_content_files(&root).unwrap() {
+        {
+            let mut text = text;
             if path.ends_with("leather-armor.ron") {
                 text = text.replace("base: 11", "base: 2147483647");
             }

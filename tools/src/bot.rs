@@ -32,9 +32,12 @@ pub struct Args {
     /// Connect over WebSocket instead of UDP.
     #[arg(long)]
     websocket: bool,
-    /// Keep running after the fight ends.
+    /// Keep running after the fight ends (or the adventure).
     #[arg(long)]
     stay: bool,
+    /// Milliseconds between exploring steps (walk, search, open, take an exit).
+    #[arg(long, default_value_t = 1000)]
+    pace: u64,
 }
 
 #[derive(Resource)]
@@ -80,6 +83,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..default()
     });
     app.add_plugins(AutoPlayPlugin);
+    app.world_mut()
+        .resource_mut::<emberkeep_client::autoplay::AutoPlay>()
+        .explore_every_ms = args.pace;
     app.insert_resource(BotConfig {
         stay: args.stay,
         printed: 0,
@@ -129,25 +135,31 @@ fn print_events(world: &mut World) {
     });
 }
 
+/// Whether the game the bot plays is over: an adventure's ending (or the party's defeat), a
+/// single encounter's fight.
+fn game_over(session: &TableSession, adventure: bool) -> bool {
+    session.events.iter().any(|e| match &e.event {
+        GameEvent::Story(emberkeep_shared::story::StoryEvent::Ended { .. }) => true,
+        GameEvent::CombatEnded { outcome } => {
+            !adventure || *outcome == emberkeep_shared::event::CombatOutcome::Defeat
+        }
+        _ => false,
+    })
+}
+
 fn watch(
     mut config: ResMut<BotConfig>,
     session: Res<TableSession>,
+    tables: Query<&TableView>,
     mut exit: MessageWriter<AppExit>,
 ) {
     if config.done {
         return;
     }
+    let adventure = tables.iter().any(|t| t.scene.is_some());
     let outcome = match &session.status {
         Status::Refused(reason) => Some(Err(format!("the server refused the seat: {reason}"))),
-        Status::Seated
-            if !config.stay
-                && session
-                    .events
-                    .iter()
-                    .any(|e| matches!(e.event, GameEvent::CombatEnded { .. })) =>
-        {
-            Some(Ok(()))
-        }
+        Status::Seated if !config.stay && game_over(&session, adventure) => Some(Ok(())),
         _ => None,
     };
     if let Some(outcome) = outcome {

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A content file, a kind folder (items, spells, creatures, pregens, maps, encounters) or an assets folder.
+    /// A content file, a kind folder (items, spells, creatures, pregens, maps, encounters,
+    /// adventures, one adventure's folder) or an assets folder.
     #[arg(default_value = "assets")]
     path: PathBuf,
 }
@@ -21,7 +22,18 @@ fn assets_root(path: &Path) -> Option<PathBuf> {
     };
     if path.is_file() {
         let folder = path.parent()?;
+        // adventures/<id>/<file>.ron
+        if let Some(up) = folder.parent()
+            && up.file_name().is_some_and(|n| n == "adventures")
+        {
+            return Some(up.parent().map(Path::to_path_buf).unwrap_or_default());
+        }
         return is_kind(folder).then(|| folder.parent().map(Path::to_path_buf).unwrap_or_default());
+    }
+    if let Some(up) = path.parent()
+        && up.file_name().is_some_and(|n| n == "adventures")
+    {
+        return Some(up.parent().map(Path::to_path_buf).unwrap_or_default());
     }
     if is_kind(path) {
         return Some(path.parent().map(Path::to_path_buf).unwrap_or_default());
@@ -38,7 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let Some(root) = assets_root(&args.path) else {
         anyhow::bail!(
-            "{} is not content: expected a .ron file inside items/, spells/, creatures/, pregens/, maps/ or encounters/, one of those folders, or a folder holding them",
+            "{} is not content: expected a .ron file inside items/, spells/, creatures/, pregens/, maps/, encounters/ or adventures/<id>/, one of those folders, or a folder holding them",
             args.path.display()
         );
     };
@@ -46,13 +58,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match ContentLibrary::load_dir(&root) {
         Ok(lib) => {
             println!(
-                "ok: {} items, {} spells, {} creatures, {} pregens, {} maps, {} encounters in {}",
+                "ok: {} items, {} spells, {} creatures, {} pregens, {} maps, {} encounters, {} adventures ({} scenes) in {}",
                 lib.items.len(),
                 lib.spells.len(),
                 lib.creatures.len(),
                 lib.pregens.len(),
                 lib.maps.len(),
                 lib.encounters.len(),
+                lib.adventures.len(),
+                lib.adventures.values().map(|a| a.scenes.len()).sum::<usize>(),
                 root.display()
             );
             Ok(ExitCode::SUCCESS)

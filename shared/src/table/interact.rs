@@ -592,7 +592,7 @@ impl Table {
                     let Some(id) = self
                         .combatants
                         .iter()
-                        .find(|c| &c.name == name && !c.is_pc)
+                        .find(|c| &c.name == name && !c.is_pc && !c.is_dead())
                         .map(|c| c.id)
                     else {
                         continue;
@@ -604,6 +604,12 @@ impl Table {
                         let c = self.combatant_mut(id);
                         c.side = Side::Foe;
                         self.resolved = false;
+                        // In a fight already: it joins at the end of the initiative order.
+                        if let Some(combat) = self.combat.as_mut()
+                            && !combat.order.contains(&id)
+                        {
+                            combat.order.push(id);
+                        }
                     }
                     self.emit(
                         now_ms,

@@ -59,7 +59,8 @@ impl Table {
                 ),
             ));
         }
-        let stand_cost = if me.has(Condition::Prone) {
+        // Standing up costs half the speed in a fight; exploring, nobody counts it.
+        let stand_cost = if me.has(Condition::Prone) && self.combat.is_some() {
             me.speed / 2
         } else {
             0
@@ -135,7 +136,7 @@ impl Table {
         }
         // Valid: execute step by step, with opportunity attacks in combat.
         let from = me.pos;
-        if stand_cost > 0 {
+        if me.has(Condition::Prone) {
             self.combatant_mut(actor)
                 .conditions
                 .remove(&Condition::Prone);
@@ -146,7 +147,7 @@ impl Table {
         let mut spent = stand_cost;
         let mut at = from;
         // The walk is told in parts where it enters an area that makes it save (Web).
-        let (mut part_from, mut stood_up) = (from, stand_cost > 0);
+        let (mut part_from, mut stood_up) = (from, me.has(Condition::Prone));
         for (i, &step) in path.iter().enumerate() {
             if in_combat && !disengaged {
                 // A player who could strike is asked first: the move waits for the answer.

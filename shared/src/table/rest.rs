@@ -228,7 +228,13 @@ impl Table {
     fn long_rest(&mut self, id: CombatantId) -> Option<String> {
         let c = self.combatant_mut(id);
         if c.hp <= 0 {
-            return Some(format!("{} lies at 0 hit points and gains nothing", c.name));
+            // SRD 5.1 "Stabilizing a Creature": a stable creature "regains 1 hit point after
+            // 1d4 hours" — within the eight hours; the rest's benefits needed 1 at its start.
+            c.hp = 1;
+            c.death_saves = (0, 0);
+            c.conditions.remove(&Condition::Stable);
+            c.conditions.remove(&Condition::Unconscious);
+            return Some(format!("{} comes round with 1 hit point", c.name));
         }
         let healed = c.max_hp - c.hp;
         c.hp = c.max_hp;

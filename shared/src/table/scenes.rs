@@ -444,6 +444,41 @@ impl Table {
         );
     }
 
+    /// A fallen party is not the end of an adventure: the foes leave them for dead, and the
+    /// living come round with 1 hit point on the scene's start squares (the dead stay dead).
+    /// The scene's foes stay as they are, and its fight is still to win.
+    pub(super) fn regroup_after_defeat(&mut self, now_ms: u64) {
+        let Some(spawns) = self.scene().map(|s| s.spawns.clone()) else {
+            return;
+        };
+        let ids: Vec<CombatantId> = self
+            .combatants
+            .iter()
+            .filter(|c| c.is_pc && !c.is_dead())
+            .map(|c| c.id)
+            .collect();
+        if ids.is_empty() {
+            return;
+        }
+        for (i, id) in ids.iter().enumerate() {
+            let c = self.combatant_mut(*id);
+            c.hp = c.hp.max(1);
+            c.death_saves = (0, 0);
+            c.conditions.remove(&crate::content::Condition::Unconscious);
+            c.conditions.remove(&crate::content::Condition::Stable);
+            c.pos = spawns.get(i).copied().unwrap_or(GridPos::new(-1, -1));
+        }
+        self.place_stragglers();
+        self.resolved = false;
+        self.emit(
+            now_ms,
+            GameEvent::Story(StoryEvent::Said {
+                text: "Left for dead, the party comes round where they came in, battered but alive."
+                    .into(),
+            }),
+        );
+    }
+
     /// SRD 5.1 "Experience Points": defeated foes' XP, divided equally among the party
     /// members still alive. Called when a fight ends in victory; each foe counts once.
     pub(super) fn award_victory_xp(&mut self, now_ms: u64) {

@@ -224,6 +224,8 @@ impl Table {
         if outcome == CombatOutcome::Victory {
             self.award_victory_xp(now_ms);
             self.fire_triggers(&crate::adventure::When::Victory, None, now_ms);
+        } else if self.adventure.is_some() {
+            self.regroup_after_defeat(now_ms);
         }
         true
     }

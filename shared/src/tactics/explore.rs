@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 /// What an explorer remembers between steps (forget it when the scene changes).
 #[derive(Debug, Clone, Default)]
 pub struct ExploreMemory {
-    /// It proposed or joined a rest in this scene.
+    /// It proposed or joined a rest since the last fight (callers clear it when a fight
+    /// starts, and when the scene changes).
     pub rested: bool,
     /// (target, approach) the table refused or that was tried: not tried again.
     pub given_up: BTreeSet<(String, Approach)>,
@@ -51,6 +52,48 @@ pub fn explore_step(
     if let Some((long, false)) = party.vote {
         return Some(Action::Rest { long });
     }
+    let allies: Vec<&super::Unit> = board
+        .units
+        .iter()
+        .filter(|u| u.side == unit.side && !u.dead)
+        .collect();
+    // A friend down at 0 hit points: a potion, given from beside them.
+    if let Some(potion) = items.iter().find(|i| i.starts_with("potion"))
+        && let Some(down) = allies
+            .iter()
+            .filter(|u| u.hp <= 0 && u.id != me)
+            .min_by_key(|u| u.pos.squares_to(here))
+    {
+        if down.pos.feet_to(here) <= 5 {
+            return Some(Action::UseItem {
+                item: potion.clone(),
+                target: Some(down.id),
+            });
+        }
+        let path = walk_next_to(board, me, &[down.pos], unit.speed);
+        if !path.is_empty() {
+            return Some(Action::Move { path });
+        }
+    }
+    // The party keeps together: the first standing member leads, the others stay close.
+    let leader = allies
+        .iter()
+        .filter(|u| u.hp > 0)
+        .map(|u| (u.id, u.pos))
+        .min();
+    if let Some((lead, at)) = leader
+        && lead != me
+        && at.squares_to(here) > 3
+    {
+        let path = walk_next_to(board, me, &[at], unit.speed);
+        if !path.is_empty() {
+            return Some(Action::Move { path });
+        }
+    }
+    let leading = leader.is_none_or(|(lead, _)| lead == me);
+    let close_to_leader = |p: &PointView| {
+        leading || leader.is_some_and(|(_, at)| p.at.iter().any(|a| a.squares_to(at) <= 8))
+    };
     // Foes in sight: go and fight them.
     if let Some(foe) = board
         .units
@@ -58,11 +101,13 @@ pub fn explore_step(
         .filter(|u| u.side.hostile_to(unit.side) && !u.dead && u.hp > 0)
         .min_by_key(|u| u.pos.squares_to(here))
     {
-        let path = board.walk_toward(me, foe.pos, unit.speed);
-        return (!path.is_empty()).then_some(Action::Move { path });
+        let path = walk_next_to(board, me, &[foe.pos], unit.speed);
+        if !path.is_empty() {
+            return Some(Action::Move { path });
+        }
     }
     // Hurt and safe: propose a rest, short while Hit Dice last, else long.
-    if party.wounded && party.may_rest && !memory.rested {
+    if (party.wounded || allies.iter().any(|u| u.hp <= 0)) && party.may_rest && !memory.rested {
         return Some(Action::Rest {
             long: sheet.hit_dice_left == 0,
         });
@@ -95,11 +140,14 @@ pub fn explore_step(
     {
         return Some(Action::Search);
     }
-    if let Some((p, approach)) = points
+    // The nearest point with something to do that can be reached (behind a closed door, not).
+    let mut todo_points: Vec<(&PointView, Approach)> = points
         .iter()
+        .filter(|p| close_to_leader(p))
         .filter_map(|p| todo(p).map(|a| (p, a)))
-        .min_by_key(|(p, _)| distance(p, here))
-    {
+        .collect();
+    todo_points.sort_by_key(|(p, _)| distance(p, here));
+    for (p, approach) in todo_points {
         if near(p) {
             return Some(Action::Interact {
                 target: p.id.clone(),
@@ -111,20 +159,29 @@ pub fn explore_step(
             return Some(Action::Move { path });
         }
     }
-    // Then onward: an exit to somewhere new first, the end last resort before going back.
-    let exit = points
+    // Then onward (the leader's call): an exit to somewhere new first, going back last.
+    if !leading {
+        return None;
+    }
+    let mut exits: Vec<&PointView> = points
         .iter()
         .filter(|p| p.kind.is_none())
         .filter(|p| !memory.given_up.contains(&(p.id.clone(), Approach::Use)))
-        .min_by_key(|p| (p.visited == Some(true), distance(p, here)))?;
-    if near(exit) {
-        return Some(Action::Interact {
-            target: exit.id.clone(),
-            approach: Approach::Use,
-        });
+        .collect();
+    exits.sort_by_key(|p| (p.visited == Some(true), distance(p, here)));
+    for exit in exits {
+        if near(exit) {
+            return Some(Action::Interact {
+                target: exit.id.clone(),
+                approach: Approach::Use,
+            });
+        }
+        let path = walk_next_to(board, me, &exit.at, unit.speed);
+        if !path.is_empty() {
+            return Some(Action::Move { path });
+        }
     }
-    let path = walk_next_to(board, me, &exit.at, unit.speed);
-    (!path.is_empty()).then_some(Action::Move { path })
+    None
 }
 
 /// Whether someone in the party is hurt enough to rest: below half their hit points (or down
