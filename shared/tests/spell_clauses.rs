@@ -322,8 +322,13 @@ fn the_weapon_moves_up_to_20_feet_and_strikes_again_as_a_bonus_action_on_later_t
     // weapon does not strike twice.
     let budget = t.turn_budget().unwrap();
     assert!(budget.bonus_action_used && !budget.action_used);
-    let again = t
-        .clone()
+    // (On a target still standing: the reach and target are checked first.)
+    let mut standing = t.clone();
+    if let Some(c) = standing.combatants.iter_mut().find(|c| c.id == near) {
+        c.hp = c.max_hp;
+        c.conditions.clear();
+    }
+    let again = standing
         .submit(
             cleric,
             Action::Attack {

@@ -48,6 +48,8 @@ impl Table {
         target: CombatantId,
         index: usize,
     ) -> Result<Advantage, Rejection> {
+        // What the attack is aimed at comes first: an unknown target is named as such.
+        let advantage = self.attack_in_reach(attacker, target, index)?;
         if let Some(b) = self.budget().filter(|_| self.active() == Some(attacker)) {
             if self.is_weapon_attack(attacker, index) {
                 if b.bonus_action_used {
@@ -57,7 +59,7 @@ impl Table {
                 return Err(Rejection::action_spent());
             }
         }
-        self.attack_in_reach(attacker, target, index)
+        Ok(advantage)
     }
 
     /// Whether attack `index` of `attacker` reaches `target` from where everyone stands,
