@@ -115,7 +115,9 @@ fn play(world: &mut World) {
                     bot.sent += 1;
                 }
             }
-            Mode::Exploration if !table.ended && now_ms >= bot.last_explore_ms + bot.explore_every_ms => {
+            Mode::Exploration
+                if !table.ended && now_ms >= bot.last_explore_ms + bot.explore_every_ms =>
+            {
                 // Explore: use what is there, search, take exits; walk toward foes in sight.
                 bot.last_explore_ms = now_ms;
                 if bot.scene != table.scene.as_ref().map(|s| s.0.clone()) {
@@ -133,7 +135,8 @@ fn play(world: &mut World) {
                         .map(|(long, agreed)| (*long, agreed.contains(&me))),
                     may_rest: table.may_rest,
                 };
-                if let Some(action) = explore_step(&board, &table.points, &sheet, party, &bot.memory)
+                if let Some(action) =
+                    explore_step(&board, &table.points, &sheet, party, &bot.memory)
                 {
                     bot.exploring = Some(action.clone());
                     bot.waiting = Some(session.act(action));

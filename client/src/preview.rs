@@ -4,9 +4,9 @@
 
 use crate::net::Mirror;
 use emberkeep_shared::adventure::PointKind;
-use emberkeep_shared::table::Approach;
 use emberkeep_shared::content::Condition;
 use emberkeep_shared::prelude::*;
+use emberkeep_shared::table::Approach;
 
 /// Squares the seat's character could reach now, from the replicated state and shared rules:
 /// on its turn in combat, and at any time while exploring (anyone may walk outside combat).
@@ -111,7 +111,8 @@ pub fn click(mirror: &Mirror, me: CombatantId, square: GridPos) -> Result<Action
     }
     // A point of interest or an exit: use it when within 5 ft, else walk up to it.
     if let Some(point) = table.points.iter().find(|p| p.at.contains(&square)) {
-        let target = |a: &Action| matches!(a, Action::Interact { target, .. } if *target == point.id);
+        let target =
+            |a: &Action| matches!(a, Action::Interact { target, .. } if *target == point.id);
         let mine: Vec<_> = point_choices(mirror, me)
             .into_iter()
             .filter(|(_, a, _)| target(a))
@@ -131,8 +132,7 @@ pub fn click(mirror: &Mirror, me: CombatantId, square: GridPos) -> Result<Action
         } else {
             sheet.speed
         };
-        let path =
-            emberkeep_shared::tactics::explore::walk_next_to(&board, me, &point.at, budget);
+        let path = emberkeep_shared::tactics::explore::walk_next_to(&board, me, &point.at, budget);
         return if path.is_empty() {
             Err(format!("No path leads to {}", point.name))
         } else {
@@ -506,7 +506,11 @@ pub fn point_choices(mirror: &Mirror, me: CombatantId) -> Vec<(String, Action, O
                 if let Some(k) = key
                     && status.rules.items.contains(k)
                 {
-                    out.push((format!("Unlock {}", p.name), act(Approach::Use), far.clone()));
+                    out.push((
+                        format!("Unlock {}", p.name),
+                        act(Approach::Use),
+                        far.clone(),
+                    ));
                 }
                 if let Some(dc) = pick {
                     out.push((
@@ -540,4 +544,3 @@ pub fn point_choices(mirror: &Mirror, me: CombatantId) -> Vec<(String, Action, O
     }
     out
 }
-

@@ -112,10 +112,10 @@ fn random_table_with_lasting_spells(seed: u64) -> Table {
         .unwrap()
         .concentrating = Some("Web".into());
     // Every third board, the active creature has already used its action.
-    if seed % 3 == 0 {
+    if seed.is_multiple_of(3) {
         t.combat.as_mut().unwrap().budget.action_used = true;
     }
-    if seed % 2 == 0 {
+    if seed.is_multiple_of(2) {
         for c in t.combatants.iter_mut().filter(|c| squares.contains(&c.pos)) {
             c.conditions.insert(Condition::Restrained);
             c.effects.push(ActiveEffect {

@@ -136,9 +136,9 @@ impl Inbox {
                 .front()
                 .is_some_and(|q| matches!(q.input, Input::Act { .. }));
         let next = if front_waits {
-            self.0.iter().position(|q| {
-                matches!(q.input, Input::Narration { .. } | Input::Judged { .. })
-            })?
+            self.0
+                .iter()
+                .position(|q| matches!(q.input, Input::Narration { .. } | Input::Judged { .. }))?
         } else {
             0
         };

@@ -185,12 +185,7 @@ pub struct Cli {
     pub data_dir: Option<PathBuf>,
     /// Adventure (a folder in ASSETS/adventures/) or single encounter (a file in
     /// ASSETS/encounters/ without `.ron`) that new campaigns run.
-    #[arg(
-        long,
-        short,
-        default_value = "ember",
-        env = "EMBERKEEP_ENCOUNTER"
-    )]
+    #[arg(long, short, default_value = "ember", env = "EMBERKEEP_ENCOUNTER")]
     pub encounter: String,
     /// How many campaigns (tables) to open, named table-1, table-2, ... (with --data-dir, only
     /// when none is stored there yet).

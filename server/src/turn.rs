@@ -43,9 +43,7 @@ pub(crate) fn resolve_inbox(
 ) {
     loop {
         let hold = campaign.table.combat.is_none()
-            && (narrating
-                || campaign.table.judging.is_some()
-                || campaign.inbox.holds_narration());
+            && (narrating || campaign.table.judging.is_some() || campaign.inbox.holds_narration());
         let Some(queued) = campaign.inbox.take_next(hold) else {
             break;
         };

@@ -351,7 +351,10 @@ pub fn check_scene(scene: &SceneDef) -> Vec<(String, String)> {
             if t.damage.max() > 200 {
                 out.push((
                     "damage".into(),
-                    format!("trap damage {} can exceed 200: expected at most 200", t.damage),
+                    format!(
+                        "trap damage {} can exceed 200: expected at most 200",
+                        t.damage
+                    ),
                 ));
             }
         }
@@ -394,7 +397,10 @@ pub fn check_scene(scene: &SceneDef) -> Vec<(String, String)> {
         if e.at.is_empty() {
             out.push((
                 format!("\"{}\"", e.id),
-                format!("exit `{}` has no squares: expected at least one in `at`", e.id),
+                format!(
+                    "exit `{}` has no squares: expected at least one in `at`",
+                    e.id
+                ),
             ));
         }
         if let Some(h) = &e.hidden
@@ -442,17 +448,16 @@ pub fn check_scene(scene: &SceneDef) -> Vec<(String, String)> {
         );
     for o in outcomes {
         match o {
-            Outcome::Reveal(id) | Outcome::Open(id) if !ids.contains(&id.as_str()) => {
+            Outcome::Reveal(id) | Outcome::Open(id) if !ids.contains(&id.as_str()) => out.push((
+                format!("\"{id}\""),
+                format!("no point or exit `{id}` in this scene: expected one of {ids:?}"),
+            )),
+            Outcome::Attitude(name, _) if !scene.npcs.iter().any(|n| &n.name == name) => {
                 out.push((
-                    format!("\"{id}\""),
-                    format!("no point or exit `{id}` in this scene: expected one of {ids:?}"),
-                ))
-            }
-            Outcome::Attitude(name, _) if !scene.npcs.iter().any(|n| &n.name == name) => out
-                .push((
                     format!("\"{name}\""),
                     format!("no NPC named `{name}` in this scene"),
-                )),
+                ))
+            }
             Outcome::Experience(xp) if *xp > 100_000 => out.push((
                 format!("Experience({xp})"),
                 "expected at most 100000 experience points".into(),
@@ -490,7 +495,10 @@ pub fn check_adventure(
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if def.party.is_empty() {
-        out.push(("party".into(), "expected at least one pregen in `party`".into()));
+        out.push((
+            "party".into(),
+            "expected at least one pregen in `party`".into(),
+        ));
     }
     for p in &def.party {
         if !lib.pregens.contains_key(p) {
@@ -653,7 +661,10 @@ pub fn check_scene_refs(
         {
             out.push((
                 format!("({}, {})", a.0, a.1),
-                format!("trigger area from {a:?} to {b:?} leaves map `{}`", scene.map),
+                format!(
+                    "trigger area from {a:?} to {b:?} leaves map `{}`",
+                    scene.map
+                ),
             ));
         }
     }

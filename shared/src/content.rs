@@ -1063,8 +1063,7 @@ impl ContentLibrary {
             };
             if let Some((file, text)) = self.sources.get(&(6, id.clone())) {
                 let mut check = FileCheck { file, text, errors };
-                for (needle, message) in crate::adventure::check_adventure(self, def, adventure)
-                {
+                for (needle, message) in crate::adventure::check_adventure(self, def, adventure) {
                     check.error_at(&needle, message);
                 }
             }

@@ -24,23 +24,98 @@ pub struct CheckRequest {
 /// The built-in judge's keyword table: the first row with a word found in the text decides
 /// (skill, DC). Documented in the README.
 pub const KEYWORDS: &[(&[&str], Skill, i32)] = &[
-    (&["search", "inspect", "examine", "investigate", "look for"], Skill::Investigation, 12),
-    (&["listen", "spot", "watch", "keep an eye", "scan"], Skill::Perception, 12),
-    (&["climb", "jump", "swim", "lift", "push", "pry", "force", "break"], Skill::Athletics, 13),
-    (&["balance", "tumble", "flip", "dodge through"], Skill::Acrobatics, 13),
+    (
+        &["search", "inspect", "examine", "investigate", "look for"],
+        Skill::Investigation,
+        12,
+    ),
+    (
+        &["listen", "spot", "watch", "keep an eye", "scan"],
+        Skill::Perception,
+        12,
+    ),
+    (
+        &[
+            "climb", "jump", "swim", "lift", "push", "pry", "force", "break",
+        ],
+        Skill::Athletics,
+        13,
+    ),
+    (
+        &["balance", "tumble", "flip", "dodge through"],
+        Skill::Acrobatics,
+        13,
+    ),
     (&["sneak", "hide", "creep", "quietly"], Skill::Stealth, 13),
-    (&["pick", "pickpocket", "palm", "slip", "lockpick"], Skill::SleightOfHand, 14),
-    (&["persuade", "convince", "plead", "negotiate", "sweet-talk", "charm"], Skill::Persuasion, 13),
-    (&["lie", "bluff", "deceive", "trick", "pretend"], Skill::Deception, 14),
-    (&["threaten", "intimidate", "scare", "menace"], Skill::Intimidation, 13),
-    (&["sense motive", "read", "trust", "is he lying", "is she lying"], Skill::Insight, 12),
-    (&["track", "forage", "navigate", "follow the trail"], Skill::Survival, 12),
-    (&["heal", "bandage", "treat", "diagnose"], Skill::Medicine, 10),
-    (&["recall", "remember", "history", "legend"], Skill::History, 12),
+    (
+        &["pick", "pickpocket", "palm", "slip", "lockpick"],
+        Skill::SleightOfHand,
+        14,
+    ),
+    (
+        &[
+            "persuade",
+            "convince",
+            "plead",
+            "negotiate",
+            "sweet-talk",
+            "charm",
+        ],
+        Skill::Persuasion,
+        13,
+    ),
+    (
+        &["lie", "bluff", "deceive", "trick", "pretend"],
+        Skill::Deception,
+        14,
+    ),
+    (
+        &["threaten", "intimidate", "scare", "menace"],
+        Skill::Intimidation,
+        13,
+    ),
+    (
+        &[
+            "sense motive",
+            "read",
+            "trust",
+            "is he lying",
+            "is she lying",
+        ],
+        Skill::Insight,
+        12,
+    ),
+    (
+        &["track", "forage", "navigate", "follow the trail"],
+        Skill::Survival,
+        12,
+    ),
+    (
+        &["heal", "bandage", "treat", "diagnose"],
+        Skill::Medicine,
+        10,
+    ),
+    (
+        &["recall", "remember", "history", "legend"],
+        Skill::History,
+        12,
+    ),
     (&["arcane", "magic", "rune", "spell"], Skill::Arcana, 13),
-    (&["pray", "holy", "religion", "god", "ritual"], Skill::Religion, 12),
-    (&["calm", "soothe", "tame", "ride"], Skill::AnimalHandling, 12),
-    (&["perform", "sing", "dance", "play music", "juggle"], Skill::Performance, 12),
+    (
+        &["pray", "holy", "religion", "god", "ritual"],
+        Skill::Religion,
+        12,
+    ),
+    (
+        &["calm", "soothe", "tame", "ride"],
+        Skill::AnimalHandling,
+        12,
+    ),
+    (
+        &["perform", "sing", "dance", "play music", "juggle"],
+        Skill::Performance,
+        12,
+    ),
     (&["nature", "plant", "herb", "weather"], Skill::Nature, 12),
 ];
 
@@ -78,7 +153,11 @@ mod tests {
             Skill::Persuasion
         );
         assert!(builtin_judgment("Hello there, friend").is_none());
-        assert!(builtin_judgment("we search the room together").unwrap().group);
+        assert!(
+            builtin_judgment("we search the room together")
+                .unwrap()
+                .group
+        );
         assert!(builtin_judgment("I help Brakka climb").unwrap().advantage);
     }
 }

@@ -107,7 +107,11 @@ fn test_files() -> Vec<(&'static str, &'static str, ContentKind)> {
     vec![
         ("maps/t-hall.ron", walls(MAP_HALL), ContentKind::Map),
         ("maps/t-yard.ron", walls(MAP_YARD), ContentKind::Map),
-        ("adventures/test-run/adventure.ron", ADVENTURE, ContentKind::Adventure),
+        (
+            "adventures/test-run/adventure.ron",
+            ADVENTURE,
+            ContentKind::Adventure,
+        ),
         ("adventures/test-run/hall.ron", HALL, ContentKind::Scene),
         ("adventures/test-run/yard.ron", YARD, ContentKind::Scene),
     ]
@@ -170,7 +174,11 @@ fn a_chest_gives_its_loot_once_and_only_within_reach() {
     let r = t.combatant(rogue).unwrap();
     assert_eq!(r.gold, 25);
     assert_eq!(r.items.len(), potions + 1);
-    assert!(story(&t).iter().any(|s| matches!(s, StoryEvent::Looted { gold: 25, .. })));
+    assert!(
+        story(&t)
+            .iter()
+            .any(|s| matches!(s, StoryEvent::Looted { gold: 25, .. }))
+    );
     let again = t.submit(rogue, use_chest, 0).unwrap_err();
     assert!(again.reason.contains("nothing more"), "{}", again.reason);
 }
@@ -211,12 +219,18 @@ fn a_lock_is_tried_once_each_way_per_character_and_a_hidden_route_leads_around_i
     };
     let unknown = t.submit(wizard, back.clone(), 0).unwrap_err();
     assert_eq!(unknown.code, RejectCode::UnknownTarget);
-    assert!(!unknown.reason.contains("hidden"), "never hints: {}", unknown.reason);
+    assert!(
+        !unknown.reason.contains("hidden"),
+        "never hints: {}",
+        unknown.reason
+    );
     // The mural needs Investigation (a search), then its use reveals the door.
     t.submit(wizard, Action::Search, 0).unwrap();
-    assert!(story(&t).iter().any(
-        |s| matches!(s, StoryEvent::Found { what, .. } if what == "Faded mural")
-    ));
+    assert!(
+        story(&t)
+            .iter()
+            .any(|s| matches!(s, StoryEvent::Found { what, .. } if what == "Faded mural"))
+    );
     t.submit(
         wizard,
         Action::Interact {
@@ -243,11 +257,25 @@ fn a_hidden_trap_goes_off_underfoot_and_stops_the_move() {
     let f = t.combatant(fighter).unwrap();
     assert_eq!(f.pos, GridPos::new(3, 3), "the move stops on the plate");
     assert!(f.hp < hp, "2d4 piercing, halved at best, is at least 1");
-    assert!(story(&t).iter().any(|s| matches!(s, StoryEvent::TrapSprung { .. })));
+    assert!(
+        story(&t)
+            .iter()
+            .any(|s| matches!(s, StoryEvent::TrapSprung { .. }))
+    );
     // Spent: walking on again is safe.
-    t.submit(fighter, Action::Move { path: vec![GridPos::new(4, 3), GridPos::new(3, 3)] }, 0).unwrap();
+    t.submit(
+        fighter,
+        Action::Move {
+            path: vec![GridPos::new(4, 3), GridPos::new(3, 3)],
+        },
+        0,
+    )
+    .unwrap();
     assert_eq!(
-        story(&t).iter().filter(|s| matches!(s, StoryEvent::TrapSprung { .. })).count(),
+        story(&t)
+            .iter()
+            .filter(|s| matches!(s, StoryEvent::TrapSprung { .. }))
+            .count(),
         1
     );
 }
@@ -257,8 +285,22 @@ fn entering_an_area_fires_its_trigger_once() {
     let mut t = table(4);
     let rogue = pc(&t, "rogue");
     put(&mut t, rogue, 8, 2);
-    t.submit(rogue, Action::Move { path: vec![GridPos::new(9, 2)] }, 0).unwrap();
-    t.submit(rogue, Action::Move { path: vec![GridPos::new(10, 2)] }, 0).unwrap();
+    t.submit(
+        rogue,
+        Action::Move {
+            path: vec![GridPos::new(9, 2)],
+        },
+        0,
+    )
+    .unwrap();
+    t.submit(
+        rogue,
+        Action::Move {
+            path: vec![GridPos::new(10, 2)],
+        },
+        0,
+    )
+    .unwrap();
     let said = story(&t)
         .iter()
         .filter(|s| matches!(s, StoryEvent::Said { text } if text == "A cold draft."))
@@ -270,7 +312,13 @@ fn entering_an_area_fires_its_trigger_once() {
 fn to_the_yard(t: &mut Table) {
     let fighter = pc(t, "fighter");
     {
-        let s = t.adventure.as_mut().unwrap().scenes.get_mut("hall").unwrap();
+        let s = t
+            .adventure
+            .as_mut()
+            .unwrap()
+            .scenes
+            .get_mut("hall")
+            .unwrap();
         s.opened.insert("door".into());
     }
     let grid = t.scene().unwrap().grid();
@@ -306,10 +354,17 @@ fn an_exit_carries_the_party_state_and_the_scene_left_keeps_its_changes() {
     to_the_yard(&mut t);
     assert_eq!(t.scene().unwrap().def.id, "yard");
     let after = t.combatant(rogue).unwrap();
-    assert_eq!((after.hp, after.gold, &after.items), (before.hp, before.gold, &before.items));
+    assert_eq!(
+        (after.hp, after.gold, &after.items),
+        (before.hp, before.gold, &before.items)
+    );
     assert!(t.combatants.iter().any(|c| c.source == "goblin"));
     // The hall remembers its looted chest.
-    assert!(t.adventure.as_ref().unwrap().scenes["hall"].opened.contains("chest"));
+    assert!(
+        t.adventure.as_ref().unwrap().scenes["hall"]
+            .opened
+            .contains("chest")
+    );
 }
 
 #[test]
@@ -318,7 +373,12 @@ fn a_won_fight_shares_the_foes_experience_and_the_last_exit_ends_the_adventure()
     // among the party members".
     let mut t = table(6);
     to_the_yard(&mut t);
-    let goblin = t.combatants.iter().find(|c| c.source == "goblin").unwrap().id;
+    let goblin = t
+        .combatants
+        .iter()
+        .find(|c| c.source == "goblin")
+        .unwrap()
+        .id;
     t.start_combat(0, "test".into());
     t.combatants.iter_mut().find(|c| c.id == goblin).unwrap().hp = 1;
     for _ in 0..200 {
@@ -330,8 +390,17 @@ fn a_won_fight_shares_the_foes_experience_and_the_last_exit_ends_the_adventure()
         t.play_npc_turn(active, plan, 0);
     }
     assert!(t.combat.is_none());
-    let xp: Vec<u32> = t.combatants.iter().filter(|c| c.is_pc).map(|c| c.xp).collect();
-    let living = t.combatants.iter().filter(|c| c.is_pc && !c.is_dead()).count() as u32;
+    let xp: Vec<u32> = t
+        .combatants
+        .iter()
+        .filter(|c| c.is_pc)
+        .map(|c| c.xp)
+        .collect();
+    let living = t
+        .combatants
+        .iter()
+        .filter(|c| c.is_pc && !c.is_dead())
+        .count() as u32;
     assert!(xp.iter().all(|x| *x == 50 / living || *x == 0), "{xp:?}");
     let fighter = pc(&t, "fighter");
     put(&mut t, fighter, 1, 2);
@@ -345,7 +414,11 @@ fn a_won_fight_shares_the_foes_experience_and_the_last_exit_ends_the_adventure()
     )
     .unwrap();
     assert!(t.adventure.as_ref().unwrap().ended);
-    assert!(story(&t).iter().any(|s| matches!(s, StoryEvent::Ended { .. })));
+    assert!(
+        story(&t)
+            .iter()
+            .any(|s| matches!(s, StoryEvent::Ended { .. }))
+    );
 }
 
 #[test]
@@ -383,7 +456,8 @@ fn play_to_the_end(t: &mut Table) -> usize {
             memories.clear();
         }
         if let Some(p) = t.pending.clone() {
-            t.submit(p.reactor, Action::React { take: true }, 0).unwrap();
+            t.submit(p.reactor, Action::React { take: true }, 0)
+                .unwrap();
             continue;
         }
         if let Some(active) = t.active() {
@@ -454,14 +528,25 @@ fn bots_explore_find_the_hidden_route_fight_and_finish() {
     let mut t = table(7);
     let inputs = play_to_the_end(&mut t);
     let s = story(&t);
-    assert!(s.iter().any(|e| matches!(e, StoryEvent::Found { what, .. } if what == "A hidden door")));
-    assert!(s.iter().any(|e| matches!(e, StoryEvent::SceneEntered { scene, .. } if scene == "yard")));
+    assert!(
+        s.iter()
+            .any(|e| matches!(e, StoryEvent::Found { what, .. } if what == "A hidden door"))
+    );
+    assert!(
+        s.iter()
+            .any(|e| matches!(e, StoryEvent::SceneEntered { scene, .. } if scene == "yard"))
+    );
     assert!(s.iter().any(|e| matches!(e, StoryEvent::Experience { .. })));
     assert!(inputs > 5);
 }
 
 fn everyone_rests(t: &mut Table, long: bool) {
-    let pcs: Vec<CombatantId> = t.combatants.iter().filter(|c| c.is_pc).map(|c| c.id).collect();
+    let pcs: Vec<CombatantId> = t
+        .combatants
+        .iter()
+        .filter(|c| c.is_pc)
+        .map(|c| c.id)
+        .collect();
     for id in pcs {
         t.submit(id, Action::Rest { long }, 0).unwrap();
     }
@@ -487,21 +572,42 @@ fn a_short_rest_needs_everyone_and_spends_hit_dice_and_brings_features_back() {
         w.casting.as_mut().unwrap().used[0] = 2;
     }
     t.submit(fighter, Action::Rest { long: false }, 0).unwrap();
-    assert_eq!(t.combatant(fighter).unwrap().hp, 1, "nobody rests until all agree");
-    assert!(story(&t).iter().any(|s| matches!(s, StoryEvent::Said { text } if text.contains("waiting for"))));
+    assert_eq!(
+        t.combatant(fighter).unwrap().hp,
+        1,
+        "nobody rests until all agree"
+    );
+    assert!(
+        story(&t)
+            .iter()
+            .any(|s| matches!(s, StoryEvent::Said { text } if text.contains("waiting for")))
+    );
     everyone_rests(&mut t, false);
     let f = t.combatant(fighter).unwrap();
     assert_eq!(f.hit_die, 10, "a fighter's Hit Die is a d10");
     assert_eq!(f.hit_dice_left, 0, "its one Hit Die (level 1) spent");
-    let con = f.abilities.modifier(emberkeep_shared::content::Ability::Con);
+    let con = f
+        .abilities
+        .modifier(emberkeep_shared::content::Ability::Con);
     assert!((1 + 1 + con..=1 + 10 + con).contains(&f.hp), "hp {}", f.hp);
     assert!(!f.uses.contains_key("Second Wind"));
     let w = t.combatant(wizard).unwrap();
-    assert_eq!(w.casting.as_ref().unwrap().used[0], 1, "level 1: one 1st-level slot back");
-    assert!(story(&t).iter().any(|s| matches!(s, StoryEvent::Rested { long: false, .. })));
+    assert_eq!(
+        w.casting.as_ref().unwrap().used[0],
+        1,
+        "level 1: one 1st-level slot back"
+    );
+    assert!(
+        story(&t)
+            .iter()
+            .any(|s| matches!(s, StoryEvent::Rested { long: false, .. }))
+    );
     // Arcane Recovery is once a day: a second short rest brings no slot back.
     everyone_rests(&mut t, false);
-    assert_eq!(t.combatant(wizard).unwrap().casting.as_ref().unwrap().used[0], 1);
+    assert_eq!(
+        t.combatant(wizard).unwrap().casting.as_ref().unwrap().used[0],
+        1
+    );
 }
 
 #[test]
@@ -525,7 +631,9 @@ fn a_long_rest_restores_everything_but_not_in_a_fight_nor_where_the_scene_forbid
     // In the yard (rest: false) and in a fight, a rest is refused and changes nothing.
     to_the_yard(&mut t);
     let before = t.log.len();
-    let r = t.submit(cleric, Action::Rest { long: true }, 0).unwrap_err();
+    let r = t
+        .submit(cleric, Action::Rest { long: true }, 0)
+        .unwrap_err();
     assert!(r.reason.contains("no place to rest"), "{}", r.reason);
     t.start_combat(0, "test".into());
     let r = t.check_rest().unwrap_err();
@@ -551,10 +659,22 @@ fn enough_experience_levels_a_character_up_keeping_its_wounds() {
     let after = t.combatant(rogue).unwrap();
     assert_eq!(after.level, 2);
     assert!(after.max_hp > before.max_hp);
-    assert_eq!(after.hp - before.hp, after.max_hp - before.max_hp, "wounds stay");
+    assert_eq!(
+        after.hp - before.hp,
+        after.max_hp - before.max_hp,
+        "wounds stay"
+    );
     assert_eq!(after.gold, 7);
-    assert!(after.features.contains(&emberkeep_shared::content::Feature::CunningAction));
-    assert!(story(&t).iter().any(|s| matches!(s, StoryEvent::LeveledUp { level: 2, .. })));
+    assert!(
+        after
+            .features
+            .contains(&emberkeep_shared::content::Feature::CunningAction)
+    );
+    assert!(
+        story(&t)
+            .iter()
+            .any(|s| matches!(s, StoryEvent::LeveledUp { level: 2, .. }))
+    );
     let r = t.submit(rogue, Action::LevelUp, 0).unwrap_err();
     assert!(r.reason.contains("900"), "{}", r.reason);
 }
@@ -567,10 +687,17 @@ fn a_free_form_action_waits_for_its_judgment_and_the_scene_decides_the_dc() {
     let mut t = table(11);
     let cleric = pc(&t, "cleric");
     let said = "I persuade the ghost to let us pass";
-    t.submit(cleric, Action::Declare { text: said.into() }, 0).unwrap();
+    t.submit(cleric, Action::Declare { text: said.into() }, 0)
+        .unwrap();
     assert!(t.judging.is_some());
     let second = t
-        .submit(cleric, Action::Declare { text: "I wait".into() }, 0)
+        .submit(
+            cleric,
+            Action::Declare {
+                text: "I wait".into(),
+            },
+            0,
+        )
         .unwrap_err();
     assert!(second.reason.contains("judging"), "{}", second.reason);
     // A judgment for someone else is refused and changes nothing.
@@ -599,7 +726,14 @@ fn a_free_form_action_waits_for_its_judgment_and_the_scene_decides_the_dc() {
     assert_eq!(roll.dc, Some(5), "the scene's DC");
     assert_eq!(roll.success, success_said);
     // No check: the action simply happens; the table takes free-form actions again.
-    t.submit(cleric, Action::Declare { text: "I wave".into() }, 0).unwrap();
+    t.submit(
+        cleric,
+        Action::Declare {
+            text: "I wave".into(),
+        },
+        0,
+    )
+    .unwrap();
     t.judge(cleric, builtin_judgment("I wave"), 0).unwrap();
     assert!(t.judging.is_none());
 }
@@ -610,7 +744,14 @@ fn a_group_check_succeeds_when_half_the_party_does() {
     use emberkeep_shared::judge::CheckRequest;
     let mut t = table(12);
     let rogue = pc(&t, "rogue");
-    t.submit(rogue, Action::Declare { text: "we sneak past".into() }, 0).unwrap();
+    t.submit(
+        rogue,
+        Action::Declare {
+            text: "we sneak past".into(),
+        },
+        0,
+    )
+    .unwrap();
     let request = CheckRequest {
         skill: emberkeep_shared::checks::Skill::Stealth,
         dc: 12,
@@ -635,9 +776,8 @@ fn the_shipped_adventure_is_finished_by_the_explorer_and_the_tactics() {
     let mut finished = 0;
     for seed in 1..=3 {
         let mut t = Table::new_adventure(&lib, "ember", seed, 60_000, None).unwrap();
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            play_to_the_end(&mut t)
-        }));
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| play_to_the_end(&mut t)));
         let s = story(&t);
         let scenes: Vec<String> = s
             .iter()
@@ -648,13 +788,29 @@ fn the_shipped_adventure_is_finished_by_the_explorer_and_the_tactics() {
             .collect();
         println!(
             "seed {seed}: {} after {} events, scenes {scenes:?}, levels {:?}",
-            if outcome.is_ok() { "finished" } else { "stopped" },
+            if outcome.is_ok() {
+                "finished"
+            } else {
+                "stopped"
+            },
             t.next_seq - 1,
-            t.combatants.iter().filter(|c| c.is_pc).map(|c| (c.level, c.xp, c.hp)).collect::<Vec<_>>()
+            t.combatants
+                .iter()
+                .filter(|c| c.is_pc)
+                .map(|c| (c.level, c.xp, c.hp))
+                .collect::<Vec<_>>()
         );
         if outcome.is_err() && std::env::var("ADVENTURE_DEBUG").is_ok() {
             let name = |id| t.combatant(id).map(|c| c.name.clone()).unwrap_or_default();
-            for e in t.log.iter().rev().take(60).collect::<Vec<_>>().into_iter().rev() {
+            for e in t
+                .log
+                .iter()
+                .rev()
+                .take(60)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+            {
                 println!("  #{} {}", e.seq, e.event.describe(&name));
             }
         }

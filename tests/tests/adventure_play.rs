@@ -54,7 +54,10 @@ fn restores_exactly(s: &mut Stepper, dir: &Path, when: &str) {
         (0, 0),
         "{when}"
     );
-    assert!(same(&restored.table, &live), "the restored table differs {when}");
+    assert!(
+        same(&restored.table, &live),
+        "the restored table differs {when}"
+    );
 }
 
 #[test]
@@ -65,7 +68,10 @@ fn four_bots_finish_the_shipped_adventure_and_a_restore_loses_nothing() {
     let c = s.seat_all(&["fighter", "rogue", "cleric", "wizard"]);
     for &p in &c {
         s.autoplay(p, true);
-        s.clients[p].world_mut().resource_mut::<AutoPlay>().explore_every_ms = 100;
+        s.clients[p]
+            .world_mut()
+            .resource_mut::<AutoPlay>()
+            .explore_every_ms = 100;
     }
     let (mut scene_checked, mut level_checked) = (false, false);
     let mut scenes_seen = 1;

@@ -21,7 +21,11 @@ fn judged(
     format: Format,
     judgment: &'static str,
     text: &str,
-) -> (Vec<(Skill, Option<i32>)>, emberkeep_server::narrator::NarratorUsage, Stepper) {
+) -> (
+    Vec<(Skill, Option<i32>)>,
+    emberkeep_server::narrator::NarratorUsage,
+    Stepper,
+) {
     let model = FakeModel::start(format, move |_, body| {
         if is_judge_prompt(body) {
             Answer::Text(vec![judgment.into()])
@@ -74,7 +78,10 @@ fn judged(
 
 #[test]
 fn a_model_check_is_rolled_by_the_rules_in_both_wire_formats() {
-    for (wire, format) in [(Wire::OpenAi, Format::OpenAi), (Wire::Anthropic, Format::Anthropic)] {
+    for (wire, format) in [
+        (Wire::OpenAi, Format::OpenAi),
+        (Wire::Anthropic, Format::Anthropic),
+    ] {
         let (checks, usage, _) = judged(
             wire,
             format,

@@ -66,7 +66,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 lib.maps.len(),
                 lib.encounters.len(),
                 lib.adventures.len(),
-                lib.adventures.values().map(|a| a.scenes.len()).sum::<usize>(),
+                lib.adventures
+                    .values()
+                    .map(|a| a.scenes.len())
+                    .sum::<usize>(),
                 root.display()
             );
             Ok(ExitCode::SUCCESS)

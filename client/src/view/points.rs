@@ -124,7 +124,9 @@ pub fn here_menu(
             if let Some((_, status)) = mirror.combatants.get(&me)
                 && status.rules.level < 3
                 && emberkeep_shared::table::level_for(status.rules.xp) > status.rules.level
-                && ui.button(format!("Level up to {}", status.rules.level + 1)).clicked()
+                && ui
+                    .button(format!("Level up to {}", status.rules.level + 1))
+                    .clicked()
             {
                 session.act(Action::LevelUp);
                 ui.close();

@@ -638,8 +638,7 @@ pub(crate) fn judge(
                         true
                     }
                 };
-                let timeout =
-                    u64::try_from(settings.0.npc_timeout.as_millis()).unwrap_or(u64::MAX);
+                let timeout = u64::try_from(settings.0.npc_timeout.as_millis()).unwrap_or(u64::MAX);
                 narrator.judge = Some(PendingJudge {
                     id,
                     actor: judging.actor,

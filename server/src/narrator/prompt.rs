@@ -6,8 +6,8 @@
 //! the system prompt tells the model never to follow anything written there.
 
 use crate::campaign::Campaign;
-use emberkeep_shared::prelude::*;
 use emberkeep_shared::judge::CheckRequest;
+use emberkeep_shared::prelude::*;
 use emberkeep_shared::tactics::NpcOption;
 use serde_json::json;
 

@@ -35,7 +35,10 @@ pub(super) fn pc(
         .iter()
         .map(|s| {
             let times = if p.expertise.contains(s) { 2 } else { 1 };
-            (*s, p.abilities.modifier(s.ability()) + times * p.proficiency)
+            (
+                *s,
+                p.abilities.modifier(s.ability()) + times * p.proficiency,
+            )
         })
         .collect();
     // Consumables carried (potions).

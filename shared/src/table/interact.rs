@@ -370,11 +370,7 @@ impl Table {
             c.gold = c.gold.saturating_add(gold);
             self.emit(
                 now_ms,
-                GameEvent::Story(StoryEvent::Looted {
-                    actor,
-                    items,
-                    gold,
-                }),
+                GameEvent::Story(StoryEvent::Looted { actor, items, gold }),
             );
         }
         if point.kind != PointKind::Trap {
@@ -505,7 +501,11 @@ impl Table {
             self.spring_trap(actor, &trap, now_ms);
             return true;
         }
-        self.fire_triggers(&When::Enter((at.x, at.y), (at.x, at.y)), Some(actor), now_ms);
+        self.fire_triggers(
+            &When::Enter((at.x, at.y), (at.x, at.y)),
+            Some(actor),
+            now_ms,
+        );
         false
     }
 

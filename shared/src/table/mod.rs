@@ -16,9 +16,9 @@ mod damage;
 mod effects;
 mod features;
 mod host;
+mod intents;
 mod interact;
 mod judging;
-mod intents;
 mod movement;
 mod reactions;
 mod rest;
@@ -282,7 +282,10 @@ impl Table {
 
     /// A table in exploration with these combatants on this map; the spells and items they
     /// use are copied from the library so a restored campaign plays what it was started with.
-    #[allow(clippy::too_many_arguments, reason = "one argument per part of a new table")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one argument per part of a new table"
+    )]
     fn from_parts(
         lib: &ContentLibrary,
         id: &str,

@@ -106,7 +106,11 @@ impl Table {
             let text = format!(
                 "{} proposes a {kind} rest; waiting for {} to agree",
                 name(actor),
-                waiting.iter().map(|w| name(*w)).collect::<Vec<_>>().join(", ")
+                waiting
+                    .iter()
+                    .map(|w| name(*w))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             self.rest_vote = Some(vote);
             self.emit(now_ms, GameEvent::Story(StoryEvent::Said { text }));
@@ -145,10 +149,7 @@ impl Table {
                 notes.push(note);
             }
         }
-        self.emit(
-            now_ms,
-            GameEvent::Story(StoryEvent::Rested { long, notes }),
-        );
+        self.emit(now_ms, GameEvent::Story(StoryEvent::Rested { long, notes }));
     }
 
     /// SRD 5.1 "Short Rest": spend Hit Dice (each: the die + Constitution modifier) while
@@ -254,7 +255,10 @@ impl Table {
             .combatant(actor)
             .ok_or_else(|| refuse(RejectCode::UnknownTarget, "No such character"))?;
         if self.combat.is_some() {
-            return Err(refuse(RejectCode::WrongMode, "Not in the middle of a fight"));
+            return Err(refuse(
+                RejectCode::WrongMode,
+                "Not in the middle of a fight",
+            ));
         }
         let next = c.level + 1;
         let template = self
@@ -275,18 +279,17 @@ impl Table {
                 .map_or(0, |(_, x)| *x);
             return Err(refuse(
                 RejectCode::NotAllowed,
-                format!("{} has {} XP of the {need} level {next} needs", c.name, c.xp),
+                format!(
+                    "{} has {} XP of the {need} level {next} needs",
+                    c.name, c.xp
+                ),
             ));
         }
         Ok(next)
     }
 
     /// `Action::LevelUp`: the sheet at the next level, keeping what the character went through.
-    pub(super) fn do_level_up(
-        &mut self,
-        actor: CombatantId,
-        now_ms: u64,
-    ) -> Result<(), Rejection> {
+    pub(super) fn do_level_up(&mut self, actor: CombatantId, now_ms: u64) -> Result<(), Rejection> {
         let next = self.check_level_up(actor)?;
         let template = self
             .adventure

@@ -146,7 +146,9 @@ impl Table {
         let mut scenes = BTreeMap::new();
         let mut items: BTreeMap<String, crate::items::ItemDef> = BTreeMap::new();
         for scene in adv.scenes.values() {
-            let (map, spawns) = lib.map_grid(&scene.map).ok_or_else(|| missing(&scene.map))?;
+            let (map, spawns) = lib
+                .map_grid(&scene.map)
+                .ok_or_else(|| missing(&scene.map))?;
             let mut others = Vec::new();
             for f in &scene.foes {
                 let c = lib
@@ -297,7 +299,7 @@ impl Table {
                 c.pos = GridPos::new(-1, -1);
             }
         }
-        combatants.extend(scene.others.drain(..));
+        combatants.append(&mut scene.others);
         let grid = scene.grid();
         let (name, description, start, resolved) = (
             scene.def.name.clone(),
@@ -381,7 +383,13 @@ impl Table {
         );
         for (id, name, dc, _) in self.hidden_near(me.pos, crate::checks::Skill::Perception) {
             if passive >= dc {
-                self.find(&id, &name, Some(pc), format!("passive Perception {passive}"), now_ms);
+                self.find(
+                    &id,
+                    &name,
+                    Some(pc),
+                    format!("passive Perception {passive}"),
+                    now_ms,
+                );
             }
         }
     }
@@ -408,9 +416,10 @@ impl Table {
             .chain(exits)
             .filter(|(id, _, h, _)| h.skill == skill && !scene.found.contains(id))
             .filter_map(|(id, name, h, squares)| {
-                let at = squares.iter().map(|a| GridPos::new(a.0, a.1)).find(|p| {
-                    from.feet_to(*p) <= 30 && scene.map.line_of_sight(from, *p)
-                })?;
+                let at = squares
+                    .iter()
+                    .map(|a| GridPos::new(a.0, a.1))
+                    .find(|p| from.feet_to(*p) <= 30 && scene.map.line_of_sight(from, *p))?;
                 Some((id, name, h.dc, at))
             })
             .collect()
@@ -473,8 +482,9 @@ impl Table {
         self.emit(
             now_ms,
             GameEvent::Story(StoryEvent::Said {
-                text: "Left for dead, the party comes round where they came in, battered but alive."
-                    .into(),
+                text:
+                    "Left for dead, the party comes round where they came in, battered but alive."
+                        .into(),
             }),
         );
     }

@@ -193,11 +193,19 @@ pub fn wounded<'a>(party: impl IntoIterator<Item = &'a Combatant>) -> bool {
 }
 
 fn distance(p: &PointView, from: GridPos) -> u32 {
-    p.at.iter().map(|a| a.squares_to(from)).min().unwrap_or(u32::MAX)
+    p.at.iter()
+        .map(|a| a.squares_to(from))
+        .min()
+        .unwrap_or(u32::MAX)
 }
 
 /// A path (within `budget` feet) toward the nearest open square within 5 ft of `targets`.
-pub fn walk_next_to(board: &Board, me: CombatantId, targets: &[GridPos], budget: u32) -> Vec<GridPos> {
+pub fn walk_next_to(
+    board: &Board,
+    me: CombatantId,
+    targets: &[GridPos],
+    budget: u32,
+) -> Vec<GridPos> {
     let Some(unit) = board.units.iter().find(|u| u.id == me) else {
         return Vec::new();
     };
