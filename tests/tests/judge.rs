@@ -125,3 +125,46 @@ fn malformed_unknown_or_out_of_range_answers_fall_back_to_the_keyword_table() {
         assert_eq!((usage.judgments, usage.judge_fallbacks), (0, 1), "{answer}");
     }
 }
+
+#[test]
+fn in_an_adventure_the_narrator_sees_the_scene_its_npcs_and_what_the_party_knows() {
+    let model = FakeModel::start(Format::OpenAi, |_, body| {
+        if is_judge_prompt(body) {
+            Answer::Text(vec![r#"{"check": null}"#.into()])
+        } else {
+            Answer::Text(vec!["Lanterns sway on the green.".into()])
+        }
+    });
+    let mut s = Stepper::new(emberkeep_server::ServerSettings {
+        encounter: "ember".into(),
+        ..settings(&model, Wire::OpenAi)
+    });
+    let c = seat(&mut s, "cleric");
+    let seq = s.session_mut(c).act(Action::Declare {
+        text: "I ask the warden what happened".into(),
+    });
+    wait(&mut s, "the action narrated", |s| {
+        s.session(c).accepted.contains(&seq) && !narrations(s, c).is_empty()
+    });
+    let body = narration_requests(&model)
+        .into_iter()
+        .find(|b| b.contains("ask the warden"))
+        .expect("the narration prompt");
+    let (_, user) = messages(&body);
+    let snapshot: serde_json::Value = serde_json::from_str(&user).unwrap();
+    assert_eq!(snapshot["scene"], "Ashwick Green");
+    assert!(
+        snapshot["description"]
+            .as_str()
+            .unwrap()
+            .contains("Shrine of the Hearth")
+    );
+    let npcs = snapshot["npcs"].to_string();
+    assert!(
+        npcs.contains("Warden Maelis") && npcs.contains("Friendly"),
+        "{npcs}"
+    );
+    assert!(snapshot["here"].to_string().contains("The north road"));
+    // Hidden things stay out: the first warden's shield is only revealed by Maelis's gift.
+    assert!(!user.contains("first warden's shield"), "{user}");
+}
