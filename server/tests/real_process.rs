@@ -46,6 +46,11 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Starts the server and waits until it listens and has written its codes.
 fn start(udp: u16, http: u16, dir: &Path, data: bool) -> Server {
+    start_with(udp, http, dir, data, "goblin-ambush")
+}
+
+/// Starts the server running `encounter` (an adventure or a single encounter).
+fn start_with(udp: u16, http: u16, dir: &Path, data: bool, encounter: &str) -> Server {
     let assets = emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets");
     let assets = assets.to_str().expect("a UTF-8 path");
     let mut args: Vec<String> = [
@@ -55,7 +60,7 @@ fn start(udp: u16, http: u16, dir: &Path, data: bool) -> Server {
         "--seed",
         "5",
         "--encounter",
-        "goblin-ambush",
+        encounter,
         "--turn-timeout",
         "5",
         "--assets",
@@ -132,8 +137,14 @@ fn players(http: u16, dir: &Path) -> Vec<App> {
         .collect()
 }
 
-fn run_until(apps: &mut [App], what: &str, mut done: impl FnMut(&[App]) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(120);
+fn run_until(apps: &mut [App], what: &str, done: impl FnMut(&[App]) -> bool) {
+    run_within(apps, what, Duration::from_secs(120), done);
+}
+
+/// Steps the players until `done`; fails after `limit` of real time (a guard against a hang,
+/// not a claim about speed).
+fn run_within(apps: &mut [App], what: &str, limit: Duration, mut done: impl FnMut(&[App]) -> bool) {
+    let deadline = Instant::now() + limit;
     while !done(apps) {
         for app in apps.iter_mut() {
             app.update();
@@ -245,4 +256,51 @@ fn a_server_killed_mid_combat_resumes_with_no_accepted_action_lost() {
             "nothing new after the restart"
         );
     }
+}
+
+#[test]
+fn four_bots_play_the_shipped_adventure_to_its_ending_over_udp() {
+    let dir = scratch("adventure");
+    let http = free_tcp_port();
+    let _server = start_with(free_udp_port(), http, &dir, false, "ember");
+    let mut apps = players(http, &dir);
+    for app in &mut apps {
+        app.world_mut()
+            .resource_mut::<emberkeep_client::autoplay::AutoPlay>()
+            .explore_every_ms = 200;
+    }
+    let started = Instant::now();
+    let ended = |app: &App| {
+        session(app).events.iter().any(|e| {
+            matches!(
+                e.event,
+                GameEvent::Story(emberkeep_shared::story::StoryEvent::Ended { .. })
+            )
+        })
+    };
+    run_within(&mut apps, "the adventure's ending", Duration::from_secs(600), |apps| {
+        apps.iter().all(ended)
+    });
+    let s = session(&apps[0]);
+    let story: Vec<&emberkeep_shared::story::StoryEvent> = s
+        .events
+        .iter()
+        .filter_map(|e| match &e.event {
+            GameEvent::Story(st) => Some(st),
+            _ => None,
+        })
+        .collect();
+    use emberkeep_shared::story::StoryEvent as S;
+    let scenes = story.iter().filter(|e| matches!(e, S::SceneEntered { .. })).count();
+    println!(
+        "adventure over UDP: {} events in {:.0} s, {scenes} scenes",
+        s.last_seq(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(s.gaps.is_empty());
+    assert_eq!(scenes, 6);
+    assert!(story.iter().any(|e| matches!(e, S::Check { .. })));
+    assert!(story.iter().any(|e| matches!(e, S::Rested { .. })));
+    assert!(story.iter().any(|e| matches!(e, S::LeveledUp { .. })));
+    assert!(story.iter().any(|e| matches!(e, S::Looted { items, .. } if !items.is_empty())));
 }

@@ -576,3 +576,34 @@ fn dash_adds_the_speed_after_its_modifiers() {
     t.submit(fighter, Action::Dash, 0).unwrap();
     assert_eq!(t.combat.as_ref().unwrap().budget.movement_left, before);
 }
+
+#[test]
+fn an_unconscious_stable_character_s_turn_passes_at_once() {
+    // SRD 5.1: a stable creature "doesn't make death saving throws" and is unconscious: it has
+    // nothing to do on its turn, so the table does not wait for the turn timeout.
+    let mut t = combat_with_first("goblin-ambush", "fighter");
+    let rogue = id_of(&t, "rogue");
+    {
+        let r = t.combatants.iter_mut().find(|c| c.id == rogue).unwrap();
+        r.hp = 0;
+        r.conditions.insert(emberkeep_shared::content::Condition::Unconscious);
+        r.conditions.insert(emberkeep_shared::content::Condition::Stable);
+    }
+    for _ in 0..20 {
+        if t.active() == Some(rogue) {
+            panic!("the stable rogue's turn waits");
+        }
+        let Some(active) = t.active() else { break };
+        if t.combatant(active).unwrap().is_pc {
+            t.submit(active, Action::EndTurn, 0).unwrap();
+        } else {
+            let plan = t.plan_for(active);
+            t.play_npc_turn(active, plan, 0);
+        }
+        decline_reactions(&mut t);
+    }
+    assert!(
+        t.log.iter().any(|e| matches!(e.event, GameEvent::TurnStarted { actor, .. } if actor == rogue)),
+        "the rogue's turn came and went"
+    );
+}

@@ -118,8 +118,11 @@ impl Table {
         let pos = self.combatant(id).expect("exists").pos;
         self.zone_saves(id, pos, ZoneTrigger::StartOfTurn, now_ms);
         let c = self.combatant(id).expect("exists");
-        if c.is_pc && c.hp == 0 && !c.is_dead() && !c.has(Condition::Stable) {
-            self.roll_death_save(id, now_ms);
+        if c.is_pc && c.hp == 0 && !c.is_dead() {
+            if !c.has(Condition::Stable) {
+                self.roll_death_save(id, now_ms);
+            }
+            // Unconscious (dying or stable): nothing to do, so nobody waits for the timeout.
             if !self.combatant(id).is_some_and(|c| c.is_conscious()) {
                 self.end_turn(now_ms);
             }
