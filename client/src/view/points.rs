@@ -29,23 +29,25 @@ fn tint(p: &PointView) -> Color {
     }
 }
 
-/// Redraws the markers when the points the party knows change.
+/// Redraws the markers when the points the party knows change, or the map under them (a
+/// new scene).
 fn show_points(
     mut commands: Commands,
-    tables: Query<&TableView, Changed<TableView>>,
+    tables: Query<&TableView>,
     markers: Query<Entity, With<PointMarker>>,
     art: Option<Res<Art>>,
     size: Res<MapSize>,
-    mut shown: Local<Vec<PointView>>,
+    mut shown: Local<(Vec<PointView>, (u32, u32))>,
 ) {
     let Some(art) = art else { return };
     let Some(table) = tables.iter().next() else {
         return;
     };
-    if *shown == table.points || size.width == 0 {
+    let now = (size.width, size.height);
+    if size.width == 0 || (shown.0 == table.points && shown.1 == now) {
         return;
     }
-    shown.clone_from(&table.points);
+    *shown = (table.points.clone(), now);
     for e in &markers {
         commands.entity(e).despawn();
     }
