@@ -278,9 +278,12 @@ fn four_bots_play_the_shipped_adventure_to_its_ending_over_udp() {
             )
         })
     };
-    run_within(&mut apps, "the adventure's ending", Duration::from_secs(600), |apps| {
-        apps.iter().all(ended)
-    });
+    run_within(
+        &mut apps,
+        "the adventure's ending",
+        Duration::from_secs(600),
+        |apps| apps.iter().all(ended),
+    );
     let s = session(&apps[0]);
     let story: Vec<&emberkeep_shared::story::StoryEvent> = s
         .events
@@ -291,7 +294,10 @@ fn four_bots_play_the_shipped_adventure_to_its_ending_over_udp() {
         })
         .collect();
     use emberkeep_shared::story::StoryEvent as S;
-    let scenes = story.iter().filter(|e| matches!(e, S::SceneEntered { .. })).count();
+    let scenes = story
+        .iter()
+        .filter(|e| matches!(e, S::SceneEntered { .. }))
+        .count();
     println!(
         "adventure over UDP: {} events in {:.0} s, {scenes} scenes",
         s.last_seq(),
@@ -302,5 +308,9 @@ fn four_bots_play_the_shipped_adventure_to_its_ending_over_udp() {
     assert!(story.iter().any(|e| matches!(e, S::Check { .. })));
     assert!(story.iter().any(|e| matches!(e, S::Rested { .. })));
     assert!(story.iter().any(|e| matches!(e, S::LeveledUp { .. })));
-    assert!(story.iter().any(|e| matches!(e, S::Looted { items, .. } if !items.is_empty())));
+    assert!(
+        story
+            .iter()
+            .any(|e| matches!(e, S::Looted { items, .. } if !items.is_empty()))
+    );
 }

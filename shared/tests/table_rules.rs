@@ -586,8 +586,10 @@ fn an_unconscious_stable_character_s_turn_passes_at_once() {
     {
         let r = t.combatants.iter_mut().find(|c| c.id == rogue).unwrap();
         r.hp = 0;
-        r.conditions.insert(emberkeep_shared::content::Condition::Unconscious);
-        r.conditions.insert(emberkeep_shared::content::Condition::Stable);
+        r.conditions
+            .insert(emberkeep_shared::content::Condition::Unconscious);
+        r.conditions
+            .insert(emberkeep_shared::content::Condition::Stable);
     }
     for _ in 0..20 {
         if t.active() == Some(rogue) {
@@ -603,7 +605,9 @@ fn an_unconscious_stable_character_s_turn_passes_at_once() {
         decline_reactions(&mut t);
     }
     assert!(
-        t.log.iter().any(|e| matches!(e.event, GameEvent::TurnStarted { actor, .. } if actor == rogue)),
+        t.log
+            .iter()
+            .any(|e| matches!(e.event, GameEvent::TurnStarted { actor, .. } if actor == rogue)),
         "the rogue's turn came and went"
     );
 }
