@@ -57,6 +57,8 @@ const HALL: &str = r#"(
         (id: "plate", name: "Pressure plate", kind: Trap, at: (3, 3),
          hidden: Some((dc: 30)),
          trap: Some((save: Dex, dc: 30, damage: "2d4", damage_type: Piercing))),
+        (id: "rack", name: "Armour rack", kind: Other, at: (1, 5),
+         loot: [Item("scale-mail"), Item("shield")]),
         (id: "mural", name: "Faded mural", kind: Other, at: (10, 3),
          hidden: Some((dc: 5, skill: Investigation)),
          then: [Say("A hidden door swings open."), Reveal("back-door")]),
@@ -817,4 +819,98 @@ fn the_shipped_adventure_is_finished_by_the_explorer_and_the_tactics() {
         finished += usize::from(outcome.is_ok());
     }
     assert!(finished >= 2, "{finished} of 3 seeds finished");
+}
+
+#[test]
+fn armor_found_is_worn_and_changes_the_ac_and_items_are_handed_over() {
+    // SRD 5.1 "Armor and Shields": scale mail is 14 + Dex modifier (max 2); a shield +2.
+    let mut t = table(13);
+    let wizard = pc(&t, "wizard");
+    let rogue = pc(&t, "rogue");
+    put(&mut t, wizard, 2, 5);
+    t.submit(
+        wizard,
+        Action::Interact {
+            target: "rack".into(),
+            approach: Approach::Use,
+        },
+        0,
+    )
+    .unwrap();
+    let before = t.combatant(wizard).unwrap().clone();
+    assert!(before.unarmored && before.worn.is_empty());
+    let dex = before
+        .abilities
+        .modifier(emberkeep_shared::content::Ability::Dex);
+    t.submit(
+        wizard,
+        Action::Equip {
+            item: "scale-mail".into(),
+        },
+        0,
+    )
+    .unwrap();
+    let w = t.combatant(wizard).unwrap();
+    assert_eq!(w.ac, before.ac + (14 + dex.min(2)) - (10 + dex));
+    assert!(!w.unarmored && w.metal_armor, "scale mail is metal");
+    assert!(!w.items.contains(&"scale-mail".to_string()));
+    let ac = w.ac;
+    t.submit(
+        wizard,
+        Action::Equip {
+            item: "shield".into(),
+        },
+        0,
+    )
+    .unwrap();
+    assert_eq!(t.combatant(wizard).unwrap().ac, ac + 2);
+    // Not what you do not carry, not a potion, not in a fight.
+    let r = t
+        .submit(
+            wizard,
+            Action::Equip {
+                item: "chain-mail".into(),
+            },
+            0,
+        )
+        .unwrap_err();
+    assert!(r.reason.contains("carries no"), "{}", r.reason);
+    let r = t
+        .submit(
+            wizard,
+            Action::Equip {
+                item: "potion-of-healing".into(),
+            },
+            0,
+        )
+        .unwrap_err();
+    assert!(r.reason.contains("not armor"), "{}", r.reason);
+    // Handing a potion over: only within 5 ft.
+    let potions = |t: &Table, id| {
+        t.combatant(id)
+            .unwrap()
+            .items
+            .iter()
+            .filter(|i| *i == "potion-of-healing")
+            .count()
+    };
+    let (mine, theirs) = (potions(&t, wizard), potions(&t, rogue));
+    assert!(mine > 0, "the wizard starts with a potion");
+    let give = Action::Give {
+        item: "potion-of-healing".into(),
+        to: rogue,
+    };
+    put(&mut t, rogue, 8, 1);
+    assert_eq!(
+        t.submit(wizard, give.clone(), 0).unwrap_err().code,
+        RejectCode::OutOfReach
+    );
+    put(&mut t, rogue, 3, 5);
+    t.submit(wizard, give, 0).unwrap();
+    assert_eq!(
+        (potions(&t, wizard), potions(&t, rogue)),
+        (mine - 1, theirs + 1)
+    );
+    t.start_combat(0, "test".into());
+    assert!(t.check_equip(wizard, "shield").is_err());
 }

@@ -133,6 +133,41 @@ pub fn here_menu(
                 session.act(Action::LevelUp);
                 ui.close();
             }
+            // What the character carries: armor to put on, potions to hand to a friend beside.
+            if let Some((_, status)) = mirror.combatants.get(&me) {
+                let mut carried = status.rules.items.clone();
+                carried.sort();
+                carried.dedup();
+                for id in carried {
+                    let Some(def) = mirror.items.get(&id) else {
+                        continue;
+                    };
+                    let wearable = matches!(
+                        def.kind,
+                        emberkeep_shared::items::ItemKind::Armor { .. }
+                            | emberkeep_shared::items::ItemKind::Shield { .. }
+                    );
+                    if wearable && ui.button(format!("Wear {}", def.name)).clicked() {
+                        session.act(Action::Equip { item: id.clone() });
+                        ui.close();
+                    }
+                    for (ally_sheet, ally) in mirror.combatants.values() {
+                        if ally_sheet.id != me
+                            && ally.rules.is_pc
+                            && ally.pos.feet_to(status.pos) <= 5
+                            && ui
+                                .button(format!("Give {} to {}", def.name, ally_sheet.name))
+                                .clicked()
+                        {
+                            session.act(Action::Give {
+                                item: id.clone(),
+                                to: ally_sheet.id,
+                            });
+                            ui.close();
+                        }
+                    }
+                }
+            }
             for (label, action, why_not) in choices {
                 let button = ui
                     .add_enabled(why_not.is_none(), egui::Button::new(label))

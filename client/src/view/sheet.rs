@@ -175,6 +175,25 @@ pub fn sheet_lines(mirror: &Mirror, me: CombatantId) -> Vec<(String, Vec<String>
     if !effects.is_empty() {
         out.push(("Conditions and effects".into(), effects));
     }
+    if !c.worn.is_empty() {
+        out.push((
+            "Worn".into(),
+            vec![
+                c.worn
+                    .iter()
+                    .filter_map(|i| rules.items.get(i).map(|d| d.name.clone()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ],
+        ));
+    }
+    out.push((
+        "Experience and gold".into(),
+        vec![format!(
+            "{} XP (level {}), {} gp, {} of {} Hit Dice left",
+            c.xp, c.level, c.gold, c.hit_dice_left, c.level
+        )],
+    ));
     if !c.items.is_empty() {
         out.push((
             "Carried".into(),

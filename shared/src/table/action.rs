@@ -90,6 +90,18 @@ pub enum Action {
     },
     /// Take the next level (enough experience, outside a fight).
     LevelUp,
+    /// Put on armor or a shield carried (outside a fight).
+    Equip {
+        /// The item's id.
+        item: String,
+    },
+    /// Hand an item to a companion within 5 feet (outside a fight).
+    Give {
+        /// The item's id.
+        item: String,
+        /// Who gets it.
+        to: CombatantId,
+    },
     /// Drink a potion, or give it to a creature within 5 feet.
     UseItem {
         /// The item's id ("potion-of-healing").
@@ -163,6 +175,8 @@ impl Action {
             Action::Search => "search",
             Action::Rest { .. } => "rest",
             Action::LevelUp => "level up",
+            Action::Equip { .. } => "equip",
+            Action::Give { .. } => "give",
             Action::BreakFree => "break free",
         }
     }

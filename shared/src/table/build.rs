@@ -115,6 +115,20 @@ pub(super) fn pc(
         gold: 0,
         hit_dice_left: level,
         hit_die: hit_die(&p.class),
+        worn: p
+            .equipment
+            .iter()
+            .filter(|id| {
+                lib.items.get(*id).is_some_and(|i| {
+                    matches!(
+                        i.kind,
+                        crate::items::ItemKind::Armor { .. }
+                            | crate::items::ItemKind::Shield { .. }
+                    )
+                })
+            })
+            .cloned()
+            .collect(),
     }
 }
 
@@ -184,6 +198,7 @@ pub(super) fn creature(c: &CreatureDef, f: &Placement, id: CombatantId) -> Comba
         gold: 0,
         hit_dice_left: 0,
         hit_die: 0,
+        worn: Vec::new(),
     }
 }
 

@@ -113,6 +113,9 @@ pub struct Combatant {
     /// The size of its Hit Dice (d10 for a fighter: 10).
     #[serde(default)]
     pub hit_die: u32,
+    /// Armor and shield worn (item ids).
+    #[serde(default)]
+    pub worn: Vec<String>,
 }
 
 /// A spellcaster's spells and slots.

@@ -18,6 +18,7 @@ mod features;
 mod host;
 mod intents;
 mod interact;
+mod inventory;
 mod judging;
 mod movement;
 mod reactions;
@@ -298,7 +299,7 @@ impl Table {
     ) -> Table {
         let items = combatants
             .iter()
-            .flat_map(|c| c.items.iter())
+            .flat_map(|c| c.items.iter().chain(&c.worn))
             .filter_map(|id| lib.items.get(id).map(|i| (id.clone(), i.clone())))
             .collect();
         let spells = combatants
