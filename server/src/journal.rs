@@ -46,6 +46,8 @@ pub enum HostOp {
     Scene(String),
     /// Experience points shared by the party.
     Experience(u32),
+    /// A recap of the story so far, told to everyone.
+    Recap,
     /// An item to a character.
     Give {
         /// The character.
@@ -243,6 +245,10 @@ pub fn apply(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
             }
             HostOp::Scene(id) => table.host_scene(id, t),
             HostOp::Experience(n) => table.host_experience(*n, t),
+            HostOp::Recap => {
+                table.recap(Audience::Public, t);
+                Ok(())
+            }
             HostOp::Give { character, item } => table.host_give(*character, item, t),
             HostOp::Note(text) => {
                 table.emit_to(

@@ -109,6 +109,11 @@ pub enum StoryEvent {
         /// New features.
         features: Vec<String>,
     },
+    /// A recap of the story so far (asked for by a player or the host).
+    Recap {
+        /// The text.
+        text: String,
+    },
     /// The adventure is over.
     Ended {
         /// The ending text.
@@ -132,6 +137,7 @@ impl StoryEvent {
             StoryEvent::Left { .. } => "scene.left",
             StoryEvent::Rested { .. } => "party.rested",
             StoryEvent::LeveledUp { .. } => "party.level_up",
+            StoryEvent::Recap { .. } => "adventure.recap",
             StoryEvent::Ended { .. } => "adventure.ended",
         }
     }
@@ -231,6 +237,7 @@ impl StoryEvent {
                 }
                 text
             }
+            StoryEvent::Recap { text } => format!("Previously: {text}"),
             StoryEvent::Ended { text } => format!("The adventure ends. {text}"),
         }
     }

@@ -914,3 +914,37 @@ fn armor_found_is_worn_and_changes_the_ac_and_items_are_handed_over() {
     t.start_combat(0, "test".into());
     assert!(t.check_equip(wizard, "shield").is_err());
 }
+
+#[test]
+fn a_recap_tells_the_story_so_far_to_the_seat_that_asks() {
+    let mut t = table(14);
+    let rogue = pc(&t, "rogue");
+    put(&mut t, rogue, 7, 1);
+    t.submit(
+        rogue,
+        Action::Interact {
+            target: "chest".into(),
+            approach: Approach::Use,
+        },
+        0,
+    )
+    .unwrap();
+    to_the_yard(&mut t);
+    // Asked for in a fight, out of turn: still answered, changing nothing else.
+    t.start_combat(0, "test".into());
+    let before = t.combat.clone();
+    t.submit(rogue, Action::Recap, 0).unwrap();
+    assert_eq!(t.combat, before);
+    let last = t.log.back().unwrap();
+    assert_eq!(
+        last.audience,
+        emberkeep_shared::event::Audience::Seats(vec!["rogue".into()])
+    );
+    let GameEvent::Story(StoryEvent::Recap { text }) = &last.event else {
+        panic!("{:?}", last.event)
+    };
+    assert!(text.contains("came through The Hall"), "{text}");
+    assert!(text.contains("now stands in The Yard"), "{text}");
+    assert!(text.contains("25 gp"), "{text}");
+    assert!(text.contains("A fight is on"), "{text}");
+}

@@ -104,6 +104,14 @@ pub fn here_menu(
                 session.act(Action::Search);
                 ui.close();
             }
+            if ui
+                .button("Recap: the story so far")
+                .on_hover_text("Told to you alone, in the log")
+                .clicked()
+            {
+                session.act(Action::Recap);
+                ui.close();
+            }
             let rest_why = (!table.may_rest).then(|| "Not here, not now".to_string());
             for (long, label) in [(false, "Short rest"), (true, "Long rest")] {
                 let agreed = table

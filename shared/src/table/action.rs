@@ -95,6 +95,8 @@ pub enum Action {
         /// The item's id.
         item: String,
     },
+    /// Ask for a recap of the story so far (told to your seat alone).
+    Recap,
     /// Hand an item to a companion within 5 feet (outside a fight).
     Give {
         /// The item's id.
@@ -177,6 +179,7 @@ impl Action {
             Action::LevelUp => "level up",
             Action::Equip { .. } => "equip",
             Action::Give { .. } => "give",
+            Action::Recap => "recap",
             Action::BreakFree => "break free",
         }
     }

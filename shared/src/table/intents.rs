@@ -55,6 +55,12 @@ impl Table {
                 format!("There is no character #{actor} at this table"),
             )
         })?;
+        // A recap changes nothing at the table: asked for at any time, told to the seat alone.
+        if action == Action::Recap {
+            let seat = me.source.clone();
+            self.recap(crate::event::Audience::Seats(vec![seat]), now_ms);
+            return Ok(());
+        }
         if self.paused_since.is_some() {
             return Err(Rejection::new(
                 RejectCode::NotAllowed,
@@ -145,6 +151,7 @@ impl Table {
             Action::LevelUp => self.do_level_up(actor, now_ms),
             Action::Equip { item } => self.do_equip(actor, &item, now_ms),
             Action::Give { item, to } => self.do_give(actor, &item, to, now_ms),
+            Action::Recap => unreachable!("answered above"),
             Action::BreakFree => self.do_break_free(actor, now_ms),
             Action::EndConcentration => {
                 if self
