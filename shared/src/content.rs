@@ -1094,16 +1094,20 @@ impl ContentLibrary {
     }
 }
 
-/// Reads the content files of an assets folder (IO is kept to this one function).
-pub fn read_content_files(
-    root: &Path,
-) -> Result<Vec<(PathBuf, String, ContentKind)>, ContentError> {
-    let io_error = |path: &Path, e: std::io::Error| ContentError {
+/// A file or folder that cannot be read, as a content error.
+fn io_error(path: &Path, e: std::io::Error) -> ContentError {
+    ContentError {
         file: path.to_path_buf(),
         line: 1,
         column: 1,
         message: format!("cannot read: {e}"),
-    };
+    }
+}
+
+/// Reads the content files of an assets folder (IO is kept to this one function).
+pub fn read_content_files(
+    root: &Path,
+) -> Result<Vec<(PathBuf, String, ContentKind)>, ContentError> {
     let mut files = Vec::new();
     if !root.is_dir() {
         return Err(io_error(
@@ -1145,12 +1149,6 @@ fn adventure_folder(file: &Path) -> String {
 
 /// The files of `adventures/`: in each folder, `adventure.ron` and its scenes.
 fn read_adventures(dir: &Path) -> Result<Vec<(PathBuf, String, ContentKind)>, ContentError> {
-    let io_error = |path: &Path, e: std::io::Error| ContentError {
-        file: path.to_path_buf(),
-        line: 1,
-        column: 1,
-        message: format!("cannot read: {e}"),
-    };
     let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| io_error(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -185,6 +185,11 @@ impl Action {
     }
 }
 
+/// An id from the network as a refusal quotes it back: at most 40 characters.
+pub(super) fn clip(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
 /// Why an intent was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RejectCode {

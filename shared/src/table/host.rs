@@ -102,7 +102,7 @@ impl Table {
                 RejectCode::UnknownTarget,
                 format!(
                     "no scene `{}`: expected one of {}",
-                    id.chars().take(40).collect::<String>(),
+                    super::action::clip(id),
                     known.join(", ")
                 ),
             ));
@@ -136,7 +136,7 @@ impl Table {
                 RejectCode::UnknownTarget,
                 format!(
                     "no item `{}` in this campaign: expected one of {}",
-                    item.chars().take(40).collect::<String>(),
+                    super::action::clip(item),
                     known.join(", ")
                 ),
             ));

@@ -2,6 +2,7 @@
 //! trap), searching for hidden things, taking an exit, traps underfoot, and the scene's
 //! triggers and their outcomes.
 
+use super::action::clip;
 use super::{CombatantId, RejectCode, Rejection, Side, Table};
 use crate::adventure::{Attitude, Loot, Outcome, PointDef, PointKind, When};
 use crate::checks::{Skill, roll_check};
@@ -338,9 +339,7 @@ impl Table {
     fn open_point(&mut self, actor: CombatantId, point: &PointDef, now_ms: u64) {
         let scene = self.scene_mut().expect("in a scene");
         scene.opened.insert(point.id.clone());
-        let grid = scene.grid();
-        self.map = grid;
-        self.sync_zone_terrain();
+        self.refresh_scene_map();
         let text = if point.kind == PointKind::Trap {
             "disarmed".to_string()
         } else {
@@ -387,9 +386,7 @@ impl Table {
         let scene = self.scene_mut().expect("in a scene");
         scene.opened.insert(point.id.clone());
         scene.found.insert(point.id.clone());
-        let grid = scene.grid();
-        self.map = grid;
-        self.sync_zone_terrain();
+        self.refresh_scene_map();
         self.emit(
             now_ms,
             GameEvent::Story(StoryEvent::TrapSprung {
@@ -634,9 +631,4 @@ impl Table {
         self.resolved = true;
         self.emit(now_ms, GameEvent::Story(StoryEvent::Ended { text }));
     }
-}
-
-/// A target id as quoted back (bounded: it came from the network).
-fn clip(s: &str) -> String {
-    s.chars().take(40).collect()
 }

@@ -2,7 +2,8 @@
 //! 5.1 "Armor and Shields"), and handing an item to a friend beside you. Outside fights: donning
 //! armor takes minutes.
 
-use super::{CombatantId, RejectCode, Rejection, Table};
+use super::action::clip;
+use super::{Combatant, CombatantId, RejectCode, Rejection, Table};
 use crate::event::GameEvent;
 use crate::items::{ItemKind, armor_class};
 use crate::story::StoryEvent;
@@ -12,23 +13,29 @@ fn refuse(code: RejectCode, why: impl Into<String>) -> Rejection {
 }
 
 impl Table {
-    /// Whether `actor` can put on `item` now, or why not.
-    pub fn check_equip(&self, actor: CombatantId, item: &str) -> Result<(), Rejection> {
+    /// `actor`, if it carries `item`.
+    fn carrier(&self, actor: CombatantId, item: &str) -> Result<&Combatant, Rejection> {
         let me = self
             .combatant(actor)
             .ok_or_else(|| refuse(RejectCode::UnknownTarget, "No such character"))?;
-        if self.combat.is_some() {
-            return Err(refuse(
-                RejectCode::WrongMode,
-                "Armor takes minutes to put on: not in a fight",
-            ));
-        }
         if !me.items.iter().any(|i| i == item) {
             return Err(refuse(
                 RejectCode::NotAllowed,
                 format!("{} carries no `{}`", me.name, clip(item)),
             ));
         }
+        Ok(me)
+    }
+
+    /// Whether `actor` can put on `item` now, or why not.
+    pub fn check_equip(&self, actor: CombatantId, item: &str) -> Result<(), Rejection> {
+        if self.combat.is_some() {
+            return Err(refuse(
+                RejectCode::WrongMode,
+                "Armor takes minutes to put on: not in a fight",
+            ));
+        }
+        self.carrier(actor, item)?;
         match self.items.get(item).map(|i| &i.kind) {
             Some(ItemKind::Armor { .. } | ItemKind::Shield { .. }) => Ok(()),
             _ => Err(refuse(
@@ -105,21 +112,13 @@ impl Table {
         item: &str,
         to: CombatantId,
     ) -> Result<(), Rejection> {
-        let me = self
-            .combatant(actor)
-            .ok_or_else(|| refuse(RejectCode::UnknownTarget, "No such character"))?;
         if self.combat.is_some() {
             return Err(refuse(
                 RejectCode::WrongMode,
                 "Not in the middle of a fight",
             ));
         }
-        if !me.items.iter().any(|i| i == item) {
-            return Err(refuse(
-                RejectCode::NotAllowed,
-                format!("{} carries no `{}`", me.name, clip(item)),
-            ));
-        }
+        let me = self.carrier(actor, item)?;
         let them = self
             .combatant(to)
             .filter(|c| c.is_pc && c.id != actor && !c.is_dead())
@@ -161,9 +160,4 @@ impl Table {
         );
         Ok(())
     }
-}
-
-/// An item id as quoted back (bounded: it came from the network).
-fn clip(s: &str) -> String {
-    s.chars().take(40).collect()
 }

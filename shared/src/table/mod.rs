@@ -213,6 +213,19 @@ pub enum TableError {
     MissingContent(String, String),
 }
 
+impl TableError {
+    /// No adventure or encounter `id`: the error lists those there are.
+    fn unknown(lib: &ContentLibrary, id: &str) -> Self {
+        let known: Vec<String> = lib
+            .adventures
+            .keys()
+            .chain(lib.encounters.keys())
+            .cloned()
+            .collect();
+        TableError::UnknownEncounter(id.into(), known.join(", "))
+    }
+}
+
 impl Table {
     /// Sets up an encounter from validated content.
     pub fn new(
@@ -236,17 +249,10 @@ impl Table {
         if lib.adventures.contains_key(encounter) {
             return Self::new_adventure(lib, encounter, seed, turn_timeout_ms, level);
         }
-        let enc = lib.encounters.get(encounter).ok_or_else(|| {
-            TableError::UnknownEncounter(
-                encounter.into(),
-                lib.adventures
-                    .keys()
-                    .chain(lib.encounters.keys())
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            )
-        })?;
+        let enc = lib
+            .encounters
+            .get(encounter)
+            .ok_or_else(|| TableError::unknown(lib, encounter))?;
         let missing = |what: &str| TableError::MissingContent(enc.id.clone(), what.to_string());
         let (map, spawns) = lib.map_grid(&enc.map).ok_or_else(|| missing(&enc.map))?;
         let mut combatants = Vec::new();

@@ -133,13 +133,7 @@ impl Table {
             return;
         }
         let mut notes = Vec::new();
-        let ids: Vec<CombatantId> = self
-            .combatants
-            .iter()
-            .filter(|c| c.is_pc && !c.is_dead())
-            .map(|c| c.id)
-            .collect();
-        for id in ids {
+        for id in self.living_pcs() {
             let note = if long {
                 self.long_rest(id)
             } else {
@@ -227,16 +221,16 @@ impl Table {
     /// total (at least one), every spell slot and limited use back. "A character must have at
     /// least 1 hit point at the start of the rest to gain its benefits."
     fn long_rest(&mut self, id: CombatantId) -> Option<String> {
-        let c = self.combatant_mut(id);
-        if c.hp <= 0 {
+        if self.combatant(id)?.hp <= 0 {
             // SRD 5.1 "Stabilizing a Creature": a stable creature "regains 1 hit point after
             // 1d4 hours" — within the eight hours; the rest's benefits needed 1 at its start.
-            c.hp = 1;
-            c.death_saves = (0, 0);
-            c.conditions.remove(&Condition::Stable);
-            c.conditions.remove(&Condition::Unconscious);
-            return Some(format!("{} comes round with 1 hit point", c.name));
+            self.come_round(id);
+            return Some(format!(
+                "{} comes round with 1 hit point",
+                self.combatant(id)?.name
+            ));
         }
+        let c = self.combatant_mut(id);
         let healed = c.max_hp - c.hp;
         c.hp = c.max_hp;
         c.hit_dice_left = (c.hit_dice_left + (c.level / 2).max(1)).min(c.level);
@@ -247,6 +241,16 @@ impl Table {
             casting.used.iter_mut().for_each(|u| *u = 0);
         }
         Some(format!("{} wakes rested (+{healed} hit points)", c.name))
+    }
+
+    /// A character at 0 hit points, not dead, comes round with 1 (after a rest, or left for
+    /// dead by the foes that beat the party).
+    pub(super) fn come_round(&mut self, id: CombatantId) {
+        let c = self.combatant_mut(id);
+        c.hp = c.hp.max(1);
+        c.death_saves = (0, 0);
+        c.conditions.remove(&Condition::Stable);
+        c.conditions.remove(&Condition::Unconscious);
     }
 
     /// Whether `actor` may level up now, or why not.

@@ -117,17 +117,9 @@ impl Table {
         level: Option<u32>,
     ) -> Result<Table, TableError> {
         let adv = lib.adventures.get(adventure);
-        let def = adv.and_then(|a| a.def.as_ref()).ok_or_else(|| {
-            TableError::UnknownEncounter(
-                adventure.into(),
-                lib.adventures
-                    .keys()
-                    .chain(lib.encounters.keys())
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            )
-        })?;
+        let def = adv
+            .and_then(|a| a.def.as_ref())
+            .ok_or_else(|| TableError::unknown(lib, adventure))?;
         let adv = adv.expect("checked");
         let missing = |what: &str| TableError::MissingContent(def.id.clone(), what.to_string());
         let level = level.unwrap_or(def.level).clamp(1, 3);
@@ -264,6 +256,23 @@ impl Table {
     pub(super) fn scene_mut(&mut self) -> Option<&mut SceneState> {
         let a = self.adventure.as_mut()?;
         a.scenes.get_mut(&a.scene)
+    }
+
+    /// Redraws the map from the scene (a door opened, a trap found) with the spells' areas on it.
+    pub(super) fn refresh_scene_map(&mut self) {
+        if let Some(grid) = self.scene().map(SceneState::grid) {
+            self.map = grid;
+            self.sync_zone_terrain();
+        }
+    }
+
+    /// The party members still alive (at 0 hit points too), PCs first by id.
+    pub(super) fn living_pcs(&self) -> Vec<CombatantId> {
+        self.combatants
+            .iter()
+            .filter(|c| c.is_pc && !c.is_dead())
+            .map(|c| c.id)
+            .collect()
     }
 
     /// Moves the party into scene `id`: the creatures of the scene it leaves stay there as
@@ -445,9 +454,7 @@ impl Table {
         if !scene.found.insert(id.to_string()) {
             return;
         }
-        let grid = scene.grid();
-        self.map = grid;
-        self.sync_zone_terrain();
+        self.refresh_scene_map();
         self.emit(
             now_ms,
             GameEvent::Story(StoryEvent::Found {
@@ -465,22 +472,13 @@ impl Table {
         let Some(spawns) = self.scene().map(|s| s.spawns.clone()) else {
             return;
         };
-        let ids: Vec<CombatantId> = self
-            .combatants
-            .iter()
-            .filter(|c| c.is_pc && !c.is_dead())
-            .map(|c| c.id)
-            .collect();
+        let ids = self.living_pcs();
         if ids.is_empty() {
             return;
         }
         for (i, id) in ids.iter().enumerate() {
-            let c = self.combatant_mut(*id);
-            c.hp = c.hp.max(1);
-            c.death_saves = (0, 0);
-            c.conditions.remove(&crate::content::Condition::Unconscious);
-            c.conditions.remove(&crate::content::Condition::Stable);
-            c.pos = spawns.get(i).copied().unwrap_or(GridPos::new(-1, -1));
+            self.come_round(*id);
+            self.combatant_mut(*id).pos = spawns.get(i).copied().unwrap_or(GridPos::new(-1, -1));
         }
         self.place_stragglers();
         self.resolved = false;
@@ -613,12 +611,7 @@ impl Table {
 
     /// Shares `total` experience points among the living party members.
     pub(super) fn award_xp(&mut self, total: u32, reason: &str, now_ms: u64) {
-        let to: Vec<CombatantId> = self
-            .combatants
-            .iter()
-            .filter(|c| c.is_pc && !c.is_dead())
-            .map(|c| c.id)
-            .collect();
+        let to = self.living_pcs();
         if to.is_empty() {
             return;
         }

@@ -225,20 +225,5 @@ pub fn walk_next_to(
             best = Some(path);
         }
     }
-    let mut out = Vec::new();
-    let mut spent = 0;
-    let mut at = unit.pos;
-    for step in best.unwrap_or_default() {
-        let cost = board.map.step_cost(at, step).unwrap_or(u32::MAX);
-        if spent + cost > budget {
-            break;
-        }
-        spent += cost;
-        out.push(step);
-        at = step;
-    }
-    while out.last().is_some_and(|p| board.occupied(me, *p)) {
-        out.pop();
-    }
-    out
+    board.within_budget(me, unit.pos, best.unwrap_or_default(), budget)
 }

@@ -74,22 +74,34 @@ impl Board {
         let Some(full) = self.map.path_to(unit.pos, goal, |p| self.blocks(unit, p)) else {
             return Vec::new();
         };
-        let mut path = Vec::new();
+        let short_of_goal = full.into_iter().take_while(|step| *step != goal);
+        self.within_budget(me, unit.pos, short_of_goal, budget)
+    }
+
+    /// The first steps of `path` from `from` that `budget` feet pay for, not ending on anyone.
+    pub fn within_budget(
+        &self,
+        me: CombatantId,
+        from: GridPos,
+        path: impl IntoIterator<Item = GridPos>,
+        budget: u32,
+    ) -> Vec<GridPos> {
+        let mut out = Vec::new();
         let mut spent = 0;
-        let mut at = unit.pos;
-        for step in full {
+        let mut at = from;
+        for step in path {
             let cost = self.map.step_cost(at, step).unwrap_or(u32::MAX);
-            if step == goal || spent + cost > budget {
+            if spent + cost > budget {
                 break;
             }
             spent += cost;
-            path.push(step);
+            out.push(step);
             at = step;
         }
-        while path.last().is_some_and(|p| self.occupied(me, *p)) {
-            path.pop();
+        while out.last().is_some_and(|p| self.occupied(me, *p)) {
+            out.pop();
         }
-        path
+        out
     }
 
     fn unit(&self, id: CombatantId) -> Option<&Unit> {
