@@ -71,17 +71,9 @@ fn play(world: &mut World) {
             }
             bot.waiting = None;
             // What it explored is remembered: a search here, a way tried (or refused).
-            match bot.exploring.take() {
-                Some(Action::Interact { target, approach }) => {
-                    bot.memory.given_up.insert((target, approach));
-                }
-                Some(Action::Rest { .. }) => bot.memory.rested = true,
-                Some(Action::Search) => {
-                    if let Some(at) = mirror.combatants.get(&me).map(|c| c.1.pos) {
-                        bot.memory.searched.insert(at);
-                    }
-                }
-                _ => {}
+            if let Some(action) = bot.exploring.take() {
+                let here = mirror.combatants.get(&me).map(|c| c.1.pos);
+                bot.memory.sent(&action, here);
             }
             if session.rejection(seq).is_some() {
                 // Our picture was stale or wrong: give up the rest of this plan and end the turn.
@@ -100,7 +92,7 @@ fn play(world: &mut World) {
         match table.mode {
             Mode::Combat if table.active == Some(me) && conscious => {
                 // After this fight the party may rest again.
-                bot.memory.rested = false;
+                bot.memory.fought();
                 if bot.planned_for != Some((table.round, me)) {
                     bot.planned_for = Some((table.round, me));
                     // The server's own tactics on the rules rebuilt from what we see:
@@ -124,6 +116,7 @@ fn play(world: &mut World) {
                     bot.scene = table.scene.as_ref().map(|s| s.0.clone());
                     bot.memory = ExploreMemory::default();
                 }
+                bot.memory.observe_day(table.day);
                 let Some(sheet) = mirror.combatants.get(&me).map(|c| c.1.rules.clone()) else {
                     return;
                 };

@@ -304,10 +304,20 @@ fn four_bots_play_the_shipped_adventure_to_its_ending_over_udp() {
         started.elapsed().as_secs_f64()
     );
     assert!(s.gaps.is_empty());
-    assert_eq!(scenes, 6);
     assert!(story.iter().any(|e| matches!(e, S::Check { .. })));
-    assert!(story.iter().any(|e| matches!(e, S::Rested { .. })));
-    assert!(story.iter().any(|e| matches!(e, S::LeveledUp { .. })));
+    // Dice fall as the bots' timing over UDP has it: the party may all die (the in-process
+    // test holds the shipped adventure to a win over fixed seeds). A fallen party must have
+    // ended it as a defeat; a living one has been everywhere.
+    let fallen = story
+        .iter()
+        .any(|e| matches!(e, S::Ended { fallen: true, .. }));
+    if fallen {
+        println!("the party fell; the adventure ended as a defeat");
+    } else {
+        assert_eq!(scenes, 6);
+        assert!(story.iter().any(|e| matches!(e, S::Rested { .. })));
+        assert!(story.iter().any(|e| matches!(e, S::LeveledUp { .. })));
+    }
     assert!(
         story
             .iter()

@@ -29,6 +29,9 @@ pub struct AdventureDef {
     /// Told when the party takes an exit to `end`.
     #[serde(default)]
     pub ending: String,
+    /// Told when the whole party is dead (a built-in line when empty).
+    #[serde(default)]
+    pub defeat: String,
 }
 
 fn first_level() -> u32 {

@@ -118,6 +118,9 @@ pub enum StoryEvent {
     Ended {
         /// The ending text.
         text: String,
+        /// The whole party died (journals from before this field ended in victory).
+        #[serde(default)]
+        fallen: bool,
     },
 }
 
@@ -238,7 +241,13 @@ impl StoryEvent {
                 text
             }
             StoryEvent::Recap { text } => format!("Previously: {text}"),
-            StoryEvent::Ended { text } => format!("The adventure ends. {text}"),
+            StoryEvent::Ended {
+                text,
+                fallen: false,
+            } => format!("The adventure ends. {text}"),
+            StoryEvent::Ended { text, fallen: true } => {
+                format!("The adventure ends: the party has fallen. {text}")
+            }
         }
     }
 }

@@ -229,7 +229,7 @@ impl Table {
                 }),
             );
             if exit.to == crate::adventure::END {
-                self.end_adventure(now_ms);
+                self.end_adventure(false, now_ms);
             } else {
                 self.enter_scene(&exit.to, now_ms);
             }
@@ -419,6 +419,9 @@ impl Table {
             },
         );
         self.apply_damage(actor, dealt, false, trap.damage_type, now_ms);
+        if self.combat.is_none() && !self.combatants.iter().any(|c| c.is_pc && c.is_conscious()) {
+            self.regroup_after_defeat(now_ms);
+        }
     }
 
     /// `Action::Search`: an active Perception and Investigation check against everything
@@ -621,14 +624,18 @@ impl Table {
         }
     }
 
-    /// The party took the last exit.
-    fn end_adventure(&mut self, now_ms: u64) {
+    /// The party took the last exit, or (`fallen`) the whole party is dead.
+    pub(super) fn end_adventure(&mut self, fallen: bool, now_ms: u64) {
         let Some(adv) = self.adventure.as_mut() else {
             return;
         };
         adv.ended = true;
-        let text = adv.ending.clone();
+        let text = match (fallen, adv.defeat.is_empty()) {
+            (false, _) => adv.ending.clone(),
+            (true, false) => adv.defeat.clone(),
+            (true, true) => format!("No one is left to finish {}.", adv.name),
+        };
         self.resolved = true;
-        self.emit(now_ms, GameEvent::Story(StoryEvent::Ended { text }));
+        self.emit(now_ms, GameEvent::Story(StoryEvent::Ended { text, fallen }));
     }
 }

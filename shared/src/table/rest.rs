@@ -143,6 +143,19 @@ impl Table {
                 notes.push(note);
             }
         }
+        if long && let Some(adv) = self.adventure.as_mut() {
+            // A night's sleep is the time a second try costs (SRD 5.1 "Multiple Ability
+            // Checks": the only real cost of trying again is the time it takes).
+            adv.days += 1;
+            let mut retry = false;
+            for scene in adv.scenes.values_mut() {
+                retry |= !scene.tried.is_empty();
+                scene.tried.clear();
+            }
+            if retry {
+                notes.push("what failed before may be tried again".into());
+            }
+        }
         self.emit(now_ms, GameEvent::Story(StoryEvent::Rested { long, notes }));
     }
 

@@ -21,6 +21,9 @@ pub struct AdventureState {
     pub name: String,
     /// Told at the end.
     pub ending: String,
+    /// Told if the whole party dies.
+    #[serde(default)]
+    pub defeat: String,
     /// The scene the party is in.
     pub scene: String,
     /// Every scene, by id.
@@ -33,6 +36,9 @@ pub struct AdventureState {
     /// The scenes entered, in order (for recaps).
     #[serde(default)]
     pub path: Vec<String>,
+    /// Long rests taken: after each, every character may try each way again.
+    #[serde(default)]
+    pub days: u32,
 }
 
 /// One scene and what the party changed in it.
@@ -237,11 +243,13 @@ impl Table {
             id: def.id.clone(),
             name: def.name.clone(),
             ending: def.ending.clone(),
+            defeat: def.defeat.clone(),
             scene: String::new(),
             scenes,
             ended: false,
             templates,
             path: Vec::new(),
+            days: 0,
         }));
         table.enter_scene(&def.start, 0);
         Ok(table)
@@ -474,6 +482,7 @@ impl Table {
         };
         let ids = self.living_pcs();
         if ids.is_empty() {
+            self.end_adventure(true, now_ms);
             return;
         }
         for (i, id) in ids.iter().enumerate() {

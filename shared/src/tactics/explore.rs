@@ -11,13 +11,43 @@ use std::collections::BTreeSet;
 /// What an explorer remembers between steps (forget it when the scene changes).
 #[derive(Debug, Clone, Default)]
 pub struct ExploreMemory {
-    /// It proposed or joined a rest since the last fight (callers clear it when a fight
-    /// starts, and when the scene changes).
-    pub rested: bool,
-    /// (target, approach) the table refused or that was tried: not tried again.
+    /// Rests it proposed or joined since the last fight: a short one, then a long one.
+    pub rests: u8,
+    /// (target, approach) the table refused or that was tried: not tried again today.
     pub given_up: BTreeSet<(String, Approach)>,
     /// Squares searched from.
     pub searched: BTreeSet<GridPos>,
+    /// The table's day (long rests taken) these memories are from.
+    pub day: u32,
+}
+
+impl ExploreMemory {
+    /// Remembers an action sent from `here`: a rest, a search, a way tried.
+    pub fn sent(&mut self, action: &Action, here: Option<GridPos>) {
+        match action {
+            Action::Rest { .. } => self.rests = self.rests.saturating_add(1),
+            Action::Search => self.searched.extend(here),
+            Action::Interact { target, approach } => {
+                self.given_up.insert((target.clone(), *approach));
+            }
+            _ => {}
+        }
+    }
+
+    /// A fight began: after it, the party may rest again.
+    pub fn fought(&mut self) {
+        self.rests = 0;
+    }
+
+    /// The table's day is `day`: after a long rest, the table lets every way be tried again.
+    pub fn observe_day(&mut self, day: u32) {
+        if day != self.day {
+            self.day = day;
+            self.given_up.clear();
+            self.searched.clear();
+            self.rests = 0;
+        }
+    }
 }
 
 /// What the party is like, for an explorer deciding to rest.
@@ -40,6 +70,9 @@ pub fn explore_step(
     party: PartyState,
     memory: &ExploreMemory,
 ) -> Option<Action> {
+    if !sheet.is_conscious() {
+        return None;
+    }
     let me = sheet.id;
     let items = &sheet.items;
     let unit = board.units.iter().find(|u| u.id == me)?;
@@ -94,6 +127,13 @@ pub fn explore_step(
     let close_to_leader = |p: &PointView| {
         leading || leader.is_some_and(|(_, at)| p.at.iter().any(|a| a.squares_to(at) <= 8))
     };
+    // Hurt (a fight lost, or won at a cost) and out of a fight: rest before anything else,
+    // short while Hit Dice last, then long.
+    if (party.wounded || allies.iter().any(|u| u.hp <= 0)) && party.may_rest && memory.rests < 2 {
+        return Some(Action::Rest {
+            long: sheet.hit_dice_left == 0 || memory.rests > 0,
+        });
+    }
     // Foes in sight: go and fight them.
     if let Some(foe) = board
         .units
@@ -105,12 +145,6 @@ pub fn explore_step(
         if !path.is_empty() {
             return Some(Action::Move { path });
         }
-    }
-    // Hurt and safe: propose a rest, short while Hit Dice last, else long.
-    if (party.wounded || allies.iter().any(|u| u.hp <= 0)) && party.may_rest && !memory.rested {
-        return Some(Action::Rest {
-            long: sheet.hit_dice_left == 0,
-        });
     }
     let near = |p: &PointView| p.at.iter().any(|a| a.feet_to(here) <= 5);
     // Something to do with a point: (point, approach).
@@ -181,7 +215,21 @@ pub fn explore_step(
             return Some(Action::Move { path });
         }
     }
-    None
+    // Stuck, with a check that failed: sleep on it, and try again in the morning.
+    let failed = |p: &PointView| {
+        let given_up = |a| memory.given_up.contains(&(p.id.clone(), a));
+        match &p.lock {
+            Some((_, pick, force)) => {
+                (pick.is_some() && given_up(Approach::Pick))
+                    || (force.is_some() && given_up(Approach::Force))
+            }
+            None => given_up(Approach::Use),
+        }
+    };
+    let retry = points
+        .iter()
+        .any(|p| !p.done && p.kind.is_some() && failed(p));
+    (retry && party.may_rest && memory.rests < 2).then_some(Action::Rest { long: true })
 }
 
 /// Whether someone in the party is hurt enough to rest: below half their hit points (or down
