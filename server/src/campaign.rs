@@ -202,6 +202,14 @@ impl Campaign {
         self.seats.iter().flat_map(|s| s.links.iter().copied())
     }
 
+    /// The connections of the seats that may see `audience`.
+    pub fn links_seeing<'a>(&'a self, audience: &'a Audience) -> impl Iterator<Item = Entity> + 'a {
+        self.seats
+            .iter()
+            .filter(|s| Campaign::may_see(audience, s.role, &s.name))
+            .flat_map(|s| s.links.iter().copied())
+    }
+
     /// Player name and connection of the seat that plays `id`.
     pub fn player_of(&self, id: CombatantId) -> Option<(String, bool)> {
         self.seats
@@ -578,6 +586,7 @@ mod tests {
             id,
             text: format!("narration {id}"),
             source: "builtin".into(),
+            to: None,
         }
     }
 

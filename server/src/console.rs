@@ -53,6 +53,7 @@ Host commands (on the server's console, or from a host seat):
   scene ID               move the party to the adventure's scene ID
   xp AMOUNT              experience points shared by the party
   recap                  tell everyone the story so far
+  restart                the scene's fight starts over (its creatures as they began)
   give SEAT ITEM         an item (by id) to the seat's character
   save                   write a snapshot now (with --data-dir)
   archive ID             save and close a campaign
@@ -181,6 +182,7 @@ pub(crate) fn table_command(campaign: &Campaign, line: &str) -> Option<Result<Ho
             HostOp::Companion { character, on }
         }
         "recap" => HostOp::Recap,
+        "restart" => HostOp::Restart,
         "rest" => match rest {
             "short" => HostOp::Rest { long: false },
             "long" => HostOp::Rest { long: true },

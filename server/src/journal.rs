@@ -48,6 +48,8 @@ pub enum HostOp {
     Experience(u32),
     /// A recap of the story so far, told to everyone.
     Recap,
+    /// The scene's fight starts over.
+    Restart,
     /// An item to a character.
     Give {
         /// The character.
@@ -111,6 +113,9 @@ pub enum Input {
         text: String,
         /// Who wrote it.
         source: String,
+        /// Who is told (a recap written for one returning seat); everyone when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<Audience>,
     },
     /// An NPC's turn as chosen by the narrator's NPC brain (or its fallback).
     NpcTurn {
@@ -186,10 +191,15 @@ pub fn apply(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
             );
             Ok(())
         }
-        Input::Narration { id, text, source } => {
+        Input::Narration {
+            id,
+            text,
+            source,
+            to,
+        } => {
             table.emit_to(
                 t,
-                Audience::Public,
+                to.clone().unwrap_or(Audience::Public),
                 GameEvent::Narration {
                     id: *id,
                     text: text.clone(),
@@ -245,6 +255,7 @@ pub fn apply(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
             }
             HostOp::Scene(id) => table.host_scene(id, t),
             HostOp::Experience(n) => table.host_experience(*n, t),
+            HostOp::Restart => table.host_restart(t),
             HostOp::Recap => {
                 table.recap(Audience::Public, t);
                 Ok(())

@@ -956,6 +956,57 @@ fn a_recap_tells_the_story_so_far_to_the_seat_that_asks() {
 }
 
 #[test]
+fn a_returning_player_is_told_the_story_so_far_and_what_happened_while_away() {
+    let mut t = table(15);
+    let rogue = pc(&t, "rogue");
+    let recaps = |t: &Table| {
+        t.log
+            .iter()
+            .filter_map(|e| match &e.event {
+                GameEvent::Story(StoryEvent::Recap { text }) => {
+                    Some((e.audience.clone(), text.clone()))
+                }
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    // At the start, the intro says it all: no recap.
+    t.player_joined("rogue", "Ann", Some(rogue), 0);
+    assert!(recaps(&t).is_empty());
+    t.player_left("rogue", "Ann", 0);
+    put(&mut t, rogue, 7, 1);
+    t.submit(
+        rogue,
+        Action::Interact {
+            target: "chest".into(),
+            approach: Approach::Use,
+        },
+        0,
+    )
+    .unwrap();
+    to_the_yard(&mut t);
+    // A spectator (no character) is told nothing; the returning player is, alone.
+    t.player_joined("spectators", "Bob", None, 0);
+    assert!(recaps(&t).is_empty());
+    t.player_joined("rogue", "Ann", Some(rogue), 0);
+    let told = recaps(&t);
+    assert_eq!(told.len(), 1);
+    let (audience, text) = &told[0];
+    assert_eq!(
+        *audience,
+        emberkeep_shared::event::Audience::Seats(vec!["rogue".into()])
+    );
+    assert!(text.contains("now stands in The Yard"), "{text}");
+    assert!(text.contains("While you were away:"), "{text}");
+    assert!(text.contains("went on to The Yard"), "{text}");
+    assert!(text.contains("took Potion of Healing, 25 gp"), "{text}");
+    // Back again without leaving (a second device): the story so far, nothing "while away".
+    t.player_joined("rogue", "Ann", Some(rogue), 0);
+    let (_, again) = recaps(&t).pop().unwrap();
+    assert!(!again.contains("While you were away"), "{again}");
+}
+
+#[test]
 fn a_party_all_dead_ends_the_adventure_as_a_defeat_and_a_fallen_party_regroups_until_then() {
     let mut t = table(9);
     to_the_yard(&mut t);
@@ -1007,4 +1058,44 @@ fn a_party_all_dead_ends_the_adventure_as_a_defeat_and_a_fallen_party_regroups_u
     // The adventure is over: nobody acts any more.
     let refused = t.submit(fighter, Action::Search, 0).unwrap_err();
     assert!(!refused.reason.is_empty());
+}
+
+#[test]
+fn the_host_restarts_a_scenes_fight_with_its_creatures_as_they_began() {
+    let mut t = table(16);
+    let hall = t.host_restart(0).unwrap_err();
+    assert!(
+        hall.reason.contains("no fight to restart"),
+        "{}",
+        hall.reason
+    );
+    to_the_yard(&mut t);
+    let goblin = t.combatants.iter().find(|c| !c.is_pc).unwrap().clone();
+    let fighter = pc(&t, "fighter");
+    put(&mut t, fighter, 8, 2);
+    t.start_combat(0, "test".into());
+    {
+        let g = t.combatants.iter_mut().find(|c| c.id == goblin.id).unwrap();
+        g.hp = 0;
+        g.conditions.insert(Condition::Dead);
+    }
+    let wounded = t.combatant(fighter).unwrap().hp - 3;
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == fighter)
+        .unwrap()
+        .hp = wounded;
+    t.host_restart(0).unwrap();
+    assert!(t.combat.is_none());
+    assert!(!t.resolved, "the yard's fight is to win again");
+    let g = t.combatant(goblin.id).unwrap();
+    assert_eq!((g.hp, g.pos, g.is_dead()), (goblin.hp, goblin.pos, false));
+    let f = t.combatant(fighter).unwrap();
+    assert_eq!(f.hp, wounded, "the party stays as it is");
+    let spawns = t.scene().unwrap().spawns.clone();
+    assert!(spawns.contains(&f.pos), "{} not on {spawns:?}", f.pos);
+    assert!(matches!(
+        story(&t).last(),
+        Some(StoryEvent::Said { text }) if text.contains("restarts the fight in The Yard")
+    ));
 }

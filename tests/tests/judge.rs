@@ -168,3 +168,86 @@ fn in_an_adventure_the_narrator_sees_the_scene_its_npcs_and_what_the_party_knows
     // Hidden things stay out: the first warden's shield is only revealed by Maelis's gift.
     assert!(!user.contains("first warden's shield"), "{user}");
 }
+
+/// A player back at an adventure under way is told the story so far and what happened while
+/// away: the rules' recap at once, then the model's retelling streamed to that seat alone.
+fn a_returning_player_gets_a_model_recap(wire: Wire, format: Format) {
+    let model = FakeModel::start(format, |_, body| {
+        if body.contains("A player is back at the table") {
+            Answer::Text(vec![
+                "You crossed Ashwick Green ".into(),
+                "and the warden thanked you.".into(),
+            ])
+        } else if is_judge_prompt(body) {
+            Answer::Text(vec![r#"{"check": null}"#.into()])
+        } else {
+            Answer::Text(vec!["Lanterns sway on the green.".into()])
+        }
+    });
+    let mut s = Stepper::new(emberkeep_server::ServerSettings {
+        encounter: "ember".into(),
+        ..settings(&model, wire)
+    });
+    let cleric = seat(&mut s, "cleric");
+    let fighter = seat(&mut s, "fighter");
+    let host = seat(&mut s, "host");
+    s.drop_connection(cleric);
+    // SRD 5.1 "Experience Points": shared equally — 50 among four is 12 each.
+    s.session_mut(host).host_command("xp 50");
+    wait(&mut s, "the experience granted", |s| {
+        s.campaign("table-1")
+            .table
+            .combatants
+            .iter()
+            .any(|c| c.xp == 12)
+    });
+    s.reconnect(cleric, "cleric", None);
+    let recap = |s: &Stepper, c: usize| {
+        narrations(s, c)
+            .into_iter()
+            .find(|(t, _)| t.contains("You crossed Ashwick Green"))
+    };
+    wait(&mut s, "the model's recap", |s| recap(s, cleric).is_some());
+    let (text, source) = recap(&s, cleric).unwrap();
+    assert_eq!(
+        text,
+        "You crossed Ashwick Green and the warden thanked you."
+    );
+    assert_eq!(source, wire.name());
+    // The rules' recap came first, to the cleric's seat, with what happened while away.
+    let rules = s
+        .session(cleric)
+        .events
+        .iter()
+        .find_map(|e| match &e.event {
+            GameEvent::Story(StoryEvent::Recap { text }) => Some(text.clone()),
+            _ => None,
+        })
+        .expect("the rules' recap");
+    assert!(rules.contains("While you were away"), "{rules}");
+    assert!(rules.contains("12 XP each"), "{rules}");
+    // The model wrote from that recap; the fighter, who never left, was told neither.
+    let body = narration_requests(&model)
+        .into_iter()
+        .find(|b| b.contains("A player is back at the table"))
+        .expect("a recap prompt");
+    assert!(body.contains("While you were away"), "{body}");
+    s.step(20);
+    assert!(recap(&s, fighter).is_none());
+    assert!(
+        !s.session(fighter)
+            .events
+            .iter()
+            .any(|e| matches!(e.event, GameEvent::Story(StoryEvent::Recap { .. })))
+    );
+}
+
+#[test]
+fn a_returning_player_gets_a_model_recap_over_openai() {
+    a_returning_player_gets_a_model_recap(Wire::OpenAi, Format::OpenAi);
+}
+
+#[test]
+fn a_returning_player_gets_a_model_recap_over_anthropic() {
+    a_returning_player_gets_a_model_recap(Wire::Anthropic, Format::Anthropic);
+}

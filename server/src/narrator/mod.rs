@@ -29,6 +29,7 @@ use bridge::{Job, Kind, Reply};
 use check::{Facts, Gate};
 use emberkeep_shared::event::Audience;
 use emberkeep_shared::prelude::*;
+use emberkeep_shared::story::StoryEvent;
 use emberkeep_shared::tactics::{NpcOption, npc_options, spell_options};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -102,6 +103,9 @@ struct Active {
     events: Vec<SeqEvent>,
     /// Real time after which the tick abandons it.
     deadline: Instant,
+    /// A recap: who is told, and the rules' own recap (the fallback). `None`: a narration of
+    /// `events` for everyone.
+    recap: Option<(Audience, String)>,
 }
 
 #[derive(Debug)]
@@ -131,6 +135,11 @@ pub struct Narrator {
     narrated_to: u64,
     queue: VecDeque<Vec<SeqEvent>>,
     active: Option<Active>,
+    /// Recaps told since this event are written by the model too (beside the narration: a
+    /// player catching up never holds the others' actions).
+    recapped_to: u64,
+    recaps: VecDeque<(Audience, String)>,
+    recap: Option<Active>,
     npc: Option<PendingNpc>,
     judge: Option<PendingJudge>,
     /// How long a model narration may take before the tick abandons it for the built-in one
@@ -146,6 +155,7 @@ impl Narrator {
     pub fn resumed_at(seq: u64) -> Self {
         Narrator {
             narrated_to: seq,
+            recapped_to: seq,
             ..Default::default()
         }
     }
@@ -197,7 +207,10 @@ fn conclude(
         }
         other => other,
     };
-    let builtin = || builtin::narrate(&active.events, &|c| campaign.name_of(c));
+    let builtin = || match &active.recap {
+        Some((_, recap)) => recap.clone(),
+        None => builtin::narrate(&active.events, &|c| campaign.name_of(c)),
+    };
     let (text, source) = match ending {
         Ending::Finished => (released, model_name.to_string()),
         Ending::Failed(error) => {
@@ -221,9 +234,28 @@ fn conclude(
         }
     };
     narrator.usage.narrations += 1;
-    campaign
-        .inbox
-        .push(Input::Narration { id, text, source }, now, ReplyTo::Nobody);
+    let to = active.recap.map(|(audience, _)| audience);
+    campaign.inbox.push(
+        Input::Narration {
+            id,
+            text,
+            source,
+            to,
+        },
+        now,
+        ReplyTo::Nobody,
+    );
+}
+
+/// The slot (narration or recap) writing `id`.
+fn slot(narrator: &mut Narrator, id: u64) -> Option<&mut Option<Active>> {
+    if narrator.active.as_ref().is_some_and(|a| a.id == id) {
+        Some(&mut narrator.active)
+    } else if narrator.recap.as_ref().is_some_and(|a| a.id == id) {
+        Some(&mut narrator.recap)
+    } else {
+        None
+    }
 }
 
 /// Polls the bridge: streams checked sentences to the campaign's links, queues finished
@@ -252,14 +284,18 @@ pub(crate) fn poll(
         let now = campaign.now(&time);
         match reply {
             Reply::Chunk { id, text, .. } => {
-                let Some(active) = narrator.active.as_mut().filter(|a| a.id == id) else {
+                let Some(held) = slot(narrator, id) else {
                     continue;
                 };
+                let active = held.as_mut().expect("matched");
                 let facts = Facts::new(&campaign.table, &active.events);
                 match active.gate.push(&text, &facts) {
-                    Ok(released) => stream_chunk(&mut outbox, campaign, id, &released),
+                    Ok(released) => {
+                        let to = active.recap.as_ref().map(|r| &r.0);
+                        stream_chunk(&mut outbox, campaign, to, id, &released);
+                    }
                     Err(why) => {
-                        let active = narrator.active.take().expect("matched above");
+                        let active = held.take().expect("matched above");
                         conclude(
                             campaign,
                             narrator,
@@ -276,16 +312,17 @@ pub(crate) fn poll(
             } => {
                 // Tokens count even when the narration was already concluded (late, rejected).
                 account(&mut narrator.usage, usage, settings.0.budget_tokens);
-                if narrator.active.as_ref().is_none_or(|a| a.id != id) {
+                let Some(held) = slot(narrator, id) else {
                     continue;
-                }
-                let mut active = narrator.active.take().expect("checked");
+                };
+                let mut active = held.take().expect("matched");
                 let ending = match result {
                     Ok(()) => {
                         let facts = Facts::new(&campaign.table, &active.events);
                         match active.gate.finish(&facts) {
                             Ok(rest) => {
-                                stream_chunk(&mut outbox, campaign, id, &rest);
+                                let to = active.recap.as_ref().map(|r| &r.0);
+                                stream_chunk(&mut outbox, campaign, to, id, &rest);
                                 Ending::Finished
                             }
                             Err(why) => Ending::Rejected(why),
@@ -350,22 +387,41 @@ pub(crate) fn poll(
     // that trickles on), the table gets the built-in narration and goes on.
     let wall = Instant::now();
     for (mut campaign, mut narrator) in &mut campaigns {
-        if narrator.active.as_ref().is_some_and(|a| wall >= a.deadline) {
-            let (campaign, narrator) = (&mut *campaign, &mut *narrator);
-            let active = narrator.active.take().expect("checked");
-            let now = campaign.now(&time);
-            let ending = Ending::Failed("the model did not finish the narration in time".into());
-            conclude(campaign, narrator, active, ending, model_name, now);
+        let (campaign, narrator) = (&mut *campaign, &mut *narrator);
+        for recap in [false, true] {
+            let held = if recap {
+                &mut narrator.recap
+            } else {
+                &mut narrator.active
+            };
+            if held.as_ref().is_some_and(|a| wall >= a.deadline) {
+                let active = held.take().expect("checked");
+                let now = campaign.now(&time);
+                let ending =
+                    Ending::Failed("the model did not finish the narration in time".into());
+                conclude(campaign, narrator, active, ending, model_name, now);
+            }
         }
     }
 }
 
-/// Sends a piece of narration `id` to everyone seated at the campaign.
-fn stream_chunk(outbox: &mut Outbox, campaign: &Campaign, id: u64, text: &str) {
+/// Sends a piece of narration `id` to everyone seated at the campaign (`to`: the seats that
+/// may see that audience).
+fn stream_chunk(
+    outbox: &mut Outbox,
+    campaign: &Campaign,
+    to: Option<&Audience>,
+    id: u64,
+    text: &str,
+) {
     if text.is_empty() {
         return;
     }
-    for link in campaign.links() {
+    let links: Vec<Entity> = match to {
+        None => campaign.links().collect(),
+        Some(audience) => campaign.links_seeing(audience).collect(),
+    };
+    for link in links {
         outbox.send_narration(
             link,
             ToClient::NarrationChunk {
@@ -411,7 +467,16 @@ pub(crate) fn request(
     settings: Res<Narration>,
     time: Res<Time>,
 ) {
+    let use_model = bridge.is_some() && settings.0.model.is_some();
     for (mut campaign, mut narrator) in &mut campaigns {
+        if use_model && !narrator.usage.exhausted {
+            recaps(
+                &campaign,
+                &mut narrator,
+                bridge.as_deref().expect("checked"),
+                &settings.0,
+            );
+        }
         // A free-form action waits for its judgment: its narration follows the result.
         if campaign.table.judging.is_some() {
             continue;
@@ -470,13 +535,14 @@ pub(crate) fn request(
                 deadline: started
                     .checked_add(limit)
                     .unwrap_or(started + Duration::from_secs(86_400)),
+                recap: None,
             });
         } else {
             let text = builtin::narrate(&events, &|c| campaign.name_of(c));
             if text.is_empty() {
                 continue;
             }
-            stream_chunk(&mut outbox, &campaign, id, &text);
+            stream_chunk(&mut outbox, &campaign, None, id, &text);
             narrator.usage.narrations += 1;
             // Resolved first thing next tick, ahead of what arrives then.
             campaign.inbox.push(
@@ -484,12 +550,64 @@ pub(crate) fn request(
                     id,
                     text,
                     source: "builtin".into(),
+                    to: None,
                 },
                 now,
                 ReplyTo::Nobody,
             );
         }
     }
+}
+
+/// The rules' recaps told since last time are written again by the model for the same
+/// seats, one at a time, streamed like narration (the rules' recap is the fallback).
+fn recaps(
+    campaign: &Campaign,
+    narrator: &mut Narrator,
+    bridge: &Bridge,
+    settings: &NarratorSettings,
+) {
+    let published = campaign.published_seq;
+    if published > narrator.recapped_to
+        && let Some(events) = campaign.table.events_since(narrator.recapped_to + 1)
+    {
+        for e in events.filter(|e| e.seq <= published) {
+            if let GameEvent::Story(StoryEvent::Recap { text }) = &e.event {
+                narrator
+                    .recaps
+                    .push_back((e.audience.clone(), text.clone()));
+            }
+        }
+    }
+    narrator.recapped_to = narrator.recapped_to.max(published);
+    if narrator.recap.is_some() {
+        return;
+    }
+    let Some((audience, text)) = narrator.recaps.pop_front() else {
+        return;
+    };
+    narrator.next_id += 1;
+    let id = narrator.next_id;
+    bridge.send(Job {
+        kind: Kind::Narrate,
+        campaign: campaign.id.clone(),
+        id,
+        system: prompt::RECAP_SYSTEM.into(),
+        user: prompt::recap_prompt(campaign, &text),
+    });
+    let limit = narrator
+        .deadline
+        .unwrap_or_else(|| settings.narration_deadline());
+    let started = Instant::now();
+    narrator.recap = Some(Active {
+        id,
+        gate: Gate::default(),
+        events: Vec::new(),
+        deadline: started
+            .checked_add(limit)
+            .unwrap_or(started + Duration::from_secs(86_400)),
+        recap: Some((audience, text)),
+    });
 }
 
 /// NPC turns with the model's brain: ask once, queue the answer in the campaign's inbox when

@@ -1,9 +1,14 @@
 //! Host controls: pause and resume, skipping a turn, the turn timeout, stopping a combat, and
-//! the adventure's: moving the party to a scene, granting experience and items.
+//! the adventure's: moving the party to a scene, restarting its fight, granting experience and
+//! items.
 
-use super::{CombatantId, Mode, RejectCode, Rejection, Table};
+use super::{CombatantId, Mode, RejectCode, Rejection, Side, Table};
+use crate::adventure::Attitude;
 use crate::content::Condition;
 use crate::event::{CombatOutcome, GameEvent};
+use crate::grid::GridPos;
+use crate::story::StoryEvent;
+use std::collections::BTreeMap;
 
 impl Table {
     /// Host: pauses the game (no intents, no timeouts, no NPC turns).
@@ -108,6 +113,71 @@ impl Table {
             ));
         }
         self.enter_scene(id, now_ms);
+        Ok(())
+    }
+
+    /// Host: restarts the fight of the scene the party is in. Its creatures are back as the
+    /// scene began (the dead rise, the wounded are whole, attitudes as written); the living
+    /// party, as it is now, stands on the scene's start squares. A fight under way is stopped
+    /// first (no experience for it); what was found, opened or fired stays so.
+    pub fn host_restart(&mut self, now_ms: u64) -> Result<(), Rejection> {
+        let Some(scene) = self.scene() else {
+            return Err(Rejection::new(
+                RejectCode::WrongMode,
+                "This campaign runs a single encounter, not an adventure",
+            ));
+        };
+        if scene.def.foes.is_empty() && scene.def.npcs.is_empty() {
+            return Err(Rejection::new(
+                RejectCode::NotAllowed,
+                format!("{} has no fight to restart", scene.def.name),
+            ));
+        }
+        if scene.start.is_empty() {
+            return Err(Rejection::new(
+                RejectCode::NotAllowed,
+                "This campaign was made before restarts: move the party with `scene` instead",
+            ));
+        }
+        let (name, fresh, spawns) = (
+            scene.def.name.clone(),
+            scene.start.clone(),
+            scene.spawns.clone(),
+        );
+        let attitudes: BTreeMap<CombatantId, Attitude> = scene
+            .def
+            .npcs
+            .iter()
+            .filter_map(|n| {
+                let c = fresh.iter().find(|c| c.name == n.name)?;
+                Some((c.id, n.attitude))
+            })
+            .collect();
+        if self.combat.is_some() {
+            self.end_combat(now_ms)?;
+            self.effects_after_combat(now_ms);
+        }
+        self.pending = None;
+        self.rest_vote = None;
+        let resolved = !fresh.iter().any(|c| c.side == Side::Foe);
+        self.combatants.retain(|c| c.is_pc);
+        self.combatants.extend(fresh);
+        let scene = self.scene_mut().expect("checked");
+        scene.attitudes = attitudes;
+        scene.resolved = resolved;
+        self.resolved = resolved;
+        for (i, id) in self.living_pcs().into_iter().enumerate() {
+            self.combatant_mut(id).pos = spawns.get(i).copied().unwrap_or(GridPos::new(-1, -1));
+        }
+        self.place_stragglers();
+        self.emit(
+            now_ms,
+            GameEvent::Story(StoryEvent::Said {
+                text: format!(
+                    "The host restarts the fight in {name}: its creatures stand where they began."
+                ),
+            }),
+        );
         Ok(())
     }
 

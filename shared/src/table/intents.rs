@@ -29,10 +29,14 @@ impl Table {
         {
             self.start_combat(now_ms, "Ambush!".into());
         }
+        if character.is_some() {
+            self.recap_on_join(seat, now_ms);
+        }
     }
 
     /// Records that a player left (the character stays; its turns time out to Dodge).
     pub fn player_left(&mut self, seat: &str, player: &str, now_ms: u64) {
+        self.away.insert(seat.to_string(), self.next_seq);
         self.emit(
             now_ms,
             GameEvent::PlayerLeft {

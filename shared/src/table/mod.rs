@@ -22,6 +22,7 @@ mod inventory;
 mod judging;
 mod movement;
 mod reactions;
+mod recap;
 mod rest;
 mod scenes;
 mod spell_effects;
@@ -189,6 +190,10 @@ pub struct Table {
     /// A rest the party is agreeing on.
     #[serde(default)]
     pub rest_vote: Option<rest::RestVote>,
+    /// Seats whose player left, with the event number they left at (for "while you were
+    /// away" on their return).
+    #[serde(default)]
+    pub away: std::collections::BTreeMap<String, u64>,
     /// A free-form action waiting for its judgment.
     #[serde(default)]
     pub judging: Option<judging::Judging>,
@@ -334,6 +339,7 @@ impl Table {
             paused_since: None,
             adventure: None,
             rest_vote: None,
+            away: Default::default(),
             judging: None,
             rng: rng_from_seed(seed),
         }

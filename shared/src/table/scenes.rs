@@ -71,6 +71,10 @@ pub struct SceneState {
     pub resolved: bool,
     /// Whether the party has been here.
     pub visited: bool,
+    /// Its creatures as the scene began (for the host's `restart`; empty in campaigns made
+    /// before restarts).
+    #[serde(default)]
+    pub start: Vec<Combatant>,
 }
 
 impl SceneState {
@@ -205,7 +209,6 @@ impl Table {
                     def: scene.clone(),
                     map,
                     spawns,
-                    others,
                     found: BTreeSet::new(),
                     opened: BTreeSet::new(),
                     tried: BTreeSet::new(),
@@ -215,6 +218,8 @@ impl Table {
                     attitudes,
                     resolved,
                     visited: false,
+                    start: others.clone(),
+                    others,
                 },
             );
         }
@@ -361,7 +366,7 @@ impl Table {
     }
 
     /// Party members without a start square stand on the nearest open squares.
-    fn place_stragglers(&mut self) {
+    pub(super) fn place_stragglers(&mut self) {
         let lost: Vec<CombatantId> = self
             .combatants
             .iter()
@@ -498,102 +503,6 @@ impl Table {
                     "Left for dead, the party comes round where they came in, battered but alive."
                         .into(),
             }),
-        );
-    }
-
-    /// The built-in recap of the story so far, from the table's own state (the event ring
-    /// may have forgotten the start): the scenes the party went through, where it is, how the
-    /// party stands, and what it carries of note.
-    pub fn recap_text(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(adv) = self.adventure.as_ref() {
-            let name = |id: &String| {
-                adv.scenes
-                    .get(id)
-                    .map_or(id.clone(), |s| s.def.name.clone())
-            };
-            let mut seen: Vec<String> = Vec::new();
-            for id in &adv.path {
-                let n = name(id);
-                if !seen.contains(&n) {
-                    seen.push(n);
-                }
-            }
-            let here = name(&adv.scene);
-            seen.retain(|n| *n != here);
-            if seen.is_empty() {
-                parts.push(format!("{}: the party stands in {here}.", adv.name));
-            } else {
-                parts.push(format!(
-                    "{}: the party came through {} and now stands in {here}.",
-                    adv.name,
-                    seen.join(", ")
-                ));
-            }
-            let won = adv
-                .scenes
-                .values()
-                .filter(|s| s.visited && s.resolved && !s.def.foes.is_empty())
-                .count();
-            if won > 0 {
-                parts.push(format!(
-                    "{won} {} won.",
-                    if won == 1 { "fight" } else { "fights" }
-                ));
-            }
-        } else {
-            parts.push(format!("{}.", self.encounter_name));
-        }
-        let party: Vec<String> = self
-            .combatants
-            .iter()
-            .filter(|c| c.is_pc)
-            .map(|c| {
-                if c.is_dead() {
-                    format!("{} has fallen", c.name)
-                } else {
-                    format!("{} (level {}, {}/{} HP)", c.name, c.level, c.hp, c.max_hp)
-                }
-            })
-            .collect();
-        parts.push(format!("The party: {}.", party.join(", ")));
-        let gold: u32 = self
-            .combatants
-            .iter()
-            .filter(|c| c.is_pc)
-            .map(|c| c.gold)
-            .sum();
-        let mut gear: Vec<String> = self
-            .combatants
-            .iter()
-            .filter(|c| c.is_pc)
-            .flat_map(|c| c.items.iter())
-            .filter_map(|i| self.items.get(i))
-            .filter(|i| matches!(i.kind, crate::items::ItemKind::Gear))
-            .map(|i| i.name.clone())
-            .collect();
-        gear.sort();
-        gear.dedup();
-        if gold > 0 || !gear.is_empty() {
-            let mut carried = gear;
-            if gold > 0 {
-                carried.push(format!("{gold} gp"));
-            }
-            parts.push(format!("They carry {}.", carried.join(", ")));
-        }
-        if self.combat.is_some() {
-            parts.push("A fight is on.".into());
-        }
-        parts.join(" ")
-    }
-
-    /// Tells `audience` the recap.
-    pub fn recap(&mut self, audience: crate::event::Audience, now_ms: u64) {
-        let text = self.recap_text();
-        self.emit_to(
-            now_ms,
-            audience,
-            GameEvent::Story(StoryEvent::Recap { text }),
         );
     }
 

@@ -68,6 +68,7 @@ impl Table {
             zones,
             adventure: None,
             rest_vote: None,
+            away: Default::default(),
             judging: None,
             rng: rng_from_seed(0),
         };
