@@ -108,6 +108,9 @@ pub enum StoryEvent {
         hit_points: i32,
         /// New features.
         features: Vec<String>,
+        /// The Hit Die rolled for the hit points: (sides, roll); `None`: the fixed average.
+        #[serde(default)]
+        rolled: Option<(u32, u32)>,
     },
     /// A recap of the story so far (asked for by a player or the host).
     Recap {
@@ -230,9 +233,13 @@ impl StoryEvent {
                 level,
                 hit_points,
                 features,
+                rolled,
             } => {
+                let how = rolled.map_or(String::new(), |(sides, roll)| {
+                    format!(", rolled {roll} on the d{sides}")
+                });
                 let mut text = format!(
-                    "{} reaches level {level} (+{hit_points} hit points)",
+                    "{} reaches level {level} (+{hit_points} hit points{how})",
                     name(*actor)
                 );
                 if !features.is_empty() {

@@ -685,6 +685,43 @@ fn enough_experience_levels_a_character_up_keeping_its_wounds() {
 }
 
 #[test]
+fn levelling_up_takes_the_fixed_hit_points_or_rolls_the_hit_die() {
+    // SRD 5.1 Rogue "Hit Points at Higher Levels": 1d8 (or 5) + Constitution modifier per
+    // rogue level after 1st. The pregen rogue has Con 12 (+1): fixed, +6; rolled, 2 to 9.
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 0..40 {
+        let mut t = table(seed);
+        let rogue = pc(&t, "rogue");
+        t.combatants.iter_mut().find(|c| c.id == rogue).unwrap().xp = 900;
+        let before = t.combatant(rogue).unwrap().max_hp;
+        let con = t
+            .combatant(rogue)
+            .unwrap()
+            .modifier(emberkeep_shared::content::Ability::Con);
+        assert_eq!(con, 1);
+        t.submit(rogue, Action::LevelUpRolling, 0).unwrap();
+        let two = t.combatant(rogue).unwrap().max_hp;
+        let Some(StoryEvent::LeveledUp {
+            rolled: Some((8, roll)),
+            hit_points,
+            ..
+        }) = story(&t).last().cloned()
+        else {
+            panic!("{:?}", story(&t).last())
+        };
+        assert!((1..=8).contains(&roll));
+        assert_eq!(hit_points, roll as i32 + con);
+        assert_eq!(two - before, hit_points);
+        seen.insert(roll);
+        // The next level's fixed value is the same whatever was rolled before.
+        t.submit(rogue, Action::LevelUp, 0).unwrap();
+        let three = t.combatant(rogue).unwrap();
+        assert_eq!((three.level, three.max_hp - two), (3, 5 + con));
+    }
+    assert!(seen.len() >= 6, "rolls vary with the dice: {seen:?}");
+}
+
+#[test]
 fn a_free_form_action_waits_for_its_judgment_and_the_scene_decides_the_dc() {
     // SRD 5.1 "Ability Checks": the DM calls for a check and sets its DC; here the scene's own
     // check for Persuasion (DC 5) overrides the judge's DC.

@@ -134,12 +134,26 @@ pub fn here_menu(
             if let Some((_, status)) = mirror.combatants.get(&me)
                 && status.rules.level < 3
                 && emberkeep_shared::table::level_for(status.rules.xp) > status.rules.level
-                && ui
-                    .button(format!("Level up to {}", status.rules.level + 1))
-                    .clicked()
             {
-                session.act(Action::LevelUp);
-                ui.close();
+                // SRD 5.1: the fixed hit points or a roll of the Hit Die (+ Con either way).
+                let next = status.rules.level + 1;
+                let die = status.rules.hit_die;
+                if ui
+                    .button(format!("Level up to {next}: fixed hit points"))
+                    .on_hover_text(format!("{} + Con", die / 2 + 1))
+                    .clicked()
+                {
+                    session.act(Action::LevelUp);
+                    ui.close();
+                }
+                if ui
+                    .button(format!("Level up to {next}: roll the d{die}"))
+                    .on_hover_text("1 to the die + Con, at least 1")
+                    .clicked()
+                {
+                    session.act(Action::LevelUpRolling);
+                    ui.close();
+                }
             }
             // What the character carries: armor to put on, potions to hand to a friend beside.
             if let Some((_, status)) = mirror.combatants.get(&me) {

@@ -88,8 +88,11 @@ pub enum Action {
         /// A long rest (else short).
         long: bool,
     },
-    /// Take the next level (enough experience, outside a fight).
+    /// Take the next level (enough experience, outside a fight), with the class's fixed
+    /// hit points per level.
     LevelUp,
+    /// Take the next level rolling the class's Hit Die for the hit points instead.
+    LevelUpRolling,
     /// Put on armor or a shield carried (outside a fight).
     Equip {
         /// The item's id.
@@ -177,6 +180,7 @@ impl Action {
             Action::Search => "search",
             Action::Rest { .. } => "rest",
             Action::LevelUp => "level up",
+            Action::LevelUpRolling => "level up (rolling hit points)",
             Action::Equip { .. } => "equip",
             Action::Give { .. } => "give",
             Action::Recap => "recap",

@@ -152,7 +152,8 @@ impl Table {
             }
             Action::Search => self.do_search(actor, now_ms),
             Action::Rest { long } => self.do_rest(actor, long, now_ms),
-            Action::LevelUp => self.do_level_up(actor, now_ms),
+            Action::LevelUp => self.do_level_up(actor, false, now_ms),
+            Action::LevelUpRolling => self.do_level_up(actor, true, now_ms),
             Action::Equip { item } => self.do_equip(actor, &item, now_ms),
             Action::Give { item, to } => self.do_give(actor, &item, to, now_ms),
             Action::Recap => unreachable!("answered above"),

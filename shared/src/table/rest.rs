@@ -306,17 +306,34 @@ impl Table {
     }
 
     /// `Action::LevelUp`: the sheet at the next level, keeping what the character went through.
-    pub(super) fn do_level_up(&mut self, actor: CombatantId, now_ms: u64) -> Result<(), Rejection> {
+    /// SRD 5.1 "Beyond 1st Level": the hit points a level adds are the class's fixed value
+    /// (d10: 6, d8: 5, d6: 4) or, `roll`ing, the Hit Die — plus the Constitution modifier (and
+    /// any racial bonus) either way, at least 1.
+    pub(super) fn do_level_up(
+        &mut self,
+        actor: CombatantId,
+        roll: bool,
+        now_ms: u64,
+    ) -> Result<(), Rejection> {
         let next = self.check_level_up(actor)?;
-        let template = self
+        let sheets = self
             .adventure
             .as_ref()
             .and_then(|a| a.templates.get(&actor))
-            .and_then(|t| t.get(next as usize - 1))
-            .cloned()
             .expect("checked");
+        let template = sheets.get(next as usize - 1).cloned().expect("checked");
+        let before = sheets
+            .get(next as usize - 2)
+            .map_or(template.max_hp, |t| t.max_hp);
         let old = self.combatant(actor).expect("checked").clone();
-        let gained = template.max_hp - old.max_hp;
+        // The sheets hold the fixed value with the modifiers in.
+        let fixed = template.max_hp - before;
+        let sides = old.hit_die.max(1);
+        let rolled = roll.then(|| (sides, crate::dice::roll_die(&mut self.rng, sides)));
+        let gained = match rolled {
+            Some((sides, r)) => (fixed - (sides as i32 / 2 + 1) + r as i32).max(1),
+            None => fixed.max(1),
+        };
         let new_features: Vec<String> = template
             .features
             .iter()
@@ -349,6 +366,7 @@ impl Table {
         }
         // Armor worn now (found or bought) stays: the sheet's AC is the character's AC.
         new.ac = old.ac;
+        new.max_hp = old.max_hp + gained;
         *self.combatant_mut(actor) = new;
         self.emit(
             now_ms,
@@ -357,6 +375,7 @@ impl Table {
                 level: next,
                 hit_points: gained,
                 features: new_features,
+                rolled,
             }),
         );
         Ok(())
