@@ -135,6 +135,13 @@ pub enum Input {
         /// Who judged ("builtin", the model).
         source: String,
     },
+    /// A seat's own character, read from its file and built by the server.
+    Character {
+        /// The character it replaces.
+        actor: CombatantId,
+        /// Its sheets and what they use.
+        brought: Box<emberkeep_shared::table::Brought>,
+    },
 }
 
 impl Input {
@@ -230,6 +237,7 @@ pub fn apply(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
             Ok(())
         }
         Input::Judged { actor, check, .. } => table.judge(*actor, check.clone(), t),
+        Input::Character { actor, brought } => table.bring_character(*actor, brought, t),
         Input::Host(op) => match op {
             HostOp::Pause => table.pause(t),
             HostOp::Resume => table.resume(t),

@@ -29,6 +29,7 @@
 //! Update this comment as the code changes.
 
 pub mod campaign;
+pub mod characters;
 pub mod console;
 pub mod http;
 pub mod journal;

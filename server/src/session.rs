@@ -103,6 +103,7 @@ pub(crate) fn receive(
     mut stats: ResMut<ServerStats>,
     mut console: ResMut<ConsoleQueue>,
     settings: Res<ServerSettings>,
+    content: Res<crate::campaign::Content>,
     time: Res<Time>,
     mut commands: Commands,
 ) {
@@ -195,15 +196,48 @@ pub(crate) fn receive(
                         }
                         (Some(c), Some(Role::Player)) => Ok(c),
                     };
+                    // A character file is read here, with the content library; the table
+                    // gets the sheets built from it.
+                    let verdict = match verdict {
+                        Err(e) => Err(e),
+                        Ok(c) => match &action {
+                            Action::BringCharacter { file } if settings.own_characters => {
+                                let seat_id = campaigns
+                                    .get(c)
+                                    .ok()
+                                    .and_then(|(_, camp)| camp.table.combatant(character))
+                                    .map(|ch| ch.source.clone())
+                                    .unwrap_or_default();
+                                match crate::characters::read(file, &content.0, &seat_id) {
+                                    Ok(brought) => Ok((
+                                        c,
+                                        Input::Character {
+                                            actor: character,
+                                            brought: Box::new(brought),
+                                        },
+                                    )),
+                                    Err(why) => Err(refuse(RejectCode::Malformed, why)),
+                                }
+                            }
+                            Action::BringCharacter { .. } => Err(refuse(
+                                RejectCode::NotAllowed,
+                                "This server's host plays the adventure's own characters".into(),
+                            )),
+                            _ => Ok((
+                                c,
+                                Input::Act {
+                                    actor: character,
+                                    action: action.clone(),
+                                },
+                            )),
+                        },
+                    };
                     match verdict {
-                        Ok(c) => {
+                        Ok((c, input)) => {
                             if let Ok((_, mut campaign)) = campaigns.get_mut(c) {
                                 let now = campaign.now(&time);
                                 campaign.inbox.push(
-                                    Input::Act {
-                                        actor: character,
-                                        action,
-                                    },
+                                    input,
                                     now,
                                     ReplyTo::Intent { link, client_seq },
                                 );

@@ -68,6 +68,8 @@ pub struct ServerSettings {
     pub max_spectators: usize,
     /// Seats nobody plays are companions (played by the table) instead of waiting.
     pub companions: bool,
+    /// Players may bring their own characters (character files) to a new campaign.
+    pub own_characters: bool,
     /// Links one address may have waiting for the netcode handshake at once.
     pub max_pending_links_per_address: usize,
     /// Intents per second a connection may send (sustained).
@@ -101,6 +103,7 @@ impl Default for ServerSettings {
             http: crate::http::HttpLimits::default(),
             max_spectators: 16,
             companions: false,
+            own_characters: true,
             max_pending_links_per_address: 16,
             rate_per_second: 10.0,
             rate_burst: 20.0,
@@ -225,6 +228,10 @@ pub struct Cli {
     /// over at once (`companion SEAT on|off` switches a seat).
     #[arg(long)]
     pub companions: bool,
+    /// Players may not bring their own characters: every seat plays the adventure's own
+    /// (by default a seat may, before the story begins).
+    #[arg(long)]
+    pub no_own_characters: bool,
     /// HTTP connections one address may hold open at once.
     #[arg(long, default_value_t = 32)]
     pub http_connections_per_address: usize,
@@ -309,6 +316,7 @@ impl Cli {
             log_events: !self.quiet,
             max_spectators: self.max_spectators,
             companions: self.companions,
+            own_characters: !self.no_own_characters,
             http: crate::http::HttpLimits {
                 header_timeout: Duration::from_secs(self.http_timeout),
                 request_timeout: Duration::from_secs(self.http_timeout),

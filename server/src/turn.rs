@@ -148,7 +148,7 @@ fn hand_back_to_companions(campaign: &mut Campaign, now: u64) {
 /// what changed, so nothing is re-sent needlessly).
 pub(crate) fn publish(
     mut campaigns: Query<(&mut Campaign, &mut TableView, &mut BattleMap)>,
-    mut statuses: Query<&mut CombatantStatus>,
+    mut statuses: Query<(&mut CombatantStatus, &mut CombatantSheet)>,
     mut sessions: Query<&mut Session>,
     mut outbox: ResMut<Outbox>,
     settings: Res<ServerSettings>,
@@ -221,8 +221,10 @@ pub(crate) fn publish(
                 *visible = true;
                 commands.entity(*entity).insert(Rooms::single(room));
             }
-            if let Ok(mut status) = statuses.get_mut(*entity) {
+            if let Ok((mut status, mut sheet)) = statuses.get_mut(*entity) {
                 status.set_if_neq(CombatantStatus::of(c, player));
+                // A level gained, a character brought: the sheet follows.
+                sheet.set_if_neq(CombatantSheet::of(&campaign.id, c));
             }
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod adventure;
 pub mod areas;
+pub mod chargen;
 pub mod checks;
 pub mod content;
 pub mod dice;

@@ -399,6 +399,9 @@ pub struct CombatantSheet {
     pub speed: u32,
     /// Attacks.
     pub attacks: Vec<AttackDef>,
+    /// The token's portrait id (`art/tokens/<id>.png`): its own, else the source's.
+    #[serde(default)]
+    pub portrait: String,
 }
 
 impl CombatantSheet {
@@ -415,6 +418,7 @@ impl CombatantSheet {
             max_hp: c.max_hp,
             speed: c.speed,
             attacks: c.attacks.clone(),
+            portrait: c.portrait.clone().unwrap_or_else(|| c.source.clone()),
         }
     }
 }

@@ -102,6 +102,7 @@ pub(super) fn plugin(app: &mut App) {
             remember_mirror,
             build_tilemap,
             spawn_tokens,
+            portrait_follows_sheet,
             portrait_fallback,
             update_tokens,
             show_reach,
@@ -299,6 +300,20 @@ fn portrait_fallback(
     }
 }
 
+/// A character brought by its player (or a sheet otherwise changed) shows its own portrait.
+fn portrait_follows_sheet(
+    assets: Res<AssetServer>,
+    mut tokens: Query<(&CombatantSheet, &mut Sprite, &mut Portrait), Changed<CombatantSheet>>,
+) {
+    for (sheet, mut sprite, mut portrait) in &mut tokens {
+        let image = art::portrait(&assets, &sheet.portrait);
+        if sprite.image != image {
+            sprite.image = image;
+            portrait.failed = false;
+        }
+    }
+}
+
 fn spawn_tokens(
     mut commands: Commands,
     new: Query<(Entity, &CombatantSheet, &CombatantStatus), Without<Token>>,
@@ -318,7 +333,7 @@ fn spawn_tokens(
                 Token,
                 Portrait::default(),
                 Sprite {
-                    image: art::portrait(&assets, &sheet.source),
+                    image: art::portrait(&assets, &sheet.portrait),
                     custom_size: Some(Vec2::splat(SQUARE * 0.86)),
                     ..default()
                 },

@@ -100,6 +100,12 @@ pub enum Action {
     },
     /// Ask for a recap of the story so far (told to your seat alone).
     Recap,
+    /// Play your own character instead of the seat's (before the story begins): a character
+    /// file (RON), read and checked by the server.
+    BringCharacter {
+        /// The file's text (at most 16 KiB).
+        file: String,
+    },
     /// Hand an item to a companion within 5 feet (outside a fight).
     Give {
         /// The item's id.
@@ -181,6 +187,7 @@ impl Action {
             Action::Rest { .. } => "rest",
             Action::LevelUp => "level up",
             Action::LevelUpRolling => "level up (rolling hit points)",
+            Action::BringCharacter { .. } => "bring your own character",
             Action::Equip { .. } => "equip",
             Action::Give { .. } => "give",
             Action::Recap => "recap",

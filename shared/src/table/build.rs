@@ -129,15 +129,19 @@ pub(super) fn pc(
             })
             .cloned()
             .collect(),
+        portrait: None,
     }
 }
 
 /// SRD 5.1 class Hit Dice.
 fn hit_die(class: &str) -> u32 {
-    match class.to_ascii_lowercase().as_str() {
-        "fighter" => 10,
-        "wizard" => 6,
-        _ => 8,
+    let class = class.to_ascii_lowercase();
+    if class.starts_with("fighter") {
+        10
+    } else if class.starts_with("wizard") {
+        6
+    } else {
+        8
     }
 }
 
@@ -199,6 +203,7 @@ pub(super) fn creature(c: &CreatureDef, f: &Placement, id: CombatantId) -> Comba
         hit_dice_left: 0,
         hit_die: 0,
         worn: Vec::new(),
+        portrait: None,
     }
 }
 

@@ -116,6 +116,9 @@ pub struct Combatant {
     /// Armor and shield worn (item ids).
     #[serde(default)]
     pub worn: Vec<String>,
+    /// The portrait shown (a token id, `art/tokens/<id>.png`); `None`: the one of `source`.
+    #[serde(default)]
+    pub portrait: Option<String>,
 }
 
 /// A spellcaster's spells and slots.

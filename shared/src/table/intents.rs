@@ -157,6 +157,10 @@ impl Table {
             Action::Equip { item } => self.do_equip(actor, &item, now_ms),
             Action::Give { item, to } => self.do_give(actor, &item, to, now_ms),
             Action::Recap => unreachable!("answered above"),
+            Action::BringCharacter { .. } => Err(Rejection::new(
+                RejectCode::NotAllowed,
+                "A character file is read by the server, which brings the character",
+            )),
             Action::BreakFree => self.do_break_free(actor, now_ms),
             Action::EndConcentration => {
                 if self

@@ -108,7 +108,7 @@ impl Table {
 
     /// Whether the story has moved since the party arrived: a recap on joining says more
     /// than the intro did.
-    fn story_moved(&self) -> bool {
+    pub(super) fn story_moved(&self) -> bool {
         let Some(adv) = self.adventure.as_ref() else {
             return false;
         };
