@@ -4,9 +4,9 @@ use bevy::prelude::*;
 #[cfg(not(target_family = "wasm"))]
 use clap::Parser;
 use emberkeep_client::net::{JoinRequest, TableClientPlugin};
-#[cfg(not(target_family = "wasm"))]
-use emberkeep_client::view::ScreenshotPlan;
 use emberkeep_client::view::{ConnectForm, DisplayMode, ViewPlugin, remembered};
+#[cfg(not(target_family = "wasm"))]
+use emberkeep_client::view::{Creator, ScreenshotPlan};
 use emberkeep_shared::protocol::{DEFAULT_TICK_HZ, ProtocolPlugin, tick_duration};
 use lightyear::prelude::client::ClientPlugins;
 #[cfg(not(target_family = "wasm"))]
@@ -50,6 +50,13 @@ struct Cli {
     /// Save a screenshot of the table to this PNG once it is drawn, then quit.
     #[arg(long)]
     screenshot: Option<PathBuf>,
+    /// Play your own character: a character file (made with "Your character" and exported,
+    /// or written by hand), kept for your next tables and brought to one that has not begun.
+    #[arg(long)]
+    character: Option<PathBuf>,
+    /// Open the character maker at start.
+    #[arg(long)]
+    make_character: bool,
     /// With --host: options for the server after `--`, as `emberkeep-server` takes them
     /// (`--data-dir DIR`, `--turn-timeout SECS`, `--narrator …`, `--udp-port N`, `--seed N`…).
     #[arg(last = true)]
@@ -179,6 +186,36 @@ fn main() -> AppExit {
         form.submit();
     }
     let mut app = table_app(assets_folder(&cli.assets), form, cli.display);
+    if let Some(path) = &cli.character {
+        let read = std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                if bytes.len() > emberkeep_shared::chargen::MAX_FILE_BYTES {
+                    return Err("a character file holds at most 16 KiB".into());
+                }
+                String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
+            })
+            .and_then(|text| emberkeep_shared::chargen::parse(&text));
+        match read {
+            Ok(def) => {
+                let problems = emberkeep_shared::chargen::problems(&def);
+                if !problems.is_empty() {
+                    eprintln!("error: {}: {}", path.display(), problems.join("; "));
+                    return AppExit::from_code(2);
+                }
+                app.insert_resource(Creator::bringing(def));
+            }
+            Err(e) => {
+                eprintln!("error: cannot read the character {}: {e}", path.display());
+                return AppExit::from_code(2);
+            }
+        }
+    }
+    if cli.make_character {
+        app.world_mut()
+            .get_resource_or_insert_with(Creator::default)
+            .open = true;
+    }
     if let Some(path) = cli.screenshot {
         app.insert_resource(ScreenshotPlan::new(path));
     }

@@ -270,6 +270,9 @@ pub struct TableView {
     pub points: Vec<crate::table::PointView>,
     /// The adventure is over.
     pub ended: bool,
+    /// Nothing has happened yet: a player may still bring their own character.
+    #[serde(default)]
+    pub fresh: bool,
     /// Long rests the party took in this adventure (after each, ways tried may be tried again).
     #[serde(default)]
     pub day: u32,
@@ -335,6 +338,7 @@ impl TableView {
                 .map(|s| (s.def.id.clone(), s.def.name.clone())),
             points: table.known_points(),
             ended: table.adventure.as_ref().is_some_and(|a| a.ended),
+            fresh: table.before_the_story(),
             day: table.adventure.as_ref().map_or(0, |a| a.days),
             rest_vote: table.rest_vote.as_ref().map(|v| (v.long, v.agreed.clone())),
             may_rest: table.scene().is_some_and(|_| table.check_rest().is_ok()),

@@ -300,19 +300,45 @@ fn portrait_fallback(
     }
 }
 
-/// A character brought by its player (or a sheet otherwise changed) shows its own portrait.
+/// A character brought by its player (or a sheet otherwise changed) shows its own portrait
+/// and name.
 fn portrait_follows_sheet(
     assets: Res<AssetServer>,
-    mut tokens: Query<(&CombatantSheet, &mut Sprite, &mut Portrait), Changed<CombatantSheet>>,
+    mut tokens: Query<
+        (&CombatantSheet, &mut Sprite, &mut Portrait, &Children),
+        Changed<CombatantSheet>,
+    >,
+    mut labels: Query<(&mut Text2d, Has<NameLabel>), Or<(With<NameLabel>, With<Initial>)>>,
 ) {
-    for (sheet, mut sprite, mut portrait) in &mut tokens {
+    for (sheet, mut sprite, mut portrait, children) in &mut tokens {
         let image = art::portrait(&assets, &sheet.portrait);
         if sprite.image != image {
             sprite.image = image;
             portrait.failed = false;
         }
+        for child in children.iter() {
+            if let Ok((mut text, name)) = labels.get_mut(child) {
+                let want = if name {
+                    short_name(&sheet.name)
+                } else {
+                    sheet
+                        .name
+                        .chars()
+                        .next()
+                        .map(String::from)
+                        .unwrap_or_default()
+                };
+                if text.0 != want {
+                    text.0 = want;
+                }
+            }
+        }
     }
 }
+
+/// The name under a token.
+#[derive(Component)]
+struct NameLabel;
 
 fn spawn_tokens(
     mut commands: Commands,
@@ -369,6 +395,7 @@ fn spawn_tokens(
                     Visibility::Hidden,
                 ));
                 c.spawn((
+                    NameLabel,
                     Text2d::new(short_name(&sheet.name)),
                     TextFont {
                         font_size: FontSize::Px(9.0),

@@ -6,6 +6,7 @@
 
 mod art;
 mod audio;
+mod creator;
 mod early_letters;
 pub mod input;
 mod map;
@@ -17,6 +18,7 @@ mod spells;
 mod zones;
 
 pub use audio::Volumes;
+pub use creator::Creator;
 pub use panels::{ConnectForm, DisplayMode, remembered};
 pub use settings::ViewSettings;
 
@@ -60,6 +62,7 @@ impl Plugin for ViewPlugin {
         app.add_plugins(bevy_ecs_tilemap::TilemapPlugin);
         app.add_systems(Startup, (art::load, spawn_camera));
         settings::plugin(app);
+        creator::plugin(app);
         input::plugin(app);
         early_letters::plugin(app);
         audio::plugin(app);

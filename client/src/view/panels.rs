@@ -130,6 +130,7 @@ fn draw(
     mut free: ResMut<FreeArea>,
     mut chosen: ResMut<super::spells::ChosenSpell>,
     mut sheet: ResMut<super::sheet::SheetOpen>,
+    mut creator: ResMut<super::creator::Creator>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     keep_focus_in_text_boxes(ctx);
@@ -151,7 +152,7 @@ fn draw(
                 }
             });
         });
-        connect_screen(&mut root, &mut session, &mut form);
+        connect_screen(&mut root, &mut session, &mut form, &mut creator);
         return Ok(());
     }
     let mirror = mirror_source.read();
@@ -400,6 +401,13 @@ fn draw(
                             player && (exploring || my_turn),
                         );
                         if ui
+                            .selectable_label(creator.open, "Your character")
+                            .on_hover_text("Make your own character; bring it before the story begins")
+                            .clicked()
+                        {
+                            creator.open = !creator.open;
+                        }
+                        if ui
                             .selectable_label(sheet.0, "Sheet")
                             .on_hover_text("Your character sheet: abilities, saves, skills, features, spells, conditions")
                             .clicked()
@@ -537,7 +545,12 @@ fn keep_focus_in_text_boxes(ctx: &egui::Context) {
     }
 }
 
-fn connect_screen(root: &mut egui::Ui, session: &mut TableSession, form: &mut ConnectForm) {
+fn connect_screen(
+    root: &mut egui::Ui,
+    session: &mut TableSession,
+    form: &mut ConnectForm,
+    creator: &mut super::creator::Creator,
+) {
     egui::CentralPanel::default().show(root, |ui| {
         ui.vertical_centered(|ui| {
             ui.add_space(120.0);
@@ -563,6 +576,28 @@ fn connect_screen(root: &mut egui::Ui, session: &mut TableSession, form: &mut Co
                     ui.end_row();
                     enter_pressed = [a, b, c].iter().any(|r| submitted(ui, r));
                 });
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                let label = match &creator.saved {
+                    Some(c) => format!(
+                        "Your character: {} ({} {})",
+                        c.name,
+                        c.race.name(),
+                        c.class.name()
+                    ),
+                    None => "You play the seat's character".into(),
+                };
+                ui.label(label);
+                if ui.button("Make your own…").clicked() {
+                    creator.open = true;
+                }
+            });
+            if creator.saved.is_some() {
+                ui.checkbox(
+                    &mut creator.bring_on_join,
+                    "Bring it to a table that has not begun",
+                );
+            }
             ui.add_space(12.0);
             let ready = !form.server.trim().is_empty()
                 && !form.code.trim().is_empty()

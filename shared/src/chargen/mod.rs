@@ -431,13 +431,11 @@ pub fn build(def: &CharacterDef, lib: &ContentLibrary, id: &str) -> Result<Prege
     let mut out = problems(def);
     let scores = final_scores(def);
     let pkg = package(def);
-    let mut gear = Vec::new();
     for item in pkg.map_or(&[][..], |p| p.items) {
-        match lib.items.get(*item) {
-            Some(i) => gear.push(i),
-            None => out.push(format!(
+        if !lib.items.contains_key(*item) {
+            out.push(format!(
                 "equipment: the item `{item}` is not in this game's content"
-            )),
+            ));
         }
     }
     for s in def.cantrips.iter().chain(def.spells.iter()) {
@@ -452,13 +450,7 @@ pub fn build(def: &CharacterDef, lib: &ContentLibrary, id: &str) -> Result<Prege
         return Err(out);
     }
     let pkg = pkg.expect("checked");
-    let dex = scores.modifier(Ability::Dex);
-    let armored = gear
-        .iter()
-        .any(|i| matches!(i.kind, crate::items::ItemKind::Armor { .. }));
-    let defense = def.fighting_style == Some(FightingStyle::Defense) && armored;
-    let ac = crate::items::armor_class(gear.iter().copied(), dex).unwrap_or(10 + dex)
-        + i32::from(defense);
+    let ac = armor_class(def, &lib.items).expect("the items are there");
     let mut skills: Vec<Skill> = granted_skills(def);
     skills.extend(def.skills.iter().copied());
     let (features, levels) = class_features(def);
@@ -538,6 +530,30 @@ pub fn build(def: &CharacterDef, lib: &ContentLibrary, id: &str) -> Result<Prege
         equipment: pkg.items.iter().map(|s| s.to_string()).collect(),
         description,
     })
+}
+
+/// The armor class the starting equipment gives (SRD 5.1 "Armor and Shields": the armor's
+/// base + Dexterity up to its cap, else 10 + Dexterity; a shield +2; Fighting Style
+/// (Defense) +1 while wearing armor), with `items` the game's items; `None` if one is not
+/// there.
+pub fn armor_class(
+    def: &CharacterDef,
+    items: &std::collections::BTreeMap<String, crate::items::ItemDef>,
+) -> Option<i32> {
+    let gear = package(def)?
+        .items
+        .iter()
+        .map(|id| items.get(*id))
+        .collect::<Option<Vec<_>>>()?;
+    let dex = final_scores(def).modifier(Ability::Dex);
+    let armored = gear
+        .iter()
+        .any(|i| matches!(i.kind, crate::items::ItemKind::Armor { .. }));
+    let defense = def.fighting_style == Some(FightingStyle::Defense) && armored;
+    Some(
+        crate::items::armor_class(gear.iter().copied(), dex).unwrap_or(10 + dex)
+            + i32::from(defense),
+    )
 }
 
 /// SRD 5.1 class features at 1st level, and what levels 2 and 3 add (as the pregens have them).
