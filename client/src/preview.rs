@@ -530,6 +530,9 @@ pub fn point_choices(mirror: &Mirror, me: CombatantId) -> Vec<(String, Action, O
             (Some(PointKind::Trap), None) => {
                 out.push((format!("Disarm {}", p.name), act(Approach::Use), far))
             }
+            (Some(_), None) if p.on_floor() => {
+                out.push((format!("Pick up {}", p.name), act(Approach::Use), far))
+            }
             (Some(kind), None) => {
                 let verb = match kind {
                     PointKind::Chest => "Open",

@@ -1136,3 +1136,69 @@ fn the_host_restarts_a_scenes_fight_with_its_creatures_as_they_began() {
         Some(StoryEvent::Said { text }) if text.contains("restarts the fight in The Yard")
     ));
 }
+
+#[test]
+fn a_dropped_item_lies_where_it_fell_until_someone_picks_it_up() {
+    // SRD 5.1 "Other Activity on Your Turn": dropping an object takes no action; picking one
+    // up is an object interaction (in a fight, here, the action).
+    let mut t = table(17);
+    let rogue = pc(&t, "rogue");
+    let fighter = pc(&t, "fighter");
+    put(&mut t, rogue, 7, 1);
+    put(&mut t, fighter, 2, 2);
+    let potion = "potion-of-healing".to_string();
+    let carried = t.combatant(rogue).unwrap().items.len();
+    let none = t
+        .submit(
+            rogue,
+            Action::Drop {
+                item: "vorpal-sword".into(),
+            },
+            0,
+        )
+        .unwrap_err();
+    assert!(none.reason.contains("carries no"), "{}", none.reason);
+    t.submit(
+        rogue,
+        Action::Drop {
+            item: potion.clone(),
+        },
+        0,
+    )
+    .unwrap();
+    assert_eq!(t.combatant(rogue).unwrap().items.len(), carried - 1);
+    let lying = t
+        .known_points()
+        .into_iter()
+        .find(|p| p.on_floor())
+        .expect("the potion lies on the floor");
+    assert_eq!(lying.name, "Potion of Healing (dropped)");
+    assert_eq!(lying.at, vec![GridPos::new(7, 1)]);
+    let pick = Action::Interact {
+        target: lying.id.clone(),
+        approach: Approach::Use,
+    };
+    // The fighter, across the hall, cannot reach it; then walks over and takes it.
+    assert_eq!(
+        t.submit(fighter, pick.clone(), 0).unwrap_err().code,
+        RejectCode::OutOfReach
+    );
+    put(&mut t, fighter, 8, 1);
+    let before = t.combatant(fighter).unwrap().items.len();
+    t.submit(fighter, pick.clone(), 0).unwrap();
+    assert_eq!(t.combatant(fighter).unwrap().items.len(), before + 1);
+    assert!(!t.known_points().iter().any(|p| p.on_floor()));
+    // Gone: nothing left to take, and a forged floor id names nothing.
+    assert_eq!(
+        t.submit(fighter, pick, 0).unwrap_err().code,
+        RejectCode::UnknownTarget
+    );
+    let forged = Action::Interact {
+        target: "floor:99999999999999999999".into(),
+        approach: Approach::Use,
+    };
+    assert_eq!(
+        t.submit(fighter, forged, 0).unwrap_err().code,
+        RejectCode::UnknownTarget
+    );
+}

@@ -535,7 +535,10 @@ mod tests {
         assert_eq!(chargen::parse(&text).unwrap(), def);
         let creator = Creator::bringing(back);
         assert!(creator.bring_on_join);
-        assert_eq!(creator.saved.as_ref().map(|d| d.name.as_str()), Some("Sister Wren"));
+        assert_eq!(
+            creator.saved.as_ref().map(|d| d.name.as_str()),
+            Some("Sister Wren")
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 }

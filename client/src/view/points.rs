@@ -173,6 +173,14 @@ pub fn here_menu(
                         session.act(Action::Equip { item: id.clone() });
                         ui.close();
                     }
+                    if ui
+                        .button(format!("Drop {}", def.name))
+                        .on_hover_text("Put it down here: anyone may pick it up")
+                        .clicked()
+                    {
+                        session.act(Action::Drop { item: id.clone() });
+                        ui.close();
+                    }
                     for (ally_sheet, ally) in mirror.combatants.values() {
                         if ally_sheet.id != me
                             && ally.rules.is_pc

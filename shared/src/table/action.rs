@@ -113,6 +113,11 @@ pub enum Action {
         /// Who gets it.
         to: CombatantId,
     },
+    /// Put down an item carried, where you stand (free; anyone may pick it up again there).
+    Drop {
+        /// The item's id.
+        item: String,
+    },
     /// Drink a potion, or give it to a creature within 5 feet.
     UseItem {
         /// The item's id ("potion-of-healing").
@@ -190,6 +195,7 @@ impl Action {
             Action::BringCharacter { .. } => "bring your own character",
             Action::Equip { .. } => "equip",
             Action::Give { .. } => "give",
+            Action::Drop { .. } => "drop",
             Action::Recap => "recap",
             Action::BreakFree => "break free",
         }

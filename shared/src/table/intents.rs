@@ -156,6 +156,7 @@ impl Table {
             Action::LevelUpRolling => self.do_level_up(actor, true, now_ms),
             Action::Equip { item } => self.do_equip(actor, &item, now_ms),
             Action::Give { item, to } => self.do_give(actor, &item, to, now_ms),
+            Action::Drop { item } => self.do_drop(actor, &item, now_ms),
             Action::Recap => unreachable!("answered above"),
             Action::BringCharacter { .. } => Err(Rejection::new(
                 RejectCode::NotAllowed,

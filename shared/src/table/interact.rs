@@ -65,6 +65,12 @@ impl Table {
         if self.adventure.as_ref().is_some_and(|a| a.ended) {
             return Err(refuse(RejectCode::WrongMode, "The adventure is over"));
         }
+        if target.starts_with(super::scenes::FLOOR) {
+            if approach != Approach::Use {
+                return Err(refuse(RejectCode::NotAllowed, "Simply pick it up"));
+            }
+            return self.check_pick_up(actor, target);
+        }
         if !scene.known(target) {
             return Err(unknown());
         }
@@ -219,6 +225,9 @@ impl Table {
         now_ms: u64,
     ) -> Result<(), Rejection> {
         self.check_interact(actor, target, approach)?;
+        if target.starts_with(super::scenes::FLOOR) {
+            return self.do_pick_up(actor, target, now_ms);
+        }
         let scene = self.scene().expect("checked");
         if let Some(exit) = scene.def.exits.iter().find(|e| e.id == target).cloned() {
             self.emit(

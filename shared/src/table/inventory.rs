@@ -1,6 +1,6 @@
 //! What characters carry: putting on armor or a shield found on the way (the AC follows SRD
-//! 5.1 "Armor and Shields"), and handing an item to a friend beside you. Outside fights: donning
-//! armor takes minutes.
+//! 5.1 "Armor and Shields"), handing an item to a friend beside you, and dropping an item where
+//! you stand for anyone to pick up. Outside fights: donning armor takes minutes.
 
 use super::action::clip;
 use super::{Combatant, CombatantId, RejectCode, Rejection, Table};
@@ -155,6 +155,106 @@ impl Table {
             GameEvent::Story(StoryEvent::Looted {
                 actor: to,
                 items: vec![format!("{name} from {giver}")],
+                gold: 0,
+            }),
+        );
+        Ok(())
+    }
+
+    /// Whether `actor` may drop `item` now: it carries it (not worn), in an adventure's scene.
+    pub fn check_drop(&self, actor: CombatantId, item: &str) -> Result<(), Rejection> {
+        self.carrier(actor, item)?;
+        if self.scene().is_none() {
+            return Err(refuse(
+                RejectCode::WrongMode,
+                "Items are dropped in an adventure's scenes",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `Action::Drop`: SRD 5.1 "Other Activity on Your Turn": dropping an object takes no
+    /// action. It lies on the square until someone picks it up.
+    pub(super) fn do_drop(
+        &mut self,
+        actor: CombatantId,
+        item: &str,
+        now_ms: u64,
+    ) -> Result<(), Rejection> {
+        self.check_drop(actor, item)?;
+        let me = self.combatant_mut(actor);
+        let at = me.pos;
+        let i = me.items.iter().position(|i| i == item).expect("checked");
+        me.items.remove(i);
+        let name = me.name.clone();
+        let scene = self.scene_mut().expect("checked");
+        let n = scene.floor_next;
+        scene.floor_next += 1;
+        scene.floor.push(super::scenes::FloorItem {
+            n,
+            at,
+            item: item.to_string(),
+        });
+        let what = self.items.get(item).map_or(item, |i| i.name.as_str());
+        let text = format!("{name} drops {what}.");
+        self.emit(now_ms, GameEvent::Story(StoryEvent::Said { text }));
+        Ok(())
+    }
+
+    /// Whether `actor` may pick up the dropped item `target` (`floor:<n>`): within 5 ft, and
+    /// in a fight with its action (an object interaction) still to spend.
+    pub(super) fn check_pick_up(&self, actor: CombatantId, target: &str) -> Result<(), Rejection> {
+        let me = self
+            .combatant(actor)
+            .ok_or_else(|| refuse(RejectCode::UnknownTarget, "No such character"))?;
+        let lying = self.floor_item(target).ok_or_else(|| {
+            refuse(
+                RejectCode::UnknownTarget,
+                format!("Nothing lies at `{}`", clip(target)),
+            )
+        })?;
+        if me.pos.feet_to(lying.at) > 5 {
+            return Err(refuse(
+                RejectCode::OutOfReach,
+                "Out of reach: pick things up within 5 ft",
+            ));
+        }
+        if let Some(b) = self.budget().filter(|_| self.combat.is_some())
+            && b.action_used
+        {
+            return Err(Rejection::action_spent());
+        }
+        Ok(())
+    }
+
+    fn floor_item(&self, target: &str) -> Option<&super::scenes::FloorItem> {
+        let n: u32 = target.strip_prefix(super::scenes::FLOOR)?.parse().ok()?;
+        self.scene()?.floor.iter().find(|f| f.n == n)
+    }
+
+    /// Picks up the dropped item `target`.
+    pub(super) fn do_pick_up(
+        &mut self,
+        actor: CombatantId,
+        target: &str,
+        now_ms: u64,
+    ) -> Result<(), Rejection> {
+        self.check_pick_up(actor, target)?;
+        let n = self.floor_item(target).expect("checked").n;
+        let scene = self.scene_mut().expect("checked");
+        let i = scene.floor.iter().position(|f| f.n == n).expect("checked");
+        let lying = scene.floor.remove(i);
+        if self.combat.is_some()
+            && let Some(b) = self.budget_mut()
+        {
+            b.action_used = true;
+        }
+        self.combatant_mut(actor).items.push(lying.item.clone());
+        self.emit(
+            now_ms,
+            GameEvent::Story(StoryEvent::Looted {
+                actor,
+                items: vec![lying.item],
                 gold: 0,
             }),
         );

@@ -75,7 +75,28 @@ pub struct SceneState {
     /// before restarts).
     #[serde(default)]
     pub start: Vec<Combatant>,
+    /// Items dropped here, lying where they fell.
+    #[serde(default)]
+    pub floor: Vec<FloorItem>,
+    /// The next dropped item's number.
+    #[serde(default)]
+    pub floor_next: u32,
 }
+
+/// An item lying on a scene's floor (dropped by someone), picked up as the point
+/// `floor:<n>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FloorItem {
+    /// Its number in the scene.
+    pub n: u32,
+    /// Where it lies.
+    pub at: GridPos,
+    /// The item's id.
+    pub item: String,
+}
+
+/// The id prefix of items on the floor, as points (`floor:3`).
+pub const FLOOR: &str = "floor:";
 
 impl SceneState {
     /// The map as the party sees it now: doors not yet opened are closed, traps found and not
@@ -220,6 +241,8 @@ impl Table {
                     visited: false,
                     start: others.clone(),
                     others,
+                    floor: Vec::new(),
+                    floor_next: 0,
                 },
             );
         }
@@ -568,6 +591,13 @@ pub struct PointView {
     pub visited: Option<bool>,
 }
 
+impl PointView {
+    /// An item someone dropped (picked up with `Interact` and `Use`).
+    pub fn on_floor(&self) -> bool {
+        self.id.starts_with(FLOOR)
+    }
+}
+
 impl Table {
     /// The points and exits the party knows in the current scene.
     pub fn known_points(&self) -> Vec<PointView> {
@@ -613,6 +643,20 @@ impl Table {
                 lock: None,
                 visited: Some(adv.scenes.get(&e.to).is_some_and(|s| s.visited)),
             });
-        points.chain(exits).collect()
+        let floor = scene.floor.iter().map(|f| PointView {
+            id: format!("{FLOOR}{}", f.n),
+            name: format!(
+                "{} (dropped)",
+                self.items
+                    .get(&f.item)
+                    .map_or(f.item.as_str(), |i| i.name.as_str())
+            ),
+            kind: Some(crate::adventure::PointKind::Other),
+            at: vec![f.at],
+            done: false,
+            lock: None,
+            visited: None,
+        });
+        points.chain(floor).chain(exits).collect()
     }
 }
