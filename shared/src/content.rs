@@ -684,6 +684,28 @@ impl FileCheck<'_> {
         }
     }
 
+    /// A pregen's own checks: scores, attacks, level and hit points at each level.
+    fn check_pregen_sheet(&mut self, p: &PregenDef) {
+        self.check_abilities(&p.abilities);
+        self.check_attacks(&p.attacks);
+        self.check(
+            (1..=3).contains(&p.level),
+            "level",
+            format!("level {} is not supported: expected 1 to 3", p.level),
+        );
+        self.check(p.max_hp > 0, "max_hp", "expected max_hp above 0");
+        for l in &p.levels {
+            self.check(
+                (2..=3).contains(&l.level) && l.max_hp > p.max_hp && l.max_hp <= 999,
+                "levels",
+                format!(
+                    "level {} with max_hp {}: expected levels 2 or 3 with more hit points than at level 1 (and at most 999)",
+                    l.level, l.max_hp
+                ),
+            );
+        }
+    }
+
     fn check_id(&mut self, id: &str) {
         let stem = self
             .file
@@ -762,24 +784,7 @@ impl ContentLibrary {
                 ContentKind::Pregen => match parse_ron::<PregenDef>(file, text) {
                     Ok(p) => {
                         check.check_id(&p.id);
-                        check.check_abilities(&p.abilities);
-                        check.check_attacks(&p.attacks);
-                        check.check(
-                            (1..=3).contains(&p.level),
-                            "level",
-                            format!("level {} is not supported: expected 1 to 3", p.level),
-                        );
-                        check.check(p.max_hp > 0, "max_hp", "expected max_hp above 0");
-                        for l in &p.levels {
-                            check.check(
-                                (2..=3).contains(&l.level) && l.max_hp > p.max_hp && l.max_hp <= 999,
-                                "levels",
-                                format!(
-                                    "level {} with max_hp {}: expected levels 2 or 3 with more hit points than at level 1 (and at most 999)",
-                                    l.level, l.max_hp
-                                ),
-                            );
-                        }
+                        check.check_pregen_sheet(&p);
                         lib.insert_source(1, &p.id, file, text);
                         if lib.pregens.insert(p.id.clone(), p.clone()).is_some() {
                             check.error_at("id", format!("pregen id `{}` is defined twice", p.id));
@@ -906,6 +911,78 @@ impl ContentLibrary {
         );
     }
 
+    /// Every check a pregen file gets (its sheet, its equipment and the AC it gives, its
+    /// spells), for a pregen made elsewhere (a player's own character): each problem as a
+    /// sentence; none if it would load as a shipped pregen.
+    pub fn check_pregen(&self, p: &PregenDef) -> Vec<String> {
+        let text =
+            ron::ser::to_string_pretty(p, ron::ser::PrettyConfig::default()).unwrap_or_default();
+        let file = PathBuf::from(format!("pregens/{}.ron", p.id));
+        let mut errors = Vec::new();
+        let mut check = FileCheck {
+            file: &file,
+            text: &text,
+            errors: &mut errors,
+        };
+        check.check_pregen_sheet(p);
+        self.check_pregen_gear(&mut check, p);
+        if let Some(casting) = &p.spellcasting {
+            self.check_known_spells(&mut check, casting);
+        }
+        errors.into_iter().map(|e| e.message).collect()
+    }
+
+    /// A pregen's equipment exists, and its armor and shield give its AC (SRD 5.1 "Armor and
+    /// Shields"; Fighting Style (Defense): +1 "while you are wearing armor").
+    fn check_pregen_gear(&self, check: &mut FileCheck<'_>, p: &PregenDef) {
+        let mut gear = Vec::new();
+        for id in &p.equipment {
+            match self.items.get(id) {
+                Some(item) => gear.push(item),
+                None => check.error_at(
+                    &format!("\"{id}\""),
+                    format!(
+                        "unknown item `{id}`: expected one of {}",
+                        list(self.items.keys())
+                    ),
+                ),
+            }
+        }
+        let armored = gear
+            .iter()
+            .any(|i| matches!(i.kind, crate::items::ItemKind::Armor { .. }));
+        let defense = armored
+            && p.features
+                .contains(&Feature::FightingStyle(FightingStyle::Defense));
+        if let Some(ac) =
+            crate::items::armor_class(gear.iter().copied(), p.abilities.modifier(Ability::Dex))
+        {
+            let ac = ac + i32::from(defense);
+            check.check(
+                ac == p.ac,
+                "ac: ",
+                format!(
+                    "ac {} does not match the equipment's AC {ac}: expected them to agree",
+                    p.ac
+                ),
+            );
+        }
+    }
+
+    /// Every spell a caster names is in the library.
+    fn check_known_spells(&self, check: &mut FileCheck<'_>, casting: &Spellcasting) {
+        for spell in &casting.spells {
+            check.check(
+                self.spells.contains_key(spell),
+                &format!("\"{spell}\""),
+                format!(
+                    "unknown spell `{spell}`: expected one of {}",
+                    list(self.spells.keys())
+                ),
+            );
+        }
+    }
+
     /// Cross-file checks: encounters name maps, pregens and creatures that exist, and
     /// placements land on open squares of the map.
     fn check_references(&self, errors: &mut Vec<ContentError>) {
@@ -914,31 +991,7 @@ impl ContentLibrary {
                 continue;
             };
             let mut check = FileCheck { file, text, errors };
-            let mut gear = Vec::new();
-            for id in &p.equipment {
-                match self.items.get(id) {
-                    Some(item) => gear.push(item),
-                    None => check.error_at(
-                        &format!("\"{id}\""),
-                        format!(
-                            "unknown item `{id}`: expected one of {}",
-                            list(self.items.keys())
-                        ),
-                    ),
-                }
-            }
-            if let Some(ac) =
-                crate::items::armor_class(gear.iter().copied(), p.abilities.modifier(Ability::Dex))
-            {
-                check.check(
-                    ac == p.ac,
-                    "ac: ",
-                    format!(
-                        "ac {} does not match the equipment's AC {ac}: expected them to agree",
-                        p.ac
-                    ),
-                );
-            }
+            self.check_pregen_gear(&mut check, p);
         }
         let casters = self
             .pregens
@@ -956,16 +1009,7 @@ impl ContentLibrary {
                 continue;
             };
             let mut check = FileCheck { file, text, errors };
-            for spell in &casting.spells {
-                check.check(
-                    self.spells.contains_key(spell),
-                    &format!("\"{spell}\""),
-                    format!(
-                        "unknown spell `{spell}`: expected one of {}",
-                        list(self.spells.keys())
-                    ),
-                );
-            }
+            self.check_known_spells(&mut check, casting);
         }
         for enc in self.encounters.values() {
             let Some((file, text)) = self.sources.get(&(3, enc.id.clone())) else {

@@ -11,7 +11,7 @@ use crate::settings::Store;
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use emberkeep_shared::chargen::{
-    self, Background, CharacterDef, Class, Method, PORTRAITS, Race, STANDARD_ARRAY, data,
+    self, Background, CharacterDef, Class, Method, PORTRAITS, Race, STANDARD_ARRAY,
 };
 use emberkeep_shared::checks::Skill;
 use emberkeep_shared::content::{Ability, FightingStyle};
@@ -233,7 +233,7 @@ fn form(ui: &mut egui::Ui, creator: &mut Creator, session: &mut TableSession, mi
     choices(ui, def, mirror);
     ui.separator();
     ui.label("Starting equipment");
-    for (i, p) in data::packages(def.class).iter().enumerate() {
+    for (i, p) in chargen::packages(def.class).iter().enumerate() {
         ui.radio_value(&mut def.equipment, i, p.name);
     }
     ui.label("Description");
@@ -269,7 +269,7 @@ fn scores(ui: &mut egui::Ui, def: &mut CharacterDef) {
             });
         }
     });
-    let bonus = data::racial_bonus(def.race);
+    let bonus = chargen::racial_bonus(def.race);
     egui::Grid::new("scores").num_columns(5).show(ui, |ui| {
         for h in ["", "Score", "Race", "Total", "Mod"] {
             ui.strong(h);
@@ -336,7 +336,7 @@ fn pick<T: PartialEq + Clone>(ui: &mut egui::Ui, list: &mut Vec<T>, item: &T, la
 }
 
 fn choices(ui: &mut egui::Ui, def: &mut CharacterDef, mirror: &Mirror) {
-    let (count, list) = data::class_skills(def.class);
+    let (count, list) = chargen::class_skills(def.class);
     let granted = chargen::granted_skills(def);
     ui.label(format!(
         "Skills: choose {count} ({} from your background and race)",
@@ -357,7 +357,7 @@ fn choices(ui: &mut egui::Ui, def: &mut CharacterDef, mirror: &Mirror) {
         Class::Fighter => {
             ui.horizontal(|ui| {
                 ui.label("Fighting style");
-                for style in data::FIGHTING_STYLES {
+                for style in chargen::FIGHTING_STYLES {
                     let name = match style {
                         FightingStyle::Archery => "Archery (+2 ranged attacks)",
                         FightingStyle::Defense => "Defense (+1 AC in armor)",
@@ -378,14 +378,14 @@ fn choices(ui: &mut egui::Ui, def: &mut CharacterDef, mirror: &Mirror) {
         }
         Class::Cleric | Class::Wizard => {}
     }
-    let (cantrips, spells) = data::class_spells(def.class);
+    let cantrips = chargen::spell_list(def.class, 0);
     if cantrips.is_empty() {
         return;
     }
     let extra = def.race == Race::HighElf;
     ui.label(format!(
         "Cantrips: choose {}{}",
-        data::cantrips_known(def.class) + usize::from(extra),
+        chargen::cantrips_known(def.class) + usize::from(extra),
         if extra {
             " (a high elf adds one wizard cantrip)"
         } else {
@@ -394,7 +394,7 @@ fn choices(ui: &mut egui::Ui, def: &mut CharacterDef, mirror: &Mirror) {
     ));
     let mut offered: Vec<&str> = cantrips.to_vec();
     if extra {
-        for c in data::class_spells(Class::Wizard).0 {
+        for c in chargen::spell_list(Class::Wizard, 0) {
             if !offered.contains(c) {
                 offered.push(c);
             }
@@ -411,14 +411,26 @@ fn choices(ui: &mut egui::Ui, def: &mut CharacterDef, mirror: &Mirror) {
         }
     });
     ui.label(match def.class {
-        Class::Wizard => "Spellbook: 6 to 10 spells (2nd level ones need 3rd level slots)",
-        _ => "Prepared spells, beside the Life Domain's Bless, Cure Wounds, Lesser Restoration and Spiritual Weapon",
-    });
-    ui.horizontal_wrapped(|ui| {
-        for s in spells {
-            pick(ui, &mut def.spells, &s.to_string(), &spell_name(mirror, s));
+        Class::Wizard => {
+            "Spellbook: six 1st-level spells, then up to two more a level (at most two of 2nd \
+             level, cast from 3rd level)"
+        }
+        _ => {
+            "Prepared spells: Wisdom modifier + 1 of 1st level first, up to Wisdom + 3 in all \
+             (2nd level ones cast from 3rd level); the Life Domain's are always prepared"
         }
     });
+    for level in [1u8, 2] {
+        ui.horizontal_wrapped(|ui| {
+            ui.weak(format!("Level {level}:"));
+            for s in chargen::spell_list(def.class, level) {
+                if def.class == Class::Cleric && chargen::LIFE_DOMAIN_SPELLS.contains(s) {
+                    continue;
+                }
+                pick(ui, &mut def.spells, &s.to_string(), &spell_name(mirror, s));
+            }
+        });
+    }
 }
 
 fn summary(ui: &mut egui::Ui, def: &CharacterDef, mirror: &Mirror) {
@@ -432,7 +444,7 @@ fn summary(ui: &mut egui::Ui, def: &CharacterDef, mirror: &Mirror) {
         def.race.name(),
         def.class.name(),
         hp.join(" / "),
-        data::speed(def.race)
+        chargen::speed(def.race)
     ));
     let problems = chargen::problems(def);
     if problems.is_empty() {

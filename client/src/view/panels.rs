@@ -213,6 +213,13 @@ fn draw(
                 {
                     settings_open.0 = !settings_open.0;
                 }
+                if ui
+                    .selectable_label(creator.open, "Your character")
+                    .on_hover_text("Make your own character; bring it before the story begins")
+                    .clicked()
+                {
+                    creator.open = !creator.open;
+                }
             });
         });
     });
@@ -400,13 +407,6 @@ fn draw(
                             &mut session,
                             player && (exploring || my_turn),
                         );
-                        if ui
-                            .selectable_label(creator.open, "Your character")
-                            .on_hover_text("Make your own character; bring it before the story begins")
-                            .clicked()
-                        {
-                            creator.open = !creator.open;
-                        }
                         if ui
                             .selectable_label(sheet.0, "Sheet")
                             .on_hover_text("Your character sheet: abilities, saves, skills, features, spells, conditions")
