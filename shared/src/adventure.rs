@@ -136,14 +136,7 @@ fn disarm_dc() -> i32 {
     15
 }
 
-/// Loot: an item or gold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Loot {
-    /// An item id.
-    Item(String),
-    /// Gold pieces.
-    Gold(u32),
-}
+pub use crate::items::Loot;
 
 /// What a point, a check or a trigger does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -620,6 +613,24 @@ pub fn check_scene_refs(
             ));
         }
         place(&mut out, &format!("NPC `{}`", n.name), n.at, true);
+    }
+    for f in &scene.foes {
+        for l in &f.loot {
+            match l {
+                Loot::Item(id) if !lib.items.contains_key(id) => out.push((
+                    format!("\"{id}\""),
+                    format!(
+                        "unknown item `{id}`: expected one of {}",
+                        list(lib.items.keys())
+                    ),
+                )),
+                Loot::Gold(g) if *g > 100_000 => out.push((
+                    format!("Gold({g})"),
+                    format!("{g} gold is too much for one foe: expected at most 100000"),
+                )),
+                _ => {}
+            }
+        }
     }
     for p in &scene.points {
         place(&mut out, &format!("point `{}`", p.id), p.at, false);

@@ -454,6 +454,9 @@ pub struct Placement {
     /// Unseen by the players (never sent to their clients) until combat starts.
     #[serde(default)]
     pub hidden: bool,
+    /// What it carries, left where it falls when it dies (in an adventure's scene).
+    #[serde(default)]
+    pub loot: Vec<crate::items::Loot>,
 }
 
 /// When combat begins.

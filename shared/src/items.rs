@@ -38,6 +38,15 @@ pub enum ItemKind {
     Gear,
 }
 
+/// Loot: an item or gold (in a chest, on a foe, on the floor).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Loot {
+    /// An item id.
+    Item(String),
+    /// Gold pieces.
+    Gold(u32),
+}
+
 /// One item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemDef {

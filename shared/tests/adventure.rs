@@ -1202,3 +1202,87 @@ fn a_dropped_item_lies_where_it_fell_until_someone_picks_it_up() {
         RejectCode::UnknownTarget
     );
 }
+
+#[test]
+fn a_fallen_foe_leaves_what_it_carried_where_it_fell() {
+    let mut extra = test_files();
+    let yard = YARD.replace(
+        r#"foes: [(creature: "goblin", at: (9, 2))]"#,
+        r#"foes: [(creature: "goblin", at: (9, 2), loot: [Item("shield"), Gold(7)])]"#,
+    );
+    let yard: &'static str = Box::leak(yard.into_boxed_str());
+    for f in &mut extra {
+        if f.1 == YARD {
+            f.1 = yard;
+        }
+    }
+    let lib = lib_with(&extra).unwrap();
+    let mut t = Table::new_adventure(&lib, "test-run", 18, 60_000, None).unwrap();
+    to_the_yard(&mut t);
+    let goblin = t.combatants.iter().find(|c| !c.is_pc).unwrap().id;
+    let fighter = pc(&t, "fighter");
+    put(&mut t, fighter, 8, 2);
+    t.start_combat(0, "test".into());
+    // Struck down: the goblin's shield and coins lie on its square.
+    t.combatants.iter_mut().find(|c| c.id == goblin).unwrap().hp = 1;
+    for _ in 0..200 {
+        if t.combatant(goblin).unwrap().is_dead() {
+            break;
+        }
+        if let Some(p) = t.pending.clone() {
+            t.submit(p.reactor, Action::React { take: true }, 0).unwrap();
+            continue;
+        }
+        match t.active() {
+            Some(id) if id == fighter => {
+                let _ = t.submit(
+                    fighter,
+                    Action::Attack {
+                        target: goblin,
+                        attack: 0,
+                    },
+                    0,
+                );
+                let _ = t.submit(fighter, Action::EndTurn, 0);
+            }
+            Some(id) if id == goblin => {
+                let plan = t.plan_for(id);
+                t.play_npc_turn(id, plan, 0);
+            }
+            Some(id) => {
+                t.submit(id, Action::EndTurn, 0).unwrap();
+            }
+            None => break,
+        }
+    }
+    assert!(
+        t.combatant(goblin).unwrap().is_dead(),
+        "the goblin fell: {:?}",
+        t.log.iter().rev().take(12).map(|e| format!("{:?}", e.event)).collect::<Vec<_>>()
+    );
+    let lying: Vec<_> = t
+        .known_points()
+        .into_iter()
+        .filter(|p| p.on_floor())
+        .collect();
+    let names: Vec<&str> = lying.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, vec!["Shield (dropped)", "7 gp (dropped)"]);
+    let fell = t.combatant(goblin).unwrap().pos;
+    assert!(lying.iter().all(|p| p.at == vec![fell]));
+    put(&mut t, fighter, fell.x, fell.y);
+    let gold = t.combatant(fighter).unwrap().gold;
+    for p in lying {
+        t.submit(
+            fighter,
+            Action::Interact {
+                target: p.id,
+                approach: Approach::Use,
+            },
+            0,
+        )
+        .unwrap();
+    }
+    let f = t.combatant(fighter).unwrap();
+    assert_eq!(f.gold, gold + 7);
+    assert!(f.items.contains(&"shield".to_string()));
+}

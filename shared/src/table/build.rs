@@ -130,6 +130,7 @@ pub(super) fn pc(
             .cloned()
             .collect(),
         portrait: None,
+        loot: Vec::new(),
     }
 }
 
@@ -204,6 +205,7 @@ pub(super) fn creature(c: &CreatureDef, f: &Placement, id: CombatantId) -> Comba
         hit_die: 0,
         worn: Vec::new(),
         portrait: None,
+        loot: f.loot.clone(),
     }
 }
 

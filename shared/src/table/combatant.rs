@@ -119,6 +119,9 @@ pub struct Combatant {
     /// The portrait shown (a token id, `art/tokens/<id>.png`); `None`: the one of `source`.
     #[serde(default)]
     pub portrait: Option<String>,
+    /// What a creature carries, left on its square when it dies.
+    #[serde(default)]
+    pub loot: Vec<crate::items::Loot>,
 }
 
 /// A spellcaster's spells and slots.

@@ -114,5 +114,6 @@ impl Table {
         c.conditions.clear();
         c.conditions.insert(Condition::Dead);
         self.emit(now_ms, GameEvent::Died { target });
+        self.leave_loot(target, now_ms);
     }
 }

@@ -5,7 +5,7 @@
 use super::action::clip;
 use super::{Combatant, CombatantId, RejectCode, Rejection, Table};
 use crate::event::GameEvent;
-use crate::items::{ItemKind, armor_class};
+use crate::items::{ItemKind, Loot, armor_class};
 use crate::story::StoryEvent;
 
 fn refuse(code: RejectCode, why: impl Into<String>) -> Rejection {
@@ -187,14 +187,9 @@ impl Table {
         let i = me.items.iter().position(|i| i == item).expect("checked");
         me.items.remove(i);
         let name = me.name.clone();
-        let scene = self.scene_mut().expect("checked");
-        let n = scene.floor_next;
-        scene.floor_next += 1;
-        scene.floor.push(super::scenes::FloorItem {
-            n,
-            at,
-            item: item.to_string(),
-        });
+        self.scene_mut()
+            .expect("checked")
+            .put_down(at, Loot::Item(item.to_string()));
         let what = self.items.get(item).map_or(item, |i| i.name.as_str());
         let text = format!("{name} drops {what}.");
         self.emit(now_ms, GameEvent::Story(StoryEvent::Said { text }));
@@ -249,15 +244,47 @@ impl Table {
         {
             b.action_used = true;
         }
-        self.combatant_mut(actor).items.push(lying.item.clone());
+        let (items, gold) = match lying.loot {
+            Loot::Item(id) => {
+                let name = self.items.get(&id).map_or(id.clone(), |i| i.name.clone());
+                self.combatant_mut(actor).items.push(id);
+                (vec![name], 0)
+            }
+            Loot::Gold(g) => {
+                let c = self.combatant_mut(actor);
+                c.gold = c.gold.saturating_add(g);
+                (Vec::new(), g)
+            }
+        };
         self.emit(
             now_ms,
-            GameEvent::Story(StoryEvent::Looted {
-                actor,
-                items: vec![lying.item],
-                gold: 0,
-            }),
+            GameEvent::Story(StoryEvent::Looted { actor, items, gold }),
         );
         Ok(())
+    }
+
+    /// A creature that died leaves what it carried on its square (in an adventure's scene).
+    pub(super) fn leave_loot(&mut self, id: CombatantId, now_ms: u64) {
+        if self.scene().is_none() {
+            return;
+        }
+        let c = self.combatant_mut(id);
+        let (at, loot, name) = (c.pos, std::mem::take(&mut c.loot), c.name.clone());
+        if loot.is_empty() {
+            return;
+        }
+        let what: Vec<String> = loot
+            .iter()
+            .map(|l| match l {
+                Loot::Item(i) => self.items.get(i).map_or(i.clone(), |d| d.name.clone()),
+                Loot::Gold(g) => format!("{g} gp"),
+            })
+            .collect();
+        let scene = self.scene_mut().expect("checked");
+        for l in loot {
+            scene.put_down(at, l);
+        }
+        let text = format!("{name} leaves {} where it fell.", what.join(", "));
+        self.emit(now_ms, GameEvent::Story(StoryEvent::Said { text }));
     }
 }

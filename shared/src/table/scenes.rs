@@ -83,22 +83,29 @@ pub struct SceneState {
     pub floor_next: u32,
 }
 
-/// An item lying on a scene's floor (dropped by someone), picked up as the point
-/// `floor:<n>`.
+/// An item or coins lying on a scene's floor (dropped by someone, or left by a fallen foe),
+/// picked up as the point `floor:<n>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FloorItem {
     /// Its number in the scene.
     pub n: u32,
     /// Where it lies.
     pub at: GridPos,
-    /// The item's id.
-    pub item: String,
+    /// What it is.
+    pub loot: crate::adventure::Loot,
 }
 
 /// The id prefix of items on the floor, as points (`floor:3`).
 pub const FLOOR: &str = "floor:";
 
 impl SceneState {
+    /// Something left lying at `at`.
+    pub(super) fn put_down(&mut self, at: GridPos, loot: crate::adventure::Loot) {
+        let n = self.floor_next;
+        self.floor_next += 1;
+        self.floor.push(FloorItem { n, at, loot });
+    }
+
     /// The map as the party sees it now: doors not yet opened are closed, traps found and not
     /// disarmed are marked.
     pub fn grid(&self) -> MapGrid {
@@ -195,6 +202,7 @@ impl Table {
                     name: None,
                     at: n.at,
                     hidden: false,
+                    loot: Vec::new(),
                 };
                 let mut npc = build::creature(c, &place, next_id);
                 npc.name = n.name.clone();
@@ -209,6 +217,13 @@ impl Table {
                 next_id += 1;
             }
             build::unique_names(lib, &mut others);
+            let foe_items = scene.foes.iter().flat_map(|f| f.loot.iter());
+            for l in foe_items {
+                if let crate::adventure::Loot::Item(id) = l {
+                    let item = lib.items.get(id).ok_or_else(|| missing(id))?;
+                    items.insert(id.clone(), item.clone());
+                }
+            }
             for p in &scene.points {
                 let ids = p
                     .loot
@@ -645,12 +660,13 @@ impl Table {
             });
         let floor = scene.floor.iter().map(|f| PointView {
             id: format!("{FLOOR}{}", f.n),
-            name: format!(
-                "{} (dropped)",
-                self.items
-                    .get(&f.item)
-                    .map_or(f.item.as_str(), |i| i.name.as_str())
-            ),
+            name: match &f.loot {
+                crate::adventure::Loot::Item(id) => format!(
+                    "{} (dropped)",
+                    self.items.get(id).map_or(id.as_str(), |i| i.name.as_str())
+                ),
+                crate::adventure::Loot::Gold(g) => format!("{g} gp (dropped)"),
+            },
             kind: Some(crate::adventure::PointKind::Other),
             at: vec![f.at],
             done: false,
