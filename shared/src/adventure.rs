@@ -372,14 +372,7 @@ pub fn check_scene(scene: &SceneDef) -> Vec<(String, String)> {
             }
         }
         for l in &p.loot {
-            if let Loot::Gold(g) = l
-                && *g > 100_000
-            {
-                out.push((
-                    format!("Gold({g})"),
-                    format!("{g} gold is too much for one find: expected at most 100000"),
-                ));
-            }
+            out.extend(l.problems());
         }
     }
     for e in &scene.exits {
@@ -614,21 +607,22 @@ pub fn check_scene_refs(
         }
         place(&mut out, &format!("NPC `{}`", n.name), n.at, true);
     }
+    let unknown_item = |out: &mut Vec<(String, String)>, id: &String| {
+        if !lib.items.contains_key(id) {
+            out.push((
+                format!("\"{id}\""),
+                format!(
+                    "unknown item `{id}`: expected one of {}",
+                    list(lib.items.keys())
+                ),
+            ));
+        }
+    };
     for f in &scene.foes {
         for l in &f.loot {
-            match l {
-                Loot::Item(id) if !lib.items.contains_key(id) => out.push((
-                    format!("\"{id}\""),
-                    format!(
-                        "unknown item `{id}`: expected one of {}",
-                        list(lib.items.keys())
-                    ),
-                )),
-                Loot::Gold(g) if *g > 100_000 => out.push((
-                    format!("Gold({g})"),
-                    format!("{g} gold is too much for one foe: expected at most 100000"),
-                )),
-                _ => {}
+            out.extend(l.problems());
+            for id in l.item_ids() {
+                unknown_item(&mut out, id);
             }
         }
     }
@@ -637,10 +631,7 @@ pub fn check_scene_refs(
         let items = p
             .loot
             .iter()
-            .filter_map(|l| match l {
-                Loot::Item(id) => Some(id),
-                Loot::Gold(_) => None,
-            })
+            .flat_map(Loot::item_ids)
             .chain(p.lock.as_ref().and_then(|l| l.key.as_ref()));
         for id in items {
             if !lib.items.contains_key(id) {

@@ -38,13 +38,88 @@ pub enum ItemKind {
     Gear,
 }
 
-/// Loot: an item or gold (in a chest, on a foe, on the floor).
+/// Loot: an item or gold (in a chest, on a foe, on the floor), or a loot table rolled when
+/// it is taken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Loot {
     /// An item id.
     Item(String),
     /// Gold pieces.
     Gold(u32),
+    /// Gold pieces rolled when taken (`Coins("3d6")`).
+    Coins(DiceExpr),
+    /// One of these, at random, when taken (each as likely; list one twice to weigh it).
+    OneOf(Vec<Loot>),
+}
+
+/// The most gold one find may hold.
+pub const MAX_GOLD: i32 = 100_000;
+/// How deep loot tables may nest, and how many entries one may list.
+const MAX_DEPTH: usize = 3;
+const MAX_CHOICES: usize = 32;
+
+impl Loot {
+    /// Every item id it may give.
+    pub fn item_ids(&self) -> Vec<&String> {
+        match self {
+            Loot::Item(id) => vec![id],
+            Loot::Gold(_) | Loot::Coins(_) => Vec::new(),
+            Loot::OneOf(choices) => choices.iter().flat_map(Loot::item_ids).collect(),
+        }
+    }
+
+    /// What is wrong with it (without content): (where, why).
+    pub fn problems(&self) -> Vec<(String, String)> {
+        self.problems_at(0)
+    }
+
+    fn problems_at(&self, depth: usize) -> Vec<(String, String)> {
+        match self {
+            Loot::Item(_) => Vec::new(),
+            Loot::Gold(g) if i64::from(*g) > i64::from(MAX_GOLD) => vec![(
+                format!("Gold({g})"),
+                format!("{g} gold is too much for one find: expected at most {MAX_GOLD}"),
+            )],
+            Loot::Gold(_) => Vec::new(),
+            Loot::Coins(d) if d.min() < 0 || d.max() > MAX_GOLD => vec![(
+                "Coins(".into(),
+                format!(
+                    "coins {d} may come to {} to {}: expected 0 to {MAX_GOLD}",
+                    d.min(),
+                    d.max()
+                ),
+            )],
+            Loot::Coins(_) => Vec::new(),
+            Loot::OneOf(choices) if choices.is_empty() || choices.len() > MAX_CHOICES => vec![(
+                "OneOf(".into(),
+                format!(
+                    "a loot table lists 1 to {MAX_CHOICES} choices, not {}",
+                    choices.len()
+                ),
+            )],
+            Loot::OneOf(_) if depth >= MAX_DEPTH => vec![(
+                "OneOf(".into(),
+                format!("loot tables nest at most {MAX_DEPTH} deep"),
+            )],
+            Loot::OneOf(choices) => choices
+                .iter()
+                .flat_map(|c| c.problems_at(depth + 1))
+                .collect(),
+        }
+    }
+
+    /// What it gives this time: tables rolled, coins counted (items and gold only).
+    pub fn roll(&self, rng: &mut crate::dice::GameRng) -> Vec<Loot> {
+        match self {
+            Loot::Item(_) | Loot::Gold(_) => vec![self.clone()],
+            Loot::Coins(d) => vec![Loot::Gold(d.roll(rng, false).total.max(0) as u32)],
+            Loot::OneOf(choices) if choices.is_empty() => Vec::new(),
+            Loot::OneOf(choices) => {
+                let i = crate::dice::roll_die(rng, choices.len() as u32) as usize - 1;
+                choices[i].roll(rng)
+            }
+        }
+    }
 }
 
 /// One item.

@@ -1230,7 +1230,8 @@ fn a_fallen_foe_leaves_what_it_carried_where_it_fell() {
             break;
         }
         if let Some(p) = t.pending.clone() {
-            t.submit(p.reactor, Action::React { take: true }, 0).unwrap();
+            t.submit(p.reactor, Action::React { take: true }, 0)
+                .unwrap();
             continue;
         }
         match t.active() {
@@ -1258,7 +1259,12 @@ fn a_fallen_foe_leaves_what_it_carried_where_it_fell() {
     assert!(
         t.combatant(goblin).unwrap().is_dead(),
         "the goblin fell: {:?}",
-        t.log.iter().rev().take(12).map(|e| format!("{:?}", e.event)).collect::<Vec<_>>()
+        t.log
+            .iter()
+            .rev()
+            .take(12)
+            .map(|e| format!("{:?}", e.event))
+            .collect::<Vec<_>>()
     );
     let lying: Vec<_> = t
         .known_points()
@@ -1285,4 +1291,71 @@ fn a_fallen_foe_leaves_what_it_carried_where_it_fell() {
     let f = t.combatant(fighter).unwrap();
     assert_eq!(f.gold, gold + 7);
     assert!(f.items.contains(&"shield".to_string()));
+}
+
+#[test]
+fn a_loot_table_is_rolled_when_the_chest_is_opened_and_checked_when_loaded() {
+    // One of three (a potion, or coins twice as likely), and 2d6 gold besides.
+    let chest = r#"loot: [Item("potion-of-healing"), Gold(25)]"#;
+    let table_loot =
+        r#"loot: [OneOf([Item("potion-of-healing"), Coins("3d6"), Coins("3d6")]), Coins("2d6")]"#;
+    let hall: &'static str = Box::leak(HALL.replace(chest, table_loot).into_boxed_str());
+    let mut files = test_files();
+    for f in &mut files {
+        if f.1 == HALL {
+            f.1 = hall;
+        }
+    }
+    let lib = lib_with(&files).unwrap();
+    let (mut potions, mut golds) = (0, std::collections::BTreeSet::new());
+    for seed in 0..40 {
+        let mut t = Table::new_adventure(&lib, "test-run", seed, 60_000, None).unwrap();
+        let rogue = pc(&t, "rogue");
+        put(&mut t, rogue, 7, 1);
+        let items = t.combatant(rogue).unwrap().items.len();
+        t.submit(
+            rogue,
+            Action::Interact {
+                target: "chest".into(),
+                approach: Approach::Use,
+            },
+            0,
+        )
+        .unwrap();
+        let r = t.combatant(rogue).unwrap();
+        let potion = r.items.len() - items;
+        assert!(potion <= 1);
+        potions += potion;
+        // 2d6 alone (2 to 12), or with 3d6 (5 to 30).
+        let range = if potion == 1 { 2..=12 } else { 5..=30 };
+        assert!(range.contains(&r.gold), "{} gold", r.gold);
+        golds.insert(r.gold);
+    }
+    assert!(
+        (5..=25).contains(&potions),
+        "about a third: {potions} of 40"
+    );
+    assert!(golds.len() > 8, "the coins vary: {golds:?}");
+    // A table with nothing in it, or an unknown item inside one, names the file and place.
+    for (bad, why) in [
+        (r#"loot: [OneOf([])]"#, "1 to 32 choices"),
+        (
+            r#"loot: [OneOf([Item("vorpal-sword")])]"#,
+            "unknown item `vorpal-sword`",
+        ),
+        (r#"loot: [Coins("1d4-10")]"#, "may come to -9 to -6"),
+    ] {
+        let broken: &'static str = Box::leak(HALL.replace(chest, bad).into_boxed_str());
+        let mut files = test_files();
+        for f in &mut files {
+            if f.1 == HALL {
+                f.1 = broken;
+            }
+        }
+        let err = lib_with(&files).unwrap_err();
+        assert!(
+            err.contains(why) && err.contains("hall.ron"),
+            "{why}: {err}"
+        );
+    }
 }

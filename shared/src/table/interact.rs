@@ -365,13 +365,15 @@ impl Table {
         if !point.loot.is_empty() {
             let mut items = Vec::new();
             let mut gold = 0u32;
-            for l in &point.loot {
+            let found = self.roll_loot(&point.loot);
+            for l in &found {
                 match l {
                     Loot::Item(id) => {
                         items.push(self.items.get(id).map_or(id.clone(), |i| i.name.clone()));
                         self.combatant_mut(actor).items.push(id.clone());
                     }
                     Loot::Gold(g) => gold = gold.saturating_add(*g),
+                    Loot::Coins(_) | Loot::OneOf(_) => {}
                 }
             }
             let c = self.combatant_mut(actor);

@@ -255,6 +255,8 @@ impl Table {
                 c.gold = c.gold.saturating_add(g);
                 (Vec::new(), g)
             }
+            // Rolled before it was left here: never on the floor.
+            Loot::Coins(_) | Loot::OneOf(_) => (Vec::new(), 0),
         };
         self.emit(
             now_ms,
@@ -269,7 +271,8 @@ impl Table {
             return;
         }
         let c = self.combatant_mut(id);
-        let (at, loot, name) = (c.pos, std::mem::take(&mut c.loot), c.name.clone());
+        let (at, carried, name) = (c.pos, std::mem::take(&mut c.loot), c.name.clone());
+        let loot = self.roll_loot(&carried);
         if loot.is_empty() {
             return;
         }
@@ -278,6 +281,7 @@ impl Table {
             .map(|l| match l {
                 Loot::Item(i) => self.items.get(i).map_or(i.clone(), |d| d.name.clone()),
                 Loot::Gold(g) => format!("{g} gp"),
+                Loot::Coins(_) | Loot::OneOf(_) => String::new(),
             })
             .collect();
         let scene = self.scene_mut().expect("checked");
@@ -286,5 +290,18 @@ impl Table {
         }
         let text = format!("{name} leaves {} where it fell.", what.join(", "));
         self.emit(now_ms, GameEvent::Story(StoryEvent::Said { text }));
+    }
+
+    /// What loot gives this time: tables rolled, coins counted, nothing of zero gold.
+    pub(super) fn roll_loot(&mut self, loot: &[Loot]) -> Vec<Loot> {
+        let mut out = Vec::new();
+        for l in loot {
+            out.extend(
+                l.roll(&mut self.rng)
+                    .into_iter()
+                    .filter(|l| *l != Loot::Gold(0)),
+            );
+        }
+        out
     }
 }

@@ -217,26 +217,18 @@ impl Table {
                 next_id += 1;
             }
             build::unique_names(lib, &mut others);
-            let foe_items = scene.foes.iter().flat_map(|f| f.loot.iter());
-            for l in foe_items {
-                if let crate::adventure::Loot::Item(id) = l {
-                    let item = lib.items.get(id).ok_or_else(|| missing(id))?;
-                    items.insert(id.clone(), item.clone());
-                }
-            }
-            for p in &scene.points {
-                let ids = p
-                    .loot
-                    .iter()
-                    .filter_map(|l| match l {
-                        crate::adventure::Loot::Item(id) => Some(id),
-                        crate::adventure::Loot::Gold(_) => None,
-                    })
-                    .chain(p.lock.as_ref().and_then(|l| l.key.as_ref()));
-                for id in ids {
-                    let item = lib.items.get(id).ok_or_else(|| missing(id))?;
-                    items.insert(id.clone(), item.clone());
-                }
+            let loot = scene
+                .foes
+                .iter()
+                .flat_map(|f| f.loot.iter())
+                .chain(scene.points.iter().flat_map(|p| p.loot.iter()));
+            let keys = scene
+                .points
+                .iter()
+                .filter_map(|p| p.lock.as_ref().and_then(|l| l.key.as_ref()));
+            for id in loot.flat_map(crate::adventure::Loot::item_ids).chain(keys) {
+                let item = lib.items.get(id).ok_or_else(|| missing(id))?;
+                items.insert(id.clone(), item.clone());
             }
             let resolved = !others.iter().any(|c| c.side == Side::Foe);
             scenes.insert(
@@ -666,6 +658,9 @@ impl Table {
                     self.items.get(id).map_or(id.as_str(), |i| i.name.as_str())
                 ),
                 crate::adventure::Loot::Gold(g) => format!("{g} gp (dropped)"),
+                crate::adventure::Loot::Coins(_) | crate::adventure::Loot::OneOf(_) => {
+                    "something (dropped)".to_string()
+                }
             },
             kind: Some(crate::adventure::PointKind::Other),
             at: vec![f.at],
