@@ -634,15 +634,7 @@ pub fn check_scene_refs(
             .flat_map(Loot::item_ids)
             .chain(p.lock.as_ref().and_then(|l| l.key.as_ref()));
         for id in items {
-            if !lib.items.contains_key(id) {
-                out.push((
-                    format!("\"{id}\""),
-                    format!(
-                        "unknown item `{id}`: expected one of {}",
-                        list(lib.items.keys())
-                    ),
-                ));
-            }
+            unknown_item(&mut out, id);
         }
     }
     for e in &scene.exits {

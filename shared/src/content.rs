@@ -58,13 +58,38 @@ impl Abilities {
         }
     }
 
+    /// The score of one ability, to change.
+    pub fn score_mut(&mut self, ability: Ability) -> &mut i32 {
+        match ability {
+            Ability::Str => &mut self.str,
+            Ability::Dex => &mut self.dex,
+            Ability::Con => &mut self.con,
+            Ability::Int => &mut self.int,
+            Ability::Wis => &mut self.wis,
+            Ability::Cha => &mut self.cha,
+        }
+    }
+
     /// The modifier of one ability.
     pub fn modifier(&self, ability: Ability) -> i32 {
         crate::rules::ability_modifier(self.score(ability))
     }
 
-    fn all(&self) -> [i32; 6] {
+    /// The six scores, Strength to Charisma.
+    pub fn all(&self) -> [i32; 6] {
         [self.str, self.dex, self.con, self.int, self.wis, self.cha]
+    }
+
+    /// Scores from the six, Strength to Charisma.
+    pub fn from_array(a: [i32; 6]) -> Abilities {
+        Abilities {
+            str: a[0],
+            dex: a[1],
+            con: a[2],
+            int: a[3],
+            wis: a[4],
+            cha: a[5],
+        }
     }
 }
 

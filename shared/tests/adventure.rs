@@ -321,6 +321,20 @@ fn entering_an_area_fires_its_trigger_once() {
     assert_eq!(said, 1);
 }
 
+/// `who` walks to the hall's chest and opens it (a potion and 25 gp).
+fn open_the_chest(t: &mut Table, who: CombatantId) {
+    put(t, who, 7, 1);
+    t.submit(
+        who,
+        Action::Interact {
+            target: "chest".into(),
+            approach: Approach::Use,
+        },
+        0,
+    )
+    .unwrap();
+}
+
 /// Walks everyone to the yard through the (forced-open) door.
 fn to_the_yard(t: &mut Table) {
     let fighter = pc(t, "fighter");
@@ -352,16 +366,7 @@ fn to_the_yard(t: &mut Table) {
 fn an_exit_carries_the_party_state_and_the_scene_left_keeps_its_changes() {
     let mut t = table(5);
     let rogue = pc(&t, "rogue");
-    put(&mut t, rogue, 7, 1);
-    t.submit(
-        rogue,
-        Action::Interact {
-            target: "chest".into(),
-            approach: Approach::Use,
-        },
-        0,
-    )
-    .unwrap();
+    open_the_chest(&mut t, rogue);
     t.combatants.iter_mut().find(|c| c.id == rogue).unwrap().hp -= 3;
     let before = t.combatant(rogue).unwrap().clone();
     to_the_yard(&mut t);
@@ -962,16 +967,7 @@ fn armor_found_is_worn_and_changes_the_ac_and_items_are_handed_over() {
 fn a_recap_tells_the_story_so_far_to_the_seat_that_asks() {
     let mut t = table(14);
     let rogue = pc(&t, "rogue");
-    put(&mut t, rogue, 7, 1);
-    t.submit(
-        rogue,
-        Action::Interact {
-            target: "chest".into(),
-            approach: Approach::Use,
-        },
-        0,
-    )
-    .unwrap();
+    open_the_chest(&mut t, rogue);
     to_the_yard(&mut t);
     // Asked for in a fight, out of turn: still answered, changing nothing else.
     t.start_combat(0, "test".into());
@@ -1011,16 +1007,7 @@ fn a_returning_player_is_told_the_story_so_far_and_what_happened_while_away() {
     t.player_joined("rogue", "Ann", Some(rogue), 0);
     assert!(recaps(&t).is_empty());
     t.player_left("rogue", "Ann", 0);
-    put(&mut t, rogue, 7, 1);
-    t.submit(
-        rogue,
-        Action::Interact {
-            target: "chest".into(),
-            approach: Approach::Use,
-        },
-        0,
-    )
-    .unwrap();
+    open_the_chest(&mut t, rogue);
     to_the_yard(&mut t);
     // A spectator (no character) is told nothing; the returning player is, alone.
     t.player_joined("spectators", "Bob", None, 0);

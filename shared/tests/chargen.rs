@@ -24,14 +24,7 @@ fn lib() -> ContentLibrary {
 }
 
 fn scores(a: [i32; 6]) -> Abilities {
-    Abilities {
-        str: a[0],
-        dex: a[1],
-        con: a[2],
-        int: a[3],
-        wis: a[4],
-        cha: a[5],
-    }
+    Abilities::from_array(a)
 }
 
 /// The built sheet agrees with a hand-written pregen on everything the rules compute but

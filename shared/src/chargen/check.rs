@@ -4,7 +4,7 @@
 use super::classes::{self, spell_counts};
 use super::{
     Background, CharacterDef, Class, FORMAT, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, Method,
-    POINT_BUY_BUDGET, PORTRAITS, Race, clip, races, scores_of, weapons,
+    POINT_BUY_BUDGET, PORTRAITS, Race, clip, races, weapons,
 };
 use crate::checks::Skill;
 
@@ -80,7 +80,7 @@ fn text_problems(def: &CharacterDef, out: &mut Vec<String>) {
 }
 
 fn score_problems(def: &CharacterDef, out: &mut Vec<String>) {
-    let scores = scores_of(&def.scores);
+    let scores = def.scores.all();
     match def.method {
         Method::StandardArray => {
             if !super::is_standard_array(&def.scores) {

@@ -68,14 +68,7 @@ pub fn example(class: Class) -> CharacterDef {
             "wizard",
         ),
     };
-    let s = |a: [i32; 6]| Abilities {
-        str: a[0],
-        dex: a[1],
-        con: a[2],
-        int: a[3],
-        wis: a[4],
-        cha: a[5],
-    };
+    let s = Abilities::from_array;
     let scores = match class {
         Class::Fighter => s([15, 13, 14, 8, 12, 10]),
         Class::Rogue => s([8, 15, 13, 12, 10, 14]),

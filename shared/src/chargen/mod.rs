@@ -253,19 +253,14 @@ pub fn point_cost(score: i32) -> Option<i32> {
 
 /// Points spent by point-buy scores (None if one is out of 8 to 15).
 pub fn points_spent(scores: &Abilities) -> Option<i32> {
-    scores_of(scores).iter().map(|s| point_cost(*s)).sum()
+    scores.all().iter().map(|s| point_cost(*s)).sum()
 }
 
 /// Whether these are the standard array's scores, in any order.
 pub fn is_standard_array(scores: &Abilities) -> bool {
-    let mut sorted = scores_of(scores);
+    let mut sorted = scores.all();
     sorted.sort_unstable_by(|a, b| b.cmp(a));
     sorted == STANDARD_ARRAY
-}
-
-/// The six scores, Strength to Charisma.
-pub fn scores_of(a: &Abilities) -> [i32; 6] {
-    [a.str, a.dex, a.con, a.int, a.wis, a.cha]
 }
 
 /// The first 40 characters of a player's text, for messages.

@@ -87,16 +87,8 @@ pub fn racial_notes(race: Race) -> &'static str {
 
 /// The scores with the race's increases.
 pub fn final_scores(def: &CharacterDef) -> Abilities {
-    let b = racial_bonus(def.race);
-    let s = &def.scores;
-    Abilities {
-        str: s.str + b.str,
-        dex: s.dex + b.dex,
-        con: s.con + b.con,
-        int: s.int + b.int,
-        wis: s.wis + b.wis,
-        cha: s.cha + b.cha,
-    }
+    let (b, s) = (racial_bonus(def.race).all(), def.scores.all());
+    Abilities::from_array(std::array::from_fn(|i| s[i] + b[i]))
 }
 
 /// Skills the race gives (SRD 5.1 Elf, Keen Senses: "proficiency in the Perception skill").
