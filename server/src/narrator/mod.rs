@@ -18,6 +18,7 @@ mod bridge;
 pub mod builtin;
 pub mod check;
 pub mod prompt;
+mod recap;
 
 use crate::campaign::{Campaign, ReplyTo};
 use crate::journal::Input;
@@ -29,7 +30,6 @@ use bridge::{Job, Kind, Reply};
 use check::{Facts, Gate};
 use emberkeep_shared::event::Audience;
 use emberkeep_shared::prelude::*;
-use emberkeep_shared::story::StoryEvent;
 use emberkeep_shared::tactics::{NpcOption, npc_options, spell_options};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -470,7 +470,7 @@ pub(crate) fn request(
     let use_model = bridge.is_some() && settings.0.model.is_some();
     for (mut campaign, mut narrator) in &mut campaigns {
         if use_model && !narrator.usage.exhausted {
-            recaps(
+            recap::recaps(
                 &campaign,
                 &mut narrator,
                 bridge.as_deref().expect("checked"),
@@ -557,57 +557,6 @@ pub(crate) fn request(
             );
         }
     }
-}
-
-/// The rules' recaps told since last time are written again by the model for the same
-/// seats, one at a time, streamed like narration (the rules' recap is the fallback).
-fn recaps(
-    campaign: &Campaign,
-    narrator: &mut Narrator,
-    bridge: &Bridge,
-    settings: &NarratorSettings,
-) {
-    let published = campaign.published_seq;
-    if published > narrator.recapped_to
-        && let Some(events) = campaign.table.events_since(narrator.recapped_to + 1)
-    {
-        for e in events.filter(|e| e.seq <= published) {
-            if let GameEvent::Story(StoryEvent::Recap { text }) = &e.event {
-                narrator
-                    .recaps
-                    .push_back((e.audience.clone(), text.clone()));
-            }
-        }
-    }
-    narrator.recapped_to = narrator.recapped_to.max(published);
-    if narrator.recap.is_some() {
-        return;
-    }
-    let Some((audience, text)) = narrator.recaps.pop_front() else {
-        return;
-    };
-    narrator.next_id += 1;
-    let id = narrator.next_id;
-    bridge.send(Job {
-        kind: Kind::Narrate,
-        campaign: campaign.id.clone(),
-        id,
-        system: prompt::RECAP_SYSTEM.into(),
-        user: prompt::recap_prompt(campaign, &text),
-    });
-    let limit = narrator
-        .deadline
-        .unwrap_or_else(|| settings.narration_deadline());
-    let started = Instant::now();
-    narrator.recap = Some(Active {
-        id,
-        gate: Gate::default(),
-        events: Vec::new(),
-        deadline: started
-            .checked_add(limit)
-            .unwrap_or(started + Duration::from_secs(86_400)),
-        recap: Some((audience, text)),
-    });
 }
 
 /// NPC turns with the model's brain: ask once, queue the answer in the campaign's inbox when
