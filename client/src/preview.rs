@@ -417,7 +417,7 @@ pub fn item_choices(
         .collect()
 }
 
-/// The Features menu's intents: shove and grapple the foes within 5 feet, escape a grapple,
+/// The Features menu's intents: hide, shove and grapple the foes within 5 feet, escape a grapple,
 /// break free of webs, strike with a spiritual weapon — (the intent, its label) for each the
 /// server's rules would accept now ([`Table::check_contest`], [`Table::check_break_free`],
 /// [`Table::check_attack`]).
@@ -452,6 +452,9 @@ pub fn contest_choices(mirror: &Mirror, me: CombatantId) -> Vec<(Action, String)
             Action::Grapple { target: foe.id },
             format!("Grapple {}", foe.name),
         ));
+    }
+    if rules.check_hide(me, false).is_ok() {
+        out.push((Action::Hide, "Hide (Stealth, your action)".into()));
     }
     if c.conditions.contains(&Condition::Grappled)
         && !rules.turn_budget().is_some_and(|b| b.action_used)

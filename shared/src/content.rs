@@ -273,6 +273,9 @@ pub enum Feature {
     /// Evocation (2nd level): allies caught in your evocation spells succeed on their saves
     /// and take no damage (up to 1 + the spell's level of them).
     SculptSpells,
+    /// Lightfoot Halfling: can try to hide when obscured only by a creature at least one size
+    /// larger.
+    NaturallyStealthy,
 }
 
 /// SRD 5.1 fighting styles.
@@ -307,14 +310,17 @@ pub struct TraitDef {
     pub text: String,
 }
 
-/// Creature size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Creature size, smallest first (so sizes compare).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub enum Size {
     /// Tiny.
     Tiny,
     /// Small.
     Small,
     /// Medium.
+    #[default]
     Medium,
     /// Large.
     Large,

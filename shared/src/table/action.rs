@@ -25,6 +25,9 @@ pub enum Action {
     Dash,
     /// Your movement provokes no opportunity attacks this turn.
     Disengage,
+    /// Try to hide: a Dexterity (Stealth) check against the foes' passive Perception, out of
+    /// their clear sight.
+    Hide,
     /// End your turn.
     EndTurn,
     /// Free-form action text ("I search the cart for tracks").
@@ -138,6 +141,8 @@ pub enum FeatureUse {
     BonusDash,
     /// Disengage as a bonus action (Cunning Action; Nimble Escape).
     BonusDisengage,
+    /// Hide as a bonus action (Cunning Action; Nimble Escape).
+    BonusHide,
     /// Cleric Channel Divinity: undead within 30 ft make a Wisdom save or are turned.
     TurnUndead,
     /// Life Domain Channel Divinity: heal allies within 30 ft, 5 × cleric level in all.
@@ -146,11 +151,12 @@ pub enum FeatureUse {
 
 impl FeatureUse {
     /// Every use, for menus.
-    pub const ALL: [FeatureUse; 6] = [
+    pub const ALL: [FeatureUse; 7] = [
         FeatureUse::SecondWind,
         FeatureUse::ActionSurge,
         FeatureUse::BonusDash,
         FeatureUse::BonusDisengage,
+        FeatureUse::BonusHide,
         FeatureUse::TurnUndead,
         FeatureUse::PreserveLife,
     ];
@@ -162,6 +168,7 @@ impl FeatureUse {
             FeatureUse::ActionSurge => "Action Surge",
             FeatureUse::BonusDash => "Dash (bonus action)",
             FeatureUse::BonusDisengage => "Disengage (bonus action)",
+            FeatureUse::BonusHide => "Hide (bonus action)",
             FeatureUse::TurnUndead => "Turn Undead",
             FeatureUse::PreserveLife => "Preserve Life",
         }
@@ -177,6 +184,7 @@ impl Action {
             Action::Dodge => "dodge",
             Action::Dash => "dash",
             Action::Disengage => "disengage",
+            Action::Hide => "hide",
             Action::EndTurn => "end turn",
             Action::Declare { .. } => "declare",
             Action::Cast { .. } => "cast",

@@ -233,6 +233,15 @@ impl Table {
         {
             disadvantage = true;
         }
+        // SRD 5.1 "Unseen Attackers and Targets": "When a creature can't see you, you have
+        // advantage on attack rolls against it"; attacking a target you can't see has
+        // disadvantage.
+        if me.is_conscious() && self.hidden_from(attacker, target) {
+            advantage = true;
+        }
+        if them.is_conscious() && self.hidden_from(target, attacker) {
+            disadvantage = true;
+        }
         if me.features.contains(&Feature::PackTactics)
             && self.combatants.iter().any(|c| {
                 c.id != me.id
@@ -371,6 +380,8 @@ impl Table {
             auto_crit,
             critical_on,
         );
+        // "You give away your location when the attack hits or misses."
+        self.reveal(attacker, now_ms);
         // A player who can cast Shield is asked first; the attack resumes with the answer.
         if roll.hit
             && self.offer_shield(

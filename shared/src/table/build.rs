@@ -29,7 +29,13 @@ pub(super) fn pc(
     id: CombatantId,
     pos: GridPos,
 ) -> Combatant {
-    let (max_hp, features) = at_level(p, level);
+    let (max_hp, mut features) = at_level(p, level);
+    // SRD 5.1 Lightfoot Halfling: "Naturally Stealthy".
+    if p.race.to_lowercase().contains("lightfoot")
+        && !features.contains(&Feature::NaturallyStealthy)
+    {
+        features.push(Feature::NaturallyStealthy);
+    }
     let skills = p
         .skills
         .iter()
@@ -77,6 +83,7 @@ pub(super) fn pc(
         reaction_used: false,
         temperament: p.description.clone(),
         hidden: false,
+        size: race_size(&p.race),
         kind: "humanoid".into(),
         level,
         proficiency: p.proficiency,
@@ -147,6 +154,17 @@ fn hit_die(class: &str) -> u32 {
 }
 
 /// A creature placed by an encounter or a scene.
+/// A player character's size from its race: SRD 5.1 halflings and gnomes are Small, the other
+/// playable races Medium.
+pub(super) fn race_size(race: &str) -> crate::content::Size {
+    let race = race.to_lowercase();
+    if race.contains("halfling") || race.contains("gnome") {
+        crate::content::Size::Small
+    } else {
+        crate::content::Size::Medium
+    }
+}
+
 pub(super) fn creature(c: &CreatureDef, f: &Placement, id: CombatantId) -> Combatant {
     let name = match &f.name {
         Some(n) => format!("{n} the {}", c.name.to_lowercase()),
@@ -177,6 +195,7 @@ pub(super) fn creature(c: &CreatureDef, f: &Placement, id: CombatantId) -> Comba
         reaction_used: false,
         temperament: c.temperament.clone(),
         hidden: f.hidden,
+        size: c.size,
         kind: c.kind.clone(),
         level: 0,
         // SRD 5.1: challenge 0 to 4 is +2; this game's creatures stay below 5.

@@ -407,6 +407,8 @@ impl Table {
             return Ok(());
         }
         self.resolve_cast(caster, plan, now_ms);
+        // Casting gives a hidden caster away (its words and gestures).
+        self.reveal(caster, now_ms);
         self.check_combat_end(now_ms);
         Ok(())
     }

@@ -59,6 +59,10 @@ pub struct Combatant {
     pub temperament: String,
     /// Not yet noticed by the players: the server does not send it to them.
     pub hidden: bool,
+    /// Its size (shoves and grapples reach at most one size larger; a halfling hides behind
+    /// a larger creature).
+    #[serde(default)]
+    pub size: crate::content::Size,
     /// Creature type line ("humanoid (goblinoid)", "undead"); player characters are
     /// humanoids.
     #[serde(default)]

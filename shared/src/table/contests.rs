@@ -28,6 +28,17 @@ impl Table {
                     format!("There is no creature #{target} here"),
                 )
             })?;
+        // SRD 5.1 "Grappling" and "Shoving a Creature": "The target … must be no more than one
+        // size larger than you."
+        if them.size as u8 > me.size as u8 + 1 {
+            return Err(Rejection::new(
+                RejectCode::NotAllowed,
+                format!(
+                    "{} is too big: you can shove or grapple a creature at most one size larger than you ({:?})",
+                    them.name, me.size
+                ),
+            ));
+        }
         if me.pos.feet_to(them.pos) > 5 {
             return Err(Rejection::new(
                 RejectCode::OutOfReach,

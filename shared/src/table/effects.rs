@@ -29,6 +29,12 @@ pub enum Lasting {
         /// The slot level it was cast with.
         slot: u8,
     },
+    /// Hidden (the Hide action), with the Dexterity (Stealth) total that creatures' passive
+    /// Perception must beat to notice it.
+    Hidden {
+        /// The Stealth check's total.
+        stealth: i32,
+    },
 }
 
 impl Lasting {
@@ -49,6 +55,7 @@ impl Lasting {
                 Buff::Sanctuary(dc) => format!("warded by Sanctuary (DC {dc})"),
             },
             Lasting::Weapon { at, .. } => format!("a spectral weapon floating at {at}"),
+            Lasting::Hidden { stealth } => format!("hidden (Stealth {stealth})"),
         }
     }
 }
@@ -369,7 +376,7 @@ impl Table {
                 |e| match e.ends {
                     Ends::StartOfTurn(..) | Ends::EndOfTurn(..) => true,
                     Ends::Rounds(n) => n <= 10,
-                    Ends::Never => e.concentration,
+                    Ends::Never => e.concentration || matches!(e.what, Lasting::Hidden { .. }),
                 },
                 now_ms,
             );

@@ -39,6 +39,9 @@ fn limited(use_: FeatureUse, me: &super::Combatant) -> Option<(&'static str, u8)
 impl Table {
     /// Whether `actor` may use `use_` now, or why not. Changes nothing.
     pub fn check_feature(&self, actor: CombatantId, use_: FeatureUse) -> Result<(), Rejection> {
+        if use_ == FeatureUse::BonusHide {
+            return self.check_hide(actor, true);
+        }
         let me = self
             .combatant(actor)
             .ok_or_else(|| refuse(RejectCode::UnknownTarget, "No such character"))?;
@@ -48,7 +51,7 @@ impl Table {
             FeatureUse::BonusDash => {
                 me.has_feature(&Feature::CunningAction) || me.has_feature(&Feature::Aggressive)
             }
-            FeatureUse::BonusDisengage => {
+            FeatureUse::BonusDisengage | FeatureUse::BonusHide => {
                 me.has_feature(&Feature::CunningAction) || me.has_feature(&Feature::NimbleEscape)
             }
             FeatureUse::TurnUndead | FeatureUse::PreserveLife => {
@@ -76,7 +79,10 @@ impl Table {
             ));
         };
         match use_ {
-            FeatureUse::SecondWind | FeatureUse::BonusDash | FeatureUse::BonusDisengage => {
+            FeatureUse::SecondWind
+            | FeatureUse::BonusDash
+            | FeatureUse::BonusDisengage
+            | FeatureUse::BonusHide => {
                 if budget.bonus_action_used {
                     return Err(Rejection::bonus_action_spent());
                 }
@@ -110,6 +116,9 @@ impl Table {
         use_: FeatureUse,
         now_ms: u64,
     ) -> Result<(), Rejection> {
+        if use_ == FeatureUse::BonusHide {
+            return self.do_hide(actor, true, now_ms);
+        }
         self.check_feature(actor, use_)?;
         let me = self.combatant(actor).expect("checked").clone();
         if let Some((key, _)) = limited(use_, &me) {
@@ -122,7 +131,10 @@ impl Table {
         let speed = self.speed_now(actor);
         let budget = self.budget_mut().expect("checked");
         match use_ {
-            FeatureUse::SecondWind | FeatureUse::BonusDash | FeatureUse::BonusDisengage => {
+            FeatureUse::SecondWind
+            | FeatureUse::BonusDash
+            | FeatureUse::BonusDisengage
+            | FeatureUse::BonusHide => {
                 budget.bonus_action_used = true;
             }
             FeatureUse::ActionSurge => {
@@ -168,7 +180,7 @@ impl Table {
                 self.budget_mut().expect("checked").disengaged = true;
                 self.emit(now_ms, GameEvent::Disengaged { actor });
             }
-            FeatureUse::ActionSurge => {}
+            FeatureUse::ActionSurge | FeatureUse::BonusHide => {}
             FeatureUse::TurnUndead => self.turn_undead(actor, now_ms),
             FeatureUse::PreserveLife => self.preserve_life(actor, now_ms),
         }

@@ -78,6 +78,8 @@ impl Table {
         for c in &mut self.combatants {
             c.conditions.remove(&Condition::Dodging);
         }
+        // What lasts a round or a minute, and hiding, ends with the fight, as after a victory.
+        self.effects_after_combat(now_ms);
         self.emit(
             now_ms,
             GameEvent::CombatEnded {

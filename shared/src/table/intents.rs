@@ -119,6 +119,7 @@ impl Table {
             Action::Dodge | Action::Dash | Action::Disengage => {
                 self.do_simple_action(actor, action, now_ms)
             }
+            Action::Hide => self.do_hide(actor, false, now_ms),
             Action::EndTurn => {
                 if self.combat.is_none() {
                     return Err(Rejection::new(

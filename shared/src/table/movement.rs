@@ -226,6 +226,7 @@ impl Table {
     pub(super) fn positions_changed(&mut self, now_ms: u64) {
         self.check_grapples(now_ms);
         self.check_zone_holds(now_ms);
+        self.check_hiders(now_ms);
     }
 
     /// Exploring, companions keep up with the party: after a player's character walks, each

@@ -237,6 +237,7 @@ impl Target for Protocol {
                 Action::Dodge,
                 Action::Dash,
                 Action::Disengage,
+                Action::Hide,
                 Action::EndTurn,
                 Action::Declare {
                     text: "I search the cart for tracks".into(),
