@@ -129,7 +129,7 @@ fn play(world: &mut World) {
                     may_rest: table.may_rest,
                 };
                 if let Some(action) =
-                    explore_step(&board, &table.points, &sheet, party, &bot.memory)
+                    explore_step(&board, &table.points, &sheet, &mirror.items, party, &bot.memory)
                 {
                     bot.exploring = Some(action.clone());
                     bot.waiting = Some(session.act(action));

@@ -299,6 +299,11 @@ pub struct LevelDef {
     /// Features gained; one of a kind already held is replaced (Sneak Attack 2d6).
     #[serde(default)]
     pub features: Vec<Feature>,
+    /// Spells the level adds to the spellbook or the prepared list (spell ids). At the table a
+    /// character levelling up chooses that many spells of its class's list; these are the
+    /// suggestions.
+    #[serde(default)]
+    pub spells: Vec<String>,
 }
 
 /// A named trait with its SRD text, shown to players and the narrator.
@@ -961,7 +966,7 @@ impl ContentLibrary {
         check.check_pregen_sheet(p);
         self.check_pregen_gear(&mut check, p);
         if let Some(casting) = &p.spellcasting {
-            self.check_known_spells(&mut check, casting);
+            self.check_known_spells(&mut check, pregen_spells(casting, p));
         }
         errors.into_iter().map(|e| e.message).collect()
     }
@@ -1004,8 +1009,12 @@ impl ContentLibrary {
     }
 
     /// Every spell a caster names is in the library.
-    fn check_known_spells(&self, check: &mut FileCheck<'_>, casting: &Spellcasting) {
-        for spell in &casting.spells {
+    fn check_known_spells<'s>(
+        &self,
+        check: &mut FileCheck<'_>,
+        spells: impl IntoIterator<Item = &'s String>,
+    ) {
+        for spell in spells {
             check.check(
                 self.spells.contains_key(spell),
                 &format!("\"{spell}\""),
@@ -1030,20 +1039,19 @@ impl ContentLibrary {
         let casters = self
             .pregens
             .values()
-            .map(|p| (1u8, &p.id, p.spellcasting.as_ref()))
-            .chain(
-                self.creatures
-                    .values()
-                    .map(|c| (0u8, &c.id, c.spellcasting.as_ref())),
-            );
-        for (kind, id, casting) in casters {
-            let (Some(casting), Some((file, text))) =
-                (casting, self.sources.get(&(kind, id.clone())))
-            else {
+            .filter_map(|p| {
+                let c = p.spellcasting.as_ref()?;
+                Some((1u8, &p.id, pregen_spells(c, p).collect::<Vec<_>>()))
+            })
+            .chain(self.creatures.values().filter_map(|c| {
+                Some((0u8, &c.id, c.spellcasting.as_ref()?.spells.iter().collect()))
+            }));
+        for (kind, id, spells) in casters {
+            let Some((file, text)) = self.sources.get(&(kind, id.clone())) else {
                 continue;
             };
             let mut check = FileCheck { file, text, errors };
-            self.check_known_spells(&mut check, casting);
+            self.check_known_spells(&mut check, spells);
         }
         for enc in self.encounters.values() {
             let Some((file, text)) = self.sources.get(&(3, enc.id.clone())) else {
@@ -1261,6 +1269,17 @@ pub(crate) fn list<'a>(ids: impl Iterator<Item = &'a String>) -> String {
     } else {
         ids.join(", ")
     }
+}
+
+/// Every spell a pregen names: its spellcasting's and those its levels add.
+fn pregen_spells<'a>(
+    casting: &'a Spellcasting,
+    p: &'a PregenDef,
+) -> impl Iterator<Item = &'a String> + 'a {
+    casting
+        .spells
+        .iter()
+        .chain(p.levels.iter().flat_map(|l| l.spells.iter()))
 }
 
 /// Builds the grid of a map, or (row, column, message) for the first bad square.

@@ -222,6 +222,34 @@ pub fn armor_class<'a>(equipment: impl IntoIterator<Item = &'a ItemDef>, dex: i3
     any.then(|| body.unwrap_or(10 + dex).saturating_add(shield))
 }
 
+/// Whether a class's SRD 5.1 armor proficiencies cover `kind` (light armor: no Dexterity
+/// cap; medium: a cap of 2; heavy: 0). Fighter: all armor and shields; Cleric: light,
+/// medium and shields (Life Domain: heavy too); Rogue: light; Wizard: none. A class this
+/// game does not know (a mod's) is taken as proficient. Not armor: true.
+pub fn armor_proficient(class: &str, kind: &ItemKind) -> bool {
+    let class = class.to_lowercase();
+    let (light, medium, heavy, shield) = if class.starts_with("fighter") {
+        (true, true, true, true)
+    } else if class.starts_with("cleric") {
+        (true, true, class.contains("life"), true)
+    } else if class.starts_with("rogue") {
+        (true, false, false, false)
+    } else if class.starts_with("wizard") {
+        (false, false, false, false)
+    } else {
+        return true;
+    };
+    match kind {
+        ItemKind::Armor { dex_cap: None, .. } => light,
+        ItemKind::Armor {
+            dex_cap: Some(c), ..
+        } if *c > 0 => medium,
+        ItemKind::Armor { .. } => heavy,
+        ItemKind::Shield { .. } => shield,
+        ItemKind::Potion { .. } | ItemKind::Gear => true,
+    }
+}
+
 /// Words of the SRD 5.1 armor table that name armor made of metal: chain shirt, scale mail,
 /// breastplate, half plate, ring mail, chain mail, splint, plate. Padded, leather, studded
 /// leather and hide are not; neither is a stat block's "natural armor" or "armor scraps".

@@ -111,6 +111,16 @@ pub enum StoryEvent {
         /// The Hit Die rolled for the hit points: (sides, roll); `None`: the fixed average.
         #[serde(default)]
         rolled: Option<(u32, u32)>,
+        /// New spells its player may now choose (Here menu → Learn spells).
+        #[serde(default)]
+        new_spells: u8,
+    },
+    /// New spells learned after a level-up (a wizard's spellbook, a cleric's prepared list).
+    LearnedSpells {
+        /// Who.
+        actor: CombatantId,
+        /// The spells' names.
+        spells: Vec<String>,
     },
     /// A recap of the story so far (asked for by a player or the host).
     Recap {
@@ -143,6 +153,7 @@ impl StoryEvent {
             StoryEvent::Left { .. } => "scene.left",
             StoryEvent::Rested { .. } => "party.rested",
             StoryEvent::LeveledUp { .. } => "party.level_up",
+            StoryEvent::LearnedSpells { .. } => "party.learned_spells",
             StoryEvent::Recap { .. } => "adventure.recap",
             StoryEvent::Ended { .. } => "adventure.ended",
         }
@@ -234,6 +245,7 @@ impl StoryEvent {
                 hit_points,
                 features,
                 rolled,
+                new_spells,
             } => {
                 let how = rolled.map_or(String::new(), |(sides, roll)| {
                     format!(", rolled {roll} on the d{sides}")
@@ -245,7 +257,15 @@ impl StoryEvent {
                 if !features.is_empty() {
                     text.push_str(&format!(": {}", features.join(", ")));
                 }
+                if *new_spells > 0 {
+                    text.push_str(&format!(
+                        "; {new_spells} new spell(s) to choose (Here menu → Learn spells)"
+                    ));
+                }
                 text
+            }
+            StoryEvent::LearnedSpells { actor, spells } => {
+                format!("{} learns {}", name(*actor), spells.join(", "))
             }
             StoryEvent::Recap { text } => format!("Previously: {text}"),
             StoryEvent::Ended {

@@ -511,7 +511,7 @@ fn play_to_the_end(t: &mut Table) -> usize {
             };
             let memory = memories.entry(id).or_default();
             memory.observe_day(t.adventure.as_ref().unwrap().days);
-            let Some(action) = explore_step(&board, &t.known_points(), &sheet, party, memory)
+            let Some(action) = explore_step(&board, &t.known_points(), &sheet, &t.items, party, memory)
             else {
                 continue;
             };
@@ -873,11 +873,21 @@ fn the_shipped_adventure_is_finished_by_the_explorer_and_the_tactics() {
 fn armor_found_is_worn_and_changes_the_ac_and_items_are_handed_over() {
     // SRD 5.1 "Armor and Shields": scale mail is 14 + Dex modifier (max 2); a shield +2.
     let mut t = table(13);
-    let wizard = pc(&t, "wizard");
+    // The cleric (trained for medium armor and shields), its own armor taken off.
+    let cleric = pc(&t, "cleric");
     let rogue = pc(&t, "rogue");
-    put(&mut t, wizard, 2, 5);
+    put(&mut t, cleric, 2, 5);
+    {
+        let c = t.combatants.iter_mut().find(|c| c.id == cleric).unwrap();
+        let dex = c.abilities.modifier(emberkeep_shared::content::Ability::Dex);
+        c.worn.clear();
+        c.items.retain(|i| i != "shield" && i != "chain-mail");
+        c.ac = 10 + dex;
+        c.unarmored = true;
+        c.metal_armor = false;
+    }
     t.submit(
-        wizard,
+        cleric,
         Action::Interact {
             target: "rack".into(),
             approach: Approach::Use,
@@ -885,37 +895,37 @@ fn armor_found_is_worn_and_changes_the_ac_and_items_are_handed_over() {
         0,
     )
     .unwrap();
-    let before = t.combatant(wizard).unwrap().clone();
+    let before = t.combatant(cleric).unwrap().clone();
     assert!(before.unarmored && before.worn.is_empty());
     let dex = before
         .abilities
         .modifier(emberkeep_shared::content::Ability::Dex);
     t.submit(
-        wizard,
+        cleric,
         Action::Equip {
             item: "scale-mail".into(),
         },
         0,
     )
     .unwrap();
-    let w = t.combatant(wizard).unwrap();
+    let w = t.combatant(cleric).unwrap();
     assert_eq!(w.ac, before.ac + (14 + dex.min(2)) - (10 + dex));
     assert!(!w.unarmored && w.metal_armor, "scale mail is metal");
     assert!(!w.items.contains(&"scale-mail".to_string()));
     let ac = w.ac;
     t.submit(
-        wizard,
+        cleric,
         Action::Equip {
             item: "shield".into(),
         },
         0,
     )
     .unwrap();
-    assert_eq!(t.combatant(wizard).unwrap().ac, ac + 2);
+    assert_eq!(t.combatant(cleric).unwrap().ac, ac + 2);
     // Not what you do not carry, not a potion, not in a fight.
     let r = t
         .submit(
-            wizard,
+            cleric,
             Action::Equip {
                 item: "chain-mail".into(),
             },
@@ -925,7 +935,7 @@ fn armor_found_is_worn_and_changes_the_ac_and_items_are_handed_over() {
     assert!(r.reason.contains("carries no"), "{}", r.reason);
     let r = t
         .submit(
-            wizard,
+            cleric,
             Action::Equip {
                 item: "potion-of-healing".into(),
             },
@@ -942,25 +952,25 @@ fn armor_found_is_worn_and_changes_the_ac_and_items_are_handed_over() {
             .filter(|i| *i == "potion-of-healing")
             .count()
     };
-    let (mine, theirs) = (potions(&t, wizard), potions(&t, rogue));
-    assert!(mine > 0, "the wizard starts with a potion");
+    let (mine, theirs) = (potions(&t, cleric), potions(&t, rogue));
+    assert!(mine > 0, "the cleric starts with a potion");
     let give = Action::Give {
         item: "potion-of-healing".into(),
         to: rogue,
     };
     put(&mut t, rogue, 8, 1);
     assert_eq!(
-        t.submit(wizard, give.clone(), 0).unwrap_err().code,
+        t.submit(cleric, give.clone(), 0).unwrap_err().code,
         RejectCode::OutOfReach
     );
     put(&mut t, rogue, 3, 5);
-    t.submit(wizard, give, 0).unwrap();
+    t.submit(cleric, give, 0).unwrap();
     assert_eq!(
-        (potions(&t, wizard), potions(&t, rogue)),
+        (potions(&t, cleric), potions(&t, rogue)),
         (mine - 1, theirs + 1)
     );
     t.start_combat(0, "test".into());
-    assert!(t.check_equip(wizard, "shield").is_err());
+    assert!(t.check_equip(cleric, "shield").is_err());
 }
 
 #[test]

@@ -155,6 +155,44 @@ pub fn here_menu(
                     ui.close();
                 }
             }
+            // New spells a level-up granted: each one the rules would accept, or the suggestions.
+            if let Some((_, status)) = mirror.combatants.get(&me)
+                && status.rules.spell_picks > 0
+                && let Some(rules) = mirror.rules()
+            {
+                let picks = status.rules.spell_picks;
+                ui.menu_button(format!("Learn spells ({picks} to choose)"), |ui| {
+                    let suggested = rules.suggested_spells(me);
+                    let names: Vec<String> = suggested
+                        .iter()
+                        .map(|id| rules.spells.get(id).map_or(id.clone(), |s| s.name.clone()))
+                        .collect();
+                    if !suggested.is_empty()
+                        && ui
+                            .button(format!("Take the suggested: {}", names.join(", ")))
+                            .clicked()
+                    {
+                        session.act(emberkeep_shared::table::learning::take_suggestions());
+                        ui.close();
+                    }
+                    ui.separator();
+                    for (id, level) in rules.learnable_spells(me) {
+                        let Some(spell) = rules.spells.get(&id) else {
+                            continue;
+                        };
+                        if ui
+                            .button(format!("{} ({})", spell.name, ordinal(level)))
+                            .on_hover_text(spell.text.clone())
+                            .clicked()
+                        {
+                            session.act(Action::LearnSpells {
+                                spells: vec![id.clone()],
+                            });
+                            ui.close();
+                        }
+                    }
+                });
+            }
             // What the character carries: armor to put on, potions to hand to a friend beside.
             if let Some((_, status)) = mirror.combatants.get(&me) {
                 let mut carried = status.rules.items.clone();
@@ -209,4 +247,14 @@ pub fn here_menu(
             }
         });
     });
+}
+
+/// "1st", "2nd", "3rd", "4th"… for spell levels.
+fn ordinal(level: u8) -> String {
+    match level {
+        1 => "1st".into(),
+        2 => "2nd".into(),
+        3 => "3rd".into(),
+        n => format!("{n}th"),
+    }
 }

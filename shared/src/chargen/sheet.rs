@@ -48,6 +48,24 @@ fn sheet(def: &CharacterDef, lib: &ContentLibrary, id: &str) -> PregenDef {
     let mut skills: Vec<Skill> = races::granted_skills(def);
     skills.extend(def.skills.iter().copied());
     let (features, levels) = classes::class_features(def.class, def.fighting_style);
+    // The file's spells in order: those of 1st level first, then what each level adds (SRD
+    // 5.1: a wizard's two a level; a cleric prepares one more a level).
+    let (first, _) = classes::spell_counts(def);
+    let per_level = match def.class {
+        Class::Wizard => 2,
+        _ => 1,
+    };
+    let first = first.min(def.spells.len());
+    let at_level = |level: u32| -> Vec<String> {
+        let from = first + per_level * (level as usize - 2);
+        def.spells
+            .iter()
+            .skip(from)
+            .take(per_level)
+            .cloned()
+            .collect()
+    };
+    let first_spells = &def.spells[..first];
     let spellcasting = match def.class {
         // Cantrips, the Life Domain's spells (always prepared), the prepared ones.
         Class::Cleric => Some(Spellcasting {
@@ -57,7 +75,7 @@ fn sheet(def: &CharacterDef, lib: &ContentLibrary, id: &str) -> PregenDef {
                 .iter()
                 .cloned()
                 .chain(classes::LIFE_DOMAIN_SPELLS.iter().map(|s| s.to_string()))
-                .chain(def.spells.iter().cloned())
+                .chain(first_spells.iter().cloned())
                 .collect(),
             slots: None,
         }),
@@ -67,7 +85,7 @@ fn sheet(def: &CharacterDef, lib: &ContentLibrary, id: &str) -> PregenDef {
             spells: def
                 .cantrips
                 .iter()
-                .chain(def.spells.iter())
+                .chain(first_spells.iter())
                 .cloned()
                 .collect(),
             slots: None,
@@ -103,6 +121,7 @@ fn sheet(def: &CharacterDef, lib: &ContentLibrary, id: &str) -> PregenDef {
                 level,
                 max_hp: classes::hit_points(def, level),
                 features,
+                spells: at_level(level),
             })
             .collect(),
         equipment: pkg.items.iter().map(|s| s.to_string()).collect(),

@@ -96,6 +96,12 @@ pub enum Action {
     LevelUp,
     /// Take the next level rolling the class's Hit Die for the hit points instead.
     LevelUpRolling,
+    /// Choose the new spells a level-up granted (outside a fight); empty: take the
+    /// suggestions.
+    LearnSpells {
+        /// Spell ids, at most as many as the picks left.
+        spells: Vec<String>,
+    },
     /// Put on armor or a shield carried (outside a fight).
     Equip {
         /// The item's id.
@@ -200,6 +206,7 @@ impl Action {
             Action::Rest { .. } => "rest",
             Action::LevelUp => "level up",
             Action::LevelUpRolling => "level up (rolling hit points)",
+            Action::LearnSpells { .. } => "learn spells",
             Action::BringCharacter { .. } => "bring your own character",
             Action::Equip { .. } => "equip",
             Action::Give { .. } => "give",

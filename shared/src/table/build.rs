@@ -107,10 +107,22 @@ pub(super) fn pc(
         },
         casting: p.spellcasting.as_ref().map(|s| {
             let slots = s.slots.clone();
-            Casting::new(
+            let mut casting = Casting::new(
                 s,
                 slots.unwrap_or_else(|| crate::spells::full_caster_slots(level)),
-            )
+            );
+            // What the levels up to this one add.
+            for id in p
+                .levels
+                .iter()
+                .filter(|l| l.level <= level)
+                .flat_map(|l| l.spells.iter())
+            {
+                if !casting.spells.contains(id) {
+                    casting.spells.push(id.clone());
+                }
+            }
+            casting
         }),
         concentrating: None,
         effects: Vec::new(),
@@ -122,6 +134,9 @@ pub(super) fn pc(
         gold: 0,
         hit_dice_left: level,
         hit_die: hit_die(&p.class),
+        class: p.class.clone(),
+        spell_picks: 0,
+        spell_suggestions: Vec::new(),
         worn: p
             .equipment
             .iter()
@@ -222,6 +237,9 @@ pub(super) fn creature(c: &CreatureDef, f: &Placement, id: CombatantId) -> Comba
         gold: 0,
         hit_dice_left: 0,
         hit_die: 0,
+        class: String::new(),
+        spell_picks: 0,
+        spell_suggestions: Vec::new(),
         worn: Vec::new(),
         portrait: None,
         loot: f.loot.clone(),

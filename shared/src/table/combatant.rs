@@ -117,6 +117,17 @@ pub struct Combatant {
     /// The size of its Hit Dice (d10 for a fighter: 10).
     #[serde(default)]
     pub hit_die: u32,
+    /// A player character's class as its sheet writes it ("Wizard", "Cleric (Life Domain)");
+    /// empty for creatures.
+    #[serde(default)]
+    pub class: String,
+    /// Spells of 1st level or higher it may still learn (a wizard's two a level, a cleric's
+    /// one more prepared), chosen by its player after levelling up.
+    #[serde(default)]
+    pub spell_picks: u8,
+    /// The spells its sheet for this level would take (the suggestions for its picks).
+    #[serde(default)]
+    pub spell_suggestions: Vec<String>,
     /// Armor and shield worn (item ids).
     #[serde(default)]
     pub worn: Vec<String>,

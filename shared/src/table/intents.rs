@@ -155,6 +155,7 @@ impl Table {
             Action::Rest { long } => self.do_rest(actor, long, now_ms),
             Action::LevelUp => self.do_level_up(actor, false, now_ms),
             Action::LevelUpRolling => self.do_level_up(actor, true, now_ms),
+            Action::LearnSpells { spells } => self.do_learn_spells(actor, &spells, now_ms),
             Action::Equip { item } => self.do_equip(actor, &item, now_ms),
             Action::Give { item, to } => self.do_give(actor, &item, to, now_ms),
             Action::Drop { item } => self.do_drop(actor, &item, now_ms),

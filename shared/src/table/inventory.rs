@@ -35,9 +35,24 @@ impl Table {
                 "Armor takes minutes to put on: not in a fight",
             ));
         }
-        self.carrier(actor, item)?;
-        match self.items.get(item).map(|i| &i.kind) {
-            Some(ItemKind::Armor { .. } | ItemKind::Shield { .. }) => Ok(()),
+        let me = self.carrier(actor, item)?;
+        match self.items.get(item).map(|i| (i, &i.kind)) {
+            Some((def, kind @ (ItemKind::Armor { .. } | ItemKind::Shield { .. }))) => {
+                // SRD 5.1 "Armor Proficiency": without it, disadvantage on every roll that
+                // involves Strength or Dexterity and no spellcasting — this table does not let
+                // a character wear what its class cannot.
+                if crate::items::armor_proficient(&me.class, kind) {
+                    Ok(())
+                } else {
+                    Err(refuse(
+                        RejectCode::NotAllowed,
+                        format!(
+                            "{} is not proficient with {} (a {}'s training)",
+                            me.name, def.name, me.class
+                        ),
+                    ))
+                }
+            }
             _ => Err(refuse(
                 RejectCode::NotAllowed,
                 format!("`{}` is not armor or a shield", clip(item)),

@@ -22,6 +22,7 @@ mod intents;
 mod interact;
 mod inventory;
 mod judging;
+pub mod learning;
 mod movement;
 mod reactions;
 mod recap;

@@ -322,8 +322,10 @@ impl Table {
             .and_then(|a| a.templates.get(&actor))
             .expect("checked");
         let template = sheets.get(next as usize - 1).cloned().expect("checked");
-        let before = sheets
-            .get(next as usize - 2)
+        let previous_sheet = sheets.get(next as usize - 2).cloned();
+        let template_sheet = template.clone();
+        let before = previous_sheet
+            .as_ref()
             .map_or(template.max_hp, |t| t.max_hp);
         let old = self.combatant(actor).expect("checked").clone();
         // The sheets hold the fixed value with the modifiers in.
@@ -367,7 +369,20 @@ impl Table {
         // Armor worn now (found or bought) stays: the sheet's AC is the character's AC.
         new.ac = old.ac;
         new.max_hp = old.max_hp + gained;
+        new.spell_picks = old.spell_picks;
         *self.combatant_mut(actor) = new;
+        // New spells: as many as the level adds, chosen by the player (SRD 5.1 Wizard
+        // "Learning Spells of 1st Level and Higher"; Cleric "Preparing and Casting Spells").
+        let leveled = |c: &Combatant| {
+            c.casting.as_ref().map_or(0, |k| {
+                k.spells
+                    .iter()
+                    .filter(|id| self.spells.get(*id).is_none_or(|s| s.level > 0))
+                    .count()
+            })
+        };
+        let added = leveled(&template_sheet).saturating_sub(previous_sheet.as_ref().map_or(0, leveled));
+        let known_before = old.casting.as_ref().map(|k| k.spells.clone()).unwrap_or_default();
         self.emit(
             now_ms,
             GameEvent::Story(StoryEvent::LeveledUp {
@@ -376,8 +391,14 @@ impl Table {
                 hit_points: gained,
                 features: new_features,
                 rolled,
+                new_spells: if crate::table::learning::caster_class(&old.class).is_some() {
+                    added.min(255) as u8
+                } else {
+                    0
+                },
             }),
         );
+        self.grant_spell_picks(actor, &known_before, added, now_ms);
         Ok(())
     }
 }

@@ -6,7 +6,7 @@
 use super::Board;
 use crate::grid::GridPos;
 use crate::table::{Action, Approach, Combatant, CombatantId, PointView, level_for};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What an explorer remembers between steps (forget it when the scene changes).
 #[derive(Debug, Clone, Default)]
@@ -61,12 +61,53 @@ pub struct PartyState {
     pub may_rest: bool,
 }
 
+/// Armor or a shield `sheet` carries that its class can wear and that would raise its AC the
+/// most (the AC as [`crate::items::armor_class`] counts it), if any.
+pub fn better_armor(
+    sheet: &Combatant,
+    items: &BTreeMap<String, crate::items::ItemDef>,
+) -> Option<String> {
+    use crate::items::{ItemKind, armor_class, armor_proficient};
+    let dex = sheet.modifier(crate::content::Ability::Dex);
+    let ac_of = |worn: &[&String]| {
+        armor_class(worn.iter().filter_map(|w| items.get(*w)), dex).unwrap_or(10 + dex)
+    };
+    let worn: Vec<&String> = sheet.worn.iter().collect();
+    let now = ac_of(&worn);
+    sheet
+        .items
+        .iter()
+        .filter_map(|id| Some((id, items.get(id)?)))
+        .filter(|(_, def)| {
+            matches!(def.kind, ItemKind::Armor { .. } | ItemKind::Shield { .. })
+                && armor_proficient(&sheet.class, &def.kind)
+        })
+        .map(|(id, def)| {
+            let body = matches!(def.kind, ItemKind::Armor { .. });
+            let mut with: Vec<&String> = worn
+                .iter()
+                .copied()
+                .filter(|w| {
+                    items.get(*w).is_some_and(|d| {
+                        matches!(d.kind, ItemKind::Armor { .. }) != body
+                    })
+                })
+                .collect();
+            with.push(id);
+            (ac_of(&with) - now, id)
+        })
+        .filter(|(gain, _)| *gain > 0)
+        .max_by_key(|(gain, id)| (*gain, std::cmp::Reverse((*id).clone())))
+        .map(|(_, id)| id.clone())
+}
+
 /// The next exploring action for `sheet` (the explorer's own character), if any. `points` is
-/// what the party knows of the scene.
+/// what the party knows of the scene; `items` the game's items (to wear better armor found).
 pub fn explore_step(
     board: &Board,
     points: &[PointView],
     sheet: &Combatant,
+    book: &BTreeMap<String, crate::items::ItemDef>,
     party: PartyState,
     memory: &ExploreMemory,
 ) -> Option<Action> {
@@ -80,6 +121,14 @@ pub fn explore_step(
     // Grow: a level when the experience is there (outside a fight, as here).
     if sheet.level < 3 && level_for(sheet.xp) > sheet.level {
         return Some(Action::LevelUp);
+    }
+    // New spells from the level: the suggestions (the sheet's own choices first).
+    if sheet.spell_picks > 0 {
+        return Some(crate::table::learning::take_suggestions());
+    }
+    // Armor found on the way that the class can wear and that protects better.
+    if let Some(item) = better_armor(sheet, book) {
+        return Some(Action::Equip { item });
     }
     // Agree to the rest the party is settling on.
     if let Some((long, false)) = party.vote {

@@ -230,7 +230,11 @@ fn spells_come_at_the_levels_the_srd_gives_them() {
     ));
     wizard.spells.pop();
     let built = build(&wizard, &lib, "w").unwrap();
-    assert_eq!(built.spellcasting.unwrap().spells.len(), 3 + 8);
+    // Three cantrips and the six of 1st level; the 2nd level's two come with it (chosen at
+    // the table when the character levels up, these the suggestions).
+    assert_eq!(built.spellcasting.unwrap().spells.len(), 3 + 6);
+    assert_eq!(built.levels[0].spells, ["web", "misty-step"]);
+    assert!(built.levels[1].spells.is_empty());
     // SRD 5.1 Cleric: "a number of cleric spells equal to your Wisdom modifier + your cleric
     // level (minimum of one spell)"; Wisdom 16 gives four at 1st level, six by 3rd.
     let mut cleric = example(Class::Cleric);
