@@ -54,6 +54,7 @@ pub fn feature_name(f: &emberkeep_shared::content::Feature) -> String {
         ChannelDivinity(n) => format!("Channel Divinity ({n}/rest)"),
         ArcaneRecovery => "Arcane Recovery".into(),
         SculptSpells => "Sculpt Spells".into(),
+        NaturallyStealthy => "Naturally Stealthy".into(),
     }
 }
 
