@@ -326,6 +326,23 @@ impl Campaign {
         }
     }
 
+    /// The event as a seat of this role, named `seat`, may receive it: its audience allows it,
+    /// and (fog of war) a player's seat hears nothing about creatures the party cannot see and
+    /// is told only of the creatures it sees when a fight starts. The host hears everything.
+    pub fn event_for(&self, e: &SeqEvent, role: Role, seat: &str) -> Option<SeqEvent> {
+        if !Campaign::may_see(&e.audience, role, seat) {
+            return None;
+        }
+        if role == Role::Host {
+            return Some(e.clone());
+        }
+        let event = e.event.for_party(|id| self.table.party_sees(id))?;
+        Some(SeqEvent {
+            event,
+            ..e.clone()
+        })
+    }
+
     /// Whether a seat of this role, named `seat`, may see an event for `audience`.
     pub fn may_see(audience: &Audience, role: Role, seat: &str) -> bool {
         match audience {

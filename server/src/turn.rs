@@ -167,6 +167,8 @@ pub(crate) fn publish(
                 outbox.send(link, ToClient::HostReply { text: text.clone() });
             }
         }
+        // Fog of war: what the party sees now decides what players are sent.
+        campaign.table.update_sight();
         let from = campaign.published_seq + 1;
         if campaign.table.next_seq > from {
             let fresh: Vec<SeqEvent> = campaign
@@ -191,16 +193,10 @@ pub(crate) fn publish(
                         continue;
                     };
                     let Some(role) = session.role else { continue };
-                    if Campaign::may_see(&event.audience, role, &session.seat) {
+                    if let Some(event) = campaign.event_for(&event, role, &session.seat) {
                         let prev = session.last_sent;
                         session.last_sent = event.seq;
-                        outbox.send(
-                            link,
-                            ToClient::Event {
-                                event: event.clone(),
-                                prev,
-                            },
-                        );
+                        outbox.send(link, ToClient::Event { event, prev });
                     }
                 }
             }
@@ -217,9 +213,15 @@ pub(crate) fn publish(
             let Some((entity, visible)) = campaign.views.get_mut(&c.id) else {
                 continue;
             };
-            if !*visible && !c.hidden {
-                *visible = true;
-                commands.entity(*entity).insert(Rooms::single(room));
+            // Players get the creatures the party sees (and their own); the host all of them.
+            let seen = campaign.table.party_sees(c.id);
+            if *visible != seen {
+                *visible = seen;
+                commands.entity(*entity).insert(Rooms::single(if seen {
+                    room
+                } else {
+                    campaign.host_room
+                }));
             }
             if let Ok((mut status, mut sheet)) = statuses.get_mut(*entity) {
                 status.set_if_neq(CombatantStatus::of(c, player));
@@ -248,7 +250,7 @@ pub(crate) fn sync_views(campaign: &mut Campaign, commands: &mut Commands) {
         if campaign.views.contains_key(&c.id) {
             continue;
         }
-        let visible = !c.hidden;
+        let visible = campaign.table.party_sees(c.id);
         let entity = commands
             .spawn((
                 Name::new(format!("{}: {}", campaign.id, c.name)),

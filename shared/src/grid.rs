@@ -116,6 +116,39 @@ pub struct MapGrid {
     /// tactics.
     #[serde(default)]
     pub spell_difficult: BTreeSet<GridPos>,
+    /// The light everywhere no light source reaches (a sunlit road: bright; a cave: dark).
+    #[serde(default)]
+    pub ambient: Light,
+    /// Light sources (torches, braziers, a glowing kiln).
+    #[serde(default)]
+    pub lights: Vec<LightSource>,
+}
+
+/// How lit a square is (SRD 5.1 "Vision and Light": bright light, dim light — lightly
+/// obscured — and darkness — heavily obscured).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub enum Light {
+    /// Darkness: only darkvision sees there (as dim light, within its range).
+    Dark,
+    /// Dim light.
+    Dim,
+    /// Bright light.
+    #[default]
+    Bright,
+}
+
+/// A light source on the map: bright light within `bright_ft`, dim light for `dim_ft` beyond
+/// (a torch: 20 and 20), where its light reaches (walls stop it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LightSource {
+    /// Its square.
+    pub at: GridPos,
+    /// Bright light radius in feet.
+    pub bright_ft: u32,
+    /// Dim light beyond that, in feet.
+    pub dim_ft: u32,
 }
 
 impl MapGrid {
@@ -126,6 +159,8 @@ impl MapGrid {
             height,
             cells: vec![Terrain::Floor; (width * height) as usize],
             spell_difficult: BTreeSet::new(),
+            ambient: Light::Bright,
+            lights: Vec::new(),
         }
     }
 

@@ -18,6 +18,7 @@ pub mod spells;
 pub mod story;
 pub mod table;
 pub mod tactics;
+pub mod vision;
 
 /// The usual imports.
 /// A package's folder, for finding the repository's files (`assets/`): cargo's run-time

@@ -284,6 +284,12 @@ pub struct TableView {
     /// difficult squares costed by the client's preview as by the server.
     #[serde(default)]
     pub zones: Vec<crate::table::ActiveZone>,
+    /// Fog of war: the squares the party sees now.
+    #[serde(default)]
+    pub sight: crate::vision::SquareSet,
+    /// Fog of war: the squares the party has seen in this scene.
+    #[serde(default)]
+    pub seen: crate::vision::SquareSet,
 }
 
 impl TableView {
@@ -295,7 +301,16 @@ impl TableView {
             encounter: table.encounter_name.clone(),
             mode: table.mode,
             round: combat.map_or(0, |c| c.round),
-            order: combat.map(|c| c.order.clone()).unwrap_or_default(),
+            // Only the creatures the party sees (the host's console lists them all).
+            order: combat
+                .map(|c| {
+                    c.order
+                        .iter()
+                        .copied()
+                        .filter(|id| table.party_sees(*id))
+                        .collect()
+                })
+                .unwrap_or_default(),
             active: table.active(),
             seconds_left: combat
                 .and_then(|c| c.deadline_ms)
@@ -305,6 +320,8 @@ impl TableView {
             resolved: table.resolved,
             budget: combat.map(|c| c.budget.clone()).unwrap_or_default(),
             zones: table.zones.clone(),
+            sight: table.sight.clone(),
+            seen: table.seen.clone(),
             reaction: table.pending.as_ref().map(|p| {
                 let seconds = (p.deadline_ms.saturating_sub(now_ms)).div_ceil(1000) as u32;
                 let name = |id| {

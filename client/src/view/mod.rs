@@ -16,6 +16,7 @@ mod settings;
 mod sheet;
 mod spells;
 mod zones;
+mod fog;
 
 pub use audio::Volumes;
 pub use creator::Creator;
@@ -72,6 +73,7 @@ impl Plugin for ViewPlugin {
         points::plugin(app);
         sheet::plugin(app);
         zones::plugin(app);
+        fog::plugin(app);
         app.add_systems(Update, (screenshot_when_ready, title_when_ready));
     }
 }

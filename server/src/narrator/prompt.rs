@@ -134,14 +134,19 @@ pub fn narration_prompt(campaign: &Campaign, events: &[SeqEvent]) -> String {
     let people = |side: Side| -> Vec<serde_json::Value> {
         t.combatants
             .iter()
-            .filter(|c| c.side == side && !c.hidden)
+            .filter(|c| c.side == side && t.party_sees(c.id))
             .map(|c| json!({ "name": c.name, "hp": c.hp, "max_hp": c.max_hp, "conditions": c.conditions.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>() }))
             .collect()
     };
     let mut player_text = Vec::new();
-    let results: Vec<String> = events
+    // Fog of war: nothing about creatures the party cannot see.
+    let heard: Vec<GameEvent> = events
         .iter()
-        .map(|e| match &e.event {
+        .filter_map(|e| e.event.for_party(|id| t.party_sees(id)))
+        .collect();
+    let results: Vec<String> = heard
+        .iter()
+        .map(|e| match e {
             GameEvent::ActionDeclared { actor, text } => {
                 player_text.push(json!({ "character": name(*actor), "text": sanitize(text) }));
                 format!(
@@ -160,7 +165,7 @@ pub fn narration_prompt(campaign: &Campaign, events: &[SeqEvent]) -> String {
                 .npcs
                 .iter()
                 .filter_map(|n| {
-                    let c = t.combatants.iter().find(|c| c.name == n.name && !c.is_dead())?;
+                    let c = t.combatants.iter().find(|c| c.name == n.name && !c.is_dead() && t.party_sees(c.id))?;
                     let attitude = s.attitudes.get(&c.id).copied().unwrap_or(n.attitude);
                     Some(json!({ "name": n.name, "attitude": format!("{attitude:?}"), "facts": n.facts }))
                 })
@@ -216,7 +221,7 @@ pub fn judge_prompt(campaign: &Campaign, actor: CombatantId, text: &str) -> Stri
         "description": scene.map(|s| s.def.description.clone()).unwrap_or_default(),
         "notes": scene.map(|s| s.def.narrator.clone()).unwrap_or_default(),
         "here": t.known_points().iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
-        "people": t.combatants.iter().filter(|c| !c.hidden && !c.is_pc).map(|c| c.name.clone()).collect::<Vec<_>>(),
+        "people": t.combatants.iter().filter(|c| t.party_sees(c.id) && !c.is_pc).map(|c| c.name.clone()).collect::<Vec<_>>(),
         "character": { "name": me.name, "skills": me.skills.iter().map(|(s, b)| format!("{} {b:+}", s.name())).collect::<Vec<_>>() },
         "untrusted_player_text": sanitize(text),
     })

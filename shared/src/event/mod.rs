@@ -10,6 +10,7 @@ use crate::table::CombatantId;
 use serde::{Deserialize, Serialize};
 
 mod describe;
+mod subjects;
 
 /// Who may see an event. The server never sends an event to a client outside its audience.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -84,6 +84,7 @@ pub(super) fn pc(
         temperament: p.description.clone(),
         hidden: false,
         size: race_size(&p.race),
+        darkvision_ft: race_darkvision(&p.race),
         kind: "humanoid".into(),
         level,
         proficiency: p.proficiency,
@@ -180,6 +181,35 @@ pub(super) fn race_size(race: &str) -> crate::content::Size {
     }
 }
 
+/// SRD 5.1 darkvision of the playable races: dwarves, elves, gnomes, half-elves, half-orcs
+/// and tieflings see 60 ft in darkness.
+fn race_darkvision(race: &str) -> u32 {
+    let race = race.to_lowercase();
+    if ["dwarf", "elf", "gnome", "orc", "tiefling"]
+        .iter()
+        .any(|r| race.contains(r))
+    {
+        60
+    } else {
+        0
+    }
+}
+
+/// The darkvision range a stat block's senses line gives ("darkvision 60 ft., passive
+/// Perception 9" → 60).
+pub(crate) fn darkvision_in(senses: &str) -> u32 {
+    let lower = senses.to_lowercase();
+    lower
+        .find("darkvision")
+        .and_then(|i| {
+            lower[i + "darkvision".len()..]
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|s| !s.is_empty())
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 pub(super) fn creature(c: &CreatureDef, f: &Placement, id: CombatantId) -> Combatant {
     let name = match &f.name {
         Some(n) => format!("{n} the {}", c.name.to_lowercase()),
@@ -211,6 +241,7 @@ pub(super) fn creature(c: &CreatureDef, f: &Placement, id: CombatantId) -> Comba
         temperament: c.temperament.clone(),
         hidden: f.hidden,
         size: c.size,
+        darkvision_ft: darkvision_in(&c.senses),
         kind: c.kind.clone(),
         level: 0,
         // SRD 5.1: challenge 0 to 4 is +2; this game's creatures stay below 5.

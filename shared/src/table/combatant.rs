@@ -63,6 +63,9 @@ pub struct Combatant {
     /// a larger creature).
     #[serde(default)]
     pub size: crate::content::Size,
+    /// Darkvision range in feet (0: none): darkness within it is seen as dim light.
+    #[serde(default)]
+    pub darkvision_ft: u32,
     /// Creature type line ("humanoid (goblinoid)", "undead"); player characters are
     /// humanoids.
     #[serde(default)]

@@ -205,6 +205,12 @@ pub struct Table {
     /// Spells' areas on the map while they last (Web's webs).
     #[serde(default)]
     pub zones: Vec<ActiveZone>,
+    /// The squares the party sees now ([`Table::update_sight`]).
+    #[serde(default)]
+    pub sight: crate::vision::SquareSet,
+    /// The squares the party has seen in this scene (fog of war: seen before, dimmed).
+    #[serde(default)]
+    pub seen: crate::vision::SquareSet,
     rng: GameRng,
 }
 
@@ -346,6 +352,8 @@ impl Table {
             rest_vote: None,
             away: Default::default(),
             judging: None,
+            sight: Default::default(),
+            seen: Default::default(),
             rng: rng_from_seed(seed),
         }
     }

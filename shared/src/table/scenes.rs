@@ -321,6 +321,9 @@ impl Table {
     /// Moves the party into scene `id`: the creatures of the scene it leaves stay there as
     /// they are; the party stands on the new scene's start squares.
     pub(super) fn enter_scene(&mut self, id: &str, now_ms: u64) {
+        // A new map: nothing of it seen yet.
+        self.seen = Default::default();
+        self.sight = Default::default();
         let party: Vec<Combatant> = self
             .combatants
             .iter()

@@ -31,6 +31,13 @@ impl Table {
         items: std::collections::BTreeMap<String, crate::items::ItemDef>,
         zones: Vec<ActiveZone>,
     ) -> Table {
+        // A creature the party cannot see may be acting: it is not in the order players get.
+        let mut order = order;
+        if let Some(a) = active
+            && !order.contains(&a)
+        {
+            order.push(a);
+        }
         let combat = match (
             mode,
             active.and_then(|a| order.iter().position(|o| *o == a)),
@@ -70,6 +77,8 @@ impl Table {
             rest_vote: None,
             away: Default::default(),
             judging: None,
+            sight: Default::default(),
+            seen: Default::default(),
             rng: rng_from_seed(0),
         };
         // The map's spell terrain comes from the zones, as on the server.
