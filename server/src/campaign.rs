@@ -326,23 +326,6 @@ impl Campaign {
         }
     }
 
-    /// The event as a seat of this role, named `seat`, may receive it: its audience allows it,
-    /// and (fog of war) a player's seat hears nothing about creatures the party cannot see and
-    /// is told only of the creatures it sees when a fight starts. The host hears everything.
-    pub fn event_for(&self, e: &SeqEvent, role: Role, seat: &str) -> Option<SeqEvent> {
-        if !Campaign::may_see(&e.audience, role, seat) {
-            return None;
-        }
-        if role == Role::Host {
-            return Some(e.clone());
-        }
-        let event = e.event.for_party(|id| self.table.party_sees(id))?;
-        Some(SeqEvent {
-            event,
-            ..e.clone()
-        })
-    }
-
     /// Whether a seat of this role, named `seat`, may see an event for `audience`.
     pub fn may_see(audience: &Audience, role: Role, seat: &str) -> bool {
         match audience {
@@ -426,6 +409,8 @@ pub fn open_campaign(
     )
     .map_err(|e| e.to_string())?;
     table.reaction_window_ms = settings.reaction_window.as_millis() as u64;
+    // Fog of war from the start: the first snapshot holds what the party sees.
+    table.update_sight();
     let seats = fresh_seats(&table);
     let journal = match &settings.data_dir {
         Some(root) => {

@@ -161,8 +161,16 @@ pub struct Entry {
     pub input: Input,
 }
 
-/// Applies one input to a table: the single path for live play and for replay.
+/// Applies one input to a table: the single path for live play and for replay. The party's
+/// sight (fog of war) is brought up to date after each input, so it is part of the state a
+/// replay rebuilds exactly.
 pub fn apply(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
+    let outcome = apply_input(table, entry);
+    table.update_sight();
+    outcome
+}
+
+fn apply_input(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
     let t = entry.t;
     match &entry.input {
         Input::Act { actor, action } => table.submit(*actor, action.clone(), t),

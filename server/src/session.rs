@@ -454,7 +454,7 @@ fn hello(
     };
     let visible: Vec<SeqEvent> = events
         .into_iter()
-        .filter_map(|e| campaign.event_for(&e, role, &seat_name))
+        .filter(|e| Campaign::may_see(&e.audience, role, &seat_name))
         .collect();
     outbox.send(
         link,

@@ -167,8 +167,8 @@ pub(crate) fn publish(
                 outbox.send(link, ToClient::HostReply { text: text.clone() });
             }
         }
-        // Fog of war: what the party sees now decides what players are sent.
-        campaign.table.update_sight();
+        // Fog of war: what the party sees (brought up to date after each input) decides what
+        // players are sent.
         let from = campaign.published_seq + 1;
         if campaign.table.next_seq > from {
             let fresh: Vec<SeqEvent> = campaign
@@ -193,10 +193,16 @@ pub(crate) fn publish(
                         continue;
                     };
                     let Some(role) = session.role else { continue };
-                    if let Some(event) = campaign.event_for(&event, role, &session.seat) {
+                    if Campaign::may_see(&event.audience, role, &session.seat) {
                         let prev = session.last_sent;
                         session.last_sent = event.seq;
-                        outbox.send(link, ToClient::Event { event, prev });
+                        outbox.send(
+                            link,
+                            ToClient::Event {
+                                event: event.clone(),
+                                prev,
+                            },
+                        );
                     }
                 }
             }

@@ -471,6 +471,24 @@ pub struct MapDef {
     pub tileset: String,
     /// Rows: `#` wall, `.` floor, `:` difficult terrain, `+` open door, `P` party start (floor).
     pub tiles: Vec<String>,
+    /// The light where no light source reaches: `Bright` (the default), `Dim` or `Dark`.
+    #[serde(default)]
+    pub ambient: crate::grid::Light,
+    /// Light sources: `(at: (x, y), bright: 20, dim: 20)` — feet of bright light, then of dim.
+    #[serde(default)]
+    pub lights: Vec<LightDef>,
+}
+
+/// A light source in a map file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LightDef {
+    /// Its square.
+    pub at: (i32, i32),
+    /// Bright light radius in feet.
+    pub bright: u32,
+    /// Dim light beyond it, in feet (default: as far again).
+    #[serde(default)]
+    pub dim: Option<u32>,
 }
 
 fn default_tileset() -> String {
@@ -1333,6 +1351,25 @@ pub fn map_grid(map: &MapDef) -> Result<(MapGrid, Vec<GridPos>), (usize, usize, 
             };
             grid.set(p, t);
         }
+    }
+    grid.ambient = map.ambient;
+    for l in &map.lights {
+        let at = GridPos::new(l.at.0, l.at.1);
+        if !grid.in_bounds(at) || l.bright > 1000 || l.dim.is_some_and(|d| d > 1000) {
+            return Err((
+                0,
+                0,
+                format!(
+                    "light at ({}, {}): expected a square on the map and radii of at most 1000 ft",
+                    l.at.0, l.at.1
+                ),
+            ));
+        }
+        grid.lights.push(crate::grid::LightSource {
+            at,
+            bright_ft: l.bright,
+            dim_ft: l.dim.unwrap_or(l.bright),
+        });
     }
     Ok((grid, spawns))
 }

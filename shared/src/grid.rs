@@ -72,7 +72,7 @@ impl std::fmt::Display for GridPos {
 }
 
 /// What a square is made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Terrain {
     /// Open floor.
     Floor,

@@ -183,6 +183,13 @@ impl Table {
         }
     }
 
+    /// Whether `t` is unknown to a creature of `side`: hostile to it and either not yet noticed
+    /// (an ambusher) or, for the party, out of its sight. The rules answer an action aimed at
+    /// such a creature exactly as one aimed at a creature that does not exist.
+    pub fn unknown_to(&self, side: Side, t: &crate::table::Combatant) -> bool {
+        t.side.hostile_to(side) && (t.hidden || (side == Side::Party && !self.party_sees(t.id)))
+    }
+
     /// Whether the party knows where `id` is now, with its current sight ([`Table::sight`]).
     pub fn party_sees(&self, id: CombatantId) -> bool {
         self.party_sees_in(&self.sight, id)
@@ -191,6 +198,22 @@ impl Table {
     /// Recomputes the party's sight, adding it to what it has seen in this scene. Returns
     /// whether it changed. The server calls it before it publishes the table.
     pub fn update_sight(&mut self) -> bool {
+        // Recomputed only when what it depends on changed (a tick where nothing moved is
+        // free): the map, its light, and where each party member stands and whether it looks.
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (self.map.width, self.map.height).hash(&mut h);
+        self.map.cells.hash(&mut h);
+        self.map.ambient.hash(&mut h);
+        self.map.lights.hash(&mut h);
+        for c in self.combatants.iter().filter(|c| c.side == Side::Party) {
+            (c.id, c.pos, c.is_conscious(), c.darkvision_ft).hash(&mut h);
+        }
+        let key = h.finish();
+        if key == self.sight_key && self.sight.width != 0 {
+            return false;
+        }
+        self.sight_key = key;
         let sight = self.party_sight();
         if sight == self.sight {
             return false;

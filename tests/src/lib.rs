@@ -206,6 +206,33 @@ impl Stepper {
         Mirror::read_campaign(self.server.world_mut(), campaign)
     }
 
+    /// What a seat of `role` should hold of a campaign: the server's view, less (for players)
+    /// the creatures the party does not see (fog of war).
+    pub fn seat_view(&mut self, campaign: &str, role: emberkeep_shared::protocol::Role) -> Mirror {
+        let mut view = self.server_view(campaign);
+        if role != emberkeep_shared::protocol::Role::Host {
+            let table = self.campaign(campaign).table.clone();
+            view.combatants.retain(|id, _| table.party_sees(*id));
+        }
+        view
+    }
+
+    /// The last event of a campaign's log that a seat may see (0: none).
+    pub fn last_seq_for(
+        &mut self,
+        campaign: &str,
+        role: emberkeep_shared::protocol::Role,
+        seat: &str,
+    ) -> u64 {
+        self.campaign(campaign)
+            .table
+            .log
+            .iter()
+            .rev()
+            .find(|e| Campaign::may_see(&e.audience, role, seat))
+            .map_or(0, |e| e.seq)
+    }
+
     /// A campaign on the server.
     pub fn campaign(&mut self, id: &str) -> &Campaign {
         let world = self.server.world_mut();

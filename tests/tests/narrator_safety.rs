@@ -315,13 +315,13 @@ fn hidden_creatures_stay_out_of_model_prompts() {
     let c = seat(&mut s, "wizard");
     declare(&mut s, c, "I peer into the lower hall");
     wait(&mut s, "a narration", |s| !narrations(s, c).is_empty());
-    let (hidden, visible): (Vec<_>, Vec<_>) = s
-        .campaign("table-1")
-        .table
+    // Hidden (an ambusher) or out of the party's sight (fog of war): unknown to the narrator.
+    let table = s.campaign("table-1").table.clone();
+    let (hidden, visible): (Vec<_>, Vec<_>) = table
         .combatants
         .iter()
         .filter(|c| c.side == Side::Foe)
-        .partition(|c| c.hidden);
+        .partition(|c| table.unknown_to(Side::Party, c));
     let hidden: Vec<String> = hidden.iter().map(|c| c.name.clone()).collect();
     let visible: Vec<String> = visible.iter().map(|c| c.name.clone()).collect();
     assert!(!hidden.is_empty(), "the crypt hides a skeleton");

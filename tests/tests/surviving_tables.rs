@@ -128,10 +128,11 @@ fn a_reconnect_beyond_the_ring_gets_the_snapshot() {
     let session = s.session(c[1]);
     assert!(session.resynced, "expected a snapshot resync");
     assert!(session.gaps.is_empty());
-    // The state arrived by replication: everything a player may see (not the hidden skeleton).
-    let mut expected = s.server_view("table-1");
+    // The state arrived by replication: everything a player may see (not the hidden skeleton,
+    // nor what the party cannot see).
+    let expected = s.seat_view("table-1", Role::Player);
     let hidden = hidden_ids(&mut s);
-    expected.combatants.retain(|id, _| !hidden.contains(id));
+    assert!(hidden.iter().all(|id| !expected.combatants.contains_key(id)));
     assert_eq!(s.client_view(c[1]), expected);
 }
 
@@ -241,23 +242,38 @@ fn hidden_creatures_are_not_sent_to_players_until_revealed() {
         .expect("the host sees it");
     // Combat starts (the host could also wait for the party to walk in): it steps out.
     let fighter = s.session(c[0]).seating.clone().unwrap().character.unwrap();
-    let skeleton = s
-        .campaign("table-1")
-        .table
+    let table = s.campaign("table-1").table.clone();
+    let skeleton = table
         .combatants
         .iter()
-        .find(|x| x.source == "skeleton" && !x.hidden)
-        .unwrap()
+        .find(|x| x.source == "skeleton" && !x.hidden && table.party_sees(x.id))
+        .expect("a skeleton the party sees")
         .id;
     s.session_mut(c[0]).act(Action::Attack {
         target: skeleton,
         attack: 0,
     });
-    s.step_until(60, |s| s.client_view(c[0]).combatants.contains_key(&lurker))
-        .expect("revealed to players");
-    assert!(s.session(c[0]).events.iter().any(
-        |e| matches!(&e.event, GameEvent::Revealed { combatants } if combatants.contains(&lurker))
-    ));
+    s.step_until(60, |s| {
+        !s.campaign("table-1")
+            .table
+            .combatant(lurker)
+            .unwrap()
+            .hidden
+    })
+    .expect("it steps out when the fight starts");
+    s.step(10);
+    // Then players get it exactly while the party sees it (fog of war), and hear of it then.
+    let sees = s.campaign("table-1").table.party_sees(lurker);
+    assert_eq!(s.client_view(c[0]).combatants.contains_key(&lurker), sees);
+    if !sees {
+        assert!(
+            s.session(c[0])
+                .events
+                .iter()
+                .all(|e| e.event.subjects() != vec![lurker]),
+            "a player heard of the unseen skeleton"
+        );
+    }
     let _ = fighter;
 }
 
@@ -370,8 +386,10 @@ fn converges_under(preset: lightyear::prelude::LinkConditionerConfig) {
         s.step(1);
         std::thread::sleep(Duration::from_millis(4));
         let all = c.iter().all(|&x| {
-            let events_done = s.session(x).last_seq() == s.campaign("table-1").table.next_seq - 1;
-            events_done && s.client_view(x) == s.server_view("table-1")
+            let seating = s.session(x).seating.clone().expect("seated");
+            let events_done = s.session(x).last_seq()
+                == s.last_seq_for("table-1", seating.role, &seating.seat);
+            events_done && s.client_view(x) == s.seat_view("table-1", seating.role)
         });
         if all || settled.elapsed() > Duration::from_secs(30) {
             break all;

@@ -134,19 +134,17 @@ pub fn narration_prompt(campaign: &Campaign, events: &[SeqEvent]) -> String {
     let people = |side: Side| -> Vec<serde_json::Value> {
         t.combatants
             .iter()
-            .filter(|c| c.side == side && t.party_sees(c.id))
+            .filter(|c| c.side == side && !t.unknown_to(Side::Party, c))
             .map(|c| json!({ "name": c.name, "hp": c.hp, "max_hp": c.max_hp, "conditions": c.conditions.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>() }))
             .collect()
     };
     let mut player_text = Vec::new();
-    // Fog of war: nothing about creatures the party cannot see.
-    let heard: Vec<GameEvent> = events
+    // Fog of war: nothing the party did not hear (events about creatures it cannot see went
+    // to the host alone).
+    let results: Vec<String> = events
         .iter()
-        .filter_map(|e| e.event.for_party(|id| t.party_sees(id)))
-        .collect();
-    let results: Vec<String> = heard
-        .iter()
-        .map(|e| match e {
+        .filter(|e| e.audience == emberkeep_shared::event::Audience::Public)
+        .map(|e| match &e.event {
             GameEvent::ActionDeclared { actor, text } => {
                 player_text.push(json!({ "character": name(*actor), "text": sanitize(text) }));
                 format!(
@@ -165,7 +163,7 @@ pub fn narration_prompt(campaign: &Campaign, events: &[SeqEvent]) -> String {
                 .npcs
                 .iter()
                 .filter_map(|n| {
-                    let c = t.combatants.iter().find(|c| c.name == n.name && !c.is_dead() && t.party_sees(c.id))?;
+                    let c = t.combatants.iter().find(|c| c.name == n.name && !c.is_dead() && !t.unknown_to(Side::Party, c))?;
                     let attitude = s.attitudes.get(&c.id).copied().unwrap_or(n.attitude);
                     Some(json!({ "name": n.name, "attitude": format!("{attitude:?}"), "facts": n.facts }))
                 })
@@ -221,7 +219,7 @@ pub fn judge_prompt(campaign: &Campaign, actor: CombatantId, text: &str) -> Stri
         "description": scene.map(|s| s.def.description.clone()).unwrap_or_default(),
         "notes": scene.map(|s| s.def.narrator.clone()).unwrap_or_default(),
         "here": t.known_points().iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
-        "people": t.combatants.iter().filter(|c| t.party_sees(c.id) && !c.is_pc).map(|c| c.name.clone()).collect::<Vec<_>>(),
+        "people": t.combatants.iter().filter(|c| !t.unknown_to(Side::Party, c) && !c.is_pc).map(|c| c.name.clone()).collect::<Vec<_>>(),
         "character": { "name": me.name, "skills": me.skills.iter().map(|(s, b)| format!("{} {b:+}", s.name())).collect::<Vec<_>>() },
         "untrusted_player_text": sanitize(text),
     })

@@ -82,7 +82,7 @@ impl Table {
         // A creature hidden from the attacker answers exactly as one that does not exist.
         let Some(them) = self
             .combatant(target)
-            .filter(|t| !(t.hidden && t.side.hostile_to(me.side)))
+            .filter(|t| !self.unknown_to(me.side, t))
         else {
             return Err(Rejection::new(
                 RejectCode::UnknownTarget,

@@ -197,7 +197,7 @@ impl Table {
         let in_sight = |p: GridPos| self.map.in_bounds(p) && self.map.line_of_sight(me.pos, p);
         let visible = |id: CombatantId| {
             self.combatant(id)
-                .filter(|t| !(t.is_dead() || t.hidden && t.side.hostile_to(me.side)))
+                .filter(|t| !(t.is_dead() || self.unknown_to(me.side, t)))
         };
         let mut plan = CastPlan {
             spell: spell.clone(),
@@ -318,7 +318,7 @@ impl Table {
                 let Some(them) = visible(t).or_else(|| {
                     // Spare the Dying and healing reach the dying; the dead are out of reach.
                     self.combatant(t)
-                        .filter(|c| !(c.is_dead() || c.hidden && c.side.hostile_to(me.side)))
+                        .filter(|c| !(c.is_dead() || self.unknown_to(me.side, c)))
                 }) else {
                     return Err(refuse(
                         RejectCode::UnknownTarget,

@@ -21,7 +21,7 @@ impl Table {
             .ok_or_else(|| Rejection::new(RejectCode::UnknownTarget, "No such character"))?;
         let them = self
             .combatant(target)
-            .filter(|t| !(t.is_dead() || t.hidden && t.side.hostile_to(me.side)) && t.id != actor)
+            .filter(|t| !(t.is_dead() || self.unknown_to(me.side, t)) && t.id != actor)
             .ok_or_else(|| {
                 Rejection::new(
                     RejectCode::UnknownTarget,

@@ -286,7 +286,7 @@ impl Table {
         let target = target.unwrap_or(actor);
         let them = self
             .combatant(target)
-            .filter(|t| !(t.is_dead() || t.hidden && t.side.hostile_to(me.side)))
+            .filter(|t| !(t.is_dead() || self.unknown_to(me.side, t)))
             .ok_or_else(|| {
                 refuse(
                     RejectCode::UnknownTarget,

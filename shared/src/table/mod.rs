@@ -211,6 +211,9 @@ pub struct Table {
     /// The squares the party has seen in this scene (fog of war: seen before, dimmed).
     #[serde(default)]
     pub seen: crate::vision::SquareSet,
+    /// What the sight was computed from (not saved: a restored table recomputes it once).
+    #[serde(skip)]
+    pub(crate) sight_key: u64,
     rng: GameRng,
 }
 
@@ -354,6 +357,7 @@ impl Table {
             judging: None,
             sight: Default::default(),
             seen: Default::default(),
+            sight_key: 0,
             rng: rng_from_seed(seed),
         }
     }
@@ -396,8 +400,29 @@ impl Table {
         self.emit_to(now_ms, Audience::Public, event);
     }
 
-    /// Records an event for an audience.
+    /// Records an event for an audience. Fog of war (once the party's sight is computed): an
+    /// event everyone or the party would hear that is only about creatures the party cannot
+    /// see goes to the host alone; the start of a fight is told to the party with only the
+    /// creatures it sees, and in full to the host.
     pub fn emit_to(&mut self, now_ms: u64, audience: Audience, event: GameEvent) {
+        let (audience, event) = if self.sight.width > 0
+            && matches!(audience, Audience::Public | Audience::Party)
+        {
+            match event.for_party(|id| self.party_sees(id)) {
+                None => (Audience::HostOnly, event),
+                Some(told) if told != event => {
+                    self.record(now_ms, Audience::HostOnly, event);
+                    (audience, told)
+                }
+                Some(told) => (audience, told),
+            }
+        } else {
+            (audience, event)
+        };
+        self.record(now_ms, audience, event);
+    }
+
+    fn record(&mut self, now_ms: u64, audience: Audience, event: GameEvent) {
         self.log.push_back(SeqEvent {
             seq: self.next_seq,
             at_ms: now_ms,

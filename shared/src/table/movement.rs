@@ -85,7 +85,7 @@ impl Table {
         let mut path = path;
         if let Some(i) = path.iter().position(|&step| {
             self.occupant(step, actor)
-                .is_some_and(|o| o.hidden && o.side.hostile_to(me.side))
+                .is_some_and(|o| self.unknown_to(me.side, o))
         }) {
             path.truncate(i);
             stumbled = true;

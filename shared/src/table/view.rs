@@ -79,6 +79,7 @@ impl Table {
             judging: None,
             sight: Default::default(),
             seen: Default::default(),
+            sight_key: 0,
             rng: rng_from_seed(0),
         };
         // The map's spell terrain comes from the zones, as on the server.
