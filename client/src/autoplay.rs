@@ -3,7 +3,9 @@
 use crate::net::{Mirror, TableSession};
 use bevy::prelude::*;
 use emberkeep_shared::prelude::*;
-use emberkeep_shared::tactics::explore::{ExploreMemory, PartyState, explore_step, wounded};
+use emberkeep_shared::tactics::explore::{
+    ExploreMemory, PartyState, explore_step, frontier_step, wounded,
+};
 use emberkeep_shared::tactics::plan_turn;
 use std::collections::VecDeque;
 
@@ -128,9 +130,22 @@ fn play(world: &mut World) {
                         .map(|(long, agreed)| (*long, agreed.contains(&me))),
                     may_rest: table.may_rest,
                 };
-                if let Some(action) =
+                let leading = board
+                    .units
+                    .iter()
+                    .filter(|u| u.side == sheet.side && !u.dead && u.hp > 0)
+                    .map(|u| u.id)
+                    .min()
+                    == Some(me);
+                let step =
                     explore_step(&board, &table.points, &sheet, &mirror.items, party, &bot.memory)
-                {
+                        .or_else(|| {
+                            // Nothing known left to do: the leader looks into the fog.
+                            leading
+                                .then(|| frontier_step(&board, me, &table.seen, sheet.speed))
+                                .flatten()
+                        });
+                if let Some(action) = step {
                     bot.exploring = Some(action.clone());
                     bot.waiting = Some(session.act(action));
                     bot.sent += 1;

@@ -175,3 +175,58 @@ fn events_about_creatures_the_party_cannot_see_are_not_told() {
         .for_party(|id| t.party_sees(id))
         .is_some());
 }
+
+#[test]
+fn points_of_interest_show_once_their_square_is_seen() {
+    let lib = lib();
+    let mut t = Table::new_adventure(&lib, "ember", 2, 60_000, None).unwrap();
+    let everywhere = t.known_points();
+    assert!(!everywhere.is_empty());
+    // Pitch dark and nobody with darkvision awake: the party sees only its own squares.
+    t.map.ambient = Light::Dark;
+    t.map.lights.clear();
+    for c in &mut t.combatants {
+        c.darkvision_ft = 0;
+    }
+    t.update_sight();
+    let seen = |t: &Table, p: &emberkeep_shared::table::PointView| {
+        p.at.iter().any(|a| t.seen.contains(*a))
+    };
+    let known = t.known_points();
+    assert!(known.iter().all(|p| seen(&t, p)), "only points on seen squares");
+    assert!(known.len() < everywhere.len(), "the dark hides some");
+    // Daylight: the seen squares grow, and so do the points known.
+    t.map.ambient = Light::Bright;
+    t.update_sight();
+    assert!(t.known_points().len() > known.len());
+}
+
+#[test]
+fn the_explorer_heads_for_the_edge_of_what_it_has_seen() {
+    let lib = lib();
+    let mut t = walled(&lib);
+    t.map.set(GridPos::new(8, 2), Terrain::Floor);
+    t.update_sight();
+    let fighter = pc(&t, "fighter");
+    let board = t.board();
+    let from = t.combatant(fighter).unwrap().pos;
+    let Some(emberkeep_shared::table::Action::Move { path }) =
+        emberkeep_shared::tactics::explore::frontier_step(&board, fighter, &t.seen, 30)
+    else {
+        panic!("a step into the fog");
+    };
+    let to = *path.last().unwrap();
+    let gap = GridPos::new(8, 2);
+    assert!(to.squares_to(gap) < from.squares_to(gap), "toward the gap: {from} → {to}");
+    // Everything seen: nothing left to explore.
+    let mut open = walled(&lib);
+    for y in 0..12 {
+        open.map.set(GridPos::new(8, y), Terrain::Floor);
+    }
+    open.update_sight();
+    assert_eq!(open.seen.len(), 20 * 12);
+    assert!(
+        emberkeep_shared::tactics::explore::frontier_step(&open.board(), fighter, &open.seen, 30)
+            .is_none()
+    );
+}

@@ -103,7 +103,10 @@ impl Table {
         {
             return Err(Rejection::new(
                 RejectCode::NotAllowed,
-                format!("{} cannot hide as a bonus action", me.name),
+                format!(
+                    "{} does not have Cunning Action or Nimble Escape (Hide as a bonus action)",
+                    me.name
+                ),
             ));
         }
         let Some(budget) = self.budget().filter(|_| self.active() == Some(actor)) else {

@@ -610,6 +610,8 @@ impl PointView {
 
 impl Table {
     /// The points and exits the party knows in the current scene.
+    /// The scene's points and exits the party knows of: found (not hidden), and (once the
+    /// party's sight is computed) on a square it has seen.
     pub fn known_points(&self) -> Vec<PointView> {
         let Some(adv) = self.adventure.as_ref() else {
             return Vec::new();
@@ -671,6 +673,13 @@ impl Table {
             lock: None,
             visited: None,
         });
-        points.chain(floor).chain(exits).collect()
+        // Fog of war: only what stands on squares the party has seen in this scene.
+        let seen = |p: &PointView| {
+            self.seen.width == 0
+                || p.at
+                    .iter()
+                    .any(|a| self.seen.contains(*a) || self.sight.contains(*a))
+        };
+        points.chain(floor).chain(exits).filter(seen).collect()
     }
 }

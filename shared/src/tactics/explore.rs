@@ -324,3 +324,37 @@ pub fn walk_next_to(
     }
     board.within_budget(me, unit.pos, best.unwrap_or_default(), budget)
 }
+
+/// When there is nothing known left to do: a step toward the nearest square the party has
+/// seen that borders one it has not (fog of war), to find what the scene still hides — the
+/// explorer's last resort. `seen` is the table view's squares seen in this scene.
+pub fn frontier_step(
+    board: &Board,
+    me: CombatantId,
+    seen: &crate::vision::SquareSet,
+    speed: u32,
+) -> Option<Action> {
+    if seen.width == 0 {
+        return None;
+    }
+    let here = board.units.iter().find(|u| u.id == me)?.pos;
+    let mut edge: Vec<GridPos> = (0..seen.height as i32)
+        .flat_map(|y| (0..seen.width as i32).map(move |x| GridPos::new(x, y)))
+        .filter(|p| seen.contains(*p) && board.map.terrain(*p).passable())
+        .filter(|p| {
+            p.neighbours()
+                .any(|n| board.map.in_bounds(n) && !seen.contains(n))
+        })
+        .collect();
+    edge.sort_by_key(|p| (p.squares_to(here), *p));
+    for target in edge.into_iter().take(12) {
+        if target == here {
+            continue;
+        }
+        let path = walk_next_to(board, me, &[target], speed);
+        if !path.is_empty() {
+            return Some(Action::Move { path });
+        }
+    }
+    None
+}
