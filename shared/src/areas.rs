@@ -176,7 +176,7 @@ pub fn cover(
                 (a.1 + (b.1 - a.1) * t).round() as i32,
             );
             p != from && p != to && map.terrain(p).opaque()
-        })
+        }) || map.wall_between(a, b)
     };
     let fewest = corners(from)
         .into_iter()

@@ -477,6 +477,11 @@ pub struct MapDef {
     /// Light sources: `(at: (x, y), bright: 20, dim: 20)` — feet of bright light, then of dim.
     #[serde(default)]
     pub lights: Vec<LightDef>,
+    /// Walls and doors as segments along square edges, in hundredths of a square from the
+    /// map's top-left corner: `(a: (300, 0), b: (300, 500))` is a wall down the left edge of
+    /// column 3, five squares long; `door: true` makes it a closed door.
+    #[serde(default)]
+    pub walls: Vec<crate::grid::WallSegment>,
 }
 
 /// A light source in a map file.
@@ -1370,6 +1375,24 @@ pub fn map_grid(map: &MapDef) -> Result<(MapGrid, Vec<GridPos>), (usize, usize, 
             bright_ft: l.bright,
             dim_ft: l.dim.unwrap_or(l.bright),
         });
+    }
+    let (w, h) = (grid.width as i32 * 100, grid.height as i32 * 100);
+    if map.walls.len() > 10_000 {
+        return Err((0, 0, format!("{} wall segments: expected at most 10000", map.walls.len())));
+    }
+    for s in &map.walls {
+        let inside = |(x, y): (i32, i32)| (0..=w).contains(&x) && (0..=h).contains(&y);
+        if !inside(s.a) || !inside(s.b) {
+            return Err((
+                0,
+                0,
+                format!(
+                    "wall from {:?} to {:?}: expected both ends on the map (0..={w}, 0..={h} hundredths of a square)",
+                    s.a, s.b
+                ),
+            ));
+        }
+        grid.walls.push(*s);
     }
     Ok((grid, spawns))
 }

@@ -122,6 +122,69 @@ pub struct MapGrid {
     /// Light sources (torches, braziers, a glowing kiln).
     #[serde(default)]
     pub lights: Vec<LightSource>,
+    /// Walls and doors drawn as segments between squares (a Universal VTT map's walls), beside
+    /// the wall squares in `cells`: the same rules of movement, sight and cover apply to both.
+    #[serde(default)]
+    pub walls: Vec<WallSegment>,
+}
+
+/// A wall or door as a segment, in hundredths of a square from the map's top-left corner (the
+/// corner of square (0, 0); square (x, y) spans x..x+1, y..y+1 in squares).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct WallSegment {
+    /// One end.
+    pub a: (i32, i32),
+    /// The other end.
+    pub b: (i32, i32),
+    /// A door (a portal): it blocks only while closed.
+    #[serde(default)]
+    pub door: bool,
+    /// An open door.
+    #[serde(default)]
+    pub open: bool,
+}
+
+impl WallSegment {
+    /// Its ends in the coordinates of square centres (square (x, y)'s centre is (x, y)).
+    fn ends(&self) -> ((f64, f64), (f64, f64)) {
+        let c = |(x, y): (i32, i32)| (x as f64 / 100.0 - 0.5, y as f64 / 100.0 - 0.5);
+        (c(self.a), c(self.b))
+    }
+
+    /// Whether it stands in the way now (a wall, or a closed door).
+    pub fn blocks(&self) -> bool {
+        !(self.door && self.open)
+    }
+}
+
+/// Whether segments `p1`–`p2` and `q1`–`q2` cross or touch (an end on the other counts).
+pub fn segments_touch(p1: (f64, f64), p2: (f64, f64), q1: (f64, f64), q2: (f64, f64)) -> bool {
+    const EPS: f64 = 1e-9;
+    let orient = |a: (f64, f64), b: (f64, f64), c: (f64, f64)| {
+        let v = (b.0 - a.0) * (c.1 - a.1) - (b.1 - a.1) * (c.0 - a.0);
+        if v > EPS {
+            1
+        } else if v < -EPS {
+            -1
+        } else {
+            0
+        }
+    };
+    let on = |a: (f64, f64), b: (f64, f64), c: (f64, f64)| {
+        c.0 >= a.0.min(b.0) - EPS
+            && c.0 <= a.0.max(b.0) + EPS
+            && c.1 >= a.1.min(b.1) - EPS
+            && c.1 <= a.1.max(b.1) + EPS
+    };
+    let (o1, o2) = (orient(p1, p2, q1), orient(p1, p2, q2));
+    let (o3, o4) = (orient(q1, q2, p1), orient(q1, q2, p2));
+    if o1 != o2 && o3 != o4 {
+        return true;
+    }
+    (o1 == 0 && on(p1, p2, q1))
+        || (o2 == 0 && on(p1, p2, q2))
+        || (o3 == 0 && on(q1, q2, p1))
+        || (o4 == 0 && on(q1, q2, p2))
 }
 
 /// How lit a square is (SRD 5.1 "Vision and Light": bright light, dim light — lightly
@@ -161,6 +224,7 @@ impl MapGrid {
             spell_difficult: BTreeSet::new(),
             ambient: Light::Bright,
             lights: Vec::new(),
+            walls: Vec::new(),
         }
     }
 
@@ -194,6 +258,11 @@ impl MapGrid {
         if !from.is_adjacent(to) || !self.terrain(to).passable() {
             return None;
         }
+        // A wall segment between the two centres (touching counts: no slipping diagonally
+        // past a wall's end).
+        if !self.walls.is_empty() && self.wall_between(Self::centre(from), Self::centre(to)) {
+            return None;
+        }
         if from.x != to.x && from.y != to.y {
             let a = GridPos::new(to.x, from.y);
             let b = GridPos::new(from.x, to.y);
@@ -211,8 +280,25 @@ impl MapGrid {
         )
     }
 
+    /// Whether a wall segment (or a closed door) stands on the straight line from `p` to `q`
+    /// (in square-centre coordinates).
+    pub fn wall_between(&self, p: (f64, f64), q: (f64, f64)) -> bool {
+        self.walls.iter().filter(|w| w.blocks()).any(|w| {
+            let (a, b) = w.ends();
+            segments_touch(p, q, a, b)
+        })
+    }
+
+    fn centre(p: GridPos) -> (f64, f64) {
+        (p.x as f64, p.y as f64)
+    }
+
     /// Whether nothing opaque lies on the straight line between the centres of `a` and `b`.
+    /// Wall squares and wall segments block it alike.
     pub fn line_of_sight(&self, a: GridPos, b: GridPos) -> bool {
+        if !self.walls.is_empty() && self.wall_between(Self::centre(a), Self::centre(b)) {
+            return false;
+        }
         // Sample the segment between square centres; any wall square strictly between blocks.
         let steps = a.squares_to(b).saturating_mul(4).max(1);
         for i in 1..steps {

@@ -206,6 +206,7 @@ impl Table {
         self.map.cells.hash(&mut h);
         self.map.ambient.hash(&mut h);
         self.map.lights.hash(&mut h);
+        self.map.walls.hash(&mut h);
         for c in self.combatants.iter().filter(|c| c.side == Side::Party) {
             (c.id, c.pos, c.is_conscious(), c.darkvision_ft).hash(&mut h);
         }

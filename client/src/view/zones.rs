@@ -17,7 +17,63 @@ const WEAPON: Color = Color::srgba(1.0, 0.85, 0.35, 0.95);
 struct ZoneMarker;
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(Update, show_zones);
+    app.add_systems(Update, (show_zones, show_wall_segments));
+}
+
+/// A wall segment's stroke, and a closed or open door's.
+const WALL: Color = Color::srgb(0.12, 0.10, 0.09);
+const DOOR: Color = Color::srgb(0.55, 0.36, 0.16);
+const OPEN_DOOR: Color = Color::srgba(0.55, 0.36, 0.16, 0.35);
+
+#[derive(Component, Debug)]
+struct WallStroke;
+
+/// Draws the map's wall segments (and doors) as strokes along square edges, whenever the map
+/// changes (a door opened) or is framed anew.
+fn show_wall_segments(
+    mut commands: Commands,
+    strokes: Query<Entity, With<WallStroke>>,
+    size: Res<MapSize>,
+    maps: Query<Ref<BattleMap>>,
+) {
+    let Some(map) = maps.iter().next() else {
+        return;
+    };
+    if !(map.is_changed() || size.is_changed()) {
+        return;
+    }
+    for e in &strokes {
+        commands.entity(e).despawn();
+    }
+    if size.width == 0 {
+        return;
+    }
+    // Hundredths of a square from the top-left corner → world space.
+    let world = |(x, y): (i32, i32)| {
+        Vec2::new(
+            (x as f32 / 100.0 - size.width as f32 / 2.0) * SQUARE,
+            (size.height as f32 / 2.0 - y as f32 / 100.0) * SQUARE,
+        )
+    };
+    for w in &map.grid.walls {
+        let (a, b) = (world(w.a), world(w.b));
+        let along = b - a;
+        let colour = match (w.door, w.open) {
+            (false, _) => WALL,
+            (true, false) => DOOR,
+            (true, true) => OPEN_DOOR,
+        };
+        commands.spawn((
+            WallStroke,
+            Sprite {
+                color: colour,
+                custom_size: Some(Vec2::new(along.length().max(1.0), SQUARE * 0.12)),
+                ..default()
+            },
+            Transform::from_translation(((a + b) / 2.0).extend(5.5))
+                .with_rotation(Quat::from_rotation_z(along.y.atan2(along.x))),
+        ));
+    }
 }
 
 /// Redraws the markers whenever the table view or a combatant changes.
