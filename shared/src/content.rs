@@ -470,7 +470,16 @@ pub struct MapDef {
     #[serde(default = "default_tileset")]
     pub tileset: String,
     /// Rows: `#` wall, `.` floor, `:` difficult terrain, `+` open door, `P` party start (floor).
+    /// Empty for a map imported from a Universal VTT file (all floor, its walls segments).
+    #[serde(default)]
     pub tiles: Vec<String>,
+    /// A Universal VTT file beside this one in `maps/` (`.dd2vtt`, `.uvtt`, `.df2vtt`): its
+    /// size, walls, doors and lights make the map (see [`crate::uvtt`]).
+    #[serde(default)]
+    pub uvtt: Option<String>,
+    /// Party start squares, besides the `P` tiles (an imported map has no tiles to mark).
+    #[serde(default)]
+    pub party: Vec<(i32, i32)>,
     /// The light where no light source reaches: `Bright` (the default), `Dim` or `Dark`.
     #[serde(default)]
     pub ambient: crate::grid::Light,
@@ -809,6 +818,9 @@ impl ContentLibrary {
     pub fn from_sources(files: &[(PathBuf, String, ContentKind)]) -> Result<Self, ContentErrors> {
         let mut lib = ContentLibrary::default();
         let mut errors = Vec::new();
+        // Universal VTT files by name, and the maps that import one (built once all are read).
+        let mut imports: BTreeMap<String, crate::uvtt::UvttMap> = BTreeMap::new();
+        let mut deferred: Vec<(PathBuf, String, String)> = Vec::new();
         for (file, text, kind) in files {
             let mut check = FileCheck {
                 file,
@@ -854,7 +866,29 @@ impl ContentLibrary {
                     }
                     Err(e) => errors.push(e),
                 },
+                ContentKind::Map if is_uvtt(file) => match crate::uvtt::parse(text) {
+                    Ok(map) => {
+                        let name = file
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .unwrap_or_default()
+                            .to_string();
+                        imports.insert(name, map);
+                    }
+                    Err(message) => errors.push(ContentError {
+                        file: file.clone(),
+                        line: 1,
+                        column: 1,
+                        message,
+                    }),
+                },
                 ContentKind::Map => match parse_ron::<MapDef>(file, text) {
+                    Ok(m) if m.uvtt.is_some() => {
+                        check.check_id(&m.id);
+                        lib.insert_source(2, &m.id, file, text);
+                        deferred.push((file.clone(), text.clone(), m.id.clone()));
+                        lib.maps.insert(m.id.clone(), m);
+                    }
                     Ok(m) => {
                         check.check_id(&m.id);
                         if let Err((row, col, msg)) = map_grid(&m) {
@@ -956,6 +990,9 @@ impl ContentLibrary {
                     Err(e) => errors.push(e),
                 },
             }
+        }
+        for (file, text, id) in deferred {
+            lib.import_uvtt(&file, &text, &id, &imports, &mut errors);
         }
         lib.check_references(&mut errors);
         lib.check_adventures(&mut errors);
@@ -1195,6 +1232,49 @@ impl ContentLibrary {
         self.maps.get(id).and_then(|m| map_grid(m).ok())
     }
 
+    /// Builds a map that imports a Universal VTT file: all floor, the file's size, walls, doors
+    /// and lights (and the map file's own), checked like any map.
+    fn import_uvtt(
+        &mut self,
+        file: &Path,
+        text: &str,
+        id: &str,
+        imports: &BTreeMap<String, crate::uvtt::UvttMap>,
+        errors: &mut Vec<ContentError>,
+    ) {
+        let Some(m) = self.maps.get_mut(id) else {
+            return;
+        };
+        let name = m.uvtt.clone().unwrap_or_default();
+        let at = |needle: &str| locate(text, needle).unwrap_or((1, 1));
+        let Some(import) = imports.get(&name) else {
+            let (line, column) = at(&format!("\"{name}\""));
+            errors.push(ContentError {
+                file: file.to_path_buf(),
+                line,
+                column,
+                message: format!(
+                    "no Universal VTT file `{name}` in maps/: expected a .dd2vtt, .uvtt or .df2vtt file of that name"
+                ),
+            });
+            return;
+        };
+        m.tiles = vec![".".repeat(import.width as usize); import.height as usize];
+        let own = std::mem::take(&mut m.walls);
+        m.walls = import.walls.iter().copied().chain(own).collect();
+        let own = std::mem::take(&mut m.lights);
+        m.lights = import.lights.iter().cloned().chain(own).collect();
+        if let Err((_, _, message)) = map_grid(m) {
+            let (line, column) = at("uvtt");
+            errors.push(ContentError {
+                file: file.to_path_buf(),
+                line,
+                column,
+                message,
+            });
+        }
+    }
+
     /// Loads every `.ron` file under the `creatures/`, `pregens/`, `maps/` and `encounters/`
     /// folders of `root`.
     pub fn load_dir(root: &Path) -> Result<Self, ContentErrors> {
@@ -1236,10 +1316,28 @@ pub fn read_content_files(
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
             .map_err(|e| io_error(&dir, e))?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+            .filter(|p| {
+                p.extension().is_some_and(|x| x == "ron")
+                    || (kind == ContentKind::Map && is_uvtt(p))
+            })
             .collect();
         paths.sort();
         for path in paths {
+            if is_uvtt(&path) {
+                let len = std::fs::metadata(&path)
+                    .map_err(|e| io_error(&path, e))?
+                    .len();
+                if len > crate::uvtt::MAX_FILE_BYTES {
+                    return Err(ContentError {
+                        file: path,
+                        line: 1,
+                        column: 1,
+                        message: format!(
+                            "{len} bytes: expected a Universal VTT file of at most 64 MiB"
+                        ),
+                    });
+                }
+            }
             let text = std::fs::read_to_string(&path).map_err(|e| io_error(&path, e))?;
             files.push((path, text, kind));
         }
@@ -1292,6 +1390,13 @@ pub(crate) fn list<'a>(ids: impl Iterator<Item = &'a String>) -> String {
     } else {
         ids.join(", ")
     }
+}
+
+/// Whether a file in `maps/` is a Universal VTT file (by its extension).
+fn is_uvtt(file: &Path) -> bool {
+    file.extension()
+        .and_then(|x| x.to_str())
+        .is_some_and(|x| crate::uvtt::EXTENSIONS.contains(&x))
 }
 
 /// Every spell a pregen names: its spellcasting's and those its levels add.
@@ -1356,6 +1461,17 @@ pub fn map_grid(map: &MapDef) -> Result<(MapGrid, Vec<GridPos>), (usize, usize, 
             };
             grid.set(p, t);
         }
+    }
+    for &(x, y) in &map.party {
+        let p = GridPos::new(x, y);
+        if !grid.in_bounds(p) || !grid.terrain(p).passable() || spawns.contains(&p) {
+            return Err((
+                0,
+                0,
+                format!("party start ({x}, {y}): expected an open square on the map, once"),
+            ));
+        }
+        spawns.push(p);
     }
     grid.ambient = map.ambient;
     for l in &map.lights {

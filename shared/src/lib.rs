@@ -18,6 +18,7 @@ pub mod spells;
 pub mod story;
 pub mod table;
 pub mod tactics;
+pub mod uvtt;
 pub mod vision;
 
 /// The usual imports.
