@@ -12,6 +12,8 @@
 //!   knows another creature while that creature stands on a square the party sees and is not
 //!   hidden from it (an ambusher not yet noticed, or one that took the Hide action with a
 //!   Stealth total above every watching member's passive Perception).
+//! - A fight is loud: a creature taking part in the fight under way gives its place away (it
+//!   is known wherever it stands) unless it took the Hide action; the dead are quiet.
 //! - The squares the party has seen in the current scene stay known (the client draws them
 //!   dimmed); creatures in them do not.
 
@@ -166,6 +168,17 @@ impl Table {
         }
         // Sight never computed (a rules-only table): no fog.
         if sight.width == 0 {
+            return true;
+        }
+        // A fight is loud: a creature fighting in it gives its place away, unless it took the
+        // Hide action.
+        if self
+            .combat
+            .as_ref()
+            .is_some_and(|f| f.order.contains(&id))
+            && self.stealth_of(id).is_none()
+            && !c.is_dead()
+        {
             return true;
         }
         if !sight.contains(c.pos) {

@@ -100,13 +100,18 @@ impl Table {
         if let Some(active) = self.active()
             && active != actor
         {
-            let name = &self
+            // Never the name of a creature the actor's side cannot see (fog of war).
+            let side = self.combatant(actor).map(|c| c.side);
+            let name = self
                 .combatant(active)
-                .map(|c| c.name.clone())
-                .unwrap_or_default();
+                .filter(|c| side.is_none_or(|s| !self.unknown_to(s, c)))
+                .map(|c| c.name.clone());
             return Err(Rejection::new(
                 RejectCode::NotYourTurn,
-                format!("It's not your turn — current turn: {name}"),
+                match name {
+                    Some(name) => format!("It's not your turn — current turn: {name}"),
+                    None => "It's not your turn — something unseen is acting".to_string(),
+                },
             ));
         }
         let result = match action {

@@ -341,9 +341,13 @@ pub fn frontier_step(
     let mut edge: Vec<GridPos> = (0..seen.height as i32)
         .flat_map(|y| (0..seen.width as i32).map(move |x| GridPos::new(x, y)))
         .filter(|p| seen.contains(*p) && board.map.terrain(*p).passable())
+        // Bordering an open square not yet seen (side by side: a rock corner never seen
+        // behind two walls is not something to walk to).
         .filter(|p| {
-            p.neighbours()
-                .any(|n| board.map.in_bounds(n) && !seen.contains(n))
+            [(1, 0), (-1, 0), (0, 1), (0, -1)].iter().any(|(dx, dy)| {
+                let n = GridPos::new(p.x + dx, p.y + dy);
+                board.map.in_bounds(n) && board.map.terrain(n).passable() && !seen.contains(n)
+            })
         })
         .collect();
     edge.sort_by_key(|p| (p.squares_to(here), *p));
