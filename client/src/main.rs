@@ -95,7 +95,7 @@ fn host_server(cli: &Cli) -> Result<(String, String), String> {
     let server_cli = emberkeep_server::Cli::try_parse_from(&args).map_err(|e| e.to_string())?;
     let mut settings = server_cli.into_settings()?;
     let content =
-        emberkeep_shared::content::ContentLibrary::load_dir(&settings.assets).map_err(|e| {
+        emberkeep_shared::content::ContentLibrary::load_dirs(&settings.assets, &settings.packs).map_err(|e| {
             format!(
                 "the content in {} is invalid:\n{e}",
                 settings.assets.display()

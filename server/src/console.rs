@@ -58,6 +58,7 @@ Host commands (on the server's console, or from a host seat):
   save                   write a snapshot now (with --data-dir)
   archive ID             save and close a campaign
   reopen ID              open an archived campaign again
+  reload                 read the content folders again (hot reload does it on its own)
   help                   this list";
 
 /// Starts the thread reading stdin (skipped when stdin is closed).
@@ -246,6 +247,7 @@ fn run(world: &mut World, hint: Option<Entity>, line: &str, reply_to: ReplyTo) -
         }
         "archive" if from_console => return Ran::Answered(archive(world, rest)),
         "reopen" if from_console => return Ran::Answered(reopen(world, rest)),
+        "reload" if from_console => return Ran::Answered(crate::reload::reload(world, "")),
         _ => {}
     }
     let selected = world.resource::<Selected>().0.clone();

@@ -9,6 +9,7 @@ use emberkeep_shared::event::{Audience, GameEvent};
 use emberkeep_shared::prelude::*;
 use emberkeep_shared::protocol::Role;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -142,6 +143,21 @@ pub enum Input {
         /// Its sheets and what they use.
         brought: Box<emberkeep_shared::table::Brought>,
     },
+    /// A scene as the edited content folder now makes it (hot reload): it replaces the
+    /// table's version if the party has not been there ([`Table::refresh_scene`]). The journal
+    /// holds the scene itself, so a replay never depends on what the folder holds later.
+    Scene {
+        /// The scene's id.
+        id: String,
+        /// The scene, built from the new content.
+        scene: Box<emberkeep_shared::table::SceneState>,
+        /// Items its loot and locks name.
+        #[serde(default)]
+        items: BTreeMap<String, emberkeep_shared::items::ItemDef>,
+        /// Spells its creatures cast.
+        #[serde(default)]
+        spells: BTreeMap<String, emberkeep_shared::spells::SpellDef>,
+    },
 }
 
 impl Input {
@@ -246,6 +262,15 @@ fn apply_input(table: &mut Table, entry: &Entry) -> Result<(), Rejection> {
         }
         Input::Judged { actor, check, .. } => table.judge(*actor, check.clone(), t),
         Input::Character { actor, brought } => table.bring_character(*actor, brought, t),
+        Input::Scene {
+            id,
+            scene,
+            items,
+            spells,
+        } => {
+            table.refresh_scene(id, (**scene).clone(), items, spells, t);
+            Ok(())
+        }
         Input::Host(op) => match op {
             HostOp::Pause => table.pause(t),
             HostOp::Resume => table.resume(t),

@@ -36,6 +36,7 @@ pub mod journal;
 pub mod narrator;
 pub mod network;
 pub mod outbox;
+pub mod reload;
 pub mod seats;
 pub mod secret_file;
 pub mod session;
@@ -110,6 +111,7 @@ impl Plugin for ServerPlugin {
                     narrator::poll,
                     console::read_stdin,
                     console::run_commands,
+                    reload::watch_content,
                 )
                     .chain()
                     .in_set(TurnSystems::Receive),
@@ -124,7 +126,7 @@ impl Plugin for ServerPlugin {
         );
         app.add_observer(session::on_session_removed);
         network::plugin(app);
-        app.add_systems(Startup, (start_http, open_campaigns).chain());
+        app.add_systems(Startup, (start_http, open_campaigns, reload::start_watch).chain());
         app.add_systems(Update, print_codes_once.after(TurnSystems::Publish));
     }
 }

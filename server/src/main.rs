@@ -15,7 +15,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let content = match ContentLibrary::load_dir(&settings.assets) {
+    let content = match ContentLibrary::load_dirs(&settings.assets, &settings.packs) {
         Ok(c) => c,
         Err(e) => {
             eprintln!(

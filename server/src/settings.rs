@@ -34,6 +34,13 @@ pub struct ServerSettings {
     pub tick_hz: f64,
     /// Assets folder.
     pub assets: PathBuf,
+    /// Content packs laid over the assets folder's content, in order (a pack's file replaces
+    /// the one with the same path before it; see [`ContentLibrary::load_dirs`]).
+    ///
+    /// [`ContentLibrary::load_dirs`]: emberkeep_shared::content::ContentLibrary::load_dirs
+    pub packs: Vec<PathBuf>,
+    /// Watch the content folders and reload what changes (hot reload).
+    pub watch: bool,
     /// Encounter every campaign starts with.
     pub encounter: String,
     /// How many campaigns (tables) to open.
@@ -86,6 +93,8 @@ impl Default for ServerSettings {
             listen: Listen::InProcess,
             tick_hz: DEFAULT_TICK_HZ,
             assets: PathBuf::from("assets"),
+            packs: Vec::new(),
+            watch: false,
             encounter: "goblin-ambush".into(),
             campaigns: 1,
             turn_timeout: Duration::from_secs(120),
@@ -213,6 +222,15 @@ pub struct Cli {
     /// Assets folder.
     #[arg(long, default_value = "assets", env = "EMBERKEEP_ASSETS")]
     pub assets: PathBuf,
+    /// A content pack: a folder laid out like the assets folder's content (creatures/,
+    /// maps/, adventures/…) whose files add to it or replace the file of the same path.
+    /// Repeat for several packs; later ones win.
+    #[arg(long = "pack", value_name = "DIR")]
+    pub packs: Vec<PathBuf>,
+    /// Do not watch the content folders: edits then need a restart (or the console's
+    /// `reload`).
+    #[arg(long)]
+    pub no_watch: bool,
     /// Do not print events as they happen.
     #[arg(long)]
     pub quiet: bool,
@@ -307,6 +325,8 @@ impl Cli {
             console: true,
             tick_hz: self.tick_rate,
             assets: emberkeep_shared::repo_folder(&self.assets, env!("CARGO_MANIFEST_DIR")),
+            packs: self.packs,
+            watch: !self.no_watch,
             encounter: self.encounter,
             campaigns: self.campaigns,
             turn_timeout: Duration::from_secs(self.turn_timeout),

@@ -1281,6 +1281,43 @@ impl ContentLibrary {
         let files = read_content_files(root).map_err(|e| ContentErrors(vec![e]))?;
         Self::from_sources(&files)
     }
+
+    /// Loads the content of `root` with content packs laid over it in order: a pack's file
+    /// replaces the file with the same path inside the folder before it
+    /// (`creatures/goblin.ron`, `adventures/ember/vault.ron`) and adds the others. Everything
+    /// is then checked together, so a pack may use what the folder under it defines.
+    pub fn load_dirs(root: &Path, packs: &[PathBuf]) -> Result<Self, ContentErrors> {
+        let mut files: Vec<(PathBuf, (PathBuf, String, ContentKind))> = Vec::new();
+        for dir in std::iter::once(root).chain(packs.iter().map(PathBuf::as_path)) {
+            if !dir.is_dir() {
+                return Err(ContentErrors(vec![ContentError {
+                    file: dir.to_path_buf(),
+                    line: 1,
+                    column: 1,
+                    message: "not a folder: expected a content folder (creatures/, maps/, …)"
+                        .into(),
+                }]));
+            }
+            for (path, text, kind) in read_content_files(dir).map_err(|e| ContentErrors(vec![e]))? {
+                let rel = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
+                match files.iter_mut().find(|(r, _)| *r == rel) {
+                    Some(slot) => slot.1 = (path, text, kind),
+                    None => files.push((rel, (path, text, kind))),
+                }
+            }
+        }
+        // Kinds in the order one folder is read (a pack's new files join their kind).
+        // (scenes are read with their adventures, last.)
+        let rank = |k: &ContentKind| {
+            ContentKind::ALL
+                .iter()
+                .position(|(x, _)| x == k)
+                .unwrap_or(ContentKind::ALL.len() - 1)
+        };
+        files.sort_by_key(|(_, (_, _, k))| rank(k));
+        let files: Vec<_> = files.into_iter().map(|(_, f)| f).collect();
+        Self::from_sources(&files)
+    }
 }
 
 /// A file or folder that cannot be read, as a content error.

@@ -80,7 +80,7 @@ pub fn parse(text: &str) -> Result<UvttMap, String> {
         )
     })?;
     let size = &file.resolution.map_size;
-    let ok_size = |v: f64| v.is_finite() && v >= 1.0 && v <= 200.0 && v.fract() == 0.0;
+    let ok_size = |v: f64| v.is_finite() && (1.0..=200.0).contains(&v) && v.fract() == 0.0;
     if !ok_size(size.x) || !ok_size(size.y) {
         return Err(format!(
             "map_size {}×{}: expected whole squares, 1 to 200 each way",
