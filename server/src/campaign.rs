@@ -189,6 +189,11 @@ pub struct Campaign {
     /// With companions: seats their player left, and when (table time). After the turn
     /// timeout an empty one goes back to its companion; a player back sooner keeps it.
     pub vacated: Vec<(String, u64)>,
+    /// Counts the inputs that may have changed the table (the clock's only when it did).
+    pub rev: u64,
+    /// What the replicated components were last built from: the rev, and a hash of the
+    /// seats' players and links and of the clocks shown. Unchanged: nothing to rebuild.
+    pub published: Option<(u64, u64)>,
 }
 
 impl Campaign {
@@ -254,11 +259,13 @@ impl Campaign {
     pub(crate) fn perform(&mut self, input: Input, now_ms: u64) -> Result<(), Rejection> {
         let entry = Entry { t: now_ms, input };
         let before = self.table.next_seq;
-        apply(&mut self.table, &entry)?;
+        let applied = apply(&mut self.table, &entry);
         let clock = entry.input.is_clock();
         if clock && self.table.next_seq == before {
-            return Ok(());
+            return applied;
         }
+        self.rev += 1;
+        applied?;
         self.record(&entry)
             .map_err(|_| Rejection::new(RejectCode::Unavailable, CANNOT_SAVE))?;
         if !clock {
@@ -539,6 +546,8 @@ fn spawn_parts(
         clock_offset,
         journal: None,
         host_alerts: Vec::new(),
+        rev: 0,
+        published: None,
     }
 }
 

@@ -207,6 +207,33 @@ pub(crate) fn publish(
                 }
             }
         }
+        // The table changes only through inputs, and the view's clocks (the seconds left of a
+        // turn and of a reaction) by the second: rebuild the replicated parts only when one
+        // of them, or a seat's player or links, changed (a quiet table costs nothing).
+        let secs = |deadline: u64| deadline.saturating_sub(now).div_ceil(1000);
+        let clocks = (
+            campaign
+                .table
+                .combat
+                .as_ref()
+                .and_then(|c| c.deadline_ms)
+                .map(secs),
+            campaign.table.pending.as_ref().map(|p| secs(p.deadline_ms)),
+        );
+        let seats = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            for s in &campaign.seats {
+                (&s.player, s.links.len()).hash(&mut h);
+            }
+            clocks.hash(&mut h);
+            h.finish()
+        };
+        let key = (campaign.rev, seats);
+        if campaign.published == Some(key) {
+            continue;
+        }
+        campaign.published = Some(key);
         view.set_if_neq(TableView::of(&campaign.id, &campaign.table, now));
         if map.grid != campaign.table.map {
             map.grid = campaign.table.map.clone();

@@ -1547,6 +1547,7 @@ pub fn map_grid(map: &MapDef) -> Result<(MapGrid, Vec<GridPos>), (usize, usize, 
         }
         grid.walls.push(*s);
     }
+    grid.art = map.uvtt.as_ref().map(|f| format!("maps/{f}"));
     Ok((grid, spawns))
 }
 

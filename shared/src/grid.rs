@@ -126,6 +126,10 @@ pub struct MapGrid {
     /// the wall squares in `cells`: the same rules of movement, sight and cover apply to both.
     #[serde(default)]
     pub walls: Vec<WallSegment>,
+    /// The map's own picture for a window to draw, relative to the assets folder
+    /// (`maps/cellar.dd2vtt`); none for a map drawn with the shipped tiles.
+    #[serde(default)]
+    pub art: Option<String>,
 }
 
 /// A wall or door as a segment, in hundredths of a square from the map's top-left corner (the
@@ -225,6 +229,7 @@ impl MapGrid {
             ambient: Light::Bright,
             lights: Vec::new(),
             walls: Vec::new(),
+            art: None,
         }
     }
 

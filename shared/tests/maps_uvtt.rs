@@ -18,6 +18,8 @@ fn the_shipped_cellar_imports_its_walls_door_and_light() {
     let (grid, starts) = lib.map_grid("cellar").expect("the cellar map");
     assert_eq!((grid.width, grid.height), (10, 8));
     assert_eq!(starts.len(), 4);
+    // The window draws the file's own picture.
+    assert_eq!(grid.art.as_deref(), Some("maps/cellar.dd2vtt"));
     // 4 border + 2 middle + 4 crate sides, and the door.
     assert_eq!(grid.walls.len(), 11);
     assert_eq!(grid.walls.iter().filter(|w| w.door).count(), 1);

@@ -15,6 +15,8 @@ fn with_table(s: &mut Stepper, f: impl FnOnce(&mut Table)) {
         .find(|c| c.id == "table-1")
         .expect("the campaign");
     f(&mut c.table);
+    // Changed behind the inputs' back: the server must publish it again.
+    c.rev += 1;
 }
 
 fn wall_at_x10(t: &mut Table, terrain: Terrain) {

@@ -278,4 +278,8 @@ fn a_content_pack_adds_and_replaces_files() {
         "{err}"
     );
     let _ = std::fs::remove_dir_all(&pack);
+    // The modding guide's example folder works as a pack over the shipped content.
+    let example = assets_dir().join("../docs/example-mod");
+    let lib = ContentLibrary::load_dirs(&assets_dir(), &[example]).unwrap();
+    assert!(lib.encounters.contains_key("gnoll-den") && lib.adventures.contains_key("ember"));
 }

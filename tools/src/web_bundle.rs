@@ -1,6 +1,6 @@
 //! `emberkeep-tools web-bundle`: builds the client for the browser and lays out a static
 //! bundle — `index.html`, the wasm-bindgen JS and wasm (shrunk by wasm-opt when a recent enough
-//! one is installed), the art and sounds, and a `.gz` twin of each large file — which the
+//! one is installed), the art, sounds and maps, and a `.gz` twin of each large file — which the
 //! server serves with `--web PORT`. Prints the sizes.
 
 use anyhow::{Context, Result, bail};
@@ -183,7 +183,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     std::fs::write(out.join("index.html"), INDEX)?;
     let assets = root.join("assets");
     let mut asset_bytes = 0;
-    for dir in ["art", "sounds"] {
+    // `maps/` for the maps' own pictures (Universal VTT images, Tiled tilesets and layers).
+    for dir in ["art", "sounds", "maps"] {
         asset_bytes += copy_dir(&assets.join(dir), &out.join("assets").join(dir))?;
     }
     let mut gz_wasm = 0;
@@ -206,7 +207,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         mib(gz_wasm)
     );
     println!(
-        "  js: {} KiB; art and sounds: {:.2} MiB",
+        "  js: {} KiB; art, sounds and maps: {:.2} MiB",
         js / 1024,
         mib(asset_bytes)
     );

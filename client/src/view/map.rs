@@ -256,7 +256,7 @@ fn fit_camera(
     }
 }
 
-fn side_color(side: Side) -> Color {
+pub(super) fn side_color(side: Side) -> Color {
     match side {
         Side::Party => art::PARTY,
         Side::Foe => art::FOE,

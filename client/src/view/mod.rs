@@ -16,7 +16,9 @@ mod settings;
 mod sheet;
 mod spells;
 mod zones;
+mod backdrop;
 mod fog;
+mod memory;
 
 pub use audio::Volumes;
 pub use creator::Creator;
@@ -73,7 +75,9 @@ impl Plugin for ViewPlugin {
         points::plugin(app);
         sheet::plugin(app);
         zones::plugin(app);
+        backdrop::plugin(app);
         fog::plugin(app);
+        memory::plugin(app);
         app.add_systems(Update, (screenshot_when_ready, title_when_ready));
     }
 }

@@ -1,0 +1,206 @@
+//! A map's own picture under the grid: the image inside a Universal VTT file (`.dd2vtt`,
+//! `.uvtt`, `.df2vtt`), scaled to the map's squares. The server never decodes it; the window
+//! loads the file named by the map (`MapGrid::art`) through the asset server, so a changed
+//! file is drawn again (hot reload) and a browser fetches it like any other asset.
+//!
+//! The file is untrusted: it is read only up to [`MAX_FILE_BYTES`], the picture must be a PNG
+//! or JPEG of at most [`MAX_SIDE`] pixels a side (checked from its header, before decoding),
+//! and a bad one leaves the plain tiles with a warning.
+
+use super::map::{MapSize, SQUARE};
+use bevy::asset::io::Reader;
+use bevy::asset::{AssetLoader, LoadContext, RenderAssetUsages};
+use bevy::image::{CompressedImageFormats, ImageSampler, ImageType};
+use bevy::prelude::*;
+use emberkeep_shared::prelude::*;
+
+/// The largest map file read (as the server's bound).
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+/// The largest picture side, in pixels (what WebGL2 guarantees is 4096; most have 8192).
+pub const MAX_SIDE: u32 = 8192;
+
+/// Reads a Universal VTT file's picture as an image.
+#[derive(Default, TypePath)]
+pub struct UvttImageLoader;
+
+#[derive(serde::Deserialize)]
+struct UvttImage {
+    image: String,
+}
+
+/// Why a picture was not drawn.
+#[derive(Debug)]
+pub struct PictureError(String);
+
+impl std::fmt::Display for PictureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PictureError {}
+
+/// The picture's format and size from its first bytes: PNG (its IHDR) or JPEG (a SOF marker).
+pub fn picture_size(bytes: &[u8]) -> Result<(&'static str, u32, u32), String> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() >= 24 {
+        let w = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
+        let h = u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
+        return Ok(("png", w, h));
+    }
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        let mut i = 2;
+        while i + 9 < bytes.len() {
+            if bytes[i] != 0xFF {
+                return Err("a broken JPEG".into());
+            }
+            let marker = bytes[i + 1];
+            let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
+            if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
+                let h = u16::from_be_bytes([bytes[i + 5], bytes[i + 6]]) as u32;
+                let w = u16::from_be_bytes([bytes[i + 7], bytes[i + 8]]) as u32;
+                return Ok(("jpeg", w, h));
+            }
+            i += 2 + len;
+        }
+        return Err("a JPEG without a frame header".into());
+    }
+    Err("not a PNG or JPEG picture (WebP is not read: export PNG)".into())
+}
+
+/// Decodes a Universal VTT file's picture, bounded.
+pub fn decode(bytes: &[u8]) -> Result<Image, String> {
+    use base64::Engine;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "the file is {} bytes: expected at most {MAX_FILE_BYTES}",
+            bytes.len()
+        ));
+    }
+    let file: UvttImage =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a Universal VTT file: {e}"))?;
+    let picture = base64::engine::general_purpose::STANDARD
+        .decode(file.image.trim())
+        .map_err(|e| format!("its `image` is not base64: {e}"))?;
+    let (format, w, h) = picture_size(&picture)?;
+    if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
+        return Err(format!(
+            "its picture is {w}×{h} pixels: expected 1 to {MAX_SIDE} a side"
+        ));
+    }
+    Image::from_buffer(
+        &picture,
+        ImageType::Extension(format),
+        CompressedImageFormats::NONE,
+        true,
+        ImageSampler::linear(),
+        RenderAssetUsages::default(),
+    )
+    .map_err(|e| format!("its picture cannot be read: {e}"))
+}
+
+impl AssetLoader for UvttImageLoader {
+    type Asset = Image;
+    type Settings = ();
+    type Error = PictureError;
+
+    async fn load(
+        &self,
+        reader: &mut dyn Reader,
+        _settings: &(),
+        load_context: &mut LoadContext<'_>,
+    ) -> Result<Image, PictureError> {
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(|e| PictureError(format!("cannot read: {e}")))?;
+        decode(&bytes).map_err(|e| PictureError(format!("{}: {e}", load_context.path())))
+    }
+
+    fn extensions(&self) -> &[&str] {
+        &["dd2vtt", "uvtt", "df2vtt"]
+    }
+}
+
+#[derive(Component, Debug)]
+struct Backdrop;
+
+pub(super) fn plugin(app: &mut App) {
+    app.register_asset_loader(UvttImageLoader);
+    app.add_systems(Update, draw_backdrop);
+}
+
+/// Above the tiles (z 0), below the zones, walls' strokes and tokens.
+const BACKDROP_Z: f32 = 0.3;
+
+fn draw_backdrop(
+    mut commands: Commands,
+    maps: Query<&BattleMap, Changed<BattleMap>>,
+    existing: Query<Entity, With<Backdrop>>,
+    assets: Res<AssetServer>,
+) {
+    let Some(map) = maps.iter().next() else {
+        return;
+    };
+    for e in &existing {
+        commands.entity(e).despawn();
+    }
+    let grid = &map.grid;
+    let Some(art) = grid.art.as_deref() else {
+        return;
+    };
+    let uvtt = ["dd2vtt", "uvtt", "df2vtt"]
+        .iter()
+        .any(|x| art.to_ascii_lowercase().ends_with(&format!(".{x}")));
+    if !uvtt {
+        return;
+    }
+    let size = MapSize {
+        width: grid.width,
+        height: grid.height,
+    };
+    let centre = (size.to_world(GridPos::new(0, 0))
+        + size.to_world(GridPos::new(grid.width as i32 - 1, grid.height as i32 - 1)))
+        / 2.0;
+    commands.spawn((
+        Backdrop,
+        Sprite {
+            image: assets.load::<Image>(art.to_string()),
+            custom_size: Some(Vec2::new(
+                grid.width as f32 * SQUARE,
+                grid.height as f32 * SQUARE,
+            )),
+            ..default()
+        },
+        Transform::from_translation(centre.extend(BACKDROP_Z)),
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_cellar_picture_decodes_and_bad_files_are_refused() {
+        let path = emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR"))
+            .join("../assets/maps/cellar.dd2vtt");
+        let image = decode(&std::fs::read(path).unwrap()).unwrap();
+        assert!(image.width() >= 10 && image.height() >= 8);
+        assert!(decode(b"{").unwrap_err().contains("not a Universal VTT file"));
+        assert!(
+            decode(br#"{"image": "!!"}"#)
+                .unwrap_err()
+                .contains("not base64")
+        );
+        // A PNG header claiming 100000 pixels across is refused before decoding.
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend(100_000u32.to_be_bytes());
+        png.extend(10u32.to_be_bytes());
+        png.extend([8, 2, 0, 0, 0]);
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&png);
+        let err = decode(format!(r#"{{"image": "{b64}"}}"#).as_bytes()).unwrap_err();
+        assert!(err.contains("100000×10"), "{err}");
+        assert!(picture_size(b"RIFF....WEBP").unwrap_err().contains("WebP"));
+    }
+}
