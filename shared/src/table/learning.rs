@@ -62,8 +62,8 @@ impl Table {
         let mut out: Vec<String> = c
             .spell_suggestions
             .iter()
+            .filter(|id| learnable.iter().any(|(l, _)| l == *id))
             .cloned()
-            .filter(|id| learnable.iter().any(|(l, _)| l == id))
             .collect();
         for (id, _) in learnable {
             if !out.contains(&id) {
