@@ -4,7 +4,9 @@
 //! only the geometry; the picture (`image`, base64) is for the client and is not decoded here.
 //!
 //! A map file (RON) imports one with `uvtt: Some("cellar.dd2vtt")` (a file beside it in
-//! `maps/`) and says where the party starts (`party: [(1, 1), …]`).
+//! `maps/`) and says where the party starts (`party: [(1, 1), …]`). A closed portal is a
+//! closed door segment, which every scene on the map gets as a `Door` point to open
+//! ([`crate::maps::merge`]).
 
 use crate::content::LightDef;
 use crate::grid::WallSegment;
@@ -80,7 +82,7 @@ pub fn parse(text: &str) -> Result<UvttMap, String> {
         )
     })?;
     let size = &file.resolution.map_size;
-    let ok_size = |v: f64| v.is_finite() && v >= 1.0 && v <= 200.0 && v.fract() == 0.0;
+    let ok_size = |v: f64| v.is_finite() && (1.0..=200.0).contains(&v) && v.fract() == 0.0;
     if !ok_size(size.x) || !ok_size(size.y) {
         return Err(format!(
             "map_size {}×{}: expected whole squares, 1 to 200 each way",
