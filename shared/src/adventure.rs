@@ -221,6 +221,28 @@ pub struct PointDef {
     /// What opening or using it does.
     #[serde(default)]
     pub then: Vec<Outcome>,
+    /// A door's leaf as a wall segment (kind `Door`; a Tiled `Door` object, a Universal VTT
+    /// portal, a map's closed door segment): while the door is closed the segment is a
+    /// closed door in the map's walls, and opening the point opens it. Without a leaf, a
+    /// closed door closes its square.
+    #[serde(default)]
+    pub wall: Option<crate::grid::WallSegment>,
+}
+
+impl PointDef {
+    /// The squares it is known by when the party has seen one: its own, and the two sides of
+    /// a door's leaf (a closed leaf hides what is behind it, its own square too).
+    pub fn squares(&self) -> Vec<crate::grid::GridPos> {
+        let mut out = vec![crate::grid::GridPos::new(self.at.0, self.at.1)];
+        if let Some(leaf) = &self.wall {
+            for side in leaf.sides() {
+                if !out.contains(&side) {
+                    out.push(side);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// When a trigger fires.
@@ -353,6 +375,15 @@ pub fn check_scene(scene: &SceneDef) -> Vec<(String, String)> {
                     ),
                 ));
             }
+        }
+        if p.wall.is_some() && p.kind != PointKind::Door {
+            out.push((
+                format!("\"{}\"", p.id),
+                format!(
+                    "point `{}` has a `wall` (a door's leaf): expected kind `Door`",
+                    p.id
+                ),
+            ));
         }
         if (p.kind == PointKind::Trap) != p.trap.is_some() {
             out.push((
@@ -628,6 +659,19 @@ pub fn check_scene_refs(
     }
     for p in &scene.points {
         place(&mut out, &format!("point `{}`", p.id), p.at, false);
+        let (w, h) = (grid.width as i32 * 100, grid.height as i32 * 100);
+        let on_map = |(x, y): (i32, i32)| (0..=w).contains(&x) && (0..=h).contains(&y);
+        if let Some(leaf) = &p.wall
+            && (!on_map(leaf.a) || !on_map(leaf.b) || leaf.a == leaf.b)
+        {
+            out.push((
+                format!("\"{}\"", p.id),
+                format!(
+                    "door `{}`: its leaf from {:?} to {:?} is not a segment on map `{}` (0..={w}, 0..={h} hundredths of a square)",
+                    p.id, leaf.a, leaf.b, scene.map
+                ),
+            ));
+        }
         let items = p
             .loot
             .iter()

@@ -4,7 +4,9 @@
 
 use crate::checks::Skill;
 use crate::dice::DiceExpr;
-use crate::grid::{GridPos, MapGrid, Terrain};
+use crate::grid::{GridPos, MapGrid};
+use crate::maps::MapFormat;
+pub use crate::maps::map_grid;
 pub use crate::spells::{SpellDef, Spellcasting};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -459,7 +461,8 @@ pub struct PregenDef {
     pub description: String,
 }
 
-/// A map file: rows of characters, one per square.
+/// A map: rows of characters, one per square, and what a Tiled or Universal VTT file adds
+/// ([`crate::maps`], [`crate::uvtt`]); a RON map file writes the rows (and may write the rest).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MapDef {
     /// Id used by encounters.
@@ -491,6 +494,24 @@ pub struct MapDef {
     /// column 3, five squares long; `door: true` makes it a closed door.
     #[serde(default)]
     pub walls: Vec<crate::grid::WallSegment>,
+    /// Foes' start squares (Tiled `Spawn` objects with `side` `foe`): a foe naming a creature
+    /// joins every encounter and scene on this map ([`crate::maps::merge`]).
+    #[serde(default)]
+    pub spawns: Vec<crate::maps::SpawnDef>,
+    /// Exits every scene on this map gets (Tiled `Exit` objects).
+    #[serde(default)]
+    pub exits: Vec<crate::adventure::ExitDef>,
+    /// Doors and points of interest every scene on this map gets (Tiled `Door` and
+    /// `PointOfInterest` objects, a Universal VTT file's closed portals).
+    #[serde(default)]
+    pub points: Vec<crate::adventure::PointDef>,
+    /// Triggers every scene on this map gets (Tiled `Trigger` objects).
+    #[serde(default)]
+    pub triggers: Vec<crate::adventure::TriggerDef>,
+    /// The file the map's art comes from, relative to the assets folder (`maps/den.tmx`,
+    /// `maps/cellar.dd2vtt`), for a client that draws it; none for a RON map of rows.
+    #[serde(default)]
+    pub file: Option<String>,
 }
 
 /// A light source in a map file.
@@ -665,7 +686,7 @@ pub struct ContentLibrary {
     /// Adventures with their scenes.
     pub adventures: BTreeMap<String, crate::adventure::Adventure>,
     /// Where each id came from and its text, for locating cross-file errors.
-    sources: BTreeMap<(u8, String), (PathBuf, String)>,
+    pub(crate) sources: BTreeMap<(u8, String), (PathBuf, String)>,
 }
 
 /// Finds the first occurrence of `needle` in `text` as a 1-based (line, column).
@@ -677,15 +698,15 @@ fn locate(text: &str, needle: &str) -> Option<(usize, usize)> {
     Some((line, column))
 }
 
-struct FileCheck<'a> {
-    file: &'a Path,
-    text: &'a str,
-    errors: &'a mut Vec<ContentError>,
+pub(crate) struct FileCheck<'a> {
+    pub(crate) file: &'a Path,
+    pub(crate) text: &'a str,
+    pub(crate) errors: &'a mut Vec<ContentError>,
 }
 
 impl FileCheck<'_> {
     /// Records an error located at the first occurrence of `needle` (else the file start).
-    fn error_at(&mut self, needle: &str, message: impl Into<String>) {
+    pub(crate) fn error_at(&mut self, needle: &str, message: impl Into<String>) {
         let (line, column) = locate(self.text, needle).unwrap_or((1, 1));
         self.errors.push(ContentError {
             file: self.file.to_path_buf(),
@@ -821,6 +842,13 @@ impl ContentLibrary {
         // Universal VTT files by name, and the maps that import one (built once all are read).
         let mut imports: BTreeMap<String, crate::uvtt::UvttMap> = BTreeMap::new();
         let mut deferred: Vec<(PathBuf, String, String)> = Vec::new();
+        // Tiled tilesets and templates, for the Tiled maps that name them.
+        let resources = crate::maps::Resources::of(
+            files
+                .iter()
+                .filter(|(_, _, k)| *k == ContentKind::Map)
+                .map(|(p, t, _)| (p.as_path(), t.as_str())),
+        );
         for (file, text, kind) in files {
             let mut check = FileCheck {
                 file,
@@ -882,12 +910,25 @@ impl ContentLibrary {
                         message,
                     }),
                 },
+                ContentKind::Map if MapFormat::of(file) != MapFormat::Ron => {
+                    match crate::maps::load(file, text, &resources) {
+                        Ok(Some(m)) => {
+                            if let Err((_, _, msg)) = map_grid(&m) {
+                                errors.push(crate::maps::file_error(file, msg));
+                            }
+                            lib.insert_map(m, file, text, &mut errors);
+                        }
+                        Ok(None) => {}
+                        Err(e) => errors.extend(e),
+                    }
+                }
                 ContentKind::Map => match parse_ron::<MapDef>(file, text) {
                     Ok(m) if m.uvtt.is_some() => {
                         check.check_id(&m.id);
-                        lib.insert_source(2, &m.id, file, text);
-                        deferred.push((file.clone(), text.clone(), m.id.clone()));
-                        lib.maps.insert(m.id.clone(), m);
+                        let id = m.id.clone();
+                        if lib.insert_map(m, file, text, &mut errors) {
+                            deferred.push((file.clone(), text.clone(), id));
+                        }
                     }
                     Ok(m) => {
                         check.check_id(&m.id);
@@ -905,8 +946,7 @@ impl ContentLibrary {
                                 message: msg,
                             });
                         }
-                        lib.insert_source(2, &m.id, file, text);
-                        lib.maps.insert(m.id.clone(), m);
+                        lib.insert_map(m, file, text, &mut errors);
                     }
                     Err(e) => errors.push(e),
                 },
@@ -994,6 +1034,7 @@ impl ContentLibrary {
         for (file, text, id) in deferred {
             lib.import_uvtt(&file, &text, &id, &imports, &mut errors);
         }
+        lib.apply_maps(&mut errors);
         lib.check_references(&mut errors);
         lib.check_adventures(&mut errors);
         if errors.is_empty() {
@@ -1001,6 +1042,31 @@ impl ContentLibrary {
         } else {
             Err(ContentErrors(errors))
         }
+    }
+
+    /// Adds a map (true); a second map of the same id (`den.ron` beside `den.tmx`) is an
+    /// error (false).
+    fn insert_map(
+        &mut self,
+        m: MapDef,
+        file: &Path,
+        text: &str,
+        errors: &mut Vec<ContentError>,
+    ) -> bool {
+        if let Some((first, _)) = self.sources.get(&(2, m.id.clone())) {
+            errors.push(crate::maps::file_error(
+                file,
+                format!(
+                    "map id `{}` is defined twice, here and in {}: expected one file per map (remove one)",
+                    m.id,
+                    first.display()
+                ),
+            ));
+            return false;
+        }
+        self.insert_source(2, &m.id, file, text);
+        self.maps.insert(m.id.clone(), m);
+        true
     }
 
     fn insert_source(&mut self, kind: u8, id: &str, file: &Path, text: &str) {
@@ -1233,7 +1299,8 @@ impl ContentLibrary {
     }
 
     /// Builds a map that imports a Universal VTT file: all floor, the file's size, walls, doors
-    /// and lights (and the map file's own), checked like any map.
+    /// and lights (and the map file's own), checked like any map; its `file` is the Universal
+    /// VTT file (its closed doors become `Door` points in [`crate::maps::merge`]).
     fn import_uvtt(
         &mut self,
         file: &Path,
@@ -1260,6 +1327,7 @@ impl ContentLibrary {
             return;
         };
         m.tiles = vec![".".repeat(import.width as usize); import.height as usize];
+        m.file = Some(format!("maps/{name}"));
         let own = std::mem::take(&mut m.walls);
         m.walls = import.walls.iter().copied().chain(own).collect();
         let own = std::mem::take(&mut m.lights);
@@ -1330,6 +1398,21 @@ fn io_error(path: &Path, e: std::io::Error) -> ContentError {
     }
 }
 
+/// A content file's text; a file larger than any content file may be (a map file's 64 MiB,
+/// [`crate::maps::MAX_MAP_FILE_BYTES`]) is refused before it is read.
+fn read_text(path: &Path) -> Result<String, ContentError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| io_error(path, e))?
+        .len();
+    if len > crate::maps::MAX_MAP_FILE_BYTES {
+        return Err(crate::maps::file_error(
+            path,
+            format!("{len} bytes: expected a content file of at most 64 MiB"),
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| io_error(path, e))
+}
+
 /// Reads the content files of an assets folder (IO is kept to this one function).
 pub fn read_content_files(
     root: &Path,
@@ -1355,27 +1438,12 @@ pub fn read_content_files(
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
                 p.extension().is_some_and(|x| x == "ron")
-                    || (kind == ContentKind::Map && is_uvtt(p))
+                    || (kind == ContentKind::Map && is_map_file(p))
             })
             .collect();
         paths.sort();
         for path in paths {
-            if is_uvtt(&path) {
-                let len = std::fs::metadata(&path)
-                    .map_err(|e| io_error(&path, e))?
-                    .len();
-                if len > crate::uvtt::MAX_FILE_BYTES {
-                    return Err(ContentError {
-                        file: path,
-                        line: 1,
-                        column: 1,
-                        message: format!(
-                            "{len} bytes: expected a Universal VTT file of at most 64 MiB"
-                        ),
-                    });
-                }
-            }
-            let text = std::fs::read_to_string(&path).map_err(|e| io_error(&path, e))?;
+            let text = read_text(&path)?;
             files.push((path, text, kind));
         }
     }
@@ -1408,7 +1476,7 @@ fn read_adventures(dir: &Path) -> Result<Vec<(PathBuf, String, ContentKind)>, Co
             .collect();
         paths.sort();
         for path in paths {
-            let text = std::fs::read_to_string(&path).map_err(|e| io_error(&path, e))?;
+            let text = read_text(&path)?;
             let kind = if path.file_stem().is_some_and(|s| s == "adventure") {
                 ContentKind::Adventure
             } else {
@@ -1431,9 +1499,14 @@ pub(crate) fn list<'a>(ids: impl Iterator<Item = &'a String>) -> String {
 
 /// Whether a file in `maps/` is a Universal VTT file (by its extension).
 fn is_uvtt(file: &Path) -> bool {
+    MapFormat::of(file) == MapFormat::UniversalVtt
+}
+
+/// Whether a file in `maps/` is read: RON, Tiled (maps, tilesets, templates) or Universal VTT.
+fn is_map_file(file: &Path) -> bool {
     file.extension()
         .and_then(|x| x.to_str())
-        .is_some_and(|x| crate::uvtt::EXTENSIONS.contains(&x))
+        .is_some_and(|x| MapFormat::EXTENSIONS.contains(&x.to_ascii_lowercase().as_str()))
 }
 
 /// Every spell a pregen names: its spellcasting's and those its levels add.
@@ -1445,110 +1518,6 @@ fn pregen_spells<'a>(
         .spells
         .iter()
         .chain(p.levels.iter().flat_map(|l| l.spells.iter()))
-}
-
-/// Builds the grid of a map, or (row, column, message) for the first bad square.
-pub fn map_grid(map: &MapDef) -> Result<(MapGrid, Vec<GridPos>), (usize, usize, String)> {
-    let height = map.tiles.len();
-    if height == 0 {
-        return Err((0, 0, "expected at least one row in `tiles`".into()));
-    }
-    let width = map.tiles[0].chars().count();
-    if width == 0 || width > 200 || height > 200 {
-        return Err((
-            0,
-            0,
-            format!("map is {width}×{height}: expected 1 to 200 squares each way"),
-        ));
-    }
-    let mut grid = MapGrid::open(width as u32, height as u32);
-    let mut spawns = Vec::new();
-    for (y, row) in map.tiles.iter().enumerate() {
-        if row.chars().count() != width {
-            return Err((
-                y,
-                0,
-                format!(
-                    "row {} has {} squares: expected {width} like the first row",
-                    y + 1,
-                    row.chars().count()
-                ),
-            ));
-        }
-        for (x, c) in row.chars().enumerate() {
-            let p = GridPos::new(x as i32, y as i32);
-            let t = match c {
-                '#' => Terrain::Wall,
-                '.' => Terrain::Floor,
-                ':' => Terrain::Difficult,
-                '+' => Terrain::Door,
-                'P' => {
-                    spawns.push(p);
-                    Terrain::Floor
-                }
-                other => {
-                    return Err((
-                        y,
-                        x,
-                        format!(
-                            "unknown tile `{other}`: expected `#` wall, `.` floor, `:` difficult terrain, `+` door or `P` party start"
-                        ),
-                    ));
-                }
-            };
-            grid.set(p, t);
-        }
-    }
-    for &(x, y) in &map.party {
-        let p = GridPos::new(x, y);
-        if !grid.in_bounds(p) || !grid.terrain(p).passable() || spawns.contains(&p) {
-            return Err((
-                0,
-                0,
-                format!("party start ({x}, {y}): expected an open square on the map, once"),
-            ));
-        }
-        spawns.push(p);
-    }
-    grid.ambient = map.ambient;
-    for l in &map.lights {
-        let at = GridPos::new(l.at.0, l.at.1);
-        if !grid.in_bounds(at) || l.bright > 1000 || l.dim.is_some_and(|d| d > 1000) {
-            return Err((
-                0,
-                0,
-                format!(
-                    "light at ({}, {}): expected a square on the map and radii of at most 1000 ft",
-                    l.at.0, l.at.1
-                ),
-            ));
-        }
-        grid.lights.push(crate::grid::LightSource {
-            at,
-            bright_ft: l.bright,
-            dim_ft: l.dim.unwrap_or(l.bright),
-        });
-    }
-    let (w, h) = (grid.width as i32 * 100, grid.height as i32 * 100);
-    if map.walls.len() > 10_000 {
-        return Err((0, 0, format!("{} wall segments: expected at most 10000", map.walls.len())));
-    }
-    for s in &map.walls {
-        let inside = |(x, y): (i32, i32)| (0..=w).contains(&x) && (0..=h).contains(&y);
-        if !inside(s.a) || !inside(s.b) {
-            return Err((
-                0,
-                0,
-                format!(
-                    "wall from {:?} to {:?}: expected both ends on the map (0..={w}, 0..={h} hundredths of a square)",
-                    s.a, s.b
-                ),
-            ));
-        }
-        grid.walls.push(*s);
-    }
-    grid.art = map.uvtt.as_ref().map(|f| format!("maps/{f}"));
-    Ok((grid, spawns))
 }
 
 #[cfg(test)]

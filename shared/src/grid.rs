@@ -159,6 +159,34 @@ impl WallSegment {
     pub fn blocks(&self) -> bool {
         !(self.door && self.open)
     }
+
+    /// Whether it runs between the same two points as `other`, either way round (a door's
+    /// leaf matches its segment open or closed).
+    pub fn same_line(&self, other: &WallSegment) -> bool {
+        (self.a, self.b) == (other.a, other.b) || (self.a, self.b) == (other.b, other.a)
+    }
+
+    /// The squares on either side of its middle, the upper (or left) one first: where one
+    /// stands by a door's leaf. A leaf along a square's edge has the two squares it parts; one
+    /// across a square's middle, the squares before and behind it.
+    pub fn sides(&self) -> [GridPos; 2] {
+        let (ax, ay) = (f64::from(self.a.0), f64::from(self.a.1));
+        let (bx, by) = (f64::from(self.b.0), f64::from(self.b.1));
+        let (mx, my) = ((ax + bx) / 2.0, (ay + by) / 2.0);
+        let len = (bx - ax).hypot(by - ay);
+        // 60 hundredths across the leaf: past a square's middle, short of its far edge.
+        let (nx, ny) = if len > 0.0 {
+            (-(by - ay) / len * 60.0, (bx - ax) / len * 60.0)
+        } else {
+            (0.0, 0.0)
+        };
+        let square =
+            |x: f64, y: f64| GridPos::new((x / 100.0).floor() as i32, (y / 100.0).floor() as i32);
+        let mut sides = [square(mx - nx, my - ny), square(mx + nx, my + ny)];
+        // Above before below, left before right, whichever way the segment runs.
+        sides.sort_by_key(|p| (p.y, p.x));
+        sides
+    }
 }
 
 /// Whether segments `p1`–`p2` and `q1`–`q2` cross or touch (an end on the other counts).
@@ -230,6 +258,28 @@ impl MapGrid {
             lights: Vec::new(),
             walls: Vec::new(),
             art: None,
+        }
+    }
+
+    /// Opens or closes a door's leaf: the wall segment along the same line becomes that door
+    /// (a leaf not among the walls is added).
+    pub fn set_door(&mut self, leaf: WallSegment, open: bool) {
+        let door = WallSegment {
+            door: true,
+            open,
+            ..leaf
+        };
+        let mut found = false;
+        for w in self.walls.iter_mut().filter(|w| w.same_line(&leaf)) {
+            *w = WallSegment {
+                a: w.a,
+                b: w.b,
+                ..door
+            };
+            found = true;
+        }
+        if !found {
+            self.walls.push(door);
         }
     }
 

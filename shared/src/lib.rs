@@ -12,6 +12,7 @@ pub mod event;
 pub mod grid;
 pub mod items;
 pub mod judge;
+pub mod maps;
 pub mod protocol;
 pub mod rules;
 pub mod spells;

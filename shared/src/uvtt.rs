@@ -4,7 +4,9 @@
 //! only the geometry; the picture (`image`, base64) is for the client and is not decoded here.
 //!
 //! A map file (RON) imports one with `uvtt: Some("cellar.dd2vtt")` (a file beside it in
-//! `maps/`) and says where the party starts (`party: [(1, 1), …]`).
+//! `maps/`) and says where the party starts (`party: [(1, 1), …]`). A closed portal is a
+//! closed door segment, which every scene on the map gets as a `Door` point to open
+//! ([`crate::maps::merge`]).
 
 use crate::content::LightDef;
 use crate::grid::WallSegment;

@@ -50,7 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let Some(root) = assets_root(&args.path) else {
         anyhow::bail!(
-            "{} is not content: expected a .ron file inside items/, spells/, creatures/, pregens/, maps/, encounters/ or adventures/<id>/, one of those folders, or a folder holding them",
+            "{} is not content: expected a .ron file inside items/, spells/, creatures/, pregens/, maps/ (or a Tiled .tmx/.tmj/.tsx or Universal VTT .dd2vtt/.uvtt/.df2vtt map), encounters/ or adventures/<id>/, one of those folders, or a folder holding them",
             args.path.display()
         );
     };

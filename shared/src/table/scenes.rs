@@ -46,7 +46,7 @@ pub struct AdventureState {
 pub struct SceneState {
     /// Its content.
     pub def: SceneDef,
-    /// The map as drawn (doors open).
+    /// The map as drawn (doors without a leaf open; leaves as the map file draws them).
     pub map: MapGrid,
     /// The party's start squares.
     pub spawns: Vec<GridPos>,
@@ -106,15 +106,20 @@ impl SceneState {
         self.floor.push(FloorItem { n, at, loot });
     }
 
-    /// The map as the party sees it now: doors not yet opened are closed, traps found and not
-    /// disarmed are marked.
+    /// The map as the party sees it now: doors not yet opened are closed (a door's leaf as a
+    /// closed segment, opened once the door is; a door without one closes its square), traps
+    /// found and not disarmed are marked.
     pub fn grid(&self) -> MapGrid {
         let mut grid = self.map.clone();
         for p in &self.def.points {
             let at = GridPos::new(p.at.0, p.at.1);
             let open = self.opened.contains(&p.id);
             match p.kind {
-                crate::adventure::PointKind::Door if !open => grid.set(at, Terrain::Closed),
+                crate::adventure::PointKind::Door => match p.wall {
+                    Some(leaf) => grid.set_door(leaf, open),
+                    None if !open => grid.set(at, Terrain::Closed),
+                    None => {}
+                },
                 crate::adventure::PointKind::Trap if !open && self.found.contains(&p.id) => {
                     grid.set(at, Terrain::Trap)
                 }
@@ -620,11 +625,19 @@ impl Table {
             return Vec::new();
         };
         let at = |a: &(i32, i32)| GridPos::new(a.0, a.1);
+        // Fog of war: only what stands on squares the party has seen in this scene (a door by
+        // its leaf: from either side).
+        let seen_any = |squares: &[GridPos]| {
+            self.seen.width == 0
+                || squares
+                    .iter()
+                    .any(|a| self.seen.contains(*a) || self.sight.contains(*a))
+        };
         let points = scene
             .def
             .points
             .iter()
-            .filter(|p| scene.known(&p.id))
+            .filter(|p| scene.known(&p.id) && seen_any(&p.squares()))
             .map(|p| {
                 let done = scene.opened.contains(&p.id);
                 PointView {
@@ -673,13 +686,7 @@ impl Table {
             lock: None,
             visited: None,
         });
-        // Fog of war: only what stands on squares the party has seen in this scene.
-        let seen = |p: &PointView| {
-            self.seen.width == 0
-                || p.at
-                    .iter()
-                    .any(|a| self.seen.contains(*a) || self.sight.contains(*a))
-        };
-        points.chain(floor).chain(exits).filter(seen).collect()
+        let others = floor.chain(exits).filter(|p| seen_any(&p.at));
+        points.chain(others).collect()
     }
 }
