@@ -3,7 +3,7 @@
 //! plus what the file's objects say (wall segments, doors with their leaf, party start squares,
 //! foes, exits, points of interest, triggers, lights). Encounters and scenes naming the map
 //! then get its foes, exits, doors, points and triggers ([`merge`]). The conventions are in
-//! `docs/modding.md` ("Maps from Tiled"). Universal VTT files are read by [`crate::uvtt`].
+//! `docs/modding.md`, section 7. Universal VTT files are read by [`crate::uvtt`].
 //!
 //! Every file is untrusted input: a bad one gives errors naming the file (and the object, the
 //! square or the line and column), never a panic, and its sizes are bounded before anything
@@ -185,5 +185,31 @@ pub(crate) fn load(
         MapFormat::TiledXml => tiled::load_tmx(file, text, resources).map(Some),
         MapFormat::TiledJson => tmj::load_tmj(file, text, resources).map(Some),
         MapFormat::TiledResource => tiled::check_resource(file, text, resources).map(|()| None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_universal_vtt_extension_is_read_from_maps_as_universal_vtt() {
+        for ext in crate::uvtt::EXTENSIONS {
+            assert!(MapFormat::EXTENSIONS.contains(&ext), "{ext}");
+            let file = PathBuf::from(format!("maps/m.{ext}"));
+            assert_eq!(MapFormat::of(&file), MapFormat::UniversalVtt, "{ext}");
+        }
+        assert_eq!(MapFormat::of(Path::new("maps/m.TMX")), MapFormat::TiledXml);
+    }
+
+    #[test]
+    fn a_tileset_path_is_found_by_name_alone_never_outside_the_files_given() {
+        let files = [(Path::new("assets/maps/tiles.tsx"), "<tileset/>")];
+        let r = Resources::of(files.into_iter());
+        assert!(r.get(Path::new("assets/maps/./sub/../tiles.tsx")).is_some());
+        assert!(
+            r.get(Path::new("assets/maps/../../etc/tiles.tsx"))
+                .is_none()
+        );
     }
 }
