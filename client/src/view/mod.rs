@@ -14,6 +14,7 @@ mod panels;
 mod points;
 mod settings;
 mod sheet;
+mod tiled_art;
 mod spells;
 mod zones;
 mod backdrop;
@@ -76,6 +77,7 @@ impl Plugin for ViewPlugin {
         sheet::plugin(app);
         zones::plugin(app);
         backdrop::plugin(app);
+        tiled_art::plugin(app);
         fog::plugin(app);
         memory::plugin(app);
         app.add_systems(Update, (screenshot_when_ready, title_when_ready));

@@ -11,6 +11,7 @@
 //! A Tiled map reads its tilesets from the content files given with it, never from elsewhere
 //! on the disk.
 
+pub mod art;
 mod grid;
 mod guard;
 pub mod merge;

@@ -41,7 +41,7 @@ pub(super) fn object_error(
 
 /// A reader over the content files: the map itself and the tilesets and templates given with
 /// it, each checked by the guard before the `tiled` crate parses it.
-fn reader<'a>(
+pub(super) fn reader<'a>(
     file: &'a Path,
     text: &'a str,
     resources: &'a Resources,
@@ -68,7 +68,7 @@ fn reader<'a>(
 
 /// Runs the `tiled` crate; a panic in it (a bug there, on input the guard let through) is an
 /// error for this file, not the end of the server.
-fn shielded<T>(
+pub(super) fn shielded<T>(
     file: &Path,
     f: impl FnOnce() -> Result<T, tiled::Error>,
 ) -> Result<T, Vec<ContentError>> {

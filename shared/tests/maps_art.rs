@@ -1,0 +1,52 @@
+//! A Tiled map's art, as a window reads it: the shipped den's one layer over `art/tiles.png`,
+//! every square a tile of the right index; a missing or hostile tileset is an error naming
+//! the file, never a panic.
+
+use emberkeep_shared::maps::art::{tileset_sources, tmx_art};
+use std::path::{Path, PathBuf};
+
+fn assets() -> PathBuf {
+    emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets")
+}
+
+#[test]
+fn the_shipped_den_is_drawn_from_its_own_tileset() {
+    let file = Path::new("maps/den.tmx");
+    let text = std::fs::read_to_string(assets().join(file)).unwrap();
+    let sources = tileset_sources(file, &text);
+    assert_eq!(sources, [PathBuf::from("maps/tiles.tsx")]);
+    let sets: Vec<(PathBuf, String)> = sources
+        .iter()
+        .map(|p| (p.clone(), std::fs::read_to_string(assets().join(p)).unwrap()))
+        .collect();
+    let art = tmx_art(file, &text, &sets).unwrap();
+    assert_eq!(art.size, (20, 12));
+    assert_eq!(art.layers.len(), 1);
+    let layer = &art.layers[0];
+    assert_eq!(layer.tileset.image, "art/tiles.png");
+    assert_eq!((layer.tileset.tile, layer.tileset.columns), ((32, 32), 4));
+    assert_eq!(layer.tiles.len(), 20 * 12);
+    // The first row is rock (gid 2: the tileset's tile 1, a wall), (5, 1) floor (gid 1).
+    let at = |x, y| layer.tiles.iter().find(|t| t.at == (x, y)).unwrap().index;
+    assert_eq!((at(0, 0), at(5, 1), at(11, 1)), (1, 0, 2));
+    // The picture it names is in the assets.
+    assert!(assets().join(&layer.tileset.image).is_file());
+}
+
+#[test]
+fn a_missing_or_hostile_tileset_is_an_error_naming_the_map() {
+    let file = Path::new("maps/den.tmx");
+    let text = std::fs::read_to_string(assets().join(file)).unwrap();
+    let err = tmx_art(file, &text, &[]).unwrap_err();
+    assert!(err[0].file == file && err[0].message.contains("tiles.tsx"), "{err:?}");
+    let hostile = "<?xml version=\"1.0\"?><!DOCTYPE t [<!ENTITY a \"aaaa\">]><tileset name=\"t\" tilewidth=\"32\" tileheight=\"32\" tilecount=\"1\" columns=\"1\"/>";
+    let err = tmx_art(
+        file,
+        &text,
+        &[(PathBuf::from("maps/tiles.tsx"), hostile.to_string())],
+    )
+    .unwrap_err();
+    assert_eq!(err[0].file, file, "{err:?}");
+    let err = tmx_art(file, "<map", &[]).unwrap_err();
+    assert_eq!(err[0].file, file);
+}
