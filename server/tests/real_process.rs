@@ -206,6 +206,30 @@ fn players_join_by_code_and_fight_to_the_end() {
     assert!(err.contains("unknown or revoked join code"), "{err}");
 }
 
+/// Maps from other tools play like any other: the bots fight the wolf den (a Tiled map) and
+/// the wine cellar (a Universal VTT map, its door a wall segment) to the end, against a real
+/// server over UDP.
+#[test]
+fn bots_fight_on_a_tiled_map_and_on_a_universal_vtt_map() {
+    for encounter in ["wolf-den", "wine-cellar"] {
+        let dir = scratch(encounter);
+        let http = free_tcp_port();
+        let _server = start_with(free_udp_port(), http, &dir, false, encounter);
+        let mut apps = players(http, &dir);
+        run_until(&mut apps, "the fight ends", |apps| apps.iter().all(fight_over));
+        for app in &apps {
+            let s = session(app);
+            assert!(s.gaps.is_empty(), "{encounter}");
+            assert!(
+                s.events
+                    .iter()
+                    .any(|e| matches!(e.event, GameEvent::Attacked(_))),
+                "{encounter}: nobody attacked"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_server_killed_mid_combat_resumes_with_no_accepted_action_lost() {
     let dir = scratch("sigkill");

@@ -1346,8 +1346,7 @@ impl ContentLibrary {
     /// Loads every `.ron` file under the `creatures/`, `pregens/`, `maps/` and `encounters/`
     /// folders of `root`.
     pub fn load_dir(root: &Path) -> Result<Self, ContentErrors> {
-        let files = read_content_files(root).map_err(|e| ContentErrors(vec![e]))?;
-        Self::from_sources(&files)
+        Self::load_dirs(root, &[])
     }
 
     /// Loads the content of `root` with content packs laid over it in order: a pack's file
@@ -1384,8 +1383,69 @@ impl ContentLibrary {
         };
         files.sort_by_key(|(_, (_, _, k))| rank(k));
         let files: Vec<_> = files.into_iter().map(|(_, f)| f).collect();
-        Self::from_sources(&files)
+        let lib = Self::from_sources(&files)?;
+        let roots: Vec<&Path> = std::iter::once(root)
+            .chain(packs.iter().map(PathBuf::as_path))
+            .collect();
+        let missing = missing_tileset_images(&files, &roots);
+        if missing.is_empty() {
+            Ok(lib)
+        } else {
+            Err(ContentErrors(missing))
+        }
     }
+}
+
+/// The images the Tiled maps' tilesets name that no content folder has (the window could not
+/// draw them), when the folders carry art (`art/`). A path in a tileset is taken from the tileset's folder, and may reach into any
+/// of the folders (a pack's map may use the shipped `art/tiles.png`).
+fn missing_tileset_images(files: &[(PathBuf, String, ContentKind)], roots: &[&Path]) -> Vec<ContentError> {
+    // A content folder without art (the server's only; the window draws from its own assets
+    // folder) is not checked: the window then keeps the shipped tiles if an image is missing.
+    if !roots.iter().any(|r| r.join("art").is_dir()) {
+        return Vec::new();
+    }
+    let ext = |p: &Path, x: &str| p.extension().is_some_and(|e| e.eq_ignore_ascii_case(x));
+    let tilesets: Vec<(PathBuf, String)> = files
+        .iter()
+        .filter(|(p, _, k)| *k == ContentKind::Map && ext(p, "tsx"))
+        .map(|(p, t, _)| (p.clone(), t.clone()))
+        .collect();
+    let mut errors = Vec::new();
+    for (file, text, _) in files.iter().filter(|(p, _, k)| *k == ContentKind::Map && ext(p, "tmx")) {
+        // A map that does not read was reported by the loader.
+        let Ok(art) = crate::maps::art::tmx_art(file, text, &tilesets) else {
+            continue;
+        };
+        let mut seen = Vec::new();
+        for layer in &art.layers {
+            let image = PathBuf::from(&layer.tileset.image);
+            if seen.contains(&image) {
+                continue;
+            }
+            seen.push(image.clone());
+            let found = image.is_file()
+                || roots.iter().any(|r| {
+                    roots
+                        .iter()
+                        .filter_map(|base| image.strip_prefix(base).ok())
+                        .any(|rel| r.join(rel).is_file())
+                });
+            if !found {
+                let (line, column) = locate(text, "<tileset").unwrap_or((1, 1));
+                errors.push(ContentError {
+                    file: file.clone(),
+                    line,
+                    column,
+                    message: format!(
+                        "the tileset image {} is missing: expected a PNG at that path (a tileset's image path is taken from the tileset's folder)",
+                        image.display()
+                    ),
+                });
+            }
+        }
+    }
+    errors
 }
 
 /// A file or folder that cannot be read, as a content error.

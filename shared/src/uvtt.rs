@@ -59,6 +59,9 @@ struct File {
     portals: Vec<Portal>,
     #[serde(default)]
     lights: Vec<UvttLight>,
+    /// The picture, base64 (checked here, drawn by the window).
+    #[serde(default)]
+    image: Option<String>,
 }
 
 /// What a Universal VTT file gives a map.
@@ -90,6 +93,9 @@ pub fn parse(text: &str) -> Result<UvttMap, String> {
         ));
     }
     let (width, height) = (size.x as u32, size.y as u32);
+    if let Some(image) = &file.image {
+        check_picture(image)?;
+    }
     let origin = file
         .resolution
         .map_origin
@@ -171,4 +177,53 @@ pub fn parse(text: &str) -> Result<UvttMap, String> {
         walls,
         lights,
     })
+}
+
+/// The largest picture side a window draws, in pixels.
+pub const MAX_PICTURE_SIDE: u32 = 8192;
+
+/// Checks a Universal VTT file's `image` (base64) as a window will draw it: a PNG or JPEG of
+/// 1 to [`MAX_PICTURE_SIDE`] pixels a side, read from its header (nothing is decoded).
+pub fn check_picture(image: &str) -> Result<(), String> {
+    use base64::Engine;
+    if image.trim().is_empty() {
+        return Ok(());
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(image.trim())
+        .map_err(|e| format!("`image` is not base64: {e}"))?;
+    let (_, w, h) = picture_size(&bytes).map_err(|e| format!("`image` is {e}"))?;
+    if w == 0 || h == 0 || w > MAX_PICTURE_SIDE || h > MAX_PICTURE_SIDE {
+        return Err(format!(
+            "`image` is {w}×{h} pixels: expected 1 to {MAX_PICTURE_SIDE} a side"
+        ));
+    }
+    Ok(())
+}
+
+/// A picture's format and size from its first bytes: PNG (its IHDR) or JPEG (a frame header).
+pub fn picture_size(bytes: &[u8]) -> Result<(&'static str, u32, u32), String> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() >= 24 && &bytes[12..16] == b"IHDR" {
+        let w = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
+        let h = u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
+        return Ok(("png", w, h));
+    }
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        let mut i = 2;
+        while i + 9 < bytes.len() {
+            if bytes[i] != 0xFF {
+                return Err("a broken JPEG".into());
+            }
+            let marker = bytes[i + 1];
+            let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
+            if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
+                let h = u32::from(u16::from_be_bytes([bytes[i + 5], bytes[i + 6]]));
+                let w = u32::from(u16::from_be_bytes([bytes[i + 7], bytes[i + 8]]));
+                return Ok(("jpeg", w, h));
+            }
+            i += 2 + len;
+        }
+        return Err("a JPEG without a frame header".into());
+    }
+    Err("not a PNG or JPEG picture (WebP is not read: export PNG)".into())
 }

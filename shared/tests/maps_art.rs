@@ -50,3 +50,52 @@ fn a_missing_or_hostile_tileset_is_an_error_naming_the_map() {
     let err = tmx_art(file, "<map", &[]).unwrap_err();
     assert_eq!(err[0].file, file);
 }
+
+#[test]
+fn a_missing_tileset_image_is_refused_with_the_map() {
+    let root = std::env::temp_dir().join(format!("emberkeep-art-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("maps")).unwrap();
+    // A folder that carries art is checked for the tilesets' images.
+    std::fs::create_dir_all(root.join("art")).unwrap();
+    std::fs::copy(assets().join("art/tiles.png"), root.join("art/tiles.png")).unwrap();
+    std::fs::copy(assets().join("maps/den.tmx"), root.join("maps/den.tmx")).unwrap();
+    let tsx = std::fs::read_to_string(assets().join("maps/tiles.tsx")).unwrap();
+    std::fs::write(
+        root.join("maps/tiles.tsx"),
+        tsx.replace("../art/tiles.png", "../art/nowhere.png"),
+    )
+    .unwrap();
+    let err = emberkeep_shared::content::ContentLibrary::load_dir(&root).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        err.0.iter().any(|e| e.file.ends_with("maps/den.tmx")
+            && e.message.contains("nowhere.png")
+            && e.message.contains("is missing")),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_universal_vtt_file_with_a_broken_picture_is_refused() {
+    use emberkeep_shared::uvtt::parse;
+    let file = |image: &str| {
+        format!(
+            r#"{{"resolution": {{"map_size": {{"x": 4, "y": 4}}, "pixels_per_grid": 32}}, "image": "{image}"}}"#
+        )
+    };
+    assert!(parse(&file("")).is_ok());
+    assert!(parse(&file("!!not base64")).unwrap_err().contains("not base64"));
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let webp = b64(b"RIFF\0\0\0\0WEBPVP8 ");
+    assert!(parse(&file(&webp)).unwrap_err().contains("not a PNG or JPEG"));
+    let mut huge = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    huge.extend(9000u32.to_be_bytes());
+    huge.extend(10u32.to_be_bytes());
+    assert!(parse(&file(&b64(&huge))).unwrap_err().contains("9000×10"));
+    // The shipped cellar's picture passes.
+    let cellar = std::fs::read_to_string(assets().join("maps/cellar.dd2vtt")).unwrap();
+    assert!(parse(&cellar).is_ok());
+}

@@ -110,9 +110,12 @@ fn an_edit_reaches_the_scenes_not_yet_entered_and_the_journal_keeps_it() {
         &format!("name: \"{village}\""),
         "name: \"Renamed Green\"",
     );
+    // And a creature file: the kobolds get better armor (SRD 5.1 says AC 12; a modder's 14).
+    edit(&assets.join("creatures/kobold.ron"), "ac: 12,", "ac: 14,");
     let answer = execute(s.server.world_mut(), None, "reload");
     assert!(answer.starts_with("content reloaded"), "{answer}");
-    assert!(answer.contains("1 scene(s)"), "{answer}");
+    // The road and the undercroft's kobolds (two scenes ahead) take them.
+    assert!(!answer.contains(" 0 scene(s)"), "{answer}");
     s.step(5);
 
     // The scene ahead has the new kobold, with an id nothing else in the campaign has.
@@ -127,6 +130,9 @@ fn an_edit_reaches_the_scenes_not_yet_entered_and_the_journal_keeps_it() {
         .find(|c| c.name == "Yarrik the kobold")
         .unwrap();
     assert!(!before_ids.contains(&yarrik.id), "id {} reused", yarrik.id);
+    assert_eq!(yarrik.ac, 14, "the edited creature file reached the scene ahead");
+    // The creature at the table's next encounter is the edited one; the party stood still.
+    assert!(t.combatants.iter().all(|c| c.is_pc || c.ac != 14 || !c.name.contains("kobold")));
     // The scene the party stands in is never changed under it.
     assert_eq!(adv.scenes["ember-ashwick"].def.name, village);
     // The host seat is told, and new campaigns would use the new content.

@@ -17,7 +17,7 @@ use emberkeep_shared::prelude::*;
 /// The largest map file read (as the server's bound).
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 /// The largest picture side, in pixels (what WebGL2 guarantees is 4096; most have 8192).
-pub const MAX_SIDE: u32 = 8192;
+pub const MAX_SIDE: u32 = emberkeep_shared::uvtt::MAX_PICTURE_SIDE;
 
 /// Reads a Universal VTT file's picture as an image.
 #[derive(Default, TypePath)]
@@ -40,32 +40,7 @@ impl std::fmt::Display for PictureError {
 
 impl std::error::Error for PictureError {}
 
-/// The picture's format and size from its first bytes: PNG (its IHDR) or JPEG (a SOF marker).
-pub fn picture_size(bytes: &[u8]) -> Result<(&'static str, u32, u32), String> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() >= 24 {
-        let w = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
-        let h = u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
-        return Ok(("png", w, h));
-    }
-    if bytes.starts_with(&[0xFF, 0xD8]) {
-        let mut i = 2;
-        while i + 9 < bytes.len() {
-            if bytes[i] != 0xFF {
-                return Err("a broken JPEG".into());
-            }
-            let marker = bytes[i + 1];
-            let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
-            if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
-                let h = u16::from_be_bytes([bytes[i + 5], bytes[i + 6]]) as u32;
-                let w = u16::from_be_bytes([bytes[i + 7], bytes[i + 8]]) as u32;
-                return Ok(("jpeg", w, h));
-            }
-            i += 2 + len;
-        }
-        return Err("a JPEG without a frame header".into());
-    }
-    Err("not a PNG or JPEG picture (WebP is not read: export PNG)".into())
-}
+pub use emberkeep_shared::uvtt::picture_size;
 
 /// Decodes a Universal VTT file's picture, bounded.
 pub fn decode(bytes: &[u8]) -> Result<Image, String> {
