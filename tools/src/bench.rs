@@ -111,6 +111,34 @@ fn frame_time(campaigns: u32, frames: usize, idle: bool) {
     };
     let label = format!("server frame, {campaigns} {tables} x 6 clients ({what})");
     println!("{}", summary(&label, &mut samples));
+    if campaigns > 1 {
+        vision_cost(&mut s, campaigns);
+    }
+}
+
+/// Fog of war: what recomputing one party's sight costs (done only when a party member
+/// moves or the map, its light or a door changes), on these campaigns' tables as they stand
+/// and on the shipped dark cellar.
+fn vision_cost(s: &mut Stepper, campaigns: u32) {
+    let mut tables: Vec<Table> = (1..=campaigns)
+        .map(|n| s.campaign(&format!("table-{n}")).table.clone())
+        .collect();
+    let lib = shipped_content();
+    for encounter in ["wine-cellar", "wolf-den"] {
+        tables.push(Table::new(&lib, encounter, 1, 60_000).expect("shipped encounter"));
+    }
+    let mut samples = Vec::new();
+    for t in &tables {
+        for _ in 0..20 {
+            let start = Instant::now();
+            std::hint::black_box(t.party_sight());
+            samples.push(start.elapsed());
+        }
+    }
+    let label = format!(
+        "vision, one party's sight recomputed ({campaigns} campaigns' tables and 2 shipped maps)"
+    );
+    println!("{}", summary(&label, &mut samples));
 }
 
 /// Rules actions resolved per second: whole fights played by the built-in tactics.
