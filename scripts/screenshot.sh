@@ -23,11 +23,11 @@ server_pid=$!
 for _ in $(seq 100); do [ -s "$work/codes.txt" ] && break; sleep 0.1; done
 code=$(awk -v seat="${SEAT:-fighter}" '$1=="table-1" && $2==seat {print $3}' "$work/codes.txt")
 
-Xvfb :77 -screen 0 1280x720x24 -nolisten tcp > "$work/xvfb.log" 2>&1 &
+Xvfb :77 -screen 0 1280x900x24 -nolisten tcp > "$work/xvfb.log" 2>&1 &
 xvfb_pid=$!
 sleep 1
 rm -f "$out"
 DISPLAY=:77 WGPU_BACKEND=vulkan \
     VK_ICD_FILENAMES=$(ls /usr/share/vulkan/icd.d/lvp_icd.*.json | head -1) \
     timeout 300 "$bin/emberkeep" --server "127.0.0.1:$http" --code "$code" --name "Screenshot" --screenshot "$out" ${CLIENT_ARGS:-}
-"$bin/emberkeep-tools" check-screenshot "$out"
+"$bin/emberkeep-tools" check-screenshot "$out" ${CHECK_ARGS:-}

@@ -10,5 +10,7 @@ cargo test --workspace --locked
 cargo test --locked -p emberkeep-client --features view --lib
 cargo check --locked -p emberkeep-client --target wasm32-unknown-unknown
 scripts/screenshot.sh screenshots/table.png
+CLIENT_ARGS="--ui-scale 175" scripts/screenshot.sh screenshots/table-large-ui.png
+CLIENT_ARGS="--window 390x844" CHECK_ARGS="--width 390 --height 844" scripts/screenshot.sh screenshots/table-phone.png
 scripts/web-test.sh screenshots/web-table.png
 scripts/tour.sh screenshots/tour

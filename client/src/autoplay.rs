@@ -137,14 +137,20 @@ fn play(world: &mut World) {
                     .map(|u| u.id)
                     .min()
                     == Some(me);
-                let step =
-                    explore_step(&board, &table.points, &sheet, &mirror.items, party, &bot.memory)
-                        .or_else(|| {
-                            // Nothing known left to do: the leader looks into the fog.
-                            leading
-                                .then(|| frontier_step(&board, me, &table.seen, sheet.speed))
-                                .flatten()
-                        });
+                let step = explore_step(
+                    &board,
+                    &table.points,
+                    &sheet,
+                    &mirror.items,
+                    party,
+                    &bot.memory,
+                )
+                .or_else(|| {
+                    // Nothing known left to do: the leader looks into the fog.
+                    leading
+                        .then(|| frontier_step(&board, me, &table.seen, sheet.speed))
+                        .flatten()
+                });
                 if let Some(action) = step {
                     bot.exploring = Some(action.clone());
                     bot.waiting = Some(session.act(action));

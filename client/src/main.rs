@@ -50,6 +50,19 @@ struct Cli {
     /// Save a screenshot of the table to this PNG once it is drawn, then quit.
     #[arg(long)]
     screenshot: Option<PathBuf>,
+    /// The panels' and text's size, in percent (100 to 200), for this run (the settings
+    /// window keeps one for every run).
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u16).range(100..=200))]
+    ui_scale: Option<u16>,
+    /// The window's size in logical pixels, WIDTHxHEIGHT (e.g. 390x844, a phone held upright,
+    /// shows the phone layout).
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    window: Option<(u32, u32)>,
+    /// Measure what the window costs, then quit: the CPU it uses while the table is still for
+    /// this many seconds, then the frame time while every frame is drawn
+    /// (`scripts/measure-client.sh` runs it under Xvfb).
+    #[arg(long, value_name = "SECS")]
+    measure: Option<u64>,
     /// Play your own character: a character file (made with "Your character" and exported,
     /// or written by hand), kept for your next tables and brought to one that has not begun.
     #[arg(long)]
@@ -61,6 +74,22 @@ struct Cli {
     /// (`--data-dir DIR`, `--turn-timeout SECS`, `--narrator …`, `--udp-port N`, `--seed N`…).
     #[arg(last = true)]
     server_args: Vec<String>,
+}
+
+#[cfg(not(target_family = "wasm"))]
+/// `390x844` → (390, 844).
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("expected WIDTHxHEIGHT, got {s:?}"))?;
+    let n = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (200..=8192).contains(n))
+            .ok_or_else(|| format!("expected a size of 200 to 8192 pixels, got {v:?}"))
+    };
+    Ok((n(w)?, n(h)?))
 }
 
 #[cfg(not(target_family = "wasm"))]
@@ -95,12 +124,13 @@ fn host_server(cli: &Cli) -> Result<(String, String), String> {
     let server_cli = emberkeep_server::Cli::try_parse_from(&args).map_err(|e| e.to_string())?;
     let mut settings = server_cli.into_settings()?;
     let content =
-        emberkeep_shared::content::ContentLibrary::load_dirs(&settings.assets, &settings.packs).map_err(|e| {
-            format!(
-                "the content in {} is invalid:\n{e}",
-                settings.assets.display()
-            )
-        })?;
+        emberkeep_shared::content::ContentLibrary::load_dirs(&settings.assets, &settings.packs)
+            .map_err(|e| {
+                format!(
+                    "the content in {} is invalid:\n{e}",
+                    settings.assets.display()
+                )
+            })?;
     prepare(&mut settings, &content).map_err(|(_, e)| e)?;
     let Listen::Sockets {
         http: Some(http), ..
@@ -215,6 +245,23 @@ fn main() -> AppExit {
         app.world_mut()
             .get_resource_or_insert_with(Creator::default)
             .open = true;
+    }
+    if let Some((w, h)) = cli.window {
+        let world = app.world_mut();
+        let mut windows = world.query_filtered::<&mut Window, With<bevy::window::PrimaryWindow>>();
+        for mut window in windows.iter_mut(world) {
+            window.resolution.set(w as f32, h as f32);
+        }
+    }
+    if let Some(percent) = cli.ui_scale {
+        app.world_mut()
+            .resource_mut::<emberkeep_client::view::Look>()
+            .ui_scale = f32::from(percent) / 100.0;
+    }
+    if let Some(secs) = cli.measure {
+        app.insert_resource(emberkeep_client::view::MeasurePlan::new(
+            std::time::Duration::from_secs(secs.max(1)),
+        ));
     }
     if let Some(path) = cli.screenshot {
         app.insert_resource(ScreenshotPlan::new(path));

@@ -103,6 +103,11 @@ impl Inbox {
         }
     }
 
+    /// Drops the inputs waiting that `keep` refuses.
+    pub fn retain(&mut self, keep: impl Fn(&Input) -> bool) {
+        self.0.retain(|q| keep(&q.input));
+    }
+
     /// Inputs waiting.
     pub fn len(&self) -> usize {
         self.0.len()

@@ -126,7 +126,10 @@ impl Plugin for ServerPlugin {
         );
         app.add_observer(session::on_session_removed);
         network::plugin(app);
-        app.add_systems(Startup, (start_http, open_campaigns, reload::start_watch).chain());
+        app.add_systems(
+            Startup,
+            (start_http, open_campaigns, reload::start_watch).chain(),
+        );
         app.add_systems(Update, print_codes_once.after(TurnSystems::Publish));
     }
 }

@@ -9,16 +9,19 @@
 //!   never changed under it, mid-combat or not, and a replay does not depend on the folder.
 //!   The host is told what changed.
 //!
-//! The console's `reload` does the same at once.
+//! The files are read and checked on a thread of their own, so a large content folder never
+//! holds up the tables; only the swap and the queueing happen on the game thread. The console's
+//! `reload` does the same at once (the host asked and waits for the answer).
 
+use crate::campaign::ReplyTo;
 use crate::campaign::{Campaign, Content};
 use crate::journal::{Entry, Input, MAX_LINE_BYTES};
-use crate::campaign::ReplyTo;
 use crate::settings::ServerSettings;
 use bevy::prelude::*;
 use emberkeep_shared::content::ContentLibrary;
 use emberkeep_shared::table::Table;
 use notify::{RecursiveMode, Watcher};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, channel};
@@ -34,7 +37,12 @@ pub struct ContentWatch {
     events: Mutex<Receiver<notify::Result<notify::Event>>>,
     /// The content files changed since the last reload, and when the last change came.
     pending: Option<(Vec<PathBuf>, Instant)>,
+    /// A reading under way on its own thread: its answer, and the files that brought it.
+    loading: Option<(std::thread::JoinHandle<Loaded>, String)>,
 }
+
+/// What a reading of the content folders gave.
+type Loaded = Result<ContentLibrary, emberkeep_shared::content::ContentErrors>;
 
 /// Starts watching the content folders (when `watch` is set); a folder that cannot be watched
 /// is reported and the server runs on without hot reload.
@@ -63,6 +71,7 @@ pub(crate) fn start_watch(mut commands: Commands, settings: Res<ServerSettings>)
         _watcher: watcher,
         events: Mutex::new(rx),
         pending: None,
+        loading: None,
     });
 }
 
@@ -111,6 +120,23 @@ pub(crate) fn watch_content(world: &mut World) {
         }
         *at = now;
     }
+    // A reading under way: apply it when it is done (changes meanwhile wait for the next).
+    if let Some((reading, _)) = &watch.loading {
+        if !reading.is_finished() {
+            return;
+        }
+        let Some((reading, names)) = watch.loading.take() else {
+            return;
+        };
+        match reading.join() {
+            Ok(loaded) => {
+                let answer = apply(world, loaded, &names);
+                info!("{answer}");
+            }
+            Err(_) => error!("hot reload: reading the content failed (the old content stays)"),
+        }
+        return;
+    }
     let due = watch
         .pending
         .as_ref()
@@ -120,15 +146,37 @@ pub(crate) fn watch_content(world: &mut World) {
     }
     let changed = watch.pending.take().map(|(l, _)| l).unwrap_or_default();
     let names: Vec<String> = changed.iter().map(|p| p.display().to_string()).collect();
-    let answer = reload(world, &names.join(", "));
-    info!("{answer}");
+    let settings = world.resource::<ServerSettings>().clone();
+    let spawned = std::thread::Builder::new()
+        .name("content-reload".into())
+        .spawn(move || ContentLibrary::load_dirs(&settings.assets, &settings.packs));
+    match spawned {
+        Ok(reading) => {
+            if let Some(mut watch) = world.get_resource_mut::<ContentWatch>() {
+                watch.loading = Some((reading, names.join(", ")));
+            }
+        }
+        Err(e) => {
+            warn!("hot reload: no thread to read on ({e}); reading on the game thread");
+            let answer = reload(world, &names.join(", "));
+            info!("{answer}");
+        }
+    }
 }
 
 /// Reads and checks the content folders again; applies the content if it is valid. Returns
 /// what happened, in words (the host console prints it; host seats are told as well).
 pub fn reload(world: &mut World, changed: &str) -> String {
     let settings = world.resource::<ServerSettings>().clone();
-    let lib = match ContentLibrary::load_dirs(&settings.assets, &settings.packs) {
+    let loaded = ContentLibrary::load_dirs(&settings.assets, &settings.packs);
+    apply(world, loaded, changed)
+}
+
+/// Applies a reading of the content folders: swaps it in and queues the scenes it changes if
+/// it is valid; tells the hosts what is wrong if not.
+fn apply(world: &mut World, loaded: Loaded, changed: &str) -> String {
+    let settings = world.resource::<ServerSettings>().clone();
+    let lib = match loaded {
         Ok(lib) => lib,
         Err(errors) => {
             let text = format!(
@@ -199,7 +247,25 @@ fn queue_scenes(
     let Some(new) = fresh.adventure else {
         return (0, None);
     };
+    // Scene updates still waiting from an earlier reload are stale: this reading of the whole
+    // folder decides every scene afresh against the table (an edit undone before its update
+    // applied must leave the scene as it was).
+    campaign
+        .inbox
+        .retain(|input| !matches!(input, Input::Scene { .. }));
+    // Only what the table lacks travels with a scene (it keeps the versions it has).
+    let items: BTreeMap<_, _> = fresh
+        .items
+        .into_iter()
+        .filter(|(k, _)| !campaign.table.items.contains_key(k))
+        .collect();
+    let spells: BTreeMap<_, _> = fresh
+        .spells
+        .into_iter()
+        .filter(|(k, _)| !campaign.table.spells.contains_key(k))
+        .collect();
     let mut queued = 0;
+    let mut inputs = Vec::new();
     for (id, scene) in new.scenes {
         let old = adv.scenes.get(&id);
         if old.is_some_and(|o| o.visited || adv.scene == id) {
@@ -211,19 +277,25 @@ fn queue_scenes(
         let input = Input::Scene {
             id: id.clone(),
             scene: Box::new(scene),
-            items: fresh.items.clone(),
-            spells: fresh.spells.clone(),
+            items: items.clone(),
+            spells: spells.clone(),
         };
-        let size = serde_json::to_vec(&Entry { t: 0, input: input.clone() })
-            .map_or(usize::MAX, |v| v.len());
+        let size = serde_json::to_vec(&Entry {
+            t: 0,
+            input: input.clone(),
+        })
+        .map_or(usize::MAX, |v| v.len());
         if size > MAX_LINE_BYTES - 4096 {
             campaign.host_alerts.push(format!(
                 "scene `{id}` is too large to journal ({size} bytes): it keeps its old version"
             ));
             continue;
         }
-        campaign.inbox.push(input, now, ReplyTo::Nobody);
+        inputs.push(input);
         queued += 1;
+    }
+    for input in inputs {
+        campaign.inbox.push(input, now, ReplyTo::Nobody);
     }
     (queued, None)
 }

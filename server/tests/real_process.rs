@@ -216,7 +216,9 @@ fn bots_fight_on_a_tiled_map_and_on_a_universal_vtt_map() {
         let http = free_tcp_port();
         let _server = start_with(free_udp_port(), http, &dir, false, encounter);
         let mut apps = players(http, &dir);
-        run_until(&mut apps, "the fight ends", |apps| apps.iter().all(fight_over));
+        run_until(&mut apps, "the fight ends", |apps| {
+            apps.iter().all(fight_over)
+        });
         for app in &apps {
             let s = session(app);
             assert!(s.gaps.is_empty(), "{encounter}");

@@ -1399,7 +1399,10 @@ impl ContentLibrary {
 /// The images the Tiled maps' tilesets name that no content folder has (the window could not
 /// draw them), when the folders carry art (`art/`). A path in a tileset is taken from the tileset's folder, and may reach into any
 /// of the folders (a pack's map may use the shipped `art/tiles.png`).
-fn missing_tileset_images(files: &[(PathBuf, String, ContentKind)], roots: &[&Path]) -> Vec<ContentError> {
+fn missing_tileset_images(
+    files: &[(PathBuf, String, ContentKind)],
+    roots: &[&Path],
+) -> Vec<ContentError> {
     // A content folder without art (the server's only; the window draws from its own assets
     // folder) is not checked: the window then keeps the shipped tiles if an image is missing.
     if !roots.iter().any(|r| r.join("art").is_dir()) {
@@ -1412,7 +1415,10 @@ fn missing_tileset_images(files: &[(PathBuf, String, ContentKind)], roots: &[&Pa
         .map(|(p, t, _)| (p.clone(), t.clone()))
         .collect();
     let mut errors = Vec::new();
-    for (file, text, _) in files.iter().filter(|(p, _, k)| *k == ContentKind::Map && ext(p, "tmx")) {
+    for (file, text, _) in files
+        .iter()
+        .filter(|(p, _, k)| *k == ContentKind::Map && ext(p, "tmx"))
+    {
         // A map that does not read was reported by the loader.
         let Ok(art) = crate::maps::art::tmx_art(file, text, &tilesets) else {
             continue;
@@ -1424,28 +1430,60 @@ fn missing_tileset_images(files: &[(PathBuf, String, ContentKind)], roots: &[&Pa
                 continue;
             }
             seen.push(image.clone());
-            let found = image.is_file()
-                || roots.iter().any(|r| {
+            let found = std::iter::once(image.clone())
+                .chain(roots.iter().flat_map(|r| {
                     roots
                         .iter()
                         .filter_map(|base| image.strip_prefix(base).ok())
-                        .any(|rel| r.join(rel).is_file())
-                });
-            if !found {
-                let (line, column) = locate(text, "<tileset").unwrap_or((1, 1));
+                        .map(|rel| r.join(rel))
+                        .collect::<Vec<_>>()
+                }))
+                .find(|p| p.is_file());
+            let (line, column) = locate(text, "<tileset").unwrap_or((1, 1));
+            let problem = match found {
+                None => Some(format!(
+                    "the tileset image {} is missing: expected a PNG at that path (a tileset's image path is taken from the tileset's folder)",
+                    image.display()
+                )),
+                // The window decodes it: a picture too large to draw is refused here.
+                Some(path) => tileset_picture_problem(&path)
+                    .map(|e| format!("the tileset image {}: {e}", image.display())),
+            };
+            if let Some(message) = problem {
                 errors.push(ContentError {
                     file: file.clone(),
                     line,
                     column,
-                    message: format!(
-                        "the tileset image {} is missing: expected a PNG at that path (a tileset's image path is taken from the tileset's folder)",
-                        image.display()
-                    ),
+                    message,
                 });
             }
         }
     }
     errors
+}
+
+/// What is wrong with a tileset's picture, from its header: it must be a PNG or JPEG of at
+/// most [`crate::uvtt::MAX_PICTURE_SIDE`] pixels a side and at most 64 MiB.
+fn tileset_picture_problem(path: &Path) -> Option<String> {
+    use std::io::Read;
+    const MAX_BYTES: u64 = 64 * 1024 * 1024;
+    let mut bytes = Vec::new();
+    let read =
+        std::fs::File::open(path).and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes));
+    if let Err(e) = read {
+        return Some(format!("cannot be read: {e}"));
+    }
+    if bytes.len() as u64 > MAX_BYTES {
+        return Some(format!("is over {MAX_BYTES} bytes"));
+    }
+    let max = crate::uvtt::MAX_PICTURE_SIDE;
+    match crate::uvtt::picture_size(&bytes) {
+        Err(e) => Some(e),
+        Ok((_, w, h)) if w == 0 || h == 0 || w > max || h > max => Some(format!(
+            "its picture is {w}×{h} pixels: expected 1 to {max} a side"
+        )),
+        Ok(_) => None,
+    }
 }
 
 /// A file or folder that cannot be read, as a content error.

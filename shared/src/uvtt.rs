@@ -159,7 +159,10 @@ pub fn parse(text: &str) -> Result<UvttMap, String> {
     for l in &file.lights {
         let (x, y) = point(&l.position)?;
         if !(l.range.is_finite() && (0.0..=200.0).contains(&l.range)) {
-            return Err(format!("a light's range {}: expected 0 to 200 squares", l.range));
+            return Err(format!(
+                "a light's range {}: expected 0 to 200 squares",
+                l.range
+            ));
         }
         let feet = (l.range * 5.0).round() as u32;
         lights.push(LightDef {

@@ -172,10 +172,7 @@ impl Table {
         }
         // A fight is loud: a creature fighting in it gives its place away, unless it took the
         // Hide action.
-        if self
-            .combat
-            .as_ref()
-            .is_some_and(|f| f.order.contains(&id))
+        if self.combat.as_ref().is_some_and(|f| f.order.contains(&id))
             && self.stealth_of(id).is_none()
             && !c.is_dead()
         {

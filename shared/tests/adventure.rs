@@ -511,7 +511,8 @@ fn play_to_the_end(t: &mut Table) -> usize {
             };
             let memory = memories.entry(id).or_default();
             memory.observe_day(t.adventure.as_ref().unwrap().days);
-            let Some(action) = explore_step(&board, &t.known_points(), &sheet, &t.items, party, memory)
+            let Some(action) =
+                explore_step(&board, &t.known_points(), &sheet, &t.items, party, memory)
             else {
                 continue;
             };
@@ -879,7 +880,9 @@ fn armor_found_is_worn_and_changes_the_ac_and_items_are_handed_over() {
     put(&mut t, cleric, 2, 5);
     {
         let c = t.combatants.iter_mut().find(|c| c.id == cleric).unwrap();
-        let dex = c.abilities.modifier(emberkeep_shared::content::Ability::Dex);
+        let dex = c
+            .abilities
+            .modifier(emberkeep_shared::content::Ability::Dex);
         c.worn.clear();
         c.items.retain(|i| i != "shield" && i != "chain-mail");
         c.ac = 10 + dex;

@@ -63,8 +63,14 @@ fn the_explorer_puts_on_what_protects_better_and_only_that() {
         "a shield, not leather armor worse than its chain mail"
     );
     let ac = t.combatant(fighter).unwrap().ac;
-    t.submit(fighter, Action::Equip { item: "shield".into() }, 0)
-        .unwrap();
+    t.submit(
+        fighter,
+        Action::Equip {
+            item: "shield".into(),
+        },
+        0,
+    )
+    .unwrap();
     assert_eq!(t.combatant(fighter).unwrap().ac, ac + 2);
     assert_eq!(better_armor(t.combatant(fighter).unwrap(), &t.items), None);
     // Scale mail would raise the rogue's AC, but a rogue is not trained for it; a wizard for

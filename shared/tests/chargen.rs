@@ -50,7 +50,12 @@ fn agrees(built: &PregenDef, pregen: &PregenDef) {
             .map(|l| (l.level, l.max_hp, l.features.clone()))
             .collect::<Vec<_>>()
     };
-    assert_eq!(levels(built), levels(pregen), "levels 2 and 3 of {}", pregen.id);
+    assert_eq!(
+        levels(built),
+        levels(pregen),
+        "levels 2 and 3 of {}",
+        pregen.id
+    );
     let attacks = |p: &PregenDef| {
         p.attacks
             .iter()

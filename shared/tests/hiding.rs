@@ -5,8 +5,8 @@ use emberkeep_shared::content::{ContentLibrary, Feature, Size};
 use emberkeep_shared::dice::Advantage;
 use emberkeep_shared::event::GameEvent;
 use emberkeep_shared::grid::{GridPos, MapGrid, Terrain};
-use emberkeep_shared::table::{Action, AttackShape, CombatantId, FeatureUse, RejectCode, Table};
 use emberkeep_shared::table::Side;
+use emberkeep_shared::table::{Action, AttackShape, CombatantId, FeatureUse, RejectCode, Table};
 
 fn lib() -> ContentLibrary {
     ContentLibrary::load_dir(
@@ -18,15 +18,30 @@ fn lib() -> ContentLibrary {
 /// The goblin ambush on an open 20×12 floor with a wall at x = 8 (rows 2..=9): the rogue at
 /// (`rogue_x`, 5), one goblin at (12, 5), everyone else far off and out of the way, combat
 /// started with the rogue to act.
-fn rogue_and_goblin(lib: &ContentLibrary, level: u32, rogue_x: i32, seed: u64) -> (Table, CombatantId, CombatantId) {
+fn rogue_and_goblin(
+    lib: &ContentLibrary,
+    level: u32,
+    rogue_x: i32,
+    seed: u64,
+) -> (Table, CombatantId, CombatantId) {
     for s in seed..seed + 3000 {
         let mut t = Table::new_at_level(lib, "goblin-ambush", s, 60_000, Some(level)).unwrap();
         t.map = MapGrid::open(20, 12);
         for y in 2..=9 {
             t.map.set(GridPos::new(8, y), Terrain::Wall);
         }
-        let rogue = t.combatants.iter().find(|c| c.source == "rogue").unwrap().id;
-        let goblin = t.combatants.iter().find(|c| c.source == "goblin").unwrap().id;
+        let rogue = t
+            .combatants
+            .iter()
+            .find(|c| c.source == "rogue")
+            .unwrap()
+            .id;
+        let goblin = t
+            .combatants
+            .iter()
+            .find(|c| c.source == "goblin")
+            .unwrap()
+            .id;
         // Everyone else stands at the bottom-left corner region, on the rogue's side, except
         // other foes who are removed from the fight (far and dead would end it; out of view
         // behind the wall's end is enough: they are put at the top-left, unconscious).
@@ -90,7 +105,10 @@ fn hiding_is_stealth_against_passive_perception_and_gives_advantage_until_you_at
         let (mut t, rogue, goblin) = rogue_and_goblin(&lib, 1, 6, seed * 13);
         assert!(!t.sees_clearly(goblin, rogue), "the wall is between them");
         t.submit(rogue, Action::Hide, 0).unwrap();
-        assert!(t.turn_budget().unwrap().action_used, "Hide takes the action");
+        assert!(
+            t.turn_budget().unwrap().action_used,
+            "Hide takes the action"
+        );
         let (total, dc, success) = last_check(&t);
         assert_eq!(dc, Some(9), "the goblin's passive Perception is the DC");
         assert_eq!(success, total >= 9);
@@ -108,12 +126,16 @@ fn hiding_is_stealth_against_passive_perception_and_gives_advantage_until_you_at
         // Hidden from the goblin: the rogue's attacks have advantage, the goblin's
         // disadvantage (nothing else grants either here).
         let shape = AttackShape::new(emberkeep_shared::content::AttackKind::Ranged, 80);
-        assert_eq!(t.attack_advantage(rogue, goblin, shape), Advantage::Advantage);
         assert_eq!(
-            t.attack_advantage(goblin, rogue, AttackShape::new(
-                emberkeep_shared::content::AttackKind::Ranged,
-                80
-            )),
+            t.attack_advantage(rogue, goblin, shape),
+            Advantage::Advantage
+        );
+        assert_eq!(
+            t.attack_advantage(
+                goblin,
+                rogue,
+                AttackShape::new(emberkeep_shared::content::AttackKind::Ranged, 80)
+            ),
             Advantage::Disadvantage
         );
         // Still hidden after stepping along behind the wall (the goblin sees only the wall).
@@ -142,7 +164,11 @@ fn hiding_is_stealth_against_passive_perception_and_gives_advantage_until_you_at
         )
         .unwrap();
         assert!(out.sees_clearly(goblin, rogue));
-        assert_eq!(out.stealth_of(rogue), None, "seen clearly: no longer hidden");
+        assert_eq!(
+            out.stealth_of(rogue),
+            None,
+            "seen clearly: no longer hidden"
+        );
     }
     assert!(hidden > 0 && seen > 0, "hidden {hidden}, seen {seen}");
 }
@@ -171,8 +197,15 @@ fn an_attack_from_hiding_has_advantage_and_gives_the_attacker_away() {
             .iter()
             .position(|a| a.kind == emberkeep_shared::content::AttackKind::Ranged)
             .expect("a shortbow");
-        shot.submit(rogue, Action::Attack { target: goblin, attack }, 0)
-            .unwrap();
+        shot.submit(
+            rogue,
+            Action::Attack {
+                target: goblin,
+                attack,
+            },
+            0,
+        )
+        .unwrap();
         let a = shot
             .log
             .iter()
@@ -223,11 +256,27 @@ fn a_naturally_stealthy_halfling_hides_behind_a_larger_creature() {
     for y in 0..12 {
         t.map.set(GridPos::new(8, y), Terrain::Floor);
     }
-    let fighter = t.combatants.iter().find(|c| c.source == "fighter").unwrap().id;
-    t.combatants.iter_mut().find(|c| c.id == fighter).unwrap().pos = GridPos::new(11, 5);
-    t.combatants.iter_mut().find(|c| c.id == goblin).unwrap().pos = GridPos::new(13, 5);
+    let fighter = t
+        .combatants
+        .iter()
+        .find(|c| c.source == "fighter")
+        .unwrap()
+        .id;
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == fighter)
+        .unwrap()
+        .pos = GridPos::new(11, 5);
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == goblin)
+        .unwrap()
+        .pos = GridPos::new(13, 5);
     let r = t.check_hide(rogue, false);
-    assert!(r.is_err(), "a plain halfling behind a fighter is only half covered");
+    assert!(
+        r.is_err(),
+        "a plain halfling behind a fighter is only half covered"
+    );
     let me = t.combatants.iter_mut().find(|c| c.id == rogue).unwrap();
     assert_eq!(me.size, Size::Small, "halflings are Small");
     me.features.push(Feature::NaturallyStealthy);
@@ -243,12 +292,23 @@ fn shoves_and_grapples_reach_at_most_one_size_larger() {
     let lib = lib();
     let (mut t, rogue, goblin) = rogue_and_goblin(&lib, 1, 11, 0);
     assert_eq!(t.combatant(rogue).unwrap().size, Size::Small);
-    t.combatants.iter_mut().find(|c| c.id == goblin).unwrap().size = Size::Large;
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == goblin)
+        .unwrap()
+        .size = Size::Large;
     let r = t.check_contest(rogue, goblin).unwrap_err();
     assert_eq!(r.code, RejectCode::NotAllowed);
     assert!(r.reason.contains("too big"), "{}", r.reason);
-    let r = t.clone().submit(rogue, Action::Grapple { target: goblin }, 0).unwrap_err();
+    let r = t
+        .clone()
+        .submit(rogue, Action::Grapple { target: goblin }, 0)
+        .unwrap_err();
     assert_eq!(r.code, RejectCode::NotAllowed);
-    t.combatants.iter_mut().find(|c| c.id == goblin).unwrap().size = Size::Medium;
+    t.combatants
+        .iter_mut()
+        .find(|c| c.id == goblin)
+        .unwrap()
+        .size = Size::Medium;
     t.check_contest(rogue, goblin).unwrap();
 }

@@ -61,7 +61,13 @@ fn a_level_up_grants_picks_and_the_player_chooses_within_the_rules() {
     let (mut t, me) = cleric_at_the_table(&lib);
     let first = known(&t, me);
     // 1st level: cantrips, the Life Domain's spells and the four prepared — not the later ones.
-    for id in ["healing-word", "guiding-bolt", "shield-of-faith", "sanctuary", "bless"] {
+    for id in [
+        "healing-word",
+        "guiding-bolt",
+        "shield-of-faith",
+        "sanctuary",
+        "bless",
+    ] {
         assert!(first.contains(&id.to_string()), "{id} at 1st level");
     }
     assert!(!first.contains(&"inflict-wounds".to_string()));
@@ -71,7 +77,11 @@ fn a_level_up_grants_picks_and_the_player_chooses_within_the_rules() {
     assert_eq!(level_up(&mut t, me, 300), 1);
     let c = t.combatant(me).unwrap();
     assert_eq!((c.level, c.spell_picks), (2, 1));
-    assert_eq!(known(&t, me), first, "nothing is learned before the player chooses");
+    assert_eq!(
+        known(&t, me),
+        first,
+        "nothing is learned before the player chooses"
+    );
     assert_eq!(t.suggested_spells(me), ["inflict-wounds"]);
 
     // Bad choices are refused with a reason and change nothing.
@@ -81,7 +91,11 @@ fn a_level_up_grants_picks_and_the_player_chooses_within_the_rules() {
         (vec!["bless"], RejectCode::NotAllowed, "already knows"),
         // 2nd-level slots come at 3rd level.
         (vec!["hold-person"], RejectCode::NotAllowed, "can learn now"),
-        (vec!["magic-missile"], RejectCode::NotAllowed, "can learn now"),
+        (
+            vec!["magic-missile"],
+            RejectCode::NotAllowed,
+            "can learn now",
+        ),
         (vec!["fire-bolt"], RejectCode::NotAllowed, "can learn now"),
         (
             vec!["inflict-wounds", "inflict-wounds"],
@@ -144,7 +158,10 @@ fn a_level_up_grants_picks_and_the_player_chooses_within_the_rules() {
         !third.contains(&"aid".to_string()),
         "the suggestion not chosen is not known"
     );
-    assert!(third.contains(&"inflict-wounds".to_string()), "kept from 2nd level");
+    assert!(
+        third.contains(&"inflict-wounds".to_string()),
+        "kept from 2nd level"
+    );
 }
 
 #[test]

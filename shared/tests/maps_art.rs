@@ -17,7 +17,12 @@ fn the_shipped_den_is_drawn_from_its_own_tileset() {
     assert_eq!(sources, [PathBuf::from("maps/tiles.tsx")]);
     let sets: Vec<(PathBuf, String)> = sources
         .iter()
-        .map(|p| (p.clone(), std::fs::read_to_string(assets().join(p)).unwrap()))
+        .map(|p| {
+            (
+                p.clone(),
+                std::fs::read_to_string(assets().join(p)).unwrap(),
+            )
+        })
         .collect();
     let art = tmx_art(file, &text, &sets).unwrap();
     assert_eq!(art.size, (20, 12));
@@ -38,7 +43,10 @@ fn a_missing_or_hostile_tileset_is_an_error_naming_the_map() {
     let file = Path::new("maps/den.tmx");
     let text = std::fs::read_to_string(assets().join(file)).unwrap();
     let err = tmx_art(file, &text, &[]).unwrap_err();
-    assert!(err[0].file == file && err[0].message.contains("tiles.tsx"), "{err:?}");
+    assert!(
+        err[0].file == file && err[0].message.contains("tiles.tsx"),
+        "{err:?}"
+    );
     let hostile = "<?xml version=\"1.0\"?><!DOCTYPE t [<!ENTITY a \"aaaa\">]><tileset name=\"t\" tilewidth=\"32\" tileheight=\"32\" tilecount=\"1\" columns=\"1\"/>";
     let err = tmx_art(
         file,
@@ -74,6 +82,24 @@ fn a_missing_tileset_image_is_refused_with_the_map() {
             && e.message.contains("is missing")),
         "{text}"
     );
+    // A picture too large to draw (its PNG header says 9000×16) is refused before any window
+    // tries to decode it; so is a file that is no picture at all.
+    let mut huge = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    huge.extend(9000u32.to_be_bytes());
+    huge.extend(16u32.to_be_bytes());
+    std::fs::write(root.join("art/nowhere.png"), &huge).unwrap();
+    let err = emberkeep_shared::content::ContentLibrary::load_dir(&root).unwrap_err();
+    assert!(
+        err.0
+            .iter()
+            .any(|e| e.file.ends_with("maps/den.tmx") && e.message.contains("9000×16")),
+        "{err}"
+    );
+    std::fs::write(root.join("art/nowhere.png"), b"GIF89a").unwrap();
+    let err = emberkeep_shared::content::ContentLibrary::load_dir(&root).unwrap_err();
+    assert!(err.to_string().contains("not a PNG or JPEG"), "{err}");
+    std::fs::copy(assets().join("art/tiles.png"), root.join("art/nowhere.png")).unwrap();
+    assert!(emberkeep_shared::content::ContentLibrary::load_dir(&root).is_ok());
     let _ = std::fs::remove_dir_all(&root);
 }
 
@@ -86,11 +112,19 @@ fn a_universal_vtt_file_with_a_broken_picture_is_refused() {
         )
     };
     assert!(parse(&file("")).is_ok());
-    assert!(parse(&file("!!not base64")).unwrap_err().contains("not base64"));
+    assert!(
+        parse(&file("!!not base64"))
+            .unwrap_err()
+            .contains("not base64")
+    );
     use base64::Engine;
     let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
     let webp = b64(b"RIFF\0\0\0\0WEBPVP8 ");
-    assert!(parse(&file(&webp)).unwrap_err().contains("not a PNG or JPEG"));
+    assert!(
+        parse(&file(&webp))
+            .unwrap_err()
+            .contains("not a PNG or JPEG")
+    );
     let mut huge = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     huge.extend(9000u32.to_be_bytes());
     huge.extend(10u32.to_be_bytes());

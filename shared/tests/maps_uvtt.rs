@@ -28,10 +28,21 @@ fn the_shipped_cellar_imports_its_walls_door_and_light() {
     assert_eq!(grid.lights[0].bright_ft, 15, "range 3 squares");
     // The middle wall blocks; the open door lets through; the crates block their sides.
     assert_eq!(grid.step_cost(GridPos::new(4, 1), GridPos::new(5, 1)), None);
-    assert_eq!(grid.step_cost(GridPos::new(4, 3), GridPos::new(5, 3)), Some(5), "the door");
-    assert_eq!(grid.step_cost(GridPos::new(6, 5), GridPos::new(7, 5)), None, "crates");
+    assert_eq!(
+        grid.step_cost(GridPos::new(4, 3), GridPos::new(5, 3)),
+        Some(5),
+        "the door"
+    );
+    assert_eq!(
+        grid.step_cost(GridPos::new(6, 5), GridPos::new(7, 5)),
+        None,
+        "crates"
+    );
     assert!(!grid.line_of_sight(GridPos::new(2, 1), GridPos::new(8, 1)));
-    assert!(grid.line_of_sight(GridPos::new(2, 3), GridPos::new(8, 3)), "through the door");
+    assert!(
+        grid.line_of_sight(GridPos::new(2, 3), GridPos::new(8, 3)),
+        "through the door"
+    );
     // An encounter plays on it: through the door the dwarf's darkvision and the lamp show
     // some rats; the one behind the wall does not show.
     let mut t = Table::new(&lib, "wine-cellar", 1, 60_000).unwrap();
@@ -71,8 +82,14 @@ fn hostile_universal_vtt_files_are_refused_with_the_reason() {
     assert_eq!(with_file(good), "ok");
     for (json, why) in [
         ("{not json", "not a Universal VTT file"),
-        (r#"{"resolution": {"map_size": {"x": 100000, "y": 3}}}"#, "1 to 200"),
-        (r#"{"resolution": {"map_size": {"x": 2.5, "y": 3}}}"#, "whole squares"),
+        (
+            r#"{"resolution": {"map_size": {"x": 100000, "y": 3}}}"#,
+            "1 to 200",
+        ),
+        (
+            r#"{"resolution": {"map_size": {"x": 2.5, "y": 3}}}"#,
+            "whole squares",
+        ),
         (
             r#"{"resolution": {"map_size": {"x": 4, "y": 3}}, "line_of_sight": [[{"x": 0, "y": 0}, {"x": 1e300, "y": 0}]]}"#,
             "off the 4×3 map",

@@ -44,21 +44,34 @@ fn open_square(tiles: &MapGrid, p: GridPos) -> bool {
 fn movement_costs_the_same_through_wall_squares_and_wall_segments() {
     let (tiles, segs) = rooms();
     for from in squares().filter(|p| open_square(&tiles, *p)) {
-        let a: std::collections::BTreeMap<_, _> =
-            tiles.reachable(from, 200, |_| false, |_| false).into_iter().collect();
+        let a: std::collections::BTreeMap<_, _> = tiles
+            .reachable(from, 200, |_| false, |_| false)
+            .into_iter()
+            .collect();
         let b = segs.reachable(from, 200, |_| false, |_| false);
         // The squares inside the outlined wall cannot be entered from outside it; a wall
         // square cannot be entered at all: the same squares are reachable at the same cost.
-        let b: std::collections::BTreeMap<_, _> =
-            b.into_iter().filter(|(p, _)| open_square(&tiles, *p)).collect();
+        let b: std::collections::BTreeMap<_, _> = b
+            .into_iter()
+            .filter(|(p, _)| open_square(&tiles, *p))
+            .collect();
         assert_eq!(a, b, "from {from}");
     }
     // Through the doorway only, in both.
-    assert_eq!(tiles.step_cost(GridPos::new(3, 3), GridPos::new(4, 3)), Some(5));
-    assert_eq!(segs.step_cost(GridPos::new(3, 3), GridPos::new(4, 3)), Some(5));
+    assert_eq!(
+        tiles.step_cost(GridPos::new(3, 3), GridPos::new(4, 3)),
+        Some(5)
+    );
+    assert_eq!(
+        segs.step_cost(GridPos::new(3, 3), GridPos::new(4, 3)),
+        Some(5)
+    );
     assert_eq!(segs.step_cost(GridPos::new(3, 2), GridPos::new(4, 2)), None);
     // No slipping diagonally past the wall's end at the doorway's corner.
-    assert_eq!(tiles.step_cost(GridPos::new(3, 2), GridPos::new(4, 3)), None);
+    assert_eq!(
+        tiles.step_cost(GridPos::new(3, 2), GridPos::new(4, 3)),
+        None
+    );
     assert_eq!(segs.step_cost(GridPos::new(3, 2), GridPos::new(4, 3)), None);
 }
 
@@ -118,9 +131,7 @@ fn a_door_blocks_while_closed() {
 fn a_map_file_draws_segments_and_refuses_them_off_the_map() {
     use emberkeep_shared::content::{ContentKind, ContentLibrary};
     let file = |walls: &str| {
-        format!(
-            "(id: \"m\", name: \"M\", tiles: [\"P....\", \".....\"], walls: [{walls}])"
-        )
+        format!("(id: \"m\", name: \"M\", tiles: [\"P....\", \".....\"], walls: [{walls}])")
     };
     let ok = ContentLibrary::from_sources(&[(
         "maps/m.ron".into(),

@@ -81,7 +81,10 @@ fn walls_hide_what_is_behind_them_and_an_opening_shows_it() {
     t.update_sight();
     assert!(!t.party_sees(grik));
     assert!(!t.sight.contains(GridPos::new(15, 2)));
-    assert!(t.seen.contains(GridPos::new(15, 2)), "seen before: remembered");
+    assert!(
+        t.seen.contains(GridPos::new(15, 2)),
+        "seen before: remembered"
+    );
 }
 
 #[test]
@@ -101,10 +104,17 @@ fn darkness_hides_except_within_light_and_darkvision() {
                 .insert(emberkeep_shared::content::Condition::Unconscious);
         }
     }
-    assert_eq!(t.combatant(fighter).unwrap().darkvision_ft, 0, "humans have none");
+    assert_eq!(
+        t.combatant(fighter).unwrap().darkvision_ft,
+        0,
+        "humans have none"
+    );
     t.update_sight();
     let at = t.combatant(fighter).unwrap().pos;
-    assert!(!t.sight.contains(GridPos::new(at.x + 1, at.y)), "pitch dark");
+    assert!(
+        !t.sight.contains(GridPos::new(at.x + 1, at.y)),
+        "pitch dark"
+    );
     assert!(foes(&t).iter().all(|f| !t.party_sees(*f)));
     // A torch by the goblins: bright 20 ft, dim 20 ft more. SRD: "Torch … bright light in a
     // 20-foot radius and dim light for an additional 20 feet."
@@ -114,11 +124,26 @@ fn darkness_hides_except_within_light_and_darkvision() {
         dim_ft: 20,
     });
     t.update_sight();
-    assert_eq!(emberkeep_shared::vision::light_at(&t.map, GridPos::new(15, 2)), Light::Bright);
-    assert_eq!(emberkeep_shared::vision::light_at(&t.map, GridPos::new(9, 6)), Light::Dim);
-    assert_eq!(emberkeep_shared::vision::light_at(&t.map, GridPos::new(3, 6)), Light::Dark);
-    assert!(foes(&t).iter().all(|f| t.party_sees(*f)), "lit goblins are seen from the dark");
-    assert!(!t.sight.contains(GridPos::new(at.x + 1, at.y)), "still dark beside the fighter");
+    assert_eq!(
+        emberkeep_shared::vision::light_at(&t.map, GridPos::new(15, 2)),
+        Light::Bright
+    );
+    assert_eq!(
+        emberkeep_shared::vision::light_at(&t.map, GridPos::new(9, 6)),
+        Light::Dim
+    );
+    assert_eq!(
+        emberkeep_shared::vision::light_at(&t.map, GridPos::new(3, 6)),
+        Light::Dark
+    );
+    assert!(
+        foes(&t).iter().all(|f| t.party_sees(*f)),
+        "lit goblins are seen from the dark"
+    );
+    assert!(
+        !t.sight.contains(GridPos::new(at.x + 1, at.y)),
+        "still dark beside the fighter"
+    );
     // The dwarf cleric's darkvision: 60 ft of darkness seen as dim light.
     let cleric = pc(&t, "cleric");
     assert_eq!(t.combatant(cleric).unwrap().darkvision_ft, 60, "Hill Dwarf");
@@ -129,10 +154,20 @@ fn darkness_hides_except_within_light_and_darkvision() {
     t.map.lights.clear();
     t.update_sight();
     let from = t.combatant(cleric).unwrap().pos;
-    assert!(t.sight.contains(GridPos::new(from.x + 12, from.y)), "60 ft away");
-    assert!(!t.sight.contains(GridPos::new(from.x + 13, from.y)), "65 ft: beyond it");
+    assert!(
+        t.sight.contains(GridPos::new(from.x + 12, from.y)),
+        "60 ft away"
+    );
+    assert!(
+        !t.sight.contains(GridPos::new(from.x + 13, from.y)),
+        "65 ft: beyond it"
+    );
     // Creatures' darkvision comes from their stat block.
-    assert_eq!(t.combatant(foes(&t)[0]).unwrap().darkvision_ft, 60, "goblin");
+    assert_eq!(
+        t.combatant(foes(&t)[0]).unwrap().darkvision_ft,
+        60,
+        "goblin"
+    );
 }
 
 #[test]
@@ -171,9 +206,11 @@ fn events_about_creatures_the_party_cannot_see_are_not_told() {
         panic!("the start of a fight is told");
     };
     assert_eq!(order.len(), 4, "only the party is listed");
-    assert!(GameEvent::Dodged { actor: fighter }
-        .for_party(|id| t.party_sees(id))
-        .is_some());
+    assert!(
+        GameEvent::Dodged { actor: fighter }
+            .for_party(|id| t.party_sees(id))
+            .is_some()
+    );
 }
 
 #[test]
@@ -193,7 +230,10 @@ fn points_of_interest_show_once_their_square_is_seen() {
         p.at.iter().any(|a| t.seen.contains(*a))
     };
     let known = t.known_points();
-    assert!(known.iter().all(|p| seen(&t, p)), "only points on seen squares");
+    assert!(
+        known.iter().all(|p| seen(&t, p)),
+        "only points on seen squares"
+    );
     assert!(known.len() < everywhere.len(), "the dark hides some");
     // Daylight: the seen squares grow, and so do the points known.
     t.map.ambient = Light::Bright;
@@ -217,7 +257,10 @@ fn the_explorer_heads_for_the_edge_of_what_it_has_seen() {
     };
     let to = *path.last().unwrap();
     let gap = GridPos::new(8, 2);
-    assert!(to.squares_to(gap) < from.squares_to(gap), "toward the gap: {from} → {to}");
+    assert!(
+        to.squares_to(gap) < from.squares_to(gap),
+        "toward the gap: {from} → {to}"
+    );
     // Everything seen: nothing left to explore.
     let mut open = walled(&lib);
     for y in 0..12 {

@@ -48,7 +48,10 @@ fn players_get_only_what_the_party_sees_and_the_host_everything() {
     s.step(40);
     let (player, host) = (s.client_view(c[0]), s.client_view(c[1]));
     for f in &foes {
-        assert!(!player.combatants.contains_key(f), "a player was sent foe #{f}");
+        assert!(
+            !player.combatants.contains_key(f),
+            "a player was sent foe #{f}"
+        );
         assert!(host.combatants.contains_key(f), "the host sees foe #{f}");
     }
     let view = player.table.expect("the table view");

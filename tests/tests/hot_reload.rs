@@ -101,7 +101,13 @@ fn an_edit_reaches_the_scenes_not_yet_entered_and_the_journal_keeps_it() {
         "name: Some(\"Yark\")",
         "name: Some(\"Yarrik\")",
     );
-    let village = s.campaign("table-1").table.adventure.clone().unwrap().scenes["ember-ashwick"]
+    let village = s
+        .campaign("table-1")
+        .table
+        .adventure
+        .clone()
+        .unwrap()
+        .scenes["ember-ashwick"]
         .def
         .name
         .clone();
@@ -120,7 +126,10 @@ fn an_edit_reaches_the_scenes_not_yet_entered_and_the_journal_keeps_it() {
 
     // The scene ahead has the new kobold, with an id nothing else in the campaign has.
     let names = names_in(&mut s, "ember-blackbriar");
-    assert!(names.contains(&"Yarrik the kobold".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"Yarrik the kobold".to_string()),
+        "{names:?}"
+    );
     assert!(!names.contains(&"Yark the kobold".to_string()), "{names:?}");
     let t = s.campaign("table-1").table.clone();
     let adv = t.adventure.as_ref().unwrap();
@@ -130,9 +139,16 @@ fn an_edit_reaches_the_scenes_not_yet_entered_and_the_journal_keeps_it() {
         .find(|c| c.name == "Yarrik the kobold")
         .unwrap();
     assert!(!before_ids.contains(&yarrik.id), "id {} reused", yarrik.id);
-    assert_eq!(yarrik.ac, 14, "the edited creature file reached the scene ahead");
+    assert_eq!(
+        yarrik.ac, 14,
+        "the edited creature file reached the scene ahead"
+    );
     // The creature at the table's next encounter is the edited one; the party stood still.
-    assert!(t.combatants.iter().all(|c| c.is_pc || c.ac != 14 || !c.name.contains("kobold")));
+    assert!(
+        t.combatants
+            .iter()
+            .all(|c| c.is_pc || c.ac != 14 || !c.name.contains("kobold"))
+    );
     // The scene the party stands in is never changed under it.
     assert_eq!(adv.scenes["ember-ashwick"].def.name, village);
     // The host seat is told, and new campaigns would use the new content.
@@ -216,6 +232,46 @@ fn a_bad_edit_changes_nothing_and_the_host_learns_where() {
 }
 
 #[test]
+fn an_edit_undone_before_it_applies_leaves_the_scene_and_a_new_start_keeps_its_creatures() {
+    let assets = content_copy("undo");
+    let data = assets.parent().unwrap().join("data");
+    let mut s = Stepper::new(settings(&assets, &data));
+    let _c = s.seat_all(&["host"]);
+    let road = assets.join("adventures/ember/ember-blackbriar.ron");
+    let original = std::fs::read_to_string(&road).unwrap();
+    // An edit read, then undone and read again before the table took the first update.
+    edit(&road, "name: Some(\"Yark\")", "name: Some(\"Undone\")");
+    let first = execute(s.server.world_mut(), None, "reload");
+    assert!(first.starts_with("content reloaded"), "{first}");
+    std::fs::write(&road, &original).unwrap();
+    let second = execute(s.server.world_mut(), None, "reload");
+    assert!(second.contains(" 0 scene(s)"), "{second}");
+    s.step(5);
+    let names = names_in(&mut s, "ember-blackbriar");
+    assert!(names.contains(&"Yark the kobold".to_string()), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("Undone")), "{names:?}");
+
+    // The adventure now starts on the road: a fresh build has entered the road (its creatures
+    // stand at its table), yet the running campaign's road keeps its kobolds.
+    edit(
+        &assets.join("adventures/ember/adventure.ron"),
+        "start: \"ember-ashwick\"",
+        "start: \"ember-blackbriar\"",
+    );
+    edit(&road, "name: Some(\"Yark\")", "name: Some(\"Moved\")");
+    let answer = execute(s.server.world_mut(), None, "reload");
+    assert!(answer.starts_with("content reloaded"), "{answer}");
+    s.step(5);
+    let names = names_in(&mut s, "ember-blackbriar");
+    assert!(names.contains(&"Moved the kobold".to_string()), "{names:?}");
+    assert_eq!(
+        s.campaign("table-1").table.adventure.clone().unwrap().scene,
+        "ember-ashwick"
+    );
+    let _ = std::fs::remove_dir_all(assets.parent().unwrap());
+}
+
+#[test]
 fn the_watcher_reloads_a_changed_file_on_its_own() {
     // The real watcher (inotify) and the quiet period: bounded by a step count, not a sleep.
     let assets = content_copy("watch");
@@ -263,7 +319,8 @@ fn a_content_pack_adds_and_replaces_files() {
     assert_ne!(tough, kobold);
     std::fs::write(pack.join("creatures/kobold.ron"), tough).unwrap();
     // An added file that uses the folder under it (a shipped map and creature).
-    let goblin = std::fs::read_to_string(assets_dir().join("encounters/goblin-ambush.ron")).unwrap();
+    let goblin =
+        std::fs::read_to_string(assets_dir().join("encounters/goblin-ambush.ron")).unwrap();
     std::fs::write(
         pack.join("encounters/goblin-ambush-2.ron"),
         goblin.replacen("\"goblin-ambush\"", "\"goblin-ambush-2\"", 1),
@@ -280,7 +337,8 @@ fn a_content_pack_adds_and_replaces_files() {
     std::fs::write(pack.join("creatures/kobold.ron"), "(name: ").unwrap();
     let err = ContentLibrary::load_dirs(&assets_dir(), std::slice::from_ref(&pack)).unwrap_err();
     assert!(
-        err.to_string().contains(&pack.join("creatures/kobold.ron").display().to_string()),
+        err.to_string()
+            .contains(&pack.join("creatures/kobold.ron").display().to_string()),
         "{err}"
     );
     let _ = std::fs::remove_dir_all(&pack);

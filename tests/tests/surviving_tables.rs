@@ -132,7 +132,11 @@ fn a_reconnect_beyond_the_ring_gets_the_snapshot() {
     // nor what the party cannot see).
     let expected = s.seat_view("table-1", Role::Player);
     let hidden = hidden_ids(&mut s);
-    assert!(hidden.iter().all(|id| !expected.combatants.contains_key(id)));
+    assert!(
+        hidden
+            .iter()
+            .all(|id| !expected.combatants.contains_key(id))
+    );
     assert_eq!(s.client_view(c[1]), expected);
 }
 
@@ -387,8 +391,8 @@ fn converges_under(preset: lightyear::prelude::LinkConditionerConfig) {
         std::thread::sleep(Duration::from_millis(4));
         let all = c.iter().all(|&x| {
             let seating = s.session(x).seating.clone().expect("seated");
-            let events_done = s.session(x).last_seq()
-                == s.last_seq_for("table-1", seating.role, &seating.seat);
+            let events_done =
+                s.session(x).last_seq() == s.last_seq_for("table-1", seating.role, &seating.seat);
             events_done && s.client_view(x) == s.seat_view("table-1", seating.role)
         });
         if all || settled.elapsed() > Duration::from_secs(30) {

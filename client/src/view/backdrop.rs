@@ -56,21 +56,43 @@ pub fn decode(bytes: &[u8]) -> Result<Image, String> {
     let picture = base64::engine::general_purpose::STANDARD
         .decode(file.image.trim())
         .map_err(|e| format!("its `image` is not base64: {e}"))?;
-    let (format, w, h) = picture_size(&picture)?;
+    decode_picture(&picture, ImageSampler::linear())
+}
+
+/// Decodes a PNG or JPEG picture after checking its header: at most [`MAX_SIDE`] pixels a
+/// side, so a hostile file's claimed size never reaches the decoder or the GPU.
+pub fn decode_picture(picture: &[u8], sampler: ImageSampler) -> Result<Image, String> {
+    let (format, w, h) = picture_size(picture)?;
     if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
         return Err(format!(
             "its picture is {w}×{h} pixels: expected 1 to {MAX_SIDE} a side"
         ));
     }
     Image::from_buffer(
-        &picture,
+        picture,
         ImageType::Extension(format),
         CompressedImageFormats::NONE,
         true,
-        ImageSampler::linear(),
+        sampler,
         RenderAssetUsages::default(),
     )
     .map_err(|e| format!("its picture cannot be read: {e}"))
+}
+
+/// Reads at most `max` bytes from an asset reader; a longer file is an error, and no more of
+/// it than `max + 1` bytes is ever held.
+pub async fn read_bounded(reader: &mut dyn Reader, max: usize) -> Result<Vec<u8>, String> {
+    use bevy::tasks::futures_lite::AsyncReadExt;
+    let mut bytes = Vec::new();
+    (&mut *reader)
+        .take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() > max {
+        return Err(format!("the file is over {max} bytes"));
+    }
+    Ok(bytes)
 }
 
 impl AssetLoader for UvttImageLoader {
@@ -84,11 +106,9 @@ impl AssetLoader for UvttImageLoader {
         _settings: &(),
         load_context: &mut LoadContext<'_>,
     ) -> Result<Image, PictureError> {
-        let mut bytes = Vec::new();
-        reader
-            .read_to_end(&mut bytes)
+        let bytes = read_bounded(reader, MAX_FILE_BYTES)
             .await
-            .map_err(|e| PictureError(format!("cannot read: {e}")))?;
+            .map_err(|e| PictureError(format!("{}: {e}", load_context.path())))?;
         decode(&bytes).map_err(|e| PictureError(format!("{}: {e}", load_context.path())))
     }
 
@@ -161,7 +181,11 @@ mod tests {
             .join("../assets/maps/cellar.dd2vtt");
         let image = decode(&std::fs::read(path).unwrap()).unwrap();
         assert!(image.width() >= 10 && image.height() >= 8);
-        assert!(decode(b"{").unwrap_err().contains("not a Universal VTT file"));
+        assert!(
+            decode(b"{")
+                .unwrap_err()
+                .contains("not a Universal VTT file")
+        );
         assert!(
             decode(br#"{"image": "!!"}"#)
                 .unwrap_err()

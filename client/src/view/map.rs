@@ -6,6 +6,7 @@
 
 use super::art::{self, Art, TILE_PX, tile};
 use super::input::{Fired, TableAction};
+use super::settings::Look;
 use crate::net::{Mirror, TableSession};
 use crate::preview::my_reach;
 use bevy::input::mouse::MouseMotion;
@@ -27,7 +28,7 @@ pub struct MapCamera {
     /// The free area the map was last framed in.
     fitted: Option<Rect>,
     /// The player panned or zoomed since.
-    moved: bool,
+    pub(super) moved: bool,
 }
 
 impl Default for MapCamera {
@@ -110,10 +111,16 @@ pub(super) fn plugin(app: &mut App) {
             camera_controls,
             fit_camera,
             click_to_act,
+            recolor_marks,
         )
-            .chain(),
+            .chain()
+            .in_set(MapSystems),
     );
 }
+
+/// The map's systems (tokens, cursor, camera), which the labels follow.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MapSystems;
 
 fn show_cursor(
     mut commands: Commands,
@@ -256,11 +263,31 @@ fn fit_camera(
     }
 }
 
-pub(super) fn side_color(side: Side) -> Color {
-    match side {
-        Side::Party => art::PARTY,
-        Side::Foe => art::FOE,
-        Side::Neutral => Color::srgb(0.7, 0.7, 0.6),
+/// A side's colour: blue and red, or in the colour-blind-safe palette blue and orange
+/// (Okabe–Ito), which differ in lightness as well as hue.
+pub(super) fn side_color(side: Side, look: &Look) -> Color {
+    match (side, look.colour_blind) {
+        (Side::Party, false) => art::PARTY,
+        (Side::Foe, false) => art::FOE,
+        (Side::Party, true) => Color::srgb_u8(0x00, 0x72, 0xB2),
+        (Side::Foe, true) => Color::srgb_u8(0xE6, 0x9F, 0x00),
+        (Side::Neutral, _) => Color::srgb(0.7, 0.7, 0.6),
+    }
+}
+
+/// A token's rim (and a foe's diamond), in its side's colour.
+#[derive(Component, Debug)]
+pub(super) struct SideMark(pub Side);
+
+/// Colours the rims again when the palette changes.
+fn recolor_marks(look: Res<Look>, mut marks: Query<(&SideMark, &mut Sprite)>) {
+    if !look.is_changed() {
+        return;
+    }
+    for (mark, mut sprite) in &mut marks {
+        let c = side_color(mark.0, &look);
+        let alpha = sprite.color.alpha();
+        sprite.color = c.with_alpha(alpha);
     }
 }
 
@@ -338,7 +365,7 @@ fn portrait_follows_sheet(
 
 /// The name under a token.
 #[derive(Component)]
-struct NameLabel;
+pub(super) struct NameLabel;
 
 fn spawn_tokens(
     mut commands: Commands,
@@ -346,6 +373,7 @@ fn spawn_tokens(
     assets: Res<AssetServer>,
     art: Option<Res<Art>>,
     size: Res<MapSize>,
+    look: Res<Look>,
 ) {
     let Some(art) = art else { return };
     if size.width == 0 {
@@ -367,16 +395,30 @@ fn spawn_tokens(
                 Visibility::default(),
             ))
             .with_children(|c| {
-                // A rim in the side's colour: party blue, foes red.
+                // A rim in the side's colour: party blue, foes red (or orange).
                 c.spawn((
+                    SideMark(sheet.side),
                     Sprite {
                         image: art.ring.clone(),
-                        color: side_color(sheet.side),
+                        color: side_color(sheet.side, &look),
                         custom_size: Some(Vec2::splat(SQUARE * 0.9)),
                         ..default()
                     },
                     Transform::from_xyz(0.0, 0.0, 0.5),
                 ));
+                // Foes also differ by shape: a diamond on the rim's lower right.
+                if sheet.side == Side::Foe {
+                    c.spawn((
+                        SideMark(sheet.side),
+                        Sprite {
+                            color: side_color(sheet.side, &look),
+                            custom_size: Some(Vec2::splat(SQUARE * 0.22)),
+                            ..default()
+                        },
+                        Transform::from_xyz(SQUARE * 0.33, -SQUARE * 0.33, 0.7)
+                            .with_rotation(Quat::from_rotation_z(std::f32::consts::FRAC_PI_4)),
+                    ));
+                }
                 let initial: String = sheet
                     .name
                     .chars()
@@ -398,7 +440,7 @@ fn spawn_tokens(
                     NameLabel,
                     Text2d::new(short_name(&sheet.name)),
                     TextFont {
-                        font_size: FontSize::Px(9.0),
+                        font_size: FontSize::Px(super::labels::FONT),
                         ..default()
                     },
                     TextColor(Color::srgb(0.95, 0.92, 0.85)),
@@ -438,7 +480,7 @@ fn spawn_tokens(
 
 /// A token's label: the first word ("Snaga the goblin" → "Snaga"), keeping a trailing number
 /// so "Wolf 2" and "Wolf 3" stay apart as the initiative list names them.
-fn short_name(name: &str) -> String {
+pub(super) fn short_name(name: &str) -> String {
     let first = name.split(' ').next().unwrap_or(name);
     match name.rsplit(' ').next() {
         Some(last) if last != first && last.chars().all(|c| c.is_ascii_digit()) => {
@@ -464,6 +506,7 @@ fn update_tokens(
     mut rings: Query<&mut Visibility, With<ActiveRing>>,
     tables: Query<&TableView>,
     size: Res<MapSize>,
+    look: Res<Look>,
 ) {
     let active = tables.iter().next().and_then(|t| t.active);
     for (sheet, status, children, mut transform, mut sprite, portrait) in tokens {
@@ -476,7 +519,7 @@ fn update_tokens(
         let dead = status.conditions.contains(&Condition::Dead);
         let down = status.hp == 0;
         let base = if portrait.failed {
-            side_color(sheet.side)
+            side_color(sheet.side, &look)
         } else {
             Color::WHITE
         };
@@ -664,12 +707,30 @@ fn click_to_act(
         return;
     };
     let square = size.to_grid(world);
+    act_at(
+        square,
+        &mut session,
+        &mut cursor,
+        &mut chosen,
+        &mirror_source,
+    );
+}
+
+/// Acts on a square the player pointed at (a click or a tap): moves there, attacks who
+/// stands there, or casts the chosen spell there; says why not otherwise.
+pub(super) fn act_at(
+    square: GridPos,
+    session: &mut TableSession,
+    cursor: &mut MapCursor,
+    chosen: &mut super::spells::ChosenSpell,
+    mirror_source: &MirrorSource,
+) {
     let Some(me) = session.seating.as_ref().and_then(|s| s.character) else {
         return;
     };
     cursor.0 = Some(square);
     let mirror = mirror_source.read();
-    match super::spells::act_on(&mirror, me, square, &mut chosen) {
+    match super::spells::act_on(&mirror, me, square, chosen) {
         Ok(action) => {
             session.act(action);
         }

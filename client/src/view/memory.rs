@@ -85,11 +85,13 @@ fn draw_ghosts(
     session: Option<Res<TableSession>>,
     assets: Res<AssetServer>,
     art: Option<Res<Art>>,
+    look: Option<Res<super::settings::Look>>,
     mut drawn: Local<Vec<(CombatantId, Remembered)>>,
 ) {
     let (Some(view), Some(art)) = (views.iter().next(), art) else {
         return;
     };
+    let look = look.map(|l| *l).unwrap_or_default();
     let host = session
         .as_ref()
         .and_then(|s| s.seating.as_ref())
@@ -138,7 +140,7 @@ fn draw_ghosts(
                 c.spawn((
                     Sprite {
                         image: art.ring.clone(),
-                        color: faded(side_color(r.side)),
+                        color: faded(side_color(r.side, &look)),
                         custom_size: Some(Vec2::splat(SQUARE * 0.9)),
                         ..default()
                     },
@@ -201,7 +203,11 @@ mod tests {
         m.update(map.clone(), &[wolf(4)], &sight);
         let far = SquareSet::new(10, 1);
         let ghosts = m.update(map.clone(), &[], &far);
-        assert_eq!(ghosts.len(), 1, "remembered while its square is out of sight");
+        assert_eq!(
+            ghosts.len(),
+            1,
+            "remembered while its square is out of sight"
+        );
         assert_eq!(ghosts[0].1.pos, GridPos::new(4, 0));
         // Still there when the party looks again: sent again, no ghost.
         assert!(m.update(map.clone(), &[wolf(4)], &sight).is_empty());

@@ -6,25 +6,32 @@
 
 mod art;
 mod audio;
+mod backdrop;
 mod creator;
 mod early_letters;
+mod fog;
 pub mod input;
+mod labels;
 mod map;
+pub mod measure;
+mod memory;
+mod motion;
 mod panels;
 mod points;
+mod redraw;
 mod settings;
 mod sheet;
-mod tiled_art;
 mod spells;
+mod tiled_art;
+mod touch;
 mod zones;
-mod backdrop;
-mod fog;
-mod memory;
 
 pub use audio::Volumes;
 pub use creator::Creator;
+pub use measure::MeasurePlan;
 pub use panels::{ConnectForm, DisplayMode, remembered};
-pub use settings::ViewSettings;
+pub use redraw::Redraw;
+pub use settings::{Look, ViewSettings};
 
 use crate::net::TableSession;
 use bevy::prelude::*;
@@ -80,6 +87,11 @@ impl Plugin for ViewPlugin {
         tiled_art::plugin(app);
         fog::plugin(app);
         memory::plugin(app);
+        redraw::plugin(app);
+        labels::plugin(app);
+        motion::plugin(app);
+        touch::plugin(app);
+        measure::plugin(app);
         app.add_systems(Update, (screenshot_when_ready, title_when_ready));
     }
 }
@@ -129,7 +141,9 @@ fn title_when_ready(
 }
 
 fn spawn_camera(mut commands: Commands) {
-    commands.spawn((Camera2d, map::MapCamera::default()));
+    // No multisampling: the map is squares and sprites, egui smooths its own edges, and four
+    // samples a pixel cost a software renderer (and a phone) dearly for nothing.
+    commands.spawn((Camera2d, Msaa::Off, map::MapCamera::default()));
 }
 
 /// Saves one screenshot once the table is on screen, then quits (`emberkeep --screenshot`).
@@ -172,8 +186,11 @@ fn screenshot_when_ready(
     mut commands: Commands,
     mut exit: MessageWriter<AppExit>,
     time: Res<Time<Real>>,
+    mut redraw: ResMut<Redraw>,
 ) {
     let Some(mut plan) = plan else { return };
+    // Frames one after another (the plan counts frames, and its frame times are a game's).
+    redraw.request();
     plan.frames += 1;
     if plan.shown_at.is_some() {
         plan.frame_times.push(time.delta());

@@ -106,6 +106,20 @@ fn join_when_submitted(world: &mut World) {
     }
 }
 
+/// The tab shown under the map on a phone held upright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum PhoneTab {
+    /// The action bar and the story so far.
+    #[default]
+    Play,
+    /// The story, all of it.
+    Feed,
+    /// The party's hit points.
+    Party,
+    /// The initiative order and the turn's clock.
+    Turns,
+}
+
 fn hp_color(hp: i32, max: i32) -> egui::Color32 {
     let f = hp as f32 / max.max(1) as f32;
     if f > 0.5 {
@@ -131,11 +145,16 @@ fn draw(
     mut chosen: ResMut<super::spells::ChosenSpell>,
     mut sheet: ResMut<super::sheet::SheetOpen>,
     mut creator: ResMut<super::creator::Creator>,
+    look: Res<super::settings::Look>,
+    mut tab: Local<PhoneTab>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     keep_focus_in_text_boxes(ctx);
     let display = display.is_some();
-    ctx.set_zoom_factor(if display { 1.35 } else { 1.0 });
+    let zoom = look.scale() * if display { 1.35 } else { 1.0 };
+    if ctx.zoom_factor() != zoom {
+        ctx.set_zoom_factor(zoom);
+    }
     let mut root = egui::Ui::new(
         ctx.clone(),
         "root".into(),
@@ -164,70 +183,80 @@ fn draw(
     }
 
     egui::Panel::top("status").show(&mut root, |ui| {
-        ui.horizontal(|ui| {
-            ui.heading(
-                table
-                    .as_ref()
-                    .map_or("Emberkeep".to_string(), |t| t.encounter.clone()),
+        // The buttons keep the right end; the rest is cut short in what is left (a narrow
+        // window or a large panel size).
+        egui::containers::Sides::new()
+            .shrink_left()
+            .truncate()
+            .show(
+                ui,
+                |ui| {
+                    ui.heading(
+                        table
+                            .as_ref()
+                            .map_or("Emberkeep".to_string(), |t| t.encounter.clone()),
+                    );
+                    ui.separator();
+                    if let Some(t) = &table {
+                        match t.mode {
+                            Mode::Combat => ui.label(format!("Combat — round {}", t.round)),
+                            Mode::Exploration => ui.label("Exploration"),
+                        };
+                    }
+                    ui.separator();
+                    // Who you are at this table: your name, and whom you play (or watch as).
+                    let who = form.name.trim();
+                    let role = session
+                        .seating
+                        .as_ref()
+                        .map(|s| match (s.role, s.character) {
+                            (Role::Player, Some(c)) => {
+                                format!("{who} — playing {} ({})", name(c), s.seat)
+                            }
+                            (Role::Host, _) => format!("{who} — host"),
+                            (Role::Spectator, _) => format!("{who} — watching"),
+                            (_, None) => format!("{who} ({})", s.seat),
+                        });
+                    ui.label(role.unwrap_or_default());
+                    match &session.status {
+                        Status::Seated => {
+                            ui.colored_label(egui::Color32::from_rgb(120, 200, 120), "• connected")
+                        }
+                        Status::Reconnecting | Status::Disconnected(_) => ui.colored_label(
+                            egui::Color32::from_rgb(230, 180, 60),
+                            "• reconnecting…",
+                        ),
+                        Status::Refused(r) => {
+                            ui.colored_label(egui::Color32::from_rgb(220, 80, 70), format!("• {r}"))
+                        }
+                        _ => ui.label("• joining…"),
+                    };
+                },
+                |ui| {
+                    if ui
+                        .button("⚙")
+                        .on_hover_text(format!(
+                            "Settings: sound and controls ({})",
+                            bindings.labels(TableAction::Settings, false)
+                        ))
+                        .clicked()
+                    {
+                        settings_open.0 = !settings_open.0;
+                    }
+                    if ui
+                        .selectable_label(creator.open, "Your character")
+                        .on_hover_text("Make your own character; bring it before the story begins")
+                        .clicked()
+                    {
+                        creator.open = !creator.open;
+                    }
+                },
             );
-            ui.separator();
-            if let Some(t) = &table {
-                match t.mode {
-                    Mode::Combat => ui.label(format!("Combat — round {}", t.round)),
-                    Mode::Exploration => ui.label("Exploration"),
-                };
-            }
-            ui.separator();
-            // Who you are at this table: your name, and whom you play (or watch as).
-            let who = form.name.trim();
-            let role = session
-                .seating
-                .as_ref()
-                .map(|s| match (s.role, s.character) {
-                    (Role::Player, Some(c)) => format!("{who} — playing {} ({})", name(c), s.seat),
-                    (Role::Host, _) => format!("{who} — host"),
-                    (Role::Spectator, _) => format!("{who} — watching"),
-                    (_, None) => format!("{who} ({})", s.seat),
-                });
-            ui.label(role.unwrap_or_default());
-            match &session.status {
-                Status::Seated => {
-                    ui.colored_label(egui::Color32::from_rgb(120, 200, 120), "• connected")
-                }
-                Status::Reconnecting | Status::Disconnected(_) => {
-                    ui.colored_label(egui::Color32::from_rgb(230, 180, 60), "• reconnecting…")
-                }
-                Status::Refused(r) => {
-                    ui.colored_label(egui::Color32::from_rgb(220, 80, 70), format!("• {r}"))
-                }
-                _ => ui.label("• joining…"),
-            };
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if ui
-                    .button("⚙")
-                    .on_hover_text(format!(
-                        "Settings: sound and controls ({})",
-                        bindings.labels(TableAction::Settings, false)
-                    ))
-                    .clicked()
-                {
-                    settings_open.0 = !settings_open.0;
-                }
-                if ui
-                    .selectable_label(creator.open, "Your character")
-                    .on_hover_text("Make your own character; bring it before the story begins")
-                    .clicked()
-                {
-                    creator.open = !creator.open;
-                }
-            });
-        });
     });
 
-    egui::Panel::left("party")
-        .exact_size(230.0)
-        .show(&mut root, |ui| {
-            ui.heading("Party");
+    let party_body = |ui: &mut egui::Ui| {
+        ui.heading("Party");
+        egui::ScrollArea::vertical().show(ui, |ui| {
             for (sheet, status) in mirror
                 .combatants
                 .values()
@@ -263,73 +292,71 @@ fn draw(
                 });
             }
         });
+    };
 
-    egui::Panel::right("initiative")
-        .exact_size(220.0)
-        .show(&mut root, |ui| {
-            ui.heading("Initiative");
-            if let Some(t) = &table {
-                if t.mode == Mode::Combat {
-                    for id in &t.order {
-                        let Some((sheet, status)) = mirror.combatants.get(id) else {
-                            continue;
-                        };
-                        let dead = status.conditions.contains(&Condition::Dead);
-                        let text = format!("{:>2}  {}", status.initiative.unwrap_or(0), sheet.name);
-                        let mut label = egui::RichText::new(text);
-                        if t.active == Some(*id) {
-                            label = label.strong().color(egui::Color32::from_rgb(255, 205, 80));
-                        } else if dead {
-                            label = label.strikethrough().weak();
-                        } else if sheet.side == Side::Foe {
-                            label = label.color(egui::Color32::from_rgb(225, 120, 100));
-                        }
-                        ui.label(label);
+    let initiative_body = |ui: &mut egui::Ui| {
+        ui.heading("Initiative");
+        if let Some(t) = &table {
+            if t.mode == Mode::Combat {
+                for id in &t.order {
+                    let Some((sheet, status)) = mirror.combatants.get(id) else {
+                        continue;
+                    };
+                    let dead = status.conditions.contains(&Condition::Dead);
+                    let text = format!("{:>2}  {}", status.initiative.unwrap_or(0), sheet.name);
+                    let mut label = egui::RichText::new(text);
+                    if t.active == Some(*id) {
+                        label = label.strong().color(egui::Color32::from_rgb(255, 205, 80));
+                    } else if dead {
+                        label = label.strikethrough().weak();
+                    } else if sheet.side == Side::Foe {
+                        label = label.color(egui::Color32::from_rgb(225, 120, 100));
                     }
-                    if let (Some(active), Some(secs)) = (t.active, t.seconds_left) {
-                        ui.separator();
-                        ui.label(format!("{}'s turn — {} s left", name(active), secs));
-                    }
-                } else {
-                    ui.weak("No fight yet.");
+                    ui.label(label);
                 }
+                if let (Some(active), Some(secs)) = (t.active, t.seconds_left) {
+                    ui.separator();
+                    ui.label(format!("{}'s turn — {} s left", name(active), secs));
+                }
+            } else {
+                ui.weak("No fight yet.");
             }
-        });
+        }
+    };
 
     let my_turn = table
         .as_ref()
         .is_some_and(|t| t.active == me && me.is_some());
     let exploring = table.as_ref().is_some_and(|t| t.mode == Mode::Exploration);
-    egui::Panel::bottom("feed")
-        .exact_size(210.0)
-        .show(&mut root, |ui| {
-            let host = session
-                .seating
-                .as_ref()
-                .is_some_and(|s| s.role == Role::Host);
-            if host && !display {
-                ui.horizontal(|ui| {
-                    ui.label("Host:");
-                    let line = ui.add(
-                        egui::TextEdit::singleline(&mut typing.host)
-                            .hint_text("pause, skip, narrate …, whisper SEAT …, help")
-                            .desired_width(420.0),
-                    );
-                    if (ui.button("Send").clicked() || submitted(ui, &line))
-                        && !typing.host.trim().is_empty()
-                    {
-                        let command = std::mem::take(&mut typing.host);
-                        session.host_command(command.trim());
-                        line.request_focus();
-                    }
-                });
-                // The whole reply (`status`, `help` and `codes` take several lines).
-                if let Some(reply) = session.host_replies.last() {
-                    ui.label(egui::RichText::new(reply).monospace().weak());
+    let mut actions_body = |ui: &mut egui::Ui, session: &mut TableSession| {
+        let host = session
+            .seating
+            .as_ref()
+            .is_some_and(|s| s.role == Role::Host);
+        if host && !display {
+            ui.horizontal(|ui| {
+                ui.label("Host:");
+                let line = ui.add(
+                    egui::TextEdit::singleline(&mut typing.host)
+                        .hint_text("pause, skip, narrate …, whisper SEAT …, help")
+                        .desired_width(420.0),
+                );
+                if (ui.button("Send").clicked() || submitted(ui, &line))
+                    && !typing.host.trim().is_empty()
+                {
+                    let command = std::mem::take(&mut typing.host);
+                    session.host_command(command.trim());
+                    line.request_focus();
                 }
+            });
+            // The whole reply (`status`, `help` and `codes` take several lines).
+            if let Some(reply) = session.host_replies.last() {
+                ui.label(egui::RichText::new(reply).monospace().weak());
             }
-            if !display && !host {
-                ui.horizontal(|ui| {
+        }
+        if !display && !host {
+            // The bar wraps onto a second line in a narrow window (the turn hint included).
+            ui.horizontal_wrapped(|ui| {
                     let player = session
                         .seating
                         .as_ref()
@@ -396,15 +423,15 @@ fn draw(
                             &mirror,
                             me,
                             &mut chosen,
-                            &mut session,
+                            &mut *session,
                             player && (exploring || my_turn),
                         );
-                        super::spells::features_menu(ui, &mirror, me, &mut session, player && my_turn);
+                        super::spells::features_menu(ui, &mirror, me, &mut *session, player && my_turn);
                         super::points::here_menu(
                             ui,
                             &mirror,
                             me,
-                            &mut session,
+                            &mut *session,
                             player && (exploring || my_turn),
                         );
                         if ui
@@ -453,70 +480,118 @@ fn draw(
                         );
                     }
                 });
-                // A reaction the table waits for from this seat: answer within the window.
-                if let Some(r) = table.as_ref().and_then(|t| t.reaction.clone())
-                    && Some(r.reactor) == me
-                {
-                    ui.horizontal(|ui| {
-                        ui.colored_label(egui::Color32::from_rgb(255, 205, 80), &r.question);
-                        if ui.button(&r.answer).clicked() {
-                            session.act(Action::React { take: true });
-                        }
-                        if ui.button("No").clicked() {
-                            session.act(Action::React { take: false });
-                        }
-                    });
-                }
-                if let Some(notice) = &session.notice {
-                    ui.colored_label(egui::Color32::from_rgb(230, 110, 90), notice);
-                }
-            }
-            ui.separator();
-            egui::ScrollArea::vertical()
-                .stick_to_bottom(true)
-                .auto_shrink([false, false])
-                .show(ui, |ui| {
-                    for e in session
-                        .events
-                        .iter()
-                        .rev()
-                        .take(200)
-                        .collect::<Vec<_>>()
-                        .into_iter()
-                        .rev()
-                    {
-                        let text = e.event.describe(&name);
-                        match &e.event {
-                            GameEvent::Narration { text, .. } => {
-                                ui.label(
-                                    egui::RichText::new(text)
-                                        .italics()
-                                        .color(egui::Color32::from_rgb(235, 220, 190)),
-                                );
-                            }
-                            _ => {
-                                let away = if session.away.contains(&e.seq) {
-                                    " (while you were away)"
-                                } else {
-                                    ""
-                                };
-                                ui.label(
-                                    egui::RichText::new(format!("{text}{away}"))
-                                        .small()
-                                        .color(egui::Color32::from_rgb(170, 165, 155)),
-                                );
-                            }
-                        }
+            // A reaction the table waits for from this seat: answer within the window.
+            if let Some(r) = table.as_ref().and_then(|t| t.reaction.clone())
+                && Some(r.reactor) == me
+            {
+                ui.horizontal(|ui| {
+                    ui.colored_label(egui::Color32::from_rgb(255, 205, 80), &r.question);
+                    if ui.button(&r.answer).clicked() {
+                        session.act(Action::React { take: true });
                     }
-                    if let Some((_, streaming)) = &session.narrating {
-                        ui.label(
-                            egui::RichText::new(format!("{streaming}…"))
-                                .italics()
-                                .color(egui::Color32::from_rgb(235, 220, 190)),
-                        );
+                    if ui.button("No").clicked() {
+                        session.act(Action::React { take: false });
                     }
                 });
-        });
+            }
+            if let Some(notice) = &session.notice {
+                ui.colored_label(egui::Color32::from_rgb(230, 110, 90), notice);
+            }
+        }
+    };
+    let feed_body = |ui: &mut egui::Ui, session: &TableSession| {
+        egui::ScrollArea::vertical()
+            .stick_to_bottom(true)
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                for e in session
+                    .events
+                    .iter()
+                    .rev()
+                    .take(200)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                {
+                    let text = e.event.describe(&name);
+                    match &e.event {
+                        GameEvent::Narration { text, .. } => {
+                            ui.label(
+                                egui::RichText::new(text)
+                                    .italics()
+                                    .color(egui::Color32::from_rgb(235, 220, 190)),
+                            );
+                        }
+                        _ => {
+                            let away = if session.away.contains(&e.seq) {
+                                " (while you were away)"
+                            } else {
+                                ""
+                            };
+                            ui.label(
+                                egui::RichText::new(format!("{text}{away}"))
+                                    .small()
+                                    .color(egui::Color32::from_rgb(170, 165, 155)),
+                            );
+                        }
+                    }
+                }
+                if let Some((_, streaming)) = &session.narrating {
+                    ui.label(
+                        egui::RichText::new(format!("{streaming}…"))
+                            .italics()
+                            .color(egui::Color32::from_rgb(235, 220, 190)),
+                    );
+                }
+            });
+    };
+    // A phone held upright: the map on top, the rest in tabs below it.
+    let screen = ctx.content_rect();
+    if screen.width() < 640.0 && screen.height() > screen.width() {
+        egui::Panel::bottom("phone")
+            .exact_size((screen.height() * 0.46).max(200.0))
+            .show(&mut root, |ui| {
+                ui.horizontal(|ui| {
+                    for (t, label) in [
+                        (PhoneTab::Play, "Play"),
+                        (PhoneTab::Feed, "Story"),
+                        (PhoneTab::Party, "Party"),
+                        (PhoneTab::Turns, "Turns"),
+                    ] {
+                        ui.selectable_value(&mut *tab, t, label);
+                    }
+                });
+                ui.separator();
+                match *tab {
+                    PhoneTab::Play => {
+                        actions_body(ui, &mut session);
+                        ui.separator();
+                        feed_body(ui, &session);
+                    }
+                    PhoneTab::Feed => feed_body(ui, &session),
+                    PhoneTab::Party => party_body(ui),
+                    PhoneTab::Turns => initiative_body(ui),
+                }
+            });
+    } else {
+        egui::Panel::left("party")
+            .exact_size(230.0)
+            .show(&mut root, party_body);
+        egui::Panel::right("initiative")
+            .exact_size(220.0)
+            .show(&mut root, initiative_body);
+        // The feed takes what the player gives it: drag its top edge.
+        egui::Panel::bottom("feed")
+            .resizable(true)
+            .default_size(210.0)
+            .min_size(120.0)
+            .max_size((screen.height() * 0.6).max(160.0))
+            .show(&mut root, |ui| {
+                actions_body(ui, &mut session);
+                ui.separator();
+                feed_body(ui, &session);
+            });
+    }
     // What the panels left is the map's: in physical pixels.
     let rest = root.available_rect_before_wrap();
     let ppp = ctx.pixels_per_point();

@@ -18,6 +18,42 @@ pub struct ViewSettings {
     pub bindings: Option<Bindings>,
     /// Volumes and mute.
     pub volumes: Volumes,
+    /// Panel size and colours.
+    pub look: Look,
+}
+
+/// How the table looks to this player.
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Look {
+    /// The panels' and their text's size: 1.0 to 2.0 (100–200 %).
+    pub ui_scale: f32,
+    /// Friend and foe in blue and orange (Okabe–Ito), told apart by anyone; foes also carry
+    /// a diamond, whatever the colours.
+    pub colour_blind: bool,
+    /// How fast moves and blows play back.
+    pub pace: super::motion::Pace,
+}
+
+impl Default for Look {
+    fn default() -> Self {
+        Look {
+            ui_scale: 1.0,
+            colour_blind: false,
+            pace: super::motion::Pace::default(),
+        }
+    }
+}
+
+impl Look {
+    /// The panel scale, kept within 100–200 % whatever a settings file says.
+    pub fn scale(&self) -> f32 {
+        if self.ui_scale.is_finite() {
+            self.ui_scale.clamp(1.0, 2.0)
+        } else {
+            1.0
+        }
+    }
 }
 
 /// The key [`ViewSettings`] are kept under.
@@ -46,6 +82,7 @@ pub(super) fn plugin(app: &mut App) {
     };
     app.insert_resource(saved.bindings.unwrap_or_default())
         .insert_resource(saved.volumes)
+        .insert_resource(saved.look)
         .insert_resource(SettingsStore {
             store,
             dirty_since: None,
@@ -65,6 +102,7 @@ fn toggle_window(fired: Fired, mut open: ResMut<SettingsOpen>) {
 fn save_when_settled(
     bindings: Res<Bindings>,
     volumes: Res<Volumes>,
+    look: Res<Look>,
     mut store: ResMut<SettingsStore>,
     time: Res<Time<Real>>,
     mut first: Local<bool>,
@@ -75,7 +113,7 @@ fn save_when_settled(
         *first = true;
         return;
     }
-    if bindings.is_changed() || volumes.is_changed() {
+    if bindings.is_changed() || volumes.is_changed() || look.is_changed() {
         store.dirty_since = Some(now);
     }
     if store.dirty_since.is_some_and(|t| now - t >= 0.5) {
@@ -83,6 +121,7 @@ fn save_when_settled(
         let value = ViewSettings {
             bindings: Some(bindings.clone()),
             volumes: *volumes,
+            look: *look,
         };
         if let Err(e) = store.store.save(VIEW_KEY, &value) {
             warn!("cannot save the settings: {e}");
@@ -96,6 +135,7 @@ fn window(
     mut volumes: ResMut<Volumes>,
     mut bindings: ResMut<Bindings>,
     mut rebinding: ResMut<Rebinding>,
+    mut look: ResMut<Look>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     if !open.0 {
@@ -123,6 +163,37 @@ fn window(
             ui.checkbox(&mut v.muted, "Mute");
             if v != *volumes {
                 *volumes = v;
+            }
+            ui.separator();
+            ui.heading("Display");
+            let mut l = *look;
+            let mut percent = (l.scale() * 100.0).round();
+            ui.horizontal(|ui| {
+                ui.label("Panels and text");
+                ui.add(
+                    egui::Slider::new(&mut percent, 100.0..=200.0)
+                        .step_by(10.0)
+                        .suffix(" %"),
+                );
+            });
+            l.ui_scale = percent / 100.0;
+            ui.checkbox(
+                &mut l.colour_blind,
+                "Colour-blind-safe colours (party blue, foes orange; foes always carry a diamond)",
+            );
+            ui.horizontal(|ui| {
+                use super::motion::Pace;
+                ui.label("Moves and blows play");
+                for (pace, name) in [
+                    (Pace::Readable, "at a readable pace"),
+                    (Pace::Brisk, "briskly"),
+                    (Pace::Off, "at once"),
+                ] {
+                    ui.radio_value(&mut l.pace, pace, name);
+                }
+            });
+            if l != *look {
+                *look = l;
             }
             ui.separator();
             ui.heading("Controls");

@@ -8,6 +8,7 @@
 use super::map::{MapSize, SQUARE};
 use bevy::asset::io::Reader;
 use bevy::asset::{AssetLoader, LoadContext};
+use bevy::image::ImageSampler;
 use bevy::prelude::*;
 use bevy_ecs_tilemap::prelude::*;
 use emberkeep_shared::maps::art::{LayerArt, tileset_sources, tmx_art};
@@ -57,14 +58,9 @@ impl AssetLoader for TiledArtLoader {
     ) -> Result<TiledArt, TiledArtError> {
         let file = ctx.path().path().to_path_buf();
         let err = |m: String| TiledArtError(format!("{}: {m}", file.display()));
-        let mut bytes = Vec::new();
-        reader
-            .read_to_end(&mut bytes)
+        let bytes = super::backdrop::read_bounded(reader, MAX_FILE_BYTES)
             .await
-            .map_err(|e| err(format!("cannot read: {e}")))?;
-        if bytes.len() > MAX_FILE_BYTES {
-            return Err(err(format!("{} bytes: too large", bytes.len())));
-        }
+            .map_err(err)?;
         let text = String::from_utf8(bytes).map_err(|_| err("not UTF-8 text".into()))?;
         let mut sets = Vec::new();
         for source in tileset_sources(&file, &text) {
@@ -73,7 +69,10 @@ impl AssetLoader for TiledArtLoader {
                 .await
                 .map_err(|e| err(format!("its tileset {}: {e}", source.display())))?;
             if bytes.len() > MAX_FILE_BYTES {
-                return Err(err(format!("its tileset {} is too large", source.display())));
+                return Err(err(format!(
+                    "its tileset {} is too large",
+                    source.display()
+                )));
             }
             sets.push((source, String::from_utf8_lossy(&bytes).into_owned()));
         }
@@ -86,11 +85,30 @@ impl AssetLoader for TiledArtLoader {
                     .join("; "),
             )
         })?;
-        let images = art
-            .layers
-            .iter()
-            .map(|l| ctx.load::<Image>(l.tileset.image.clone()))
-            .collect();
+        // Each tileset picture is read here and checked from its header before it is
+        // decoded (a hostile file's claimed size never reaches the decoder); reading it this
+        // way also draws the map again when the picture changes.
+        let mut decoded: Vec<(String, Handle<Image>)> = Vec::new();
+        let mut images = Vec::new();
+        for layer in &art.layers {
+            let path = layer.tileset.image.clone();
+            if let Some((_, h)) = decoded.iter().find(|(p, _)| *p == path) {
+                images.push(h.clone());
+                continue;
+            }
+            let bytes = ctx
+                .read_asset_bytes(path.clone())
+                .await
+                .map_err(|e| err(format!("its tileset image {path}: {e}")))?;
+            if bytes.len() > MAX_FILE_BYTES {
+                return Err(err(format!("its tileset image {path} is too large")));
+            }
+            let image = super::backdrop::decode_picture(&bytes, ImageSampler::Default)
+                .map_err(|e| err(format!("its tileset image {path}: {e}")))?;
+            let handle = ctx.add_labeled_asset(format!("tileset{}", decoded.len()), image);
+            decoded.push((path, handle.clone()));
+            images.push(handle);
+        }
         Ok(TiledArt {
             size: art.size,
             layers: art.layers,
@@ -120,10 +138,20 @@ struct Shown {
     drawn: bool,
 }
 
+/// Despawns the drawn layers and their tiles (tiles are entities of their own).
+fn clear(commands: &mut Commands, existing: &Query<(Entity, &TileStorage), With<TiledLayer>>) {
+    for (layer, storage) in existing {
+        for tile in storage.iter().flatten() {
+            commands.entity(*tile).despawn();
+        }
+        commands.entity(layer).despawn();
+    }
+}
+
 fn draw_tiled(
     mut commands: Commands,
     maps: Query<&BattleMap, Changed<BattleMap>>,
-    existing: Query<Entity, With<TiledLayer>>,
+    existing: Query<(Entity, &TileStorage), With<TiledLayer>>,
     arts: Res<Assets<TiledArt>>,
     mut changes: MessageReader<AssetEvent<TiledArt>>,
     assets: Res<AssetServer>,
@@ -138,13 +166,15 @@ fn draw_tiled(
             .filter(|a| a.to_ascii_lowercase().ends_with(".tmx"));
         let handle = tmx.map(|a| assets.load::<TiledArt>(a.to_string()));
         if handle != shown.art {
+            // Another map: its old layers go at once, not when the new art has loaded.
+            clear(&mut commands, &existing);
             shown.art = handle;
             shown.drawn = false;
         }
     }
     let Some(handle) = shown.art.clone() else {
         if shown.drawn || !existing.is_empty() {
-            existing.iter().for_each(|e| commands.entity(e).despawn());
+            clear(&mut commands, &existing);
             shown.drawn = false;
         }
         return;
@@ -169,7 +199,7 @@ fn draw_tiled(
         // The map's size comes with the grid; wait for it.
         return;
     }
-    existing.iter().for_each(|e| commands.entity(e).despawn());
+    clear(&mut commands, &existing);
     for (i, (layer, image)) in art.layers.iter().zip(&art.images).enumerate() {
         spawn_layer(&mut commands, layer, image.clone(), art.size, i);
     }
@@ -244,8 +274,7 @@ fn spawn_layer(
                 y: ts.spacing as f32,
             },
             anchor: TilemapAnchor::Center,
-            transform: Transform::from_xyz(0.0, 0.0, 0.1 + order as f32 * 0.01)
-                .with_scale(scale),
+            transform: Transform::from_xyz(0.0, 0.0, 0.1 + order as f32 * 0.01).with_scale(scale),
             ..default()
         },
         TiledLayer,
@@ -273,10 +302,7 @@ mod tests {
         app.init_asset::<Image>();
         app.init_asset::<TiledArt>();
         app.register_asset_loader(TiledArtLoader);
-        let handle: Handle<TiledArt> = app
-            .world()
-            .resource::<AssetServer>()
-            .load("maps/den.tmx");
+        let handle: Handle<TiledArt> = app.world().resource::<AssetServer>().load("maps/den.tmx");
         // The asset server reads and decodes on its own threads: wait for it, bounded.
         let start = std::time::Instant::now();
         while start.elapsed() < std::time::Duration::from_secs(30) {
@@ -297,11 +323,26 @@ mod tests {
         assert_eq!(art.size, (20, 12));
         assert_eq!(art.layers.len(), 1);
         assert_eq!(art.layers[0].tileset.image, "art/tiles.png");
-        let server = app.world().resource::<AssetServer>();
-        assert_eq!(
-            server.get_path(art.images[0].id()).map(|p| p.to_string()),
-            Some("art/tiles.png".to_string())
-        );
-        // (Decoding the picture needs the renderer's image plugin: the screenshot test draws it.)
+        // The picture was read, checked and decoded with the map: 4 tiles of 32 px.
+        let image = app
+            .world()
+            .resource::<Assets<Image>>()
+            .get(&art.images[0])
+            .expect("the tileset picture is decoded with the map");
+        assert_eq!((image.width(), image.height()), (128, 32));
+    }
+
+    /// A tileset picture whose header claims a size no window can hold is refused before it
+    /// is decoded: the map is not drawn (the shipped tiles stay), and nothing panics.
+    #[test]
+    fn a_tileset_picture_claiming_a_huge_size_is_refused() {
+        let mut huge = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        huge.extend(60000u32.to_be_bytes());
+        huge.extend(60000u32.to_be_bytes());
+        let err = super::super::backdrop::decode_picture(&huge, ImageSampler::Default).unwrap_err();
+        assert!(err.contains("60000×60000"), "{err}");
+        let err =
+            super::super::backdrop::decode_picture(b"GIF89a", ImageSampler::Default).unwrap_err();
+        assert!(err.contains("not a PNG or JPEG"), "{err}");
     }
 }

@@ -40,7 +40,9 @@ impl GameEvent {
             E::Attacked(a) => vec![a.attacker, a.target],
             E::SpellCast {
                 caster, targets, ..
-            } => std::iter::once(*caster).chain(targets.iter().copied()).collect(),
+            } => std::iter::once(*caster)
+                .chain(targets.iter().copied())
+                .collect(),
             E::ReactionOffered {
                 reactor, attacker, ..
             } => vec![*reactor, *attacker],

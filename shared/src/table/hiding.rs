@@ -78,10 +78,13 @@ impl Table {
 
     /// Its Stealth total while it is hidden.
     pub fn stealth_of(&self, id: CombatantId) -> Option<i32> {
-        self.combatant(id)?.effects.iter().find_map(|e| match e.what {
-            Lasting::Hidden { stealth } => Some(stealth),
-            _ => None,
-        })
+        self.combatant(id)?
+            .effects
+            .iter()
+            .find_map(|e| match e.what {
+                Lasting::Hidden { stealth } => Some(stealth),
+                _ => None,
+            })
     }
 
     /// Whether `hider` is hidden from `observer`: hidden, with a Stealth total that beats the
@@ -122,10 +125,16 @@ impl Table {
             return Err(Rejection::action_spent());
         }
         if self.stealth_of(actor).is_some() {
-            return Err(Rejection::new(RejectCode::NotAllowed, "You are already hidden"));
+            return Err(Rejection::new(
+                RejectCode::NotAllowed,
+                "You are already hidden",
+            ));
         }
         if let Some(w) = self.watchers(actor).first() {
-            let name = self.combatant(*w).map(|c| c.name.clone()).unwrap_or_default();
+            let name = self
+                .combatant(*w)
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
             return Err(Rejection::new(
                 RejectCode::NotAllowed,
                 format!(
@@ -160,7 +169,13 @@ impl Table {
             .map(|c| passive(c.skill_bonus(Skill::Perception), Advantage::Normal))
             .max()
             .unwrap_or(0);
-        let roll = roll_check(&mut self.rng, bonus_stealth, None, Advantage::Normal, Some(dc));
+        let roll = roll_check(
+            &mut self.rng,
+            bonus_stealth,
+            None,
+            Advantage::Normal,
+            Some(dc),
+        );
         self.emit(
             now_ms,
             GameEvent::AbilityCheck {
@@ -202,7 +217,11 @@ impl Table {
         let found: Vec<CombatantId> = self
             .combatants
             .iter()
-            .filter(|c| c.effects.iter().any(|e| matches!(e.what, Lasting::Hidden { .. })))
+            .filter(|c| {
+                c.effects
+                    .iter()
+                    .any(|e| matches!(e.what, Lasting::Hidden { .. }))
+            })
             .filter(|c| {
                 !c.is_conscious()
                     || self.combatants.iter().any(|o| {

@@ -38,7 +38,11 @@ impl Table {
         let (Some(class), Some(casting)) = (caster_class(&c.class), c.casting.as_ref()) else {
             return Vec::new();
         };
-        let top = casting.slots.iter().rposition(|n| *n > 0).map_or(0, |i| i + 1) as u8;
+        let top = casting
+            .slots
+            .iter()
+            .rposition(|n| *n > 0)
+            .map_or(0, |i| i + 1) as u8;
         (1..=top)
             .flat_map(|level| {
                 crate::chargen::classes::spell_list(class, level)

@@ -407,20 +407,19 @@ impl Table {
     /// see goes to the host alone; the start of a fight is told to the party with only the
     /// creatures it sees, and in full to the host.
     pub fn emit_to(&mut self, now_ms: u64, audience: Audience, event: GameEvent) {
-        let (audience, event) = if self.sight.width > 0
-            && matches!(audience, Audience::Public | Audience::Party)
-        {
-            match event.for_party(|id| self.party_sees(id)) {
-                None => (Audience::HostOnly, event),
-                Some(told) if told != event => {
-                    self.record(now_ms, Audience::HostOnly, event);
-                    (audience, told)
+        let (audience, event) =
+            if self.sight.width > 0 && matches!(audience, Audience::Public | Audience::Party) {
+                match event.for_party(|id| self.party_sees(id)) {
+                    None => (Audience::HostOnly, event),
+                    Some(told) if told != event => {
+                        self.record(now_ms, Audience::HostOnly, event);
+                        (audience, told)
+                    }
+                    Some(told) => (audience, told),
                 }
-                Some(told) => (audience, told),
-            }
-        } else {
-            (audience, event)
-        };
+            } else {
+                (audience, event)
+            };
         self.record(now_ms, audience, event);
     }
 

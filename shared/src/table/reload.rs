@@ -49,6 +49,9 @@ impl Table {
                 return Refreshed::Unchanged;
             }
         }
+        // A scene the fresh build had already entered (its first) holds its creatures at the
+        // table, not in `others`: take them from its start.
+        scene.others = scene.start.clone();
         let mut next = self.max_id() + 1;
         let mut renumbered: BTreeMap<CombatantId, CombatantId> = BTreeMap::new();
         for c in scene.start.iter().chain(scene.others.iter()) {

@@ -381,8 +381,13 @@ impl Table {
                     .count()
             })
         };
-        let added = leveled(&template_sheet).saturating_sub(previous_sheet.as_ref().map_or(0, leveled));
-        let known_before = old.casting.as_ref().map(|k| k.spells.clone()).unwrap_or_default();
+        let added =
+            leveled(&template_sheet).saturating_sub(previous_sheet.as_ref().map_or(0, leveled));
+        let known_before = old
+            .casting
+            .as_ref()
+            .map(|k| k.spells.clone())
+            .unwrap_or_default();
         self.emit(
             now_ms,
             GameEvent::Story(StoryEvent::LeveledUp {

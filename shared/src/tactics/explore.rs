@@ -88,9 +88,9 @@ pub fn better_armor(
                 .iter()
                 .copied()
                 .filter(|w| {
-                    items.get(*w).is_some_and(|d| {
-                        matches!(d.kind, ItemKind::Armor { .. }) != body
-                    })
+                    items
+                        .get(*w)
+                        .is_some_and(|d| matches!(d.kind, ItemKind::Armor { .. }) != body)
                 })
                 .collect();
             with.push(id);
