@@ -434,6 +434,8 @@ pub struct Journal {
     base: Table,
     tail: Vec<Entry>,
     fault: Option<Fault>,
+    /// How long each line written took to write and sync (drained into the metrics).
+    pub(crate) sync_times: Vec<std::time::Duration>,
 }
 
 mod restore;
@@ -534,6 +536,7 @@ impl Journal {
             base: table.clone(),
             tail: Vec::new(),
             fault: None,
+            sync_times: Vec::new(),
         };
         if let Err(e) = journal.make_files() {
             journal.failing = Some(e);
@@ -649,6 +652,7 @@ impl Journal {
             self.file = Some(self.reopen(&path, redirected)?);
         }
         let file = self.file.as_mut().expect("just opened");
+        let started = std::time::Instant::now();
         let written = match self.fault {
             Some(Fault::Torn(cut)) => file.write_all(&line[..cut.min(line.len())]).and_then(|()| {
                 Err(std::io::Error::new(
@@ -661,6 +665,9 @@ impl Journal {
         match written {
             Ok(()) => {
                 self.good_bytes += line.len() as u64;
+                if self.sync_times.len() < 1024 {
+                    self.sync_times.push(started.elapsed());
+                }
                 Ok(())
             }
             Err(e) => {

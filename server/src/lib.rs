@@ -33,6 +33,7 @@ pub mod characters;
 pub mod console;
 pub mod http;
 pub mod journal;
+pub mod metrics;
 pub mod narrator;
 pub mod network;
 pub mod outbox;
@@ -93,6 +94,7 @@ impl Plugin for ServerPlugin {
         }
         app.insert_resource(narrator::Narration(settings.narrator.clone()));
         narrator::plugin(app);
+        metrics::plugin(app);
         app.configure_sets(
             Update,
             (
@@ -203,6 +205,7 @@ fn start_http(world: &mut World) {
     let settings = world.resource::<ServerSettings>().clone();
     let directory = world.resource::<Directory>().clone();
     let key = world.resource::<NetKey>().0;
+    let metrics = world.resource::<metrics::Metrics>().clone();
     let public = |bound: SocketAddr| {
         let host = settings
             .public_host
@@ -214,12 +217,25 @@ fn start_http(world: &mut World) {
         http: Some(addr), ..
     } = settings.listen
     {
-        match http::spawn(addr, directory.clone(), key, None, settings.http.clone()) {
+        match http::spawn(
+            addr,
+            directory.clone(),
+            key,
+            None,
+            settings.http.clone(),
+            metrics.clone(),
+        ) {
             Ok(server) => {
                 let bound = server.bound;
                 println!("listening: http {bound}");
                 world.resource_mut::<console::JoinBase>().0 = Some(public(bound));
             }
+            Err(e) => error!("{e}"),
+        }
+    }
+    if let Some(addr) = settings.metrics {
+        match http::spawn_metrics(addr, metrics.clone(), settings.http.clone()) {
+            Ok(bound) => println!("listening: metrics {bound}"),
             Err(e) => error!("{e}"),
         }
     }
@@ -232,7 +248,14 @@ fn start_http(world: &mut World) {
                 root.display()
             );
         }
-        match http::spawn(addr, directory, key, Some(root), settings.http.clone()) {
+        match http::spawn(
+            addr,
+            directory,
+            key,
+            Some(root),
+            settings.http.clone(),
+            metrics,
+        ) {
             Ok(server) => {
                 let bound = server.bound;
                 println!("listening: web {bound}");

@@ -1,5 +1,6 @@
 //! Messages to clients are collected during the tick and handed to lightyear in one place.
 
+use crate::metrics::Metrics;
 use bevy::prelude::*;
 use emberkeep_shared::prelude::*;
 use lightyear::prelude::*;
@@ -24,9 +25,27 @@ impl Outbox {
     }
 }
 
-pub(crate) fn flush(mut outbox: ResMut<Outbox>, mut senders: Query<&mut MessageSender<ToClient>>) {
+pub(crate) fn flush(
+    mut outbox: ResMut<Outbox>,
+    mut senders: Query<&mut MessageSender<ToClient>>,
+    metrics: Res<Metrics>,
+) {
     let outbox = &mut *outbox;
+    let intents = &metrics.series().intents;
     for (link, message) in outbox.control.drain(..) {
+        // Every answer to an intent leaves through here: count it.
+        match &message {
+            ToClient::Accepted { .. } => {
+                Metrics::count(intents, &[("outcome", "accepted"), ("code", "")]);
+            }
+            ToClient::Rejected { code, .. } => {
+                Metrics::count(
+                    intents,
+                    &[("outcome", "rejected"), ("code", &format!("{code:?}"))],
+                );
+            }
+            _ => {}
+        }
         // A link that vanished this tick simply misses it; it will resync when it rejoins.
         if let Ok(mut sender) = senders.get_mut(link) {
             sender.send::<ControlChannel>(message);

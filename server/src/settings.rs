@@ -65,6 +65,8 @@ pub struct ServerSettings {
     pub print_qr: bool,
     /// Serve the web client's files from this folder on this address (and `/api/join`).
     pub web: Option<(SocketAddr, PathBuf)>,
+    /// Serve Prometheus metrics (`GET /metrics`) on this address.
+    pub metrics: Option<SocketAddr>,
     /// Read host commands from stdin.
     pub console: bool,
     /// Also write the join codes to this file (`campaign seat code` per line) for scripts.
@@ -107,6 +109,7 @@ impl Default for ServerSettings {
             public_host: None,
             print_qr: false,
             web: None,
+            metrics: None,
             console: false,
             codes_file: None,
             http: crate::http::HttpLimits::default(),
@@ -163,6 +166,10 @@ pub struct Cli {
     /// The web client's files (see --web).
     #[arg(long, default_value = "web/dist", env = "EMBERKEEP_WEB_ROOT")]
     pub web_root: PathBuf,
+    /// Serve Prometheus metrics (`GET /metrics`) on this address, e.g. `127.0.0.1:9100`
+    /// (keep it off the internet: a private network or loopback; port 0 picks a free one).
+    #[arg(long, env = "EMBERKEEP_METRICS")]
+    pub metrics: Option<SocketAddr>,
     /// Also write the join codes to this file, one `campaign seat code` per line (for
     /// scripts and bots; keep it private).
     #[arg(long)]
@@ -318,6 +325,7 @@ impl Cli {
                 )
             }),
             data_dir: self.data_dir,
+            metrics: self.metrics,
             public_host: self.public_host,
             print_qr: self.qr,
             codes_file: self.codes_file.clone(),

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Server(Child);
+/// The server process, and where its metrics are served.
+struct Server(Child, String);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -65,6 +66,8 @@ fn start_with(udp: u16, http: u16, dir: &Path, data: bool, encounter: &str) -> S
         "5",
         "--assets",
         assets,
+        "--metrics",
+        "127.0.0.1:0",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -91,21 +94,54 @@ fn start_with(udp: u16, http: u16, dir: &Path, data: bool, encounter: &str) -> S
         .spawn()
         .expect("server starts");
     let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
+    let mut server = Server(child, String::new());
     let mut lines = BufReader::new(stdout).lines();
     loop {
         let line = lines
             .next()
             .expect("the server prints its addresses")
             .unwrap();
+        if let Some(addr) = line.strip_prefix("listening: metrics ") {
+            server.1 = addr.to_string();
+        }
         if line.starts_with("Type `help`") {
             break;
         }
     }
+    assert!(
+        !server.1.is_empty(),
+        "the server printed no metrics address"
+    );
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     assert!(dir.join("codes.txt").exists());
     server
+}
+
+/// Scrapes the server's `/metrics` over a real socket, as Prometheus would.
+fn scrape(server: &Server) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(&server.1).expect("the metrics port answers");
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        server.1
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("application/openmetrics-text"), "{head}");
+    body.to_string()
+}
+
+/// The value of one sample (`name{labels}` exactly as exposed), or 0 if absent.
+fn sample(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |v| v.trim().parse().expect("a number"))
 }
 
 fn code(dir: &Path, seat: &str) -> String {
@@ -185,7 +221,7 @@ fn fight_over(app: &App) -> bool {
 fn players_join_by_code_and_fight_to_the_end() {
     let dir = scratch("fight");
     let http = free_tcp_port();
-    let _server = start(free_udp_port(), http, &dir, false);
+    let server = start(free_udp_port(), http, &dir, false);
     let mut apps = players(http, &dir);
     run_until(&mut apps, "the fight ends", |apps| {
         apps.iter().all(fight_over)
@@ -204,6 +240,34 @@ fn players_join_by_code_and_fight_to_the_end() {
     let err =
         emberkeep_client::net::fetch_ticket(&format!("127.0.0.1:{http}"), "NOPE-NOPE").unwrap_err();
     assert!(err.contains("unknown or revoked join code"), "{err}");
+    // Prometheus sees the table: the frames, the four seated links, the campaign, the
+    // intents answered and the join requests (four tokens minted, one unknown code).
+    let m = scrape(&server);
+    for series in [
+        "emberkeep_frame_seconds_count",
+        "emberkeep_intents_total{outcome=\"accepted\",code=\"\"}",
+        "emberkeep_http_connections_total{result=\"accepted\"}",
+    ] {
+        assert!(sample(&m, series) > 0.0, "{series} in:\n{m}");
+    }
+    assert_eq!(sample(&m, "emberkeep_links"), 4.0, "{m}");
+    assert_eq!(sample(&m, "emberkeep_seated"), 4.0, "{m}");
+    assert_eq!(sample(&m, "emberkeep_campaigns"), 1.0, "{m}");
+    assert!(
+        sample(&m, "emberkeep_join_attempts_total{result=\"minted\"}") >= 4.0,
+        "{m}"
+    );
+    assert_eq!(
+        sample(&m, "emberkeep_join_attempts_total{result=\"unknown\"}"),
+        1.0,
+        "{m}"
+    );
+    for kind in ["narrator_seconds", "journal_sync_seconds"] {
+        assert!(
+            m.contains(&format!("# TYPE emberkeep_{kind} histogram")),
+            "{m}"
+        );
+    }
 }
 
 /// Maps from other tools play like any other: the bots fight the wolf den (a Tiled map) and
@@ -263,11 +327,17 @@ fn a_server_killed_mid_combat_resumes_with_no_accepted_action_lost() {
     );
     drop(server);
 
-    let _server = start(udp, http, &dir, true);
+    let server = start(udp, http, &dir, true);
     // The clients notice, fetch fresh tokens with their codes, rejoin, and the fight goes on.
     run_until(&mut apps, "the fight ends after the restart", |apps| {
         apps.iter().all(fight_over)
     });
+    // Every line written after the restart was synced, and timed for Prometheus.
+    let m = scrape(&server);
+    assert!(
+        sample(&m, "emberkeep_journal_sync_seconds_count") > 0.0,
+        "{m}"
+    );
     for (app, seen) in apps.iter().zip(last_seen) {
         let s = session(app);
         assert!(s.gaps.is_empty(), "gaps after the restart: {:?}", s.gaps);

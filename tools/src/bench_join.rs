@@ -38,6 +38,7 @@ pub fn join_under_slow_connections(slow: usize, requests: usize) -> anyhow::Resu
         [7u8; 32],
         None,
         HttpLimits::default(),
+        emberkeep_server::metrics::Metrics::default(),
     )
     .map_err(anyhow::Error::msg)?;
     let mut held = Vec::new();

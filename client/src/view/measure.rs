@@ -6,8 +6,8 @@
 
 use super::redraw::Redraw;
 use crate::net::TableSession;
-use bevy::prelude::*;
 use bevy::platform::time::Instant;
+use bevy::prelude::*;
 use std::time::Duration;
 
 /// How long the table settles before idling is measured (pictures and fonts load).

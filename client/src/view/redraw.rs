@@ -12,6 +12,7 @@
 //! that update, so the renderer acquires no swap-chain image and the window keeps its last
 //! frame.
 
+use bevy::platform::time::Instant;
 use bevy::prelude::*;
 use bevy::render::view::screenshot::Screenshot;
 use bevy::window::{PrimaryWindow, RequestRedraw};
@@ -19,7 +20,6 @@ use bevy::winit::{UpdateMode, WinitSettings};
 use bevy_ecs_tilemap::prelude::*;
 use bevy_egui::EguiRenderOutput;
 use std::hash::{BuildHasher, Hash, Hasher};
-use bevy::platform::time::Instant;
 use std::time::Duration;
 
 /// How often a focused window wakes when nothing has happened for a while: network news and

@@ -13,6 +13,7 @@
 mod files;
 pub mod throttle;
 
+use crate::metrics::Metrics;
 use crate::seats::{Directory, is_well_formed_code, mint_token, normalise_code};
 use axum::Router;
 use axum::extract::{Extension, Request, State};
@@ -103,6 +104,7 @@ struct Shared {
     web_root: Option<files::WebRoot>,
     throttle: Mutex<Throttle>,
     stats: Arc<HttpStats>,
+    metrics: Metrics,
 }
 
 /// The peer address of a request's connection.
@@ -117,13 +119,10 @@ pub fn spawn(
     key: Key,
     web_root: Option<PathBuf>,
     limits: HttpLimits,
+    metrics: Metrics,
 ) -> Result<HttpServer, String> {
-    let listener = std::net::TcpListener::bind(addr)
-        .map_err(|e| format!("cannot listen for HTTP on {addr}: {e}"))?;
+    let listener = bind(addr)?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| format!("cannot listen for HTTP on {addr}: {e}"))?;
     let web_root = match web_root {
         Some(root) => Some(files::WebRoot::new(root)?),
         None => None,
@@ -136,16 +135,81 @@ pub fn spawn(
         web_root,
         throttle: Mutex::new(Throttle::new(limits.guesses, Instant::now())),
         stats: stats.clone(),
+        metrics,
     });
+    let router = Router::new()
+        .route("/api/join", get(join))
+        .route("/api/status", get(status))
+        .route("/", get(files::index))
+        .fallback(files::file)
+        .with_state(shared.clone());
+    run("emberkeep-http", listener, router, shared, limits)?;
+    Ok(HttpServer { bound, stats })
+}
+
+/// Starts the metrics endpoint (`GET /metrics`) on `addr`, with the same limits as the join
+/// endpoint, on a thread of its own; returns the bound address once the socket is bound.
+pub fn spawn_metrics(
+    addr: SocketAddr,
+    metrics: Metrics,
+    limits: HttpLimits,
+) -> Result<SocketAddr, String> {
+    let listener = bind(addr)?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let shared = Arc::new(Shared {
+        directory: Directory::default(),
+        key: [0; 32],
+        bound,
+        web_root: None,
+        throttle: Mutex::new(Throttle::new(limits.guesses, Instant::now())),
+        stats: Arc::new(HttpStats::default()),
+        metrics,
+    });
+    let router = Router::new()
+        .route("/metrics", get(scrape))
+        .with_state(shared.clone());
+    run("emberkeep-metrics", listener, router, shared, limits)?;
+    Ok(bound)
+}
+
+fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, String> {
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| format!("cannot listen for HTTP on {addr}: {e}"))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| format!("cannot listen for HTTP on {addr}: {e}"))?;
+    Ok(listener)
+}
+
+/// Serves `router` on `listener` from a thread of its own with a single-threaded runtime.
+fn run(
+    name: &str,
+    listener: std::net::TcpListener,
+    router: Router,
+    shared: Arc<Shared>,
+    limits: HttpLimits,
+) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
     std::thread::Builder::new()
-        .name("emberkeep-http".into())
-        .spawn(move || runtime.block_on(serve(listener, shared, limits)))
+        .name(name.into())
+        .spawn(move || runtime.block_on(serve(listener, router, shared, limits)))
         .map_err(|e| e.to_string())?;
-    Ok(HttpServer { bound, stats })
+    Ok(())
+}
+
+async fn scrape(State(s): State<Arc<Shared>>) -> Response {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        )],
+        s.metrics.render(),
+    )
+        .into_response()
 }
 
 /// Open connections, in total and per address.
@@ -189,7 +253,12 @@ fn admit(admission: &Arc<Mutex<Admission>>, ip: IpAddr, limits: &HttpLimits) -> 
     })
 }
 
-async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, limits: HttpLimits) {
+async fn serve(
+    listener: std::net::TcpListener,
+    router: Router,
+    shared: Arc<Shared>,
+    limits: HttpLimits,
+) {
     let listener = match tokio::net::TcpListener::from_std(listener) {
         Ok(l) => l,
         Err(e) => {
@@ -197,12 +266,7 @@ async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, limits: Htt
             return;
         }
     };
-    let router = Router::new()
-        .route("/api/join", get(join))
-        .route("/api/status", get(status))
-        .route("/", get(files::index))
-        .fallback(files::file)
-        .with_state(shared.clone())
+    let router = router
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             limits.max_body_bytes,
         ))
@@ -226,10 +290,18 @@ async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, limits: Htt
                 .stats
                 .refused_connections
                 .fetch_add(1, Ordering::Relaxed);
+            Metrics::count(
+                &shared.metrics.series().http_connections,
+                &[("result", "refused")],
+            );
             drop(stream);
             continue;
         };
         shared.stats.connections.fetch_add(1, Ordering::Relaxed);
+        Metrics::count(
+            &shared.metrics.series().http_connections,
+            &[("result", "accepted")],
+        );
         let router = router.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
             request.extensions_mut().insert(Peer(peer));
@@ -302,6 +374,10 @@ async fn join(
         .admit(peer.ip(), now)
     {
         s.stats.throttled.fetch_add(1, Ordering::Relaxed);
+        Metrics::count(
+            &s.metrics.series().join_attempts,
+            &[("result", "throttled")],
+        );
         let secs = wait
             .as_secs()
             .saturating_add(u64::from(wait.subsec_nanos() > 0));
@@ -336,6 +412,7 @@ async fn join(
             .unwrap_or_else(|e| e.into_inner())
             .failed(peer.ip(), now);
         s.stats.failed_guesses.fetch_add(1, Ordering::Relaxed);
+        Metrics::count(&s.metrics.series().join_attempts, &[("result", "unknown")]);
         return error(
             StatusCode::NOT_FOUND,
             "unknown or revoked join code: ask the host for a new one",
@@ -368,6 +445,7 @@ async fn join(
     match mint_token(&s.key, SocketAddr::new(host, game_port), &claim) {
         Ok(token) => {
             s.stats.minted.fetch_add(1, Ordering::Relaxed);
+            Metrics::count(&s.metrics.series().join_attempts, &[("result", "minted")]);
             s.directory
                 .0
                 .write()

@@ -315,6 +315,7 @@ impl Journal {
             base,
             tail,
             fault: None,
+            sync_times: Vec::new(),
         };
         Ok(Restored {
             meta,

@@ -101,7 +101,8 @@ struct Active {
     /// Holds the model's text back until each whole sentence has been checked.
     gate: Gate,
     events: Vec<SeqEvent>,
-    /// Real time after which the tick abandons it.
+    /// Real time it was asked for, and after which the tick abandons it.
+    started: Instant,
     deadline: Instant,
     /// A recap: who is told, and the rules' own recap (the fallback). `None`: a narration of
     /// `events` for everyone.
@@ -148,6 +149,8 @@ pub struct Narrator {
     pub deadline: Option<Duration>,
     /// Counters.
     pub usage: NarratorUsage,
+    /// How long each model narration took, asked → concluded (drained into the metrics).
+    pub(crate) latencies: Vec<Duration>,
 }
 
 impl Narrator {
@@ -200,6 +203,9 @@ fn conclude(
     now: u64,
 ) {
     let id = active.id;
+    if narrator.latencies.len() < 1024 {
+        narrator.latencies.push(active.started.elapsed());
+    }
     let released = active.gate.released().trim().to_string();
     let ending = match ending {
         Ending::Finished if released.is_empty() => {
@@ -530,6 +536,7 @@ pub(crate) fn request(
             let started = Instant::now();
             narrator.active = Some(Active {
                 id,
+                started,
                 gate: Gate::default(),
                 events,
                 deadline: started

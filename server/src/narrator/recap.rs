@@ -52,6 +52,7 @@ pub(super) fn recaps(
     let started = Instant::now();
     narrator.recap = Some(Active {
         id,
+        started,
         gate: Gate::default(),
         events: Vec::new(),
         deadline: started

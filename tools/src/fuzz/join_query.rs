@@ -80,6 +80,7 @@ impl JoinQuery {
             rand::random(),
             Some(web),
             limits,
+            emberkeep_server::metrics::Metrics::default(),
         )
         .map_err(anyhow::Error::msg)?;
         Ok(JoinQuery {
