@@ -28,6 +28,7 @@
 //!
 //! Update this comment as the code changes.
 
+pub mod agones;
 pub mod campaign;
 pub mod characters;
 pub mod console;
@@ -95,6 +96,7 @@ impl Plugin for ServerPlugin {
         app.insert_resource(narrator::Narration(settings.narrator.clone()));
         narrator::plugin(app);
         metrics::plugin(app);
+        agones::plugin(app);
         app.configure_sets(
             Update,
             (
@@ -175,30 +177,38 @@ fn open_campaigns(world: &mut World) {
             return;
         }
     }
-    let taken = |id: &str| {
-        settings
-            .data_dir
-            .as_ref()
-            .is_some_and(|root| root.join(id).symlink_metadata().is_ok())
-    };
-    let mut n = 0;
     for _ in 0..settings.campaigns {
-        let id = loop {
-            n += 1;
-            let id = format!("table-{n}");
-            if !taken(&id) {
-                break id;
-            }
-        };
+        let (id, n) = next_campaign_id(world);
         if let Err(e) = open_campaign(
             world,
             &id,
             &settings.encounter,
-            settings.seed.wrapping_add(n as u64),
+            settings.seed.wrapping_add(n),
         ) {
             error!("cannot open campaign {id}: {e}");
         }
     }
+}
+
+/// The next campaign id in use neither by an open campaign nor by a folder in `--data-dir`
+/// (`table-N`), and its number N.
+pub(crate) fn next_campaign_id(world: &mut World) -> (String, u64) {
+    let root = world.resource::<ServerSettings>().data_dir.clone();
+    let open: std::collections::BTreeSet<String> = world
+        .query::<&Campaign>()
+        .iter(world)
+        .map(|c| c.id.clone())
+        .collect();
+    let taken = |id: &str| {
+        open.contains(id)
+            || root
+                .as_ref()
+                .is_some_and(|root| root.join(id).symlink_metadata().is_ok())
+    };
+    (1..)
+        .map(|n| (format!("table-{n}"), n))
+        .find(|(id, _)| !taken(id))
+        .expect("a free number")
 }
 
 fn start_http(world: &mut World) {

@@ -67,6 +67,10 @@ pub struct ServerSettings {
     pub web: Option<(SocketAddr, PathBuf)>,
     /// Serve Prometheus metrics (`GET /metrics`) on this address.
     pub metrics: Option<SocketAddr>,
+    /// Speak the Agones SDK lifecycle (a fleet on Kubernetes).
+    pub agones: Option<crate::agones::AgonesSettings>,
+    /// Campaigns this process holds at most (an allocation beyond is refused).
+    pub max_campaigns: u32,
     /// Read host commands from stdin.
     pub console: bool,
     /// Also write the join codes to this file (`campaign seat code` per line) for scripts.
@@ -110,6 +114,8 @@ impl Default for ServerSettings {
             print_qr: false,
             web: None,
             metrics: None,
+            agones: None,
+            max_campaigns: 64,
             console: false,
             codes_file: None,
             http: crate::http::HttpLimits::default(),
@@ -166,6 +172,20 @@ pub struct Cli {
     /// The web client's files (see --web).
     #[arg(long, default_value = "web/dist", env = "EMBERKEEP_WEB_ROOT")]
     pub web_root: PathBuf,
+    /// Speak the Agones SDK lifecycle through the SDK server's HTTP gateway (Ready, Health,
+    /// allocations opening campaigns, player tracking, Shutdown); see deploy/agones/.
+    #[arg(long, env = "EMBERKEEP_AGONES")]
+    pub agones: bool,
+    /// The Agones SDK server's HTTP gateway (default: `http://localhost:$AGONES_SDK_HTTP_PORT`,
+    /// port 9358 if unset).
+    #[arg(long)]
+    pub agones_sdk: Option<String>,
+    /// Seconds between Agones health pings (below the GameServer's `health.periodSeconds`).
+    #[arg(long, default_value_t = 2)]
+    pub agones_health: u64,
+    /// Campaigns this process holds at most: an Agones allocation beyond is refused.
+    #[arg(long, default_value_t = 64)]
+    pub max_campaigns: u32,
     /// Serve Prometheus metrics (`GET /metrics`) on this address, e.g. `127.0.0.1:9100`
     /// (keep it off the internet: a private network or loopback; port 0 picks a free one).
     #[arg(long, env = "EMBERKEEP_METRICS")]
@@ -301,6 +321,18 @@ impl Cli {
                     .into(),
             );
         }
+        if self.agones_health == 0 || self.agones_health > 60 {
+            return Err(format!(
+                "--agones-health {} is out of range: expected 1 to 60 seconds",
+                self.agones_health
+            ));
+        }
+        if self.campaigns > self.max_campaigns {
+            return Err(format!(
+                "--campaigns {} is more than --max-campaigns {}",
+                self.campaigns, self.max_campaigns
+            ));
+        }
         if self.http_timeout == 0 || self.http_timeout > 600 {
             return Err(format!(
                 "--http-timeout {} is out of range: expected 1 to 600 seconds",
@@ -326,6 +358,17 @@ impl Cli {
             }),
             data_dir: self.data_dir,
             metrics: self.metrics,
+            agones: self.agones.then(|| crate::agones::AgonesSettings {
+                sdk: self.agones_sdk.clone().unwrap_or_else(|| {
+                    let port = std::env::var("AGONES_SDK_HTTP_PORT")
+                        .ok()
+                        .and_then(|p| p.parse::<u16>().ok())
+                        .unwrap_or(9358);
+                    format!("http://localhost:{port}")
+                }),
+                health_every: Duration::from_secs(self.agones_health),
+            }),
+            max_campaigns: self.max_campaigns,
             public_host: self.public_host,
             print_qr: self.qr,
             codes_file: self.codes_file.clone(),
