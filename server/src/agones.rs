@@ -290,9 +290,10 @@ fn lifecycle(world: &mut World) {
         agones.call(Call::Capacity(256));
         agones.call(Call::Ready);
     }
+    // One ping per period of game time (the remainder carries over).
     agones.since_health += delta;
-    if agones.since_health >= agones.settings.health_every {
-        agones.since_health = Duration::ZERO;
+    while agones.since_health >= agones.settings.health_every {
+        agones.since_health -= agones.settings.health_every;
         agones.call(Call::Health);
     }
     let seen: Vec<Observed> = agones
@@ -324,7 +325,8 @@ fn lifecycle(world: &mut World) {
     let mut campaigns = world.query::<&Campaign>();
     let open = campaigns.iter(world).count();
     agones.since_players += delta;
-    if agones.since_players >= Duration::from_secs(1) {
+    let closing = open == 0 && agones.had_campaigns && !agones.shut_down;
+    if agones.since_players >= Duration::from_secs(1) || closing {
         agones.since_players = Duration::ZERO;
         let now: BTreeSet<String> = campaigns
             .iter(world)
@@ -348,7 +350,7 @@ fn lifecycle(world: &mut World) {
     }
     if open > 0 {
         agones.had_campaigns = true;
-    } else if agones.had_campaigns && !agones.shut_down {
+    } else if closing {
         info!("Agones: the last campaign was archived; shutting down");
         agones.shut_down = true;
         agones.call(Call::Shutdown);

@@ -1,6 +1,7 @@
 //! A stepper for cross-crate tests and benchmarks: one server App and any number of client
 //! Apps in one process, joined by lightyear's crossbeam IO, all on manual time (no sleeps).
 
+pub mod fake_agones;
 pub mod fake_model;
 
 use bevy::prelude::*;
