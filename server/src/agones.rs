@@ -105,6 +105,8 @@ pub struct Observed {
     pub state: String,
     /// Its annotations.
     pub annotations: BTreeMap<String, String>,
+    /// Its ports as players reach them (the node's ports, by the names in the manifest).
+    pub ports: BTreeMap<String, u16>,
 }
 
 /// Reads one line of `GET /watch/gameserver` (`{"result": GameServer}`), or `GET /gameserver`
@@ -124,7 +126,25 @@ pub fn parse_game_server(line: &str) -> Option<Observed> {
                 .collect()
         })
         .unwrap_or_default();
-    Some(Observed { state, annotations })
+    let ports = gs["status"]["ports"]
+        .as_array()
+        .map(|ports| {
+            ports
+                .iter()
+                .filter_map(|p| {
+                    let port = p["port"]
+                        .as_u64()
+                        .or_else(|| p["port"].as_str()?.parse().ok())?;
+                    Some((p["name"].as_str()?.to_string(), u16::try_from(port).ok()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Observed {
+        state,
+        annotations,
+        ports,
+    })
 }
 
 /// The game thread's side: calls out, allocations in, and what was last told.
@@ -219,8 +239,8 @@ async fn send(client: &reqwest::Client, base: &str, call: &Call) {
     warn!("Agones SDK {method} {path} failed: {last}");
 }
 
-/// Follows `GET /watch/gameserver` and passes each allocated state on; reconnects when the
-/// stream ends (the SDK server restarted or went away).
+/// Follows `GET /watch/gameserver` and passes each state on; reconnects when the stream ends
+/// (the SDK server restarted or went away).
 async fn watch(client: reqwest::Client, base: String, allocations: Sender<Observed>) {
     let mut warned = false;
     loop {
@@ -243,7 +263,7 @@ async fn watch(client: reqwest::Client, base: String, allocations: Sender<Observ
                         else {
                             continue;
                         };
-                        if seen.state == "Allocated" && allocations.send(seen).is_err() {
+                        if allocations.send(seen).is_err() {
                             return;
                         }
                     }
@@ -302,6 +322,10 @@ fn lifecycle(world: &mut World) {
         .map(|rx| rx.try_iter().collect())
         .unwrap_or_default();
     for observed in seen {
+        advertise(world, &observed.ports);
+        if observed.state != "Allocated" {
+            continue;
+        }
         let key = format!(
             "{:?}",
             [ADVENTURE, CAMPAIGNS, REQUEST].map(|k| observed.annotations.get(k))
@@ -356,6 +380,19 @@ fn lifecycle(world: &mut World) {
         agones.call(Call::Shutdown);
     }
     world.insert_resource(agones);
+}
+
+/// Join tickets name the ports players reach: with Agones' dynamic ports those are the
+/// node's (`udp`, `ws` in the GameServer's status), not the ones this process bound.
+fn advertise(world: &mut World, ports: &BTreeMap<String, u16>) {
+    let directory = world.resource::<crate::seats::Directory>().clone();
+    let mut dir = directory.0.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(&udp) = ports.get("udp") {
+        dir.udp_port = Some(udp);
+    }
+    if let Some(&ws) = ports.get("ws") {
+        dir.ws_port = Some(ws);
+    }
 }
 
 /// Opens the campaigns an allocation asks for; returns their codes (campaign → seat → code).
@@ -417,6 +454,12 @@ mod tests {
         let seen = parse_game_server(line).expect("parses");
         assert_eq!(seen.state, "Allocated");
         assert_eq!(seen.annotations[ADVENTURE], "ember");
+        let ported = r#"{"object_meta":{},"status":{"state":"Ready","ports":[{"name":"udp","port":7012},{"name":"ws","port":"7013"},{"name":"x","port":70000}]}}"#;
+        let ports = parse_game_server(ported).expect("parses").ports;
+        assert_eq!(
+            ports.into_iter().collect::<Vec<_>>(),
+            [("udp".to_string(), 7012), ("ws".to_string(), 7013)]
+        );
         let bare = r#"{"objectMeta":{"name":"gs-1"},"status":{"state":"Ready"}}"#;
         assert_eq!(parse_game_server(bare).expect("parses").state, "Ready");
         for broken in [

@@ -210,8 +210,11 @@ fn announce_udp_address(
     let addr = std::net::SocketAddr::new(configured.ip(), port);
     bound.udp = Some(addr);
     let mut dir = directory.0.write().expect("directory lock");
-    dir.udp_port = Some(port);
-    dir.ws_port = bound.ws.map(|w| w.port());
+    // Ports already advertised (the node's, under Agones) stay.
+    if dir.udp_port.is_none() {
+        dir.udp_port = Some(port);
+        dir.ws_port = bound.ws.map(|w| w.port());
+    }
     println!("listening: udp {addr}");
     *done = true;
 }

@@ -29,6 +29,7 @@ struct GameServer {
     state: String,
     annotations: BTreeMap<String, String>,
     labels: BTreeMap<String, String>,
+    ports: Vec<(String, u16)>,
     /// Bumped on every change (watchers wake).
     version: u64,
 }
@@ -99,6 +100,14 @@ impl FakeAgones {
         self.shared.gs.lock().unwrap().labels.get(key).cloned()
     }
 
+    /// Gives the GameServer the node's ports players reach it at (by name).
+    pub fn set_ports(&self, ports: &[(&str, u16)]) {
+        let mut gs = self.shared.gs.lock().unwrap();
+        gs.ports = ports.iter().map(|(n, p)| (n.to_string(), *p)).collect();
+        gs.version += 1;
+        self.shared.changed.notify_all();
+    }
+
     /// Allocates the GameServer (as a GameServerAllocation would), with these annotations.
     pub fn allocate(&self, annotations: &[(&str, &str)]) {
         let mut gs = self.shared.gs.lock().unwrap();
@@ -128,7 +137,11 @@ fn game_server_json(gs: &GameServer) -> Value {
             "labels": gs.labels,
             "generation": gs.version.to_string(),
         },
-        "status": { "state": gs.state, "address": "127.0.0.1", "ports": [] }
+        "status": {
+            "state": gs.state,
+            "address": "127.0.0.1",
+            "ports": gs.ports.iter().map(|(n, p)| json!({ "name": n, "port": p })).collect::<Vec<_>>(),
+        }
     })
 }
 

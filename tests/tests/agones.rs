@@ -6,9 +6,9 @@
 //! that goes away costing nothing but warnings. The server runs on manual time; the SDK calls
 //! travel on the server's own thread, so the test waits for them (bounded, never timed).
 
-use emberkeep_server::ServerSettings;
 use emberkeep_server::agones::{ADVENTURE, AgonesSettings, CAMPAIGNS, CODES, ERROR, OPEN, REQUEST};
 use emberkeep_server::console::execute;
+use emberkeep_server::{Directory, ServerSettings};
 use emberkeep_tests::Stepper;
 use emberkeep_tests::fake_agones::FakeAgones;
 use std::collections::BTreeMap;
@@ -49,6 +49,7 @@ fn campaigns(s: &mut Stepper) -> Vec<String> {
 #[test]
 fn a_fleet_server_goes_ready_stays_healthy_opens_what_it_is_allocated_and_shuts_down() {
     let fake = FakeAgones::start();
+    fake.set_ports(&[("udp", 7012), ("ws", 7013), ("http", 7014)]);
     let health_every = Duration::from_secs(1);
     let mut s = Stepper::new(ServerSettings {
         encounter: "goblin-ambush".into(),
@@ -73,6 +74,17 @@ fn a_fleet_server_goes_ready_stays_healthy_opens_what_it_is_allocated_and_shuts_
         fake.calls_to("/alpha/player/capacity")[0].body["count"],
         "256"
     );
+    // Join tickets name the node's ports (Agones' dynamic ports), not the ones bound here.
+    let advertised = |s: &Stepper| {
+        let dir = s.server.world().resource::<Directory>().0.read().unwrap();
+        (dir.udp_port, dir.ws_port)
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while advertised(&s) != (Some(7012), Some(7013)) {
+        assert!(Instant::now() < deadline, "ports: {:?}", advertised(&s));
+        s.step(1);
+        std::thread::sleep(Duration::from_millis(2));
+    }
 
     // Health is paced by the tick: one ping per second of game time, exactly; without frames,
     // none (Agones marks a server that stops pinging Unhealthy).
