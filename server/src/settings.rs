@@ -309,9 +309,10 @@ impl Cli {
                 self.level.unwrap_or_default()
             ));
         }
-        if self.campaigns == 0 || self.campaigns > 1000 {
+        // A fleet server (--agones) may start empty: its allocations open its campaigns.
+        if (self.campaigns == 0 && !self.agones) || self.campaigns > 1000 {
             return Err(format!(
-                "--campaigns {} is out of range: expected 1 to 1000",
+                "--campaigns {} is out of range: expected 1 to 1000 (0 only with --agones)",
                 self.campaigns
             ));
         }
