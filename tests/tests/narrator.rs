@@ -19,6 +19,20 @@ use emberkeep_tests::fake_model::{Answer, FakeModel, Format};
 use narrator_common::*;
 use std::time::Duration;
 
+/// One sample of the server's Prometheus metrics (`name{labels}` as exposed), after a frame
+/// (the metrics take the campaigns' counters at the end of each).
+fn metric(s: &mut Stepper, series: &str) -> f64 {
+    s.step(1);
+    let text = s
+        .server
+        .world()
+        .resource::<emberkeep_server::metrics::Metrics>()
+        .render();
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |v| v.trim().parse().expect("a number"))
+}
+
 fn narrated_by(wire: Wire, format: Format) {
     let model = FakeModel::start(format, |_, body| {
         if is_npc_prompt(body) {
@@ -53,6 +67,21 @@ fn narrated_by(wire: Wire, format: Format) {
         "{body}"
     );
     assert!(!body.contains("sk-test-secret"));
+    // Prometheus sees the model's narration: its latency and its tokens.
+    assert!(metric(&mut s, "emberkeep_narrator_seconds_count") >= 1.0);
+    assert!(
+        metric(
+            &mut s,
+            "emberkeep_narrator_tokens_total{direction=\"output\"}"
+        ) > 0.0
+    );
+    assert_eq!(
+        metric(
+            &mut s,
+            "emberkeep_narrator_failures_total{kind=\"narration\"}"
+        ),
+        0.0
+    );
 }
 
 #[test]
@@ -96,6 +125,14 @@ fn falls_back(answer: Answer, expect_text: Option<&str>) {
     if let Some(expected) = expect_text {
         assert_eq!(text, expected);
     }
+    // Prometheus counts the failure, and the time it took to give up.
+    assert!(
+        metric(
+            &mut s,
+            "emberkeep_narrator_failures_total{kind=\"narration\"}"
+        ) >= 1.0
+    );
+    assert!(metric(&mut s, "emberkeep_narrator_seconds_count") >= 1.0);
     // The table keeps playing: NPC turns fall back to the built-in tactics and resolve.
     wait_for_an_npc_turn(&mut s);
 }
@@ -131,6 +168,7 @@ fn npc_choice_falls_back(answer: &'static str) {
     let usage = q.iter(world).next().unwrap().usage.clone();
     assert!(usage.npc_fallbacks >= 1, "{usage:?}");
     assert_eq!(usage.npc_choices, 0);
+    assert!(metric(&mut s, "emberkeep_narrator_failures_total{kind=\"npc\"}") >= 1.0);
 }
 
 #[test]
