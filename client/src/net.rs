@@ -124,6 +124,11 @@ impl TableSession {
         client_seq
     }
 
+    /// Intents sent so far (each gets `Accepted` or `Rejected`).
+    pub fn sent(&self) -> u32 {
+        self.next_client_seq
+    }
+
     /// The rejection of an intent, if it was rejected.
     pub fn rejection(&self, client_seq: u32) -> Option<&(u32, RejectCode, String)> {
         self.rejected.iter().find(|r| r.0 == client_seq)

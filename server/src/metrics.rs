@@ -70,8 +70,8 @@ pub struct Series {
 impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("emberkeep");
-        // 0.25 ms .. 1 s.
-        let frame_seconds = Histogram::new(exponential_buckets(0.00025, 2.0, 13));
+        // 0.1 ms .. 0.6 s in steps of 25 % (a frame p99 read off the buckets is within 25 %).
+        let frame_seconds = Histogram::new(exponential_buckets(0.0001, 1.25, 40));
         // 50 ms .. 51 s.
         let narrator_seconds = Histogram::new(exponential_buckets(0.05, 2.0, 11));
         // 0.1 ms .. 1.6 s.
@@ -277,7 +277,8 @@ mod tests {
         let text = m.render();
         for line in [
             "# TYPE emberkeep_frame_seconds histogram",
-            "emberkeep_frame_seconds_bucket{le=\"0.004\"} 1",
+            "emberkeep_frame_seconds_count 1",
+            "emberkeep_frame_seconds_bucket{le=\"+Inf\"} 1",
             "# TYPE emberkeep_links gauge",
             "# TYPE emberkeep_intents counter",
             "emberkeep_intents_total{outcome=\"rejected\",code=\"NotYourTurn\"} 1",

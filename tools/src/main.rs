@@ -4,6 +4,7 @@ mod bench;
 mod bench_join;
 mod bot;
 mod fuzz;
+mod loadgen;
 mod make_assets;
 mod screenshot;
 mod validate;
@@ -47,6 +48,14 @@ enum Command {
     /// join requests) for a bounded time per target; saves crashing inputs to fuzz/crashes/
     /// and exits 1 if any.
     Fuzz(fuzz::Args),
+    /// Many headless players in this process against real servers (--target HOST:PORT=CODES
+    /// per server): they join by code, play, and a share leaves and rejoins every minute;
+    /// prints players seated, intents sent/answered, and the server's frame time, memory and
+    /// journal size.
+    Loadgen(loadgen::Args),
+    /// Starts a server (next to this binary) and runs loadgen against it with churn for N
+    /// minutes, reporting every minute.
+    Soak(loadgen::SoakArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +68,8 @@ fn main() -> ExitCode {
         Command::MakeAssets(args) => make_assets::run(args),
         Command::WebBundle(args) => web_bundle::run(args),
         Command::Fuzz(args) => fuzz::run(args),
+        Command::Loadgen(args) => loadgen::run(args),
+        Command::Soak(args) => loadgen::soak(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,513 @@
+//! `emberkeep-tools loadgen` and `soak`: many headless players in one process against real
+//! servers over real sockets. Each player is a whole client (its own lightyear client and
+//! session, the bot playing its turns) joined by its seat's code through the server's join
+//! endpoint; a share of them leaves and joins again every minute (churn). Every report prints
+//! the players seated, the intents sent and answered (an intent never answered is dropped),
+//! this process's own cost per round of updating every client, and — given the server's
+//! `--metrics` address, process id and data folder — its frame time (median and p99 since the
+//! last report, from the frame-time histogram), links, resident memory and journal size.
+//!
+//! `soak` starts the server itself (the `emberkeep-server` next to this binary) with a data
+//! folder, metrics and enough campaigns, then runs `loadgen` against it for N minutes.
+
+use bevy::prelude::*;
+use emberkeep_client::autoplay::AutoPlayPlugin;
+use emberkeep_client::net::{JoinRequest, Reconnect, Status, TableSession, client_app};
+use rand::Rng;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// A server's join endpoint (its HTTP port) and its --codes-file, as HOST:PORT=FILE;
+    /// repeat for several servers (shards).
+    #[arg(long = "target", required = true)]
+    targets: Vec<String>,
+    /// Players to connect, spread over the servers' campaigns' party seats in order.
+    #[arg(long, default_value_t = 100)]
+    players: usize,
+    /// How long to run, in seconds.
+    #[arg(long, default_value_t = 60)]
+    seconds: u64,
+    /// Percent of the players that leave and join again every minute.
+    #[arg(long, default_value_t = 0.0)]
+    churn: f64,
+    /// Milliseconds between two rounds of client updates.
+    #[arg(long, default_value_t = 33)]
+    tick_ms: u64,
+    /// Seconds between reports.
+    #[arg(long, default_value_t = 60)]
+    report_every: u64,
+    /// The first server's --metrics address (HOST:PORT): report its frame time and links.
+    #[arg(long)]
+    metrics: Option<String>,
+    /// The first server's process id: report its resident memory.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// The first server's --data-dir: report its journals' size.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Joins started per second while ramping up.
+    #[arg(long, default_value_t = 40)]
+    joins_per_second: u32,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SoakArgs {
+    /// Minutes to run.
+    #[arg(long, default_value_t = 30)]
+    minutes: u64,
+    /// Players (4 per campaign; the server opens as many campaigns as they need).
+    #[arg(long, default_value_t = 200)]
+    players: usize,
+    /// Percent of the players that leave and join again every minute.
+    #[arg(long, default_value_t = 10.0)]
+    churn: f64,
+}
+
+/// One player: its client, and how to join again.
+struct Player {
+    app: App,
+    server: String,
+    code: String,
+    name: String,
+}
+
+impl Player {
+    fn join(server: &str, code: &str, name: &str, tick: Duration) -> anyhow::Result<Player> {
+        let mut app = client_app(
+            tick,
+            JoinRequest {
+                name: name.to_string(),
+            },
+        );
+        app.add_plugins(AutoPlayPlugin);
+        app.finish();
+        app.cleanup();
+        let plan = Reconnect::new(server, code, false);
+        plan.connect_now(app.world_mut())
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        app.insert_resource(plan);
+        Ok(Player {
+            app,
+            server: server.into(),
+            code: code.into(),
+            name: name.into(),
+        })
+    }
+
+    fn session(&self) -> &TableSession {
+        self.app.world().resource::<TableSession>()
+    }
+}
+
+/// Intents over the run (players that left keep their count here).
+#[derive(Debug, Default, Clone, Copy)]
+struct Intents {
+    sent: u64,
+    accepted: u64,
+    rejected: u64,
+}
+
+impl Intents {
+    fn of(session: &TableSession) -> Intents {
+        Intents {
+            sent: u64::from(session.sent()),
+            accepted: session.accepted.len() as u64,
+            rejected: session.rejected.len() as u64,
+        }
+    }
+
+    fn add(&mut self, o: Intents) {
+        self.sent += o.sent;
+        self.accepted += o.accepted;
+        self.rejected += o.rejected;
+    }
+}
+
+/// The party seats' codes in a codes file, in order: (campaign, seat, code).
+fn party_codes(file: &Path) -> anyhow::Result<Vec<(String, String, String)>> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| {
+            let mut p = l.split_whitespace();
+            Some((p.next()?.into(), p.next()?.into(), p.next()?.into()))
+        })
+        .filter(|(_, seat, _): &(String, String, String)| seat != "host" && seat != "spectator")
+        .collect())
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let tick = Duration::from_millis(args.tick_ms.max(1));
+    let mut seats = Vec::new();
+    for target in &args.targets {
+        let (server, file) = target
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--target {target}: expected HOST:PORT=CODES_FILE"))?;
+        for (campaign, seat, code) in party_codes(Path::new(file))? {
+            seats.push((server.to_string(), format!("{campaign}/{seat}"), code));
+        }
+    }
+    anyhow::ensure!(
+        seats.len() >= args.players,
+        "{} players asked for, the codes files hold {} party seats",
+        args.players,
+        seats.len()
+    );
+    seats.truncate(args.players);
+    println!(
+        "loadgen: {} players on {} server(s), churn {}%/min, {} s",
+        seats.len(),
+        args.targets.len(),
+        args.churn,
+        args.seconds
+    );
+    let started = Instant::now();
+    let mut players: Vec<Player> = Vec::with_capacity(seats.len());
+    let mut retired = Intents::default();
+    let mut rounds: Vec<Duration> = Vec::new();
+    let mut join_failures = 0u64;
+    let mut churned = 0u64;
+    let mut pending = seats.into_iter();
+    let mut last_report = Instant::now();
+    let mut last_churn = Instant::now();
+    let mut last_frames: Option<Vec<(f64, f64)>> = None;
+    let mut rng = rand::rng();
+    let per_round = (args.joins_per_second as f64 * tick.as_secs_f64()).ceil() as usize;
+    while started.elapsed() < Duration::from_secs(args.seconds) {
+        let round = Instant::now();
+        // Ramp up: a few joins per round.
+        for (server, name, code) in pending.by_ref().take(per_round.max(1)) {
+            match Player::join(&server, &code, &name, tick) {
+                Ok(p) => players.push(p),
+                Err(e) => {
+                    join_failures += 1;
+                    eprintln!("loadgen: {e}");
+                }
+            }
+        }
+        for p in &mut players {
+            p.app.update();
+        }
+        rounds.push(round.elapsed());
+        // Churn: a share leaves (the client is dropped, as a closed laptop) and joins again.
+        if args.churn > 0.0 && last_churn.elapsed() >= Duration::from_secs(60) {
+            last_churn = Instant::now();
+            let n = ((players.len() as f64) * args.churn / 100.0).round() as usize;
+            for _ in 0..n {
+                let i = rng.random_range(0..players.len());
+                let (server, code, name) = (
+                    players[i].server.clone(),
+                    players[i].code.clone(),
+                    players[i].name.clone(),
+                );
+                retired.add(Intents::of(players[i].session()));
+                match Player::join(&server, &code, &name, tick) {
+                    Ok(p) => players[i] = p,
+                    Err(e) => {
+                        join_failures += 1;
+                        eprintln!("loadgen: rejoin {e}");
+                    }
+                }
+                churned += 1;
+            }
+        }
+        if last_report.elapsed() >= Duration::from_secs(args.report_every) {
+            last_report = Instant::now();
+            report(
+                &args,
+                started,
+                &players,
+                retired,
+                &mut rounds,
+                join_failures,
+                churned,
+                &mut last_frames,
+            );
+        }
+        if let Some(rest) = tick.checked_sub(round.elapsed()) {
+            std::thread::sleep(rest);
+        }
+    }
+    if last_report.elapsed() < Duration::from_secs(1) {
+        return Ok(ExitCode::SUCCESS);
+    }
+    report(
+        &args,
+        started,
+        &players,
+        retired,
+        &mut rounds,
+        join_failures,
+        churned,
+        &mut last_frames,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one report line of everything measured"
+)]
+fn report(
+    args: &Args,
+    started: Instant,
+    players: &[Player],
+    retired: Intents,
+    rounds: &mut Vec<Duration>,
+    join_failures: u64,
+    churned: u64,
+    last_frames: &mut Option<Vec<(f64, f64)>>,
+) {
+    let seated = players
+        .iter()
+        .filter(|p| p.session().status == Status::Seated)
+        .count();
+    let mut intents = retired;
+    for p in players {
+        intents.add(Intents::of(p.session()));
+    }
+    let unanswered = intents
+        .sent
+        .saturating_sub(intents.accepted + intents.rejected);
+    let mut line = format!(
+        "[{:>5.0} s] seated {seated}/{} | intents sent {} accepted {} rejected {} unanswered {unanswered} | joins failed {join_failures}, churned {churned}",
+        started.elapsed().as_secs_f64(),
+        players.len(),
+        intents.sent,
+        intents.accepted,
+        intents.rejected,
+    );
+    if !rounds.is_empty() {
+        line.push_str(&format!(
+            "\n        {}",
+            crate::bench::summary("loadgen round (all clients updated)", rounds)
+        ));
+        rounds.clear();
+    }
+    if let Some(addr) = &args.metrics {
+        match scrape(addr) {
+            Ok(text) => {
+                let buckets = histogram(&text, "emberkeep_frame_seconds");
+                let since: Vec<(f64, f64)> = match last_frames.as_ref() {
+                    Some(before) if before.len() == buckets.len() => buckets
+                        .iter()
+                        .zip(before)
+                        .map(|(&(le, n), &(_, m))| (le, n - m))
+                        .collect(),
+                    _ => buckets.clone(),
+                };
+                *last_frames = Some(buckets);
+                let links = sample(&text, "emberkeep_links");
+                line.push_str(&format!(
+                    "\n        server frame (histogram, since the last report): median ≤ {} ms, p99 ≤ {} ms; links {links}",
+                    quantile(&since, 0.5).map_or("?".into(), |q| format!("{:.2}", q * 1000.0)),
+                    quantile(&since, 0.99).map_or("?".into(), |q| format!("{:.2}", q * 1000.0)),
+                ));
+            }
+            Err(e) => line.push_str(&format!("\n        metrics: {e}")),
+        }
+    }
+    if let Some(pid) = args.server_pid {
+        let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .map(|v| v.trim().to_string())
+            })
+            .unwrap_or_else(|| "?".into());
+        line.push_str(&format!("\n        server RSS {rss}"));
+    }
+    if let Some(dir) = &args.data_dir {
+        line.push_str(&format!(
+            "; journals {:.1} MiB",
+            folder_bytes(dir) as f64 / (1 << 20) as f64
+        ));
+    }
+    println!("{line}");
+}
+
+fn folder_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => folder_bytes(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// `GET /metrics` over a plain socket.
+fn scrape(addr: &str) -> anyhow::Result<String> {
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    Ok(answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default())
+}
+
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// A histogram's cumulative buckets: (upper bound, count), `+Inf` last.
+fn histogram(text: &str, name: &str) -> Vec<(f64, f64)> {
+    let prefix = format!("{name}_bucket{{le=\"");
+    text.lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix(&prefix)?;
+            let (le, count) = rest.split_once("\"} ")?;
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
+            Some((le, count.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// The bucket bound under which a share `q` of the observations fall (an upper estimate at
+/// the histogram's resolution); `None` without observations.
+fn quantile(buckets: &[(f64, f64)], q: f64) -> Option<f64> {
+    let total = buckets.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    buckets
+        .iter()
+        .find(|(_, n)| *n >= total * q)
+        .map(|(le, _)| *le)
+}
+
+/// Kills the server when the soak ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn soak(args: SoakArgs) -> anyhow::Result<ExitCode> {
+    let exe = std::env::current_exe()?;
+    let server_bin = exe
+        .parent()
+        .map(|d| d.join("emberkeep-server"))
+        .filter(|p| p.exists())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no emberkeep-server next to {} (cargo build -p emberkeep-server with the same profile)",
+                exe.display()
+            )
+        })?;
+    let work = std::env::temp_dir().join(format!("emberkeep-soak-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    let campaigns = args.players.div_ceil(4).max(1);
+    let free = || -> anyhow::Result<u16> {
+        Ok(std::net::UdpSocket::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port())
+    };
+    let http = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let codes = work.join("codes.txt");
+    let data = work.join("data");
+    let mut child = Command::new(&server_bin)
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--no-websocket",
+            "--quiet",
+            "--no-watch",
+        ])
+        .args(["--encounter", "goblin-ambush", "--turn-timeout", "10"])
+        .args(["--campaigns", &campaigns.to_string()])
+        .args(["--udp-port", &free()?.to_string()])
+        .args(["--http-port", &http.to_string()])
+        .args(["--metrics", "127.0.0.1:0", "--codes-file"])
+        .arg(&codes)
+        .arg("--data-dir")
+        .arg(&data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let pid = child.id();
+    let stdout = child.stdout.take().expect("piped");
+    let server = Server(child);
+    let mut metrics = None;
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        let line = line?;
+        if let Some(a) = line.strip_prefix("listening: metrics ") {
+            metrics = Some(a.to_string());
+        }
+        if line.starts_with("Type `help`") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    println!(
+        "soak: server {} (pid {pid}) with {campaigns} campaigns, {} players, {} min, churn {}%/min",
+        server_bin.display(),
+        args.players,
+        args.minutes,
+        args.churn
+    );
+    let code = run(Args {
+        targets: vec![format!("127.0.0.1:{http}={}", codes.display())],
+        players: args.players,
+        seconds: args.minutes * 60,
+        churn: args.churn,
+        tick_ms: 33,
+        report_every: 60,
+        metrics,
+        server_pid: Some(pid),
+        data_dir: Some(data),
+        joins_per_second: 40,
+    });
+    drop(server);
+    let _ = std::fs::remove_dir_all(&work);
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quantile_is_the_first_bucket_holding_that_share() {
+        let text = "emberkeep_frame_seconds_bucket{le=\"0.001\"} 50\n\
+                    emberkeep_frame_seconds_bucket{le=\"0.002\"} 98\n\
+                    emberkeep_frame_seconds_bucket{le=\"0.004\"} 100\n\
+                    emberkeep_frame_seconds_bucket{le=\"+Inf\"} 100\n";
+        let b = histogram(text, "emberkeep_frame_seconds");
+        assert_eq!(b.len(), 4);
+        assert_eq!(quantile(&b, 0.5), Some(0.001));
+        assert_eq!(quantile(&b, 0.99), Some(0.004));
+        assert_eq!(quantile(&[(f64::INFINITY, 0.0)], 0.5), None);
+    }
+}
