@@ -3,7 +3,10 @@
 # server serving it with --web, opens the fighter's join link in headless Chromium, waits for
 # the rendered table, keeps a screenshot (default screenshots/web-table.png), checks that the
 # server seated the browser, and plays a turn from the browser. Prints the bundle's size and
-# the page-load → table time (WEB_LOADS=N reloads N more times: median and p99).
+# the page-load → table time (WEB_LOADS=N reloads N more times: median and p99) and the
+# loading screen's stages. Then a phone (390×844, touch) takes the rogue's seat, saves
+# screenshots/web-phone.png and plays a turn by taps, while a shared screen (&display) reads
+# the new narration aloud.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-screenshots/web-table.png}"
@@ -36,3 +39,16 @@ grep -q "Chromium joined" "$work/server.log" \
     || { echo "web test: the server never seated the browser"; tail -40 "$work/server.log"; exit 1; }
 echo "web test: the server seated the browser ($(grep -m1 'Chromium joined' "$work/server.log"))"
 "$bin/emberkeep-tools" check-screenshot "$out"
+
+# A phone at the same table: the rogue's join link in a phone-sized, touch-only Chromium plays
+# a turn by taps, while a shared screen (the spectator's link with &display) reads the new
+# narration aloud.
+phone_out="$(dirname "$out")/web-phone.png"
+rogue=$(awk '$1=="table-1" && $2=="rogue" {print $3}' "$work/codes.txt")
+watcher=$(awk '$1=="table-1" && $2=="spectator" {print $3}' "$work/codes.txt")
+rm -f "$phone_out"
+if ! node web/test/web-phone.mjs "http://127.0.0.1:$web/?code=$rogue&name=Phone" "$phone_out" \
+        "$work/server.log" "Lia Quickfingers" "http://127.0.0.1:$web/?code=$watcher&name=Screen&display"; then
+    echo "--- server log"; tail -40 "$work/server.log"; exit 1
+fi
+"$bin/emberkeep-tools" check-screenshot --width 780 --height 1688 "$phone_out"

@@ -93,6 +93,8 @@ pub struct TableSession {
     /// Narrations whose finished text has arrived.
     pub finished_narrations: Vec<u64>,
     replay_left: u32,
+    /// Events of the history sent on joining (fresh or replayed) still to arrive.
+    history_left: u32,
     /// Accepted intents (`client_seq`).
     pub accepted: Vec<u32>,
     /// Rejected intents: (`client_seq`, code, reason).
@@ -139,7 +141,13 @@ impl TableSession {
         self.accepted.contains(&client_seq) || self.rejection(client_seq).is_some()
     }
 
-    /// The last event's sequence number.
+    /// Whether the history sent on joining (the log so far, or what was missed) has all
+    /// arrived: what comes after it happens now.
+    pub fn caught_up(&self) -> bool {
+        self.seating.is_some() && self.history_left == 0
+    }
+
+    /// The last event's sequence number (0 before any).
     pub fn last_seq(&self) -> u64 {
         self.events.last().map_or(0, |e| e.seq)
     }
@@ -247,6 +255,7 @@ fn receive(
                     }
                     // A fresh seat's history is just the log so far, not "while you were away".
                     session.replay_left = if replay == Replay::Fresh { 0 } else { replayed };
+                    session.history_left = replayed;
                 }
                 ToClient::Refused { reason } => session.status = Status::Refused(reason),
                 ToClient::Accepted { client_seq } => session.accepted.push(client_seq),
@@ -263,6 +272,7 @@ fn receive(
                     if prev != last {
                         session.gaps.push((last, prev));
                     }
+                    session.history_left = session.history_left.saturating_sub(1);
                     if session.replay_left > 0 {
                         session.replay_left -= 1;
                         session.away.push(event.seq);

@@ -27,12 +27,29 @@ const INDEX: &str = include_str!("web_index.html");
 /// The oldest wasm-opt whose output works (Debian 12's 108 corrupts the externref table).
 const MIN_WASM_OPT: u32 = 116;
 
-/// The installed wasm-opt's release number (`wasm-opt version 116 (...)`).
-fn wasm_opt_version() -> Option<u32> {
-    let out = Command::new("wasm-opt").arg("--version").output().ok()?;
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .find_map(|w| w.parse().ok())
+/// The wasm-opt to use and its release number (`wasm-opt version 116 (...)`): the one on the
+/// PATH when it is recent enough, else npm's (`npm install --no-save binaryen` in web/test;
+/// optional, nothing installs it).
+fn wasm_opt(root: &Path) -> Option<(PathBuf, u32)> {
+    let version = |program: &Path| -> Option<u32> {
+        let out = Command::new(program).arg("--version").output().ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .find_map(|w| w.parse().ok())
+    };
+    let candidates = [
+        PathBuf::from("wasm-opt"),
+        root.join("web/test/node_modules/.bin/wasm-opt"),
+    ];
+    let found: Vec<(PathBuf, u32)> = candidates
+        .into_iter()
+        .filter_map(|p| version(&p).map(|v| (p, v)))
+        .collect();
+    found
+        .iter()
+        .find(|(_, v)| *v >= MIN_WASM_OPT)
+        .or(found.first())
+        .cloned()
 }
 
 /// The workspace to build: the one around the current directory (binaries in a shared target
@@ -119,6 +136,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let build_started = std::time::Instant::now();
     run_step(
         "building the client for wasm32-unknown-unknown",
         Command::new(&cargo).current_dir(&root).args([
@@ -136,6 +154,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             &args.profile,
         ]),
     )?;
+    let build_secs = build_started.elapsed().as_secs_f64();
     let wasm = target_dir
         .join("wasm32-unknown-unknown")
         .join(&args.profile)
@@ -152,6 +171,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 "--target",
                 "web",
                 "--no-typescript",
+                // What `strip` would drop, dropped after wasm-bindgen has read the
+                // target_features section it needs.
+                "--remove-name-section",
+                "--remove-producers-section",
                 "--out-name",
                 "emberkeep",
                 "--out-dir",
@@ -162,25 +185,33 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let bg = out.join("emberkeep_bg.wasm");
     let before = std::fs::metadata(&bg)?.len();
     if !args.no_opt {
-        match wasm_opt_version() {
-            Some(v) if v >= MIN_WASM_OPT => {
+        match wasm_opt(&root) {
+            Some((wasm_opt, v)) if v >= MIN_WASM_OPT => {
                 let optimised = out.join("emberkeep_opt.wasm");
                 run_step(
-                    &format!("wasm-opt {v} -Os"),
-                    Command::new("wasm-opt")
+                    &format!("wasm-opt {v} -Oz ({})", wasm_opt.display()),
+                    Command::new(&wasm_opt)
                         .arg(&bg)
-                        .args(["-Os", "--all-features", "-o"])
+                        .args(["-Oz", "--all-features", "-o"])
                         .arg(&optimised),
                 )?;
                 std::fs::rename(&optimised, &bg)?;
             }
-            Some(v) => eprintln!(
+            Some((_, v)) => eprintln!(
                 "web-bundle: skipping wasm-opt {v}: releases before {MIN_WASM_OPT} break wasm-bindgen's externref table (the page fails with `WebAssembly.Table.set(): Argument 1 is invalid`)"
             ),
-            None => eprintln!("web-bundle: wasm-opt is not installed; keeping the wasm as built"),
+            None => eprintln!(
+                "web-bundle: wasm-opt is not installed; keeping the wasm as built (optional: `npm install --no-save binaryen` in web/test brings a current one)"
+            ),
         }
     }
-    std::fs::write(out.join("index.html"), INDEX)?;
+    // The page shows download progress against the wasm's size (a gzip twin's Content-Length
+    // counts compressed bytes).
+    let wasm_bytes = std::fs::metadata(&bg)?.len();
+    std::fs::write(
+        out.join("index.html"),
+        INDEX.replace("__EMBERKEEP_WASM_BYTES__", &wasm_bytes.to_string()),
+    )?;
     let assets = root.join("assets");
     let mut asset_bytes = 0;
     // `maps/` for the maps' own pictures (Universal VTT images, Tiled tilesets and layers).
@@ -200,6 +231,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let js = std::fs::metadata(out.join("emberkeep.js"))?.len();
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     println!("web bundle in {}:", out.display());
+    println!(
+        "  wasm build ({} profile): {build_secs:.0} s",
+        args.profile
+    );
     println!(
         "  wasm: {:.2} MiB raw ({:.2} MiB as built), {:.2} MiB gzip",
         mib(raw),

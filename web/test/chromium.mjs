@@ -35,3 +35,18 @@ export async function openTable(browser, url) {
   await page.waitForFunction(() => window.emberkeepTableAt !== undefined, null, { timeout: 240_000 });
   return page;
 }
+
+// checkLoadStages(page): the loading screen's stages (window.emberkeepLoad, milliseconds since
+// page load) as one line, or throws unless download → compiling → connecting → table happened
+// in that order.
+export async function checkLoadStages(page) {
+  const stages = await page.evaluate(() => window.emberkeepLoad ?? []);
+  const line = stages.map((s) => `${s.stage} ${(s.at / 1000).toFixed(2)} s`).join(" → ");
+  const want = ["download", "compiling", "connecting", "table"];
+  const names = stages.map((s) => s.stage);
+  const inOrder = stages.every((s, i) => i === 0 || s.at >= stages[i - 1].at);
+  if (names.join() !== want.join() || !inOrder) {
+    throw new Error(`loading stages out of order: ${line || "none"} (want ${want.join(" → ")})`);
+  }
+  return line;
+}

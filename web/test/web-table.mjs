@@ -6,7 +6,7 @@
 //
 // node web-table.mjs URL SCREENSHOT.png SERVER_LOG CHARACTER_NAME
 import { readFileSync } from "node:fs";
-import { launch, openTable } from "./chromium.mjs";
+import { checkLoadStages, launch, openTable } from "./chromium.mjs";
 
 const [url, shot, serverLog, character] = process.argv.slice(2);
 // A browser as players have it: sound needs a click or a key first.
@@ -30,6 +30,8 @@ try {
   console.log(
     `page load -> wasm fetched: ${(timing.wasm / 1000).toFixed(2)} s; page load -> first table: ${(timing.table / 1000).toFixed(2)} s (${timing.title})`,
   );
+  console.log(`loading screen: ${await checkLoadStages(page)}`);
+  if (await page.locator("#loading").count()) await fail("the loading screen is still up with the table drawn");
   await page.waitForTimeout(2000);
   await page.screenshot({ path: shot });
   // Play a turn: E is Dash. Out of turn the server refuses it with a reason; keep pressing

@@ -10,6 +10,7 @@ mod backdrop;
 mod creator;
 mod early_letters;
 mod fog;
+mod hooks;
 pub mod input;
 mod labels;
 mod map;
@@ -24,6 +25,7 @@ mod sheet;
 mod spells;
 mod tiled_art;
 mod touch;
+pub mod voice;
 mod zones;
 
 pub use audio::Volumes;
@@ -91,6 +93,7 @@ impl Plugin for ViewPlugin {
         labels::plugin(app);
         motion::plugin(app);
         touch::plugin(app);
+        voice::plugin(app);
         measure::plugin(app);
         app.add_systems(Update, (screenshot_when_ready, title_when_ready));
     }

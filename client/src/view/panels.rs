@@ -443,11 +443,12 @@ fn draw(
                         }
                     }
                     for key in TableAction::TURN {
-                        if ui
+                        let button = ui
                             .add_enabled(bar.enabled, egui::Button::new(key.label()))
                             .on_hover_text(keys(key))
-                            .on_disabled_hover_text(&why)
-                            .clicked()
+                            .on_disabled_hover_text(&why);
+                        super::hooks::button(ui.ctx(), key.label(), button.rect);
+                        if button.clicked()
                             && let Some(intent) = key.intent()
                         {
                             session.act(intent);
@@ -558,7 +559,8 @@ fn draw(
                         (PhoneTab::Party, "Party"),
                         (PhoneTab::Turns, "Turns"),
                     ] {
-                        ui.selectable_value(&mut *tab, t, label);
+                        let button = ui.selectable_value(&mut *tab, t, label);
+                        super::hooks::button(ui.ctx(), label, button.rect);
                     }
                 });
                 ui.separator();

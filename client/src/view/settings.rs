@@ -3,8 +3,10 @@
 //! change, in the player's store ([`crate::settings::Store`]: a file natively, localStorage in
 //! a browser).
 
+use super::DisplayMode;
 use super::audio::Volumes;
 use super::input::{Bindings, Fired, Rebinding, TableAction};
+use super::voice::{CAN_SPEAK, Voice};
 use crate::settings::Store;
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
@@ -20,6 +22,8 @@ pub struct ViewSettings {
     pub volumes: Volumes,
     /// Panel size and colours.
     pub look: Look,
+    /// Narration read aloud on this device (`None`: on for a shared screen, off elsewhere).
+    pub voice: Option<bool>,
 }
 
 /// How the table looks to this player.
@@ -83,6 +87,7 @@ pub(super) fn plugin(app: &mut App) {
     app.insert_resource(saved.bindings.unwrap_or_default())
         .insert_resource(saved.volumes)
         .insert_resource(saved.look)
+        .insert_resource(Voice(saved.voice))
         .insert_resource(SettingsStore {
             store,
             dirty_since: None,
@@ -103,6 +108,7 @@ fn save_when_settled(
     bindings: Res<Bindings>,
     volumes: Res<Volumes>,
     look: Res<Look>,
+    voice: Res<Voice>,
     mut store: ResMut<SettingsStore>,
     time: Res<Time<Real>>,
     mut first: Local<bool>,
@@ -113,7 +119,7 @@ fn save_when_settled(
         *first = true;
         return;
     }
-    if bindings.is_changed() || volumes.is_changed() || look.is_changed() {
+    if bindings.is_changed() || volumes.is_changed() || look.is_changed() || voice.is_changed() {
         store.dirty_since = Some(now);
     }
     if store.dirty_since.is_some_and(|t| now - t >= 0.5) {
@@ -122,6 +128,7 @@ fn save_when_settled(
             bindings: Some(bindings.clone()),
             volumes: *volumes,
             look: *look,
+            voice: voice.0,
         };
         if let Err(e) = store.store.save(VIEW_KEY, &value) {
             warn!("cannot save the settings: {e}");
@@ -136,6 +143,8 @@ fn window(
     mut bindings: ResMut<Bindings>,
     mut rebinding: ResMut<Rebinding>,
     mut look: ResMut<Look>,
+    mut voice: ResMut<Voice>,
+    display: Option<Res<DisplayMode>>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     if !open.0 {
@@ -163,6 +172,23 @@ fn window(
             ui.checkbox(&mut v.muted, "Mute");
             if v != *volumes {
                 *volumes = v;
+            }
+            let mut speak = voice.on(display.is_some());
+            let label = "Read narration aloud";
+            if CAN_SPEAK {
+                if ui.checkbox(&mut speak, label).changed() {
+                    voice.0 = Some(speak);
+                }
+            } else {
+                ui.add_enabled(false, egui::Checkbox::new(&mut speak, label));
+                ui.label(
+                    egui::RichText::new(
+                        "The desktop app stays silent: narration is read aloud in a browser \
+                         (its speech synthesis).",
+                    )
+                    .small()
+                    .weak(),
+                );
             }
             ui.separator();
             ui.heading("Display");
