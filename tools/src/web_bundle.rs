@@ -231,10 +231,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let js = std::fs::metadata(out.join("emberkeep.js"))?.len();
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     println!("web bundle in {}:", out.display());
-    println!(
-        "  wasm build ({} profile): {build_secs:.0} s",
-        args.profile
-    );
+    println!("  wasm build ({} profile): {build_secs:.0} s", args.profile);
     println!(
         "  wasm: {:.2} MiB raw ({:.2} MiB as built), {:.2} MiB gzip",
         mib(raw),

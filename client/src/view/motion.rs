@@ -262,6 +262,9 @@ fn show_toasts(
     }
     let ctx = contexts.ctx_mut()?;
     let ppp = ctx.pixels_per_point();
+    // A narrow window (a phone) shows the newest only, so the map stays in sight.
+    let narrow = ctx.content_rect().width() < 640.0;
+    let shown = if narrow { 1 } else { 3 };
     let top = free.0.map_or(egui::pos2(0.0, 40.0), |r| {
         egui::pos2(r.center().x / ppp, r.min.y / ppp + 8.0)
     });
@@ -270,12 +273,14 @@ fn show_toasts(
         .pivot(egui::Align2::CENTER_TOP)
         .interactable(false)
         .show(ctx, |ui| {
-            for (text, age) in &toasts.0 {
+            let skip = toasts.0.len().saturating_sub(shown);
+            for (text, age) in toasts.0.iter().skip(skip) {
                 let alpha = ((TOAST_FOR - age) / 0.4).clamp(0.0, 1.0);
                 egui::Frame::popup(ui.style())
+                    .inner_margin(egui::Margin::symmetric(8, 4))
                     .multiply_with_opacity(alpha)
                     .show(ui, |ui| {
-                        ui.label(egui::RichText::new(text).monospace());
+                        ui.label(egui::RichText::new(text).size(if narrow { 11.0 } else { 13.0 }));
                     });
             }
         });
@@ -331,7 +336,8 @@ fn play(
             continue;
         };
         if let Some(r) = roll {
-            let name = |id| mirror_source.read().name_of(id);
+            // Short names (`Mub`, `Goblin 2`): a toast is read at a glance.
+            let name = |id| super::map::short_name(&mirror_source.read().name_of(id));
             let outcome = match (r.hit, r.critical, change) {
                 (true, true, Some(n)) => format!("critical hit for {}", -n),
                 (true, _, Some(n)) => format!("hit for {}", -n),

@@ -182,6 +182,9 @@ fn draw(
         super::sheet::show(ctx, &mirror, me, &mut sheet);
     }
 
+    // A phone held upright: the map on top, the rest in tabs below it (see the end).
+    let screen = ctx.content_rect();
+    let phone = screen.width() < 640.0 && screen.height() > screen.width();
     egui::Panel::top("status").show(&mut root, |ui| {
         // The buttons keep the right end; the rest is cut short in what is left (a narrow
         // window or a large panel size).
@@ -199,9 +202,14 @@ fn draw(
                     ui.separator();
                     if let Some(t) = &table {
                         match t.mode {
+                            Mode::Combat if phone => ui.label(format!("Round {}", t.round)),
                             Mode::Combat => ui.label(format!("Combat — round {}", t.round)),
                             Mode::Exploration => ui.label("Exploration"),
                         };
+                    }
+                    // A phone has room for the table and the round; the rest is in Party.
+                    if phone {
+                        return;
                     }
                     ui.separator();
                     // Who you are at this table: your name, and whom you play (or watch as).
@@ -243,10 +251,13 @@ fn draw(
                     {
                         settings_open.0 = !settings_open.0;
                     }
-                    if ui
-                        .selectable_label(creator.open, "Your character")
-                        .on_hover_text("Make your own character; bring it before the story begins")
-                        .clicked()
+                    if !phone
+                        && ui
+                            .selectable_label(creator.open, "Your character")
+                            .on_hover_text(
+                                "Make your own character; bring it before the story begins",
+                            )
+                            .clicked()
                     {
                         creator.open = !creator.open;
                     }
@@ -546,9 +557,7 @@ fn draw(
                 }
             });
     };
-    // A phone held upright: the map on top, the rest in tabs below it.
-    let screen = ctx.content_rect();
-    if screen.width() < 640.0 && screen.height() > screen.width() {
+    if phone {
         egui::Panel::bottom("phone")
             .exact_size((screen.height() * 0.46).max(200.0))
             .show(&mut root, |ui| {

@@ -140,14 +140,25 @@ mod tests {
             character: None,
             turn_timeout_ms: 30_000,
         });
-        assert!(new_narration(&session, &mut heard).is_empty(), "history is not read");
+        assert!(
+            new_narration(&session, &mut heard).is_empty(),
+            "history is not read"
+        );
         session.events.push(event(2, GameEvent::Paused));
         session.events.push(narration(3, "The goblin shrieks."));
-        session.events.push(event(4, GameEvent::HostNarration { text: " Rain falls. ".into() }));
+        session.events.push(event(
+            4,
+            GameEvent::HostNarration {
+                text: " Rain falls. ".into(),
+            },
+        ));
         assert_eq!(
             new_narration(&session, &mut heard),
             ["The goblin shrieks.", "Rain falls."]
         );
-        assert!(new_narration(&session, &mut heard).is_empty(), "each line once");
+        assert!(
+            new_narration(&session, &mut heard).is_empty(),
+            "each line once"
+        );
     }
 }
