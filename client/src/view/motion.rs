@@ -345,7 +345,7 @@ fn play(
             };
             toasts.0.push_back((
                 format!(
-                    "{} → {}: d20 {} → {} vs AC {} — {outcome}",
+                    "{} on {}: d20 {}, total {} vs AC {} — {outcome}",
                     name(r.attacker),
                     name(target),
                     r.natural,
