@@ -92,20 +92,24 @@ fn floats(h: &mut impl Hasher, values: &[f32]) {
 }
 
 /// A fingerprint of everything the map draws.
-#[allow(clippy::type_complexity, reason = "a query of what is drawn")]
+/// What is drawn: sprites, text and tile layers, with where and how they show.
+type Drawn<'w, 's> = Query<
+    'w,
+    's,
+    (
+        Entity,
+        &'static GlobalTransform,
+        &'static InheritedVisibility,
+        Option<&'static Sprite>,
+        Option<&'static Text2d>,
+        Option<&'static TextColor>,
+    ),
+    Or<(With<Sprite>, With<Text2d>, With<TileStorage>)>,
+>;
+
 fn scene_hash(
     h: &mut impl Hasher,
-    drawn: &Query<
-        (
-            Entity,
-            &GlobalTransform,
-            &InheritedVisibility,
-            Option<&Sprite>,
-            Option<&Text2d>,
-            Option<&TextColor>,
-        ),
-        Or<(With<Sprite>, With<Text2d>, With<TileStorage>)>,
-    >,
+    drawn: &Drawn,
     cameras: &Query<(&GlobalTransform, &Projection), With<Camera>>,
     window: &Query<&Window, With<PrimaryWindow>>,
 ) {
@@ -177,17 +181,7 @@ fn rand_like() -> u64 {
 )]
 fn decide(
     mut redraw: ResMut<Redraw>,
-    drawn: Query<
-        (
-            Entity,
-            &GlobalTransform,
-            &InheritedVisibility,
-            Option<&Sprite>,
-            Option<&Text2d>,
-            Option<&TextColor>,
-        ),
-        Or<(With<Sprite>, With<Text2d>, With<TileStorage>)>,
-    >,
+    drawn: Drawn,
     views: Query<(&GlobalTransform, &Projection), With<Camera>>,
     window: Query<&Window, With<PrimaryWindow>>,
     panels: Query<&EguiRenderOutput>,
