@@ -43,6 +43,7 @@ pub mod seats;
 pub mod secret_file;
 pub mod session;
 pub mod settings;
+pub mod shards;
 mod startup;
 mod turn;
 
@@ -194,6 +195,11 @@ fn open_campaigns(world: &mut World) {
 /// (`table-N`), and its number N.
 pub(crate) fn next_campaign_id(world: &mut World) -> (String, u64) {
     let root = world.resource::<ServerSettings>().data_dir.clone();
+    // Shard i of n numbers its tables i+1, i+1+n, i+1+2n…: ids stay unique in the process.
+    let (first, step) = world
+        .resource::<ServerSettings>()
+        .shard
+        .map_or((1, 1), |p| (u64::from(p.index) + 1, p.count as usize));
     let open: std::collections::BTreeSet<String> = world
         .query::<&Campaign>()
         .iter(world)
@@ -205,7 +211,8 @@ pub(crate) fn next_campaign_id(world: &mut World) -> (String, u64) {
                 .as_ref()
                 .is_some_and(|root| root.join(id).symlink_metadata().is_ok())
     };
-    (1..)
+    (first..)
+        .step_by(step)
         .map(|n| (format!("table-{n}"), n))
         .find(|(id, _)| !taken(id))
         .expect("a free number")
@@ -213,8 +220,10 @@ pub(crate) fn next_campaign_id(world: &mut World) -> (String, u64) {
 
 fn start_http(world: &mut World) {
     let settings = world.resource::<ServerSettings>().clone();
-    let directory = world.resource::<Directory>().clone();
-    let key = world.resource::<NetKey>().0;
+    let routes = vec![http::Route {
+        directory: world.resource::<Directory>().clone(),
+        key: world.resource::<NetKey>().0,
+    }];
     let metrics = world.resource::<metrics::Metrics>().clone();
     let public = |bound: SocketAddr| {
         let host = settings
@@ -229,8 +238,7 @@ fn start_http(world: &mut World) {
     {
         match http::spawn(
             addr,
-            directory.clone(),
-            key,
+            routes.clone(),
             None,
             settings.http.clone(),
             metrics.clone(),
@@ -244,7 +252,7 @@ fn start_http(world: &mut World) {
         }
     }
     if let Some(addr) = settings.metrics {
-        match http::spawn_metrics(addr, metrics.clone(), settings.http.clone()) {
+        match http::spawn_metrics(addr, vec![metrics.clone()], settings.http.clone()) {
             Ok(bound) => println!("listening: metrics {bound}"),
             Err(e) => error!("{e}"),
         }
@@ -258,14 +266,7 @@ fn start_http(world: &mut World) {
                 root.display()
             );
         }
-        match http::spawn(
-            addr,
-            directory,
-            key,
-            Some(root),
-            settings.http.clone(),
-            metrics,
-        ) {
+        match http::spawn(addr, routes, Some(root), settings.http.clone(), metrics) {
             Ok(server) => {
                 let bound = server.bound;
                 println!("listening: web {bound}");
@@ -277,7 +278,7 @@ fn start_http(world: &mut World) {
 }
 
 /// The address other machines on the LAN most likely reach us at.
-fn guess_public_host(bound: SocketAddr) -> String {
+pub(crate) fn guess_public_host(bound: SocketAddr) -> String {
     if !bound.ip().is_unspecified() {
         return bound.ip().to_string();
     }
@@ -291,8 +292,10 @@ fn guess_public_host(bound: SocketAddr) -> String {
 
 fn print_codes_once(world: &mut World, mut done: Local<bool>) {
     let settings = world.resource::<ServerSettings>();
-    let no_endpoint =
-        settings.web.is_none() && matches!(settings.listen, Listen::Sockets { http: None, .. });
+    // A shard's endpoint is its supervisor's, which gives it the join base.
+    let no_endpoint = settings.web.is_none()
+        && settings.shard.is_none()
+        && matches!(settings.listen, Listen::Sockets { http: None, .. });
     if *done || (world.resource::<console::JoinBase>().0.is_none() && !no_endpoint) {
         return;
     }
@@ -339,6 +342,7 @@ pub(crate) fn write_codes_file(world: &mut World) {
     let Some(path) = world.resource::<ServerSettings>().codes_file.clone() else {
         return;
     };
+    let shard = world.resource::<ServerSettings>().shard;
     let mut q = world.query::<&Campaign>();
     let mut lines: Vec<String> = q
         .iter(world)
@@ -350,6 +354,10 @@ pub(crate) fn write_codes_file(world: &mut World) {
         })
         .collect();
     lines.sort();
+    // With shards the file holds every shard's seats.
+    if let (Some(place), Some(all)) = (shard, world.get_resource::<shards::AllCodes>()) {
+        lines = all.update(place.index, lines);
+    }
     if let Err(e) = secret_file::write_private(&path, (lines.join("\n") + "\n").as_bytes()) {
         error!("cannot write --codes-file {}: {e}", path.display());
     }
@@ -384,6 +392,16 @@ pub fn mint_seat_token(
 /// the fixed tick, states, lightyear's server, rooms, the protocol and [`ServerPlugin`].
 /// The content is loaded (and validated) before this is called.
 pub fn server_app(settings: ServerSettings, content: ContentLibrary) -> App {
+    server_app_with(settings, content, |_| {})
+}
+
+/// [`server_app`], with `before` adding resources that [`ServerPlugin`] then uses instead of
+/// its own (a shard's [`Directory`] and [`metrics::Metrics`], shared with its supervisor).
+pub fn server_app_with(
+    settings: ServerSettings,
+    content: ContentLibrary,
+    before: impl FnOnce(&mut App),
+) -> App {
     let tick = tick_duration(settings.tick_hz);
     let mut app = App::new();
     app.add_plugins(MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(tick)));
@@ -395,6 +413,7 @@ pub fn server_app(settings: ServerSettings, content: ContentLibrary) -> App {
     app.add_plugins(ProtocolPlugin);
     app.insert_resource(settings);
     app.insert_resource(Content(content));
+    before(&mut app);
     app.add_plugins(ServerPlugin);
     app
 }

@@ -25,6 +25,15 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if settings.shards > 1 {
+        return match emberkeep_server::shards::run(settings, content) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err((code, e)) => {
+                eprintln!("error: {e}");
+                ExitCode::from(code)
+            }
+        };
+    }
     if let Err((code, e)) = prepare(&mut settings, &content) {
         eprintln!("error: {e}");
         return ExitCode::from(code);

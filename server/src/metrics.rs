@@ -69,7 +69,25 @@ pub struct Series {
 
 impl Default for Metrics {
     fn default() -> Self {
-        let mut registry = Registry::with_prefix("emberkeep");
+        Metrics::new(Registry::with_prefix("emberkeep"))
+    }
+}
+
+impl Metrics {
+    /// One shard's series (`--shards`): every sample carries the label `shard="INDEX"`;
+    /// [`render_all`] exposes every shard's together.
+    pub fn for_shard(index: u32) -> Metrics {
+        Metrics::new(Registry::with_prefix_and_labels(
+            "emberkeep",
+            [(
+                std::borrow::Cow::Borrowed("shard"),
+                std::borrow::Cow::Owned(index.to_string()),
+            )]
+            .into_iter(),
+        ))
+    }
+
+    fn new(mut registry: Registry) -> Metrics {
         // 0.1 ms .. 0.6 s in steps of 25 % (a frame p99 read off the buckets is within 25 %).
         let frame_seconds = Histogram::new(exponential_buckets(0.0001, 1.25, 40));
         // 50 ms .. 51 s.
@@ -159,9 +177,7 @@ impl Default for Metrics {
         ]);
         Metrics(Arc::new(Series { registry, ..series }))
     }
-}
 
-impl Metrics {
     /// The series.
     pub fn series(&self) -> &Series {
         &self.0
@@ -181,6 +197,59 @@ impl Metrics {
             .get_or_create(&labels.iter().map(|(k, v)| (*k, (*v).to_string())).collect())
             .inc();
     }
+}
+
+/// Several shards' metrics as one exposition: each family's descriptor (`# HELP`, `# TYPE`,
+/// `# UNIT`) once, then the samples of every shard, and one `# EOF`.
+pub fn render_all(all: &[Metrics]) -> String {
+    if let [one] = all {
+        return one.render();
+    }
+    // Family name → (descriptor lines, sample lines), in the first rendering's order.
+    let mut order: Vec<String> = Vec::new();
+    let mut families: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
+    for metrics in all {
+        let text = metrics.render();
+        let mut current = String::new();
+        for line in text.lines() {
+            if line == "# EOF" {
+                continue;
+            }
+            if let Some(rest) = line
+                .strip_prefix("# HELP ")
+                .or_else(|| line.strip_prefix("# TYPE "))
+                .or_else(|| line.strip_prefix("# UNIT "))
+            {
+                current = rest.split(' ').next().unwrap_or_default().to_string();
+                let family = families.entry(current.clone()).or_insert_with(|| {
+                    order.push(current.clone());
+                    Default::default()
+                });
+                if !family.0.iter().any(|l| l == line) {
+                    family.0.push(line.to_string());
+                }
+            } else {
+                families
+                    .entry(current.clone())
+                    .or_insert_with(|| {
+                        order.push(current.clone());
+                        Default::default()
+                    })
+                    .1
+                    .push(line.to_string());
+            }
+        }
+    }
+    let mut out = String::new();
+    for name in order {
+        let (descriptor, samples) = &families[&name];
+        for line in descriptor.iter().chain(samples) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push_str("# EOF\n");
+    out
 }
 
 /// When this frame began.
@@ -288,5 +357,41 @@ mod tests {
             assert!(text.contains(line), "no `{line}` in:\n{text}");
         }
         assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    #[test]
+    fn shards_are_exposed_as_one_family_each_with_a_shard_label() {
+        let shards: Vec<Metrics> = (0..3).map(Metrics::for_shard).collect();
+        shards[1].series().frame_seconds.observe(0.002);
+        shards[2].series().links.set(7);
+        let text = render_all(&shards);
+        for family in [
+            "emberkeep_frame_seconds",
+            "emberkeep_links",
+            "emberkeep_intents",
+        ] {
+            let kind = format!("# TYPE {family} ");
+            assert_eq!(text.matches(&kind).count(), 1, "{family} once in:\n{text}");
+        }
+        assert!(
+            text.contains("emberkeep_frame_seconds_count{shard=\"1\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("emberkeep_frame_seconds_count{shard=\"0\"} 0"),
+            "{text}"
+        );
+        assert!(text.contains("emberkeep_links{shard=\"2\"} 7"), "{text}");
+        assert_eq!(text.matches("# EOF").count(), 1);
+        assert!(text.ends_with("# EOF\n"));
+        // Every sample follows its own family's descriptor.
+        let links = text.find("# TYPE emberkeep_links ").unwrap();
+        let seated = text.find("# TYPE emberkeep_seated ").unwrap();
+        for shard in 0..3 {
+            let sample = text
+                .find(&format!("emberkeep_links{{shard=\"{shard}\"}}"))
+                .unwrap();
+            assert!(links < sample && sample < seated, "{text}");
+        }
     }
 }

@@ -91,6 +91,20 @@ pub struct ServerSettings {
     pub rate_burst: f64,
     /// The narrator and its failure policy.
     pub narrator: crate::narrator::NarratorSettings,
+    /// Worlds this process runs, each on a thread of its own with its own listeners
+    /// (`--shards`; see [`crate::shards`]).
+    pub shards: u32,
+    /// Which of them this world is (set by the shard supervisor for its worlds).
+    pub shard: Option<ShardPlace>,
+}
+
+/// One world's place among a process's shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardPlace {
+    /// 0-based.
+    pub index: u32,
+    /// How many shards the process runs.
+    pub count: u32,
 }
 
 impl Default for ServerSettings {
@@ -129,6 +143,8 @@ impl Default for ServerSettings {
                 npc_timeout: Duration::from_secs(4),
                 ..Default::default()
             },
+            shards: 1,
+            shard: None,
         }
     }
 }
@@ -280,6 +296,11 @@ pub struct Cli {
     /// HTTP connections one address may hold open at once.
     #[arg(long, default_value_t = 32)]
     pub http_connections_per_address: usize,
+    /// Worlds to run, one per core: each has its own UDP/WebSocket ports (shard i listens on
+    /// --udp-port + 10·i and --ws-port + 10·i; 0 picks free ports) and campaigns, behind one
+    /// join endpoint; a shard that fails is restarted from its journals alone.
+    #[arg(long, default_value_t = 1, env = "EMBERKEEP_SHARDS")]
+    pub shards: u32,
 }
 
 impl Cli {
@@ -340,6 +361,18 @@ impl Cli {
                 self.http_timeout
             ));
         }
+        if !(1..=64).contains(&self.shards) {
+            return Err(format!(
+                "--shards {} is out of range: expected 1 to 64",
+                self.shards
+            ));
+        }
+        if self.shards > 1 && self.agones {
+            return Err(
+                "--shards and --agones do not go together yet: run one shard per game server pod"
+                    .into(),
+            );
+        }
         if self.http_connections_per_address == 0 {
             return Err("--http-connections-per-address must be at least 1".into());
         }
@@ -395,6 +428,7 @@ impl Cli {
                 max_connections_per_address: self.http_connections_per_address,
                 ..Default::default()
             },
+            shards: self.shards,
             ..ServerSettings::default()
         })
     }

@@ -2,7 +2,7 @@
 //! clients hold slow connections open (request headers that never finish, declared bodies
 //! never sent, silent sockets), all on loopback with the server's real HTTP stack.
 
-use emberkeep_server::http::{HttpLimits, spawn};
+use emberkeep_server::http::{HttpLimits, Route, spawn};
 use emberkeep_server::seats::{Directory, JoinTarget, new_code};
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
@@ -34,8 +34,10 @@ pub fn join_under_slow_connections(slow: usize, requests: usize) -> anyhow::Resu
     }
     let server = spawn(
         "127.0.0.1:0".parse()?,
-        directory,
-        [7u8; 32],
+        vec![Route {
+            directory,
+            key: [7u8; 32],
+        }],
         None,
         HttpLimits::default(),
         emberkeep_server::metrics::Metrics::default(),

@@ -14,6 +14,7 @@ use bevy::prelude::*;
 use emberkeep_client::autoplay::AutoPlayPlugin;
 use emberkeep_client::net::{JoinRequest, Reconnect, Status, TableSession, client_app};
 use rand::Rng;
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -49,6 +50,9 @@ pub struct Args {
     /// The first server's --data-dir: report its journals' size.
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Spectators joining each campaign that has players (as a shared screen would).
+    #[arg(long, default_value_t = 0)]
+    spectators: usize,
     /// Joins started per second while ramping up.
     #[arg(long, default_value_t = 40)]
     joins_per_second: u32,
@@ -65,6 +69,9 @@ pub struct SoakArgs {
     /// Percent of the players that leave and join again every minute.
     #[arg(long, default_value_t = 10.0)]
     churn: f64,
+    /// The server's --shards (worlds in the process, each with its own port).
+    #[arg(long, default_value_t = 1)]
+    shards: u32,
 }
 
 /// One player: its client, and how to join again.
@@ -127,7 +134,7 @@ impl Intents {
     }
 }
 
-/// The party seats' codes in a codes file, in order: (campaign, seat, code).
+/// The seats' codes in a codes file (party seats and spectators, not the host's), in order: (campaign, seat, code).
 fn party_codes(file: &Path) -> anyhow::Result<Vec<(String, String, String)>> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
@@ -137,19 +144,24 @@ fn party_codes(file: &Path) -> anyhow::Result<Vec<(String, String, String)>> {
             let mut p = l.split_whitespace();
             Some((p.next()?.into(), p.next()?.into(), p.next()?.into()))
         })
-        .filter(|(_, seat, _): &(String, String, String)| seat != "host" && seat != "spectator")
+        .filter(|(_, seat, _): &(String, String, String)| seat != "host")
         .collect())
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let tick = Duration::from_millis(args.tick_ms.max(1));
     let mut seats = Vec::new();
+    let mut watch = BTreeMap::new();
     for target in &args.targets {
         let (server, file) = target
             .split_once('=')
             .ok_or_else(|| anyhow::anyhow!("--target {target}: expected HOST:PORT=CODES_FILE"))?;
         for (campaign, seat, code) in party_codes(Path::new(file))? {
-            seats.push((server.to_string(), format!("{campaign}/{seat}"), code));
+            if seat == "spectator" {
+                watch.insert((server.to_string(), campaign), code);
+            } else {
+                seats.push((server.to_string(), format!("{campaign}/{seat}"), code));
+            }
         }
     }
     anyhow::ensure!(
@@ -159,8 +171,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         seats.len()
     );
     seats.truncate(args.players);
+    // Spectators at each campaign that has players.
+    let tables: std::collections::BTreeSet<(String, String)> = seats
+        .iter()
+        .filter_map(|(server, name, _)| Some((server.clone(), name.split_once('/')?.0.into())))
+        .collect();
+    for (server, campaign) in tables {
+        let Some(code) = watch.get(&(server.clone(), campaign.clone())) else {
+            continue;
+        };
+        for k in 1..=args.spectators {
+            let name = format!("{campaign}/spectator-{k}");
+            seats.push((server.clone(), name, code.clone()));
+        }
+    }
     println!(
-        "loadgen: {} players on {} server(s), churn {}%/min, {} s",
+        "loadgen: {} clients on {} server(s), churn {}%/min, {} s",
         seats.len(),
         args.targets.len(),
         args.churn,
@@ -168,14 +194,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     let started = Instant::now();
     let mut players: Vec<Player> = Vec::with_capacity(seats.len());
-    let mut retired = Intents::default();
-    let mut rounds: Vec<Duration> = Vec::new();
-    let mut join_failures = 0u64;
-    let mut churned = 0u64;
+    let mut tally = Tally {
+        started: Some(started),
+        ..Tally::default()
+    };
     let mut pending = seats.into_iter();
     let mut last_report = Instant::now();
     let mut last_churn = Instant::now();
-    let mut last_frames: Option<Vec<(f64, f64)>> = None;
     let mut rng = rand::rng();
     let per_round = (args.joins_per_second as f64 * tick.as_secs_f64()).ceil() as usize;
     while started.elapsed() < Duration::from_secs(args.seconds) {
@@ -185,7 +210,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             match Player::join(&server, &code, &name, tick) {
                 Ok(p) => players.push(p),
                 Err(e) => {
-                    join_failures += 1;
+                    tally.join_failures += 1;
                     eprintln!("loadgen: {e}");
                 }
             }
@@ -193,7 +218,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         for p in &mut players {
             p.app.update();
         }
-        rounds.push(round.elapsed());
+        tally.rounds.push(round.elapsed());
         // Churn: a share leaves (the client is dropped, as a closed laptop) and joins again.
         if args.churn > 0.0 && last_churn.elapsed() >= Duration::from_secs(60) {
             last_churn = Instant::now();
@@ -205,64 +230,57 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     players[i].code.clone(),
                     players[i].name.clone(),
                 );
-                retired.add(Intents::of(players[i].session()));
+                tally.retired.add(Intents::of(players[i].session()));
                 match Player::join(&server, &code, &name, tick) {
                     Ok(p) => players[i] = p,
                     Err(e) => {
-                        join_failures += 1;
+                        tally.join_failures += 1;
                         eprintln!("loadgen: rejoin {e}");
                     }
                 }
-                churned += 1;
+                tally.churned += 1;
             }
         }
         if last_report.elapsed() >= Duration::from_secs(args.report_every) {
             last_report = Instant::now();
-            report(
-                &args,
-                started,
-                &players,
-                retired,
-                &mut rounds,
-                join_failures,
-                churned,
-                &mut last_frames,
-            );
+            report(&args, &players, &mut tally);
         }
         if let Some(rest) = tick.checked_sub(round.elapsed()) {
             std::thread::sleep(rest);
         }
     }
-    if last_report.elapsed() < Duration::from_secs(1) {
-        return Ok(ExitCode::SUCCESS);
+    // The last report, unless one just went out.
+    if last_report.elapsed() >= Duration::from_secs(1) {
+        report(&args, &players, &mut tally);
     }
-    report(
-        &args,
-        started,
-        &players,
-        retired,
-        &mut rounds,
-        join_failures,
-        churned,
-        &mut last_frames,
-    );
     Ok(ExitCode::SUCCESS)
 }
 
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one report line of everything measured"
-)]
-fn report(
-    args: &Args,
-    started: Instant,
-    players: &[Player],
+/// What a run has counted so far, for its reports.
+#[derive(Debug, Default)]
+struct Tally {
+    started: Option<Instant>,
+    /// Intents of the players that left.
     retired: Intents,
-    rounds: &mut Vec<Duration>,
+    /// Round times since the last report.
+    rounds: Vec<Duration>,
     join_failures: u64,
     churned: u64,
-    last_frames: &mut Option<Vec<(f64, f64)>>,
-) {
+    /// Each shard's frame-time buckets at the last report ("" without shards).
+    frames: BTreeMap<String, Vec<(f64, f64)>>,
+}
+
+fn report(args: &Args, players: &[Player], tally: &mut Tally) {
+    let Tally {
+        started,
+        retired,
+        rounds,
+        join_failures,
+        churned,
+        frames,
+    } = tally;
+    let (retired, join_failures, churned) = (*retired, *join_failures, *churned);
+    let elapsed = started.map_or(0.0, |s| s.elapsed().as_secs_f64());
     let seated = players
         .iter()
         .filter(|p| p.session().status == Status::Seated)
@@ -275,8 +293,7 @@ fn report(
         .sent
         .saturating_sub(intents.accepted + intents.rejected);
     let mut line = format!(
-        "[{:>5.0} s] seated {seated}/{} | intents sent {} accepted {} rejected {} unanswered {unanswered} | joins failed {join_failures}, churned {churned}",
-        started.elapsed().as_secs_f64(),
+        "[{elapsed:>5.0} s] seated {seated}/{} | intents sent {} accepted {} rejected {} unanswered {unanswered} | joins failed {join_failures}, churned {churned}",
         players.len(),
         intents.sent,
         intents.accepted,
@@ -292,22 +309,33 @@ fn report(
     if let Some(addr) = &args.metrics {
         match scrape(addr) {
             Ok(text) => {
-                let buckets = histogram(&text, "emberkeep_frame_seconds");
-                let since: Vec<(f64, f64)> = match last_frames.as_ref() {
-                    Some(before) if before.len() == buckets.len() => buckets
-                        .iter()
-                        .zip(before)
-                        .map(|(&(le, n), &(_, m))| (le, n - m))
-                        .collect(),
-                    _ => buckets.clone(),
-                };
-                *last_frames = Some(buckets);
-                let links = sample(&text, "emberkeep_links");
-                line.push_str(&format!(
-                    "\n        server frame (histogram, since the last report): median ≤ {} ms, p99 ≤ {} ms; links {links}",
-                    quantile(&since, 0.5).map_or("?".into(), |q| format!("{:.2}", q * 1000.0)),
-                    quantile(&since, 0.99).map_or("?".into(), |q| format!("{:.2}", q * 1000.0)),
-                ));
+                for (shard, buckets) in histograms(&text, "emberkeep_frame_seconds") {
+                    let since: Vec<(f64, f64)> = match frames.get(&shard) {
+                        Some(before) if before.len() == buckets.len() => buckets
+                            .iter()
+                            .zip(before)
+                            .map(|(&(le, n), &(_, m))| (le, n - m))
+                            .collect(),
+                        _ => buckets.clone(),
+                    };
+                    let labels = if shard.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{{shard=\"{shard}\"}}")
+                    };
+                    let links = sample(&text, &format!("emberkeep_links{labels}"));
+                    let who = if shard.is_empty() {
+                        "server".to_string()
+                    } else {
+                        format!("shard {shard}")
+                    };
+                    line.push_str(&format!(
+                        "\n        {who} frame (histogram, since the last report): median ≤ {} ms, p99 ≤ {} ms; links {links}",
+                        quantile(&since, 0.5).map_or("?".into(), |q| format!("{:.2}", q * 1000.0)),
+                        quantile(&since, 0.99).map_or("?".into(), |q| format!("{:.2}", q * 1000.0)),
+                    ));
+                    frames.insert(shard, buckets);
+                }
             }
             Err(e) => line.push_str(&format!("\n        metrics: {e}")),
         }
@@ -369,21 +397,41 @@ fn sample(text: &str, series: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// A histogram's cumulative buckets: (upper bound, count), `+Inf` last.
-fn histogram(text: &str, name: &str) -> Vec<(f64, f64)> {
-    let prefix = format!("{name}_bucket{{le=\"");
-    text.lines()
-        .filter_map(|l| {
-            let rest = l.strip_prefix(&prefix)?;
-            let (le, count) = rest.split_once("\"} ")?;
-            let le = if le == "+Inf" {
-                f64::INFINITY
-            } else {
-                le.parse().ok()?
-            };
-            Some((le, count.trim().parse().ok()?))
-        })
-        .collect()
+/// A histogram's cumulative buckets, (upper bound, count) with `+Inf` last, for each value of
+/// its `shard` label ("" for a server without shards).
+fn histograms(text: &str, name: &str) -> BTreeMap<String, Vec<(f64, f64)>> {
+    let prefix = format!("{name}_bucket{{");
+    let mut all: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for l in text.lines() {
+        let Some(rest) = l.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some((labels, count)) = rest.split_once("} ") else {
+            continue;
+        };
+        let label = |key: &str| {
+            labels
+                .split(',')
+                .find_map(|kv| kv.strip_prefix(key)?.strip_prefix("=\""))
+                .map(|v| v.trim_end_matches('"').to_string())
+        };
+        let Some(le) = label("le") else { continue };
+        let le = if le == "+Inf" {
+            f64::INFINITY
+        } else {
+            match le.parse() {
+                Ok(le) => le,
+                Err(_) => continue,
+            }
+        };
+        let Ok(count) = count.trim().parse() else {
+            continue;
+        };
+        all.entry(label("shard").unwrap_or_default())
+            .or_default()
+            .push((le, count));
+    }
+    all
 }
 
 /// The bucket bound under which a share `q` of the observations fall (an upper estimate at
@@ -445,7 +493,12 @@ pub fn soak(args: SoakArgs) -> anyhow::Result<ExitCode> {
         ])
         .args(["--encounter", "goblin-ambush", "--turn-timeout", "10"])
         .args(["--campaigns", &campaigns.to_string()])
-        .args(["--udp-port", &free()?.to_string()])
+        .args(["--shards", &args.shards.to_string()])
+        // Shards take ports 10 apart from the first: let each find a free one.
+        .args([
+            "--udp-port",
+            &if args.shards > 1 { 0 } else { free()? }.to_string(),
+        ])
         .args(["--http-port", &http.to_string()])
         .args(["--metrics", "127.0.0.1:0", "--codes-file"])
         .arg(&codes)
@@ -488,6 +541,7 @@ pub fn soak(args: SoakArgs) -> anyhow::Result<ExitCode> {
         server_pid: Some(pid),
         data_dir: Some(data),
         joins_per_second: 40,
+        spectators: 0,
     });
     drop(server);
     let _ = std::fs::remove_dir_all(&work);
@@ -504,10 +558,24 @@ mod tests {
                     emberkeep_frame_seconds_bucket{le=\"0.002\"} 98\n\
                     emberkeep_frame_seconds_bucket{le=\"0.004\"} 100\n\
                     emberkeep_frame_seconds_bucket{le=\"+Inf\"} 100\n";
-        let b = histogram(text, "emberkeep_frame_seconds");
+        let b = &histograms(text, "emberkeep_frame_seconds")[""];
         assert_eq!(b.len(), 4);
-        assert_eq!(quantile(&b, 0.5), Some(0.001));
-        assert_eq!(quantile(&b, 0.99), Some(0.004));
+        assert_eq!(quantile(b, 0.5), Some(0.001));
+        assert_eq!(quantile(b, 0.99), Some(0.004));
         assert_eq!(quantile(&[(f64::INFINITY, 0.0)], 0.5), None);
+    }
+
+    #[test]
+    fn each_shard_has_its_own_histogram() {
+        let text = "emberkeep_frame_seconds_bucket{le=\"0.001\",shard=\"0\"} 5\n\
+                    emberkeep_frame_seconds_bucket{le=\"+Inf\",shard=\"0\"} 10\n\
+                    emberkeep_frame_seconds_bucket{shard=\"1\",le=\"0.001\"} 1\n\
+                    emberkeep_frame_seconds_bucket{shard=\"1\",le=\"+Inf\"} 1\n\
+                    emberkeep_frame_seconds_count{shard=\"1\"} 1\n";
+        let all = histograms(text, "emberkeep_frame_seconds");
+        assert_eq!(all.keys().collect::<Vec<_>>(), ["0", "1"]);
+        assert_eq!(all["0"], [(0.001, 5.0), (f64::INFINITY, 10.0)]);
+        assert_eq!(quantile(&all["0"], 0.99), Some(f64::INFINITY));
+        assert_eq!(quantile(&all["1"], 0.99), Some(0.001));
     }
 }

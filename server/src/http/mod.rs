@@ -97,26 +97,43 @@ pub struct HttpServer {
     pub stats: Arc<HttpStats>,
 }
 
+/// Where join codes lead: one world's seats, and the key its connect tokens are minted with
+/// (one per shard with `--shards`; a code is looked up in each in turn).
+#[derive(Clone)]
+pub struct Route {
+    /// The world's join directory.
+    pub directory: Directory,
+    /// Its netcode private key.
+    pub key: Key,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Route").finish_non_exhaustive()
+    }
+}
+
 struct Shared {
-    directory: Directory,
-    key: Key,
+    routes: Vec<Route>,
     bound: SocketAddr,
     web_root: Option<files::WebRoot>,
     throttle: Mutex<Throttle>,
     stats: Arc<HttpStats>,
+    /// Counts the join endpoint's requests.
     metrics: Metrics,
+    /// What `/metrics` exposes (every shard's).
+    exposed: Vec<Metrics>,
 }
 
 /// The peer address of a request's connection.
 #[derive(Debug, Clone, Copy)]
 struct Peer(SocketAddr);
 
-/// Starts the endpoint on `addr` (serving files from `web_root` too, if given) on a thread of
-/// its own; returns once the socket is bound.
+/// Starts the endpoint on `addr` for the worlds of `routes` (serving files from `web_root` too,
+/// if given) on a thread of its own; returns once the socket is bound.
 pub fn spawn(
     addr: SocketAddr,
-    directory: Directory,
-    key: Key,
+    routes: Vec<Route>,
     web_root: Option<PathBuf>,
     limits: HttpLimits,
     metrics: Metrics,
@@ -129,12 +146,12 @@ pub fn spawn(
     };
     let stats = Arc::new(HttpStats::default());
     let shared = Arc::new(Shared {
-        directory,
-        key,
+        routes,
         bound,
         web_root,
         throttle: Mutex::new(Throttle::new(limits.guesses, Instant::now())),
         stats: stats.clone(),
+        exposed: vec![metrics.clone()],
         metrics,
     });
     let router = Router::new()
@@ -147,23 +164,25 @@ pub fn spawn(
     Ok(HttpServer { bound, stats })
 }
 
-/// Starts the metrics endpoint (`GET /metrics`) on `addr`, with the same limits as the join
-/// endpoint, on a thread of its own; returns the bound address once the socket is bound.
+/// Starts the metrics endpoint (`GET /metrics`: every series of `exposed`, one set per shard)
+/// on `addr`, with the same limits as the join endpoint, on a thread of its own; returns the
+/// bound address once the socket is bound.
 pub fn spawn_metrics(
     addr: SocketAddr,
-    metrics: Metrics,
+    exposed: Vec<Metrics>,
     limits: HttpLimits,
 ) -> Result<SocketAddr, String> {
     let listener = bind(addr)?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let metrics = exposed.first().cloned().unwrap_or_default();
     let shared = Arc::new(Shared {
-        directory: Directory::default(),
-        key: [0; 32],
+        routes: Vec::new(),
         bound,
         web_root: None,
         throttle: Mutex::new(Throttle::new(limits.guesses, Instant::now())),
         stats: Arc::new(HttpStats::default()),
         metrics,
+        exposed,
     });
     let router = Router::new()
         .route("/metrics", get(scrape))
@@ -207,7 +226,7 @@ async fn scrape(State(s): State<Arc<Shared>>) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
         )],
-        s.metrics.render(),
+        crate::metrics::render_all(&s.exposed),
     )
         .into_response()
 }
@@ -396,17 +415,21 @@ async fn join(
     };
     let code = normalise_code(code);
     let found = if is_well_formed_code(&code) {
-        s.directory
-            .0
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .codes
-            .get(&code)
-            .cloned()
+        s.routes.iter().find_map(|route| {
+            let target = route
+                .directory
+                .0
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .codes
+                .get(&code)
+                .cloned()?;
+            Some((route, target))
+        })
     } else {
         None
     };
-    let Some(target) = found else {
+    let Some((route, target)) = found else {
         s.throttle
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -423,7 +446,7 @@ async fn join(
         .unwrap_or_else(|e| e.into_inner())
         .succeeded(peer.ip(), now);
     let (udp_port, ws_port) = {
-        let dir = s.directory.0.read().unwrap_or_else(|e| e.into_inner());
+        let dir = route.directory.0.read().unwrap_or_else(|e| e.into_inner());
         (dir.udp_port, dir.ws_port)
     };
     let Some(game_port) = udp_port.or(ws_port) else {
@@ -442,11 +465,12 @@ async fn join(
         campaign: target.campaign.clone(),
         seat_id: target.seat_id,
     };
-    match mint_token(&s.key, SocketAddr::new(host, game_port), &claim) {
+    match mint_token(&route.key, SocketAddr::new(host, game_port), &claim) {
         Ok(token) => {
             s.stats.minted.fetch_add(1, Ordering::Relaxed);
             Metrics::count(&s.metrics.series().join_attempts, &[("result", "minted")]);
-            s.directory
+            route
+                .directory
                 .0
                 .write()
                 .unwrap_or_else(|e| e.into_inner())

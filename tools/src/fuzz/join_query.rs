@@ -7,7 +7,7 @@
 
 use super::Target;
 use emberkeep_server::Directory;
-use emberkeep_server::http::{GuessLimits, HttpLimits, HttpStats, spawn};
+use emberkeep_server::http::{GuessLimits, HttpLimits, HttpStats, Route, spawn};
 use emberkeep_server::seats::{JoinTarget, is_well_formed_code, normalise_code};
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -76,8 +76,10 @@ impl JoinQuery {
         };
         let server = spawn(
             "127.0.0.1:0".parse()?,
-            directory,
-            rand::random(),
+            vec![Route {
+                directory,
+                key: rand::random(),
+            }],
             Some(web),
             limits,
             emberkeep_server::metrics::Metrics::default(),
