@@ -292,10 +292,13 @@ pub(crate) fn guess_public_host(bound: SocketAddr) -> String {
 
 fn print_codes_once(world: &mut World, mut done: Local<bool>) {
     let settings = world.resource::<ServerSettings>();
-    // A shard's endpoint is its supervisor's, which gives it the join base.
-    let no_endpoint = settings.web.is_none()
-        && settings.shard.is_none()
-        && matches!(settings.listen, Listen::Sockets { http: None, .. });
+    // A shard's endpoint is its supervisor's, which gives it the join base (if it has one).
+    let no_endpoint = match settings.shard {
+        Some(_) => world.resource::<console::JoinBase>().0.is_none(),
+        None => {
+            settings.web.is_none() && matches!(settings.listen, Listen::Sockets { http: None, .. })
+        }
+    };
     if *done || (world.resource::<console::JoinBase>().0.is_none() && !no_endpoint) {
         return;
     }
@@ -333,6 +336,9 @@ fn print_codes_once(world: &mut World, mut done: Local<bool>) {
     }
     if world.resource::<ServerSettings>().console {
         println!("Type `help` for host commands.");
+    }
+    if let Some(ready) = world.get_resource::<shards::Ready>() {
+        ready.0.store(true, std::sync::atomic::Ordering::Release);
     }
 }
 

@@ -25,7 +25,7 @@ use crate::settings::{Listen, ServerSettings, ShardPlace};
 use bevy::prelude::*;
 use emberkeep_shared::content::ContentLibrary;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -51,6 +51,10 @@ impl AllCodes {
         union
     }
 }
+
+/// Set once a shard has printed its seats' codes (and written them to `--codes-file`).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Ready(pub Arc<AtomicBool>);
 
 /// Each shard's settings: its ports, share of the campaigns, data folder and key; no HTTP,
 /// web or metrics listener (the supervisor's) and no stdin (routed to it).
@@ -127,6 +131,8 @@ pub struct ShardHandle {
     pub metrics: Metrics,
     /// Times it failed and was built again.
     pub restarts: Arc<AtomicU64>,
+    /// Whether its first world has printed its codes.
+    pub ready: Ready,
     /// Where its console lines go (replaced at each restart).
     console: Arc<Mutex<Option<Sender<String>>>>,
 }
@@ -159,6 +165,7 @@ pub fn start(
             directory: Directory::default(),
             metrics: Metrics::for_shard(i as u32),
             restarts: Arc::default(),
+            ready: Ready::default(),
             console: Arc::default(),
         })
         .collect();
@@ -256,6 +263,7 @@ fn run_shard(
                 .insert_resource(shard.metrics.clone())
                 .insert_resource(JoinBase(base.0.clone()))
                 .insert_resource(codes.clone())
+                .insert_resource(shard.ready.clone())
                 .insert_resource(StdinLines(Mutex::new(rx)));
             if let Some(hook) = &hook {
                 hook(index, app);
@@ -399,6 +407,16 @@ pub fn run(settings: ServerSettings, content: ContentLibrary) -> Result<(), (u8,
         }
     });
     let running = start(&main, shards, content, Some(hook)).map_err(|e| (1, e))?;
+    // The help line comes after every shard's codes (scripts wait for it).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !running
+        .shards
+        .iter()
+        .all(|h| h.ready.0.load(Ordering::Acquire))
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     if settings.console {
         let lines = crate::console::spawn_stdin_reader();
         println!("Type `help` for host commands (`shard I CMD` sends one to shard I).");
