@@ -50,6 +50,10 @@ pub struct Args {
     /// The first server's --data-dir: report its journals' size.
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Skip the first N party seats (to split one server's players over several loadgen
+    /// processes: the second takes `--first 500 --players 500`).
+    #[arg(long, default_value_t = 0)]
+    first: usize,
     /// Spectators joining each campaign that has players (as a shared screen would).
     #[arg(long, default_value_t = 0)]
     spectators: usize,
@@ -170,6 +174,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.players,
         seats.len()
     );
+    anyhow::ensure!(
+        seats.len() >= args.first + args.players,
+        "{} players after the first {} asked for, the codes files hold {} party seats",
+        args.players,
+        args.first,
+        seats.len()
+    );
+    seats.drain(..args.first);
     seats.truncate(args.players);
     // Spectators at each campaign that has players.
     let tables: std::collections::BTreeSet<(String, String)> = seats
@@ -542,6 +554,7 @@ pub fn soak(args: SoakArgs) -> anyhow::Result<ExitCode> {
         data_dir: Some(data),
         joins_per_second: 40,
         spectators: 0,
+        first: 0,
     });
     drop(server);
     let _ = std::fs::remove_dir_all(&work);
