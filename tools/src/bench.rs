@@ -25,6 +25,10 @@ pub struct Args {
     /// Seat the clients but keep the bots idle (isolates the cost of connections).
     #[arg(long)]
     idle: bool,
+    /// Split the large run's campaigns over this many worlds (as `emberkeep-server --shards`),
+    /// each timed on its own.
+    #[arg(long, default_value_t = 1)]
+    shards: u32,
     /// Only these parts: frame, rules, latency, narrator, join (default all).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -49,8 +53,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let wants = |part: &str| args.only.is_empty() || args.only.iter().any(|p| p == part);
     println!("emberkeep bench (debug builds are slower; use --release figures for budgets)");
     if wants("frame") {
-        frame_time(1, args.frames, args.idle);
-        frame_time(args.campaigns, args.frames, args.idle);
+        frame_time(1, 1, args.frames, args.idle);
+        frame_time(args.campaigns, args.shards.max(1), args.frames, args.idle);
     }
     if wants("rules") {
         rules_throughput();
@@ -67,41 +71,49 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Server frame time with `campaigns` tables of 6 clients (4 bots + 2 spectators), in process.
-fn frame_time(campaigns: u32, frames: usize, idle: bool) {
-    let settings = ServerSettings {
-        campaigns,
-        seed: 7,
-        turn_timeout: Duration::from_secs(5),
-        ..ServerSettings::default()
-    };
-    let mut s = Stepper::new(settings);
-    for n in 1..=campaigns {
-        let id = format!("table-{n}");
-        for seat in [
-            "fighter",
-            "rogue",
-            "cleric",
-            "wizard",
-            "spectator",
-            "spectator",
-        ] {
-            let c = s.add_client(seat, Some(&id));
-            s.autoplay(c, seat != "spectator" && !idle);
-        }
-    }
-    let clients = s.clients.len();
-    s.step_until(600, |s| {
-        (0..clients).all(|c| s.session(c).status == Status::Seated)
-    });
-    let mut samples = Vec::with_capacity(frames);
+/// Server frame time with `campaigns` tables of 6 clients (4 bots + 2 spectators), in process,
+/// split over `shards` worlds (each world's frame is one sample).
+fn frame_time(campaigns: u32, shards: u32, frames: usize, idle: bool) {
+    let mut worlds: Vec<Stepper> = (0..shards)
+        .map(|i| {
+            let mine = campaigns / shards + u32::from(i < campaigns % shards);
+            let mut s = Stepper::new(ServerSettings {
+                campaigns: mine,
+                seed: 7 + u64::from(i),
+                turn_timeout: Duration::from_secs(5),
+                ..ServerSettings::default()
+            });
+            for n in 1..=mine {
+                let id = format!("table-{n}");
+                for seat in [
+                    "fighter",
+                    "rogue",
+                    "cleric",
+                    "wizard",
+                    "spectator",
+                    "spectator",
+                ] {
+                    let c = s.add_client(seat, Some(&id));
+                    s.autoplay(c, seat != "spectator" && !idle);
+                }
+            }
+            let clients = s.clients.len();
+            s.step_until(600, |s| {
+                (0..clients).all(|c| s.session(c).status == Status::Seated)
+            });
+            s
+        })
+        .collect();
+    let mut samples = Vec::with_capacity(frames * worlds.len());
     for _ in 0..frames {
-        for c in &mut s.clients {
-            c.update();
+        for s in &mut worlds {
+            for c in &mut s.clients {
+                c.update();
+            }
+            let start = Instant::now();
+            s.server.update();
+            samples.push(start.elapsed());
         }
-        let start = Instant::now();
-        s.server.update();
-        samples.push(start.elapsed());
     }
     let what = if idle { "bots idle" } else { "bots fighting" };
     let tables = if campaigns == 1 {
@@ -109,10 +121,15 @@ fn frame_time(campaigns: u32, frames: usize, idle: bool) {
     } else {
         "campaigns"
     };
-    let label = format!("server frame, {campaigns} {tables} x 6 clients ({what})");
+    let split = if shards > 1 {
+        format!(", {shards} shards (each shard's frame)")
+    } else {
+        String::new()
+    };
+    let label = format!("server frame, {campaigns} {tables} x 6 clients ({what}){split}");
     println!("{}", summary(&label, &mut samples));
     if campaigns > 1 {
-        vision_cost(&mut s, campaigns);
+        vision_cost(&mut worlds[0], campaigns / shards);
     }
 }
 

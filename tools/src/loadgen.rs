@@ -353,15 +353,21 @@ fn report(args: &Args, players: &[Player], tally: &mut Tally) {
         }
     }
     if let Some(pid) = args.server_pid {
-        let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find_map(|l| l.strip_prefix("VmRSS:"))
-                    .map(|v| v.trim().to_string())
-            })
-            .unwrap_or_else(|| "?".into());
-        line.push_str(&format!("\n        server RSS {rss}"));
+        // Anonymous memory is the heap; file-backed pages (the binary, its debug info when a
+        // backtrace is read) come and go with the page cache.
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map_or_else(|| "?".to_string(), |v| v.trim().to_string())
+        };
+        line.push_str(&format!(
+            "\n        server RSS {} (anonymous {}, files {})",
+            field("VmRSS:"),
+            field("RssAnon:"),
+            field("RssFile:")
+        ));
     }
     if let Some(dir) = &args.data_dir {
         line.push_str(&format!(
