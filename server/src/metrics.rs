@@ -17,6 +17,7 @@
 //! | `emberkeep_journal_sync_seconds` | histogram | a journal line written and synced to disk |
 //! | `emberkeep_join_attempts_total{result}` | counter | `/api/join`: `minted`, `unknown` code, `throttled` |
 //! | `emberkeep_http_connections_total{result}` | counter | HTTP connections `accepted` or `refused` (limits) |
+//! | `emberkeep_restarts_total` | counter | times a shard failed and was built again from its journals |
 
 use crate::campaign::Campaign;
 use crate::narrator::Narrator;
@@ -65,6 +66,8 @@ pub struct Series {
     pub join_attempts: Family<Labels, Counter>,
     /// HTTP connections, by result.
     pub http_connections: Family<Labels, Counter>,
+    /// Times this shard failed and was built again from its journals (`--shards`).
+    pub restarts: Counter,
 }
 
 impl Default for Metrics {
@@ -106,6 +109,7 @@ impl Metrics {
             journal_sync_seconds,
             join_attempts: Family::default(),
             http_connections: Family::default(),
+            restarts: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -150,6 +154,11 @@ impl Metrics {
             "http_connections",
             "HTTP connections, by result (accepted, refused by a limit)",
             series.http_connections.clone(),
+        );
+        registry.register(
+            "restarts",
+            "Times this world failed and was built again from its journals (--shards)",
+            series.restarts.clone(),
         );
         // The known series exist from the start (at 0), so a dashboard sees them at once.
         let known: [(&Family<Labels, Counter>, &'static str, &[&str]); 4] = [

@@ -280,6 +280,7 @@ fn run_shard(
             Ok(()) => return,
             Err(payload) => {
                 let n = shard.restarts.fetch_add(1, Ordering::Relaxed) + 1;
+                shard.metrics.series().restarts.inc();
                 let why = payload
                     .downcast_ref::<&str>()
                     .map(|s| s.to_string())

@@ -185,6 +185,16 @@ fn shards_share_one_join_endpoint_and_a_failed_shard_comes_back_from_its_journal
         Status::Seated
     );
     assert!(frames(&s, 0) > frames0);
+    let all: Vec<_> = s.shards.iter().map(|h| h.metrics.clone()).collect();
+    let text = emberkeep_server::metrics::render_all(&all);
+    assert!(
+        text.contains("emberkeep_restarts_total{shard=\"1\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("emberkeep_restarts_total{shard=\"0\"} 0"),
+        "{text}"
+    );
     // The same code seats a player at shard 1 again, in the same campaign.
     let mut again = player(&http, &code1);
     seated(&mut again);
