@@ -410,6 +410,10 @@ pub fn server_app_with(
 ) -> App {
     let tick = tick_duration(settings.tick_hz);
     let mut app = App::new();
+    // A command on an entity that is already gone (a link that closed in the same frame as
+    // it was seated, despawned twice by the network layers) is logged, not fatal: by bevy's
+    // default it panics, and one browser leaving at the wrong moment would stop every table.
+    app.set_error_handler(bevy::ecs::error::warn);
     app.add_plugins(MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(tick)));
     app.add_plugins(StatesPlugin);
     app.add_plugins(ServerPlugins {

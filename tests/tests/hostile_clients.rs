@@ -236,3 +236,26 @@ fn a_kicked_connection_is_closed_not_just_unseated() {
         s.session(c).status
     );
 }
+
+/// A browser that leaves in the very frame it is seated: the network layers despawn its link
+/// while a command for it is still queued. Bevy's default would panic on the stale command
+/// and stop every table; the server logs it and plays on.
+#[test]
+fn a_command_for_a_link_that_is_already_gone_is_logged_not_fatal() {
+    let mut s = Stepper::new(settings("goblin-ambush"));
+    let seats = s.seat_all(&["fighter", "rogue"]);
+    let leaving = s.links[seats[1]];
+    s.server.world_mut().despawn(leaving);
+    assert!(s.server.world().get_entity(leaving).is_err());
+    // A system still holding the link queues a command for it, as the intake does for a
+    // link it has just seated.
+    #[derive(Resource)]
+    struct Stale(Entity);
+    s.server.insert_resource(Stale(leaving));
+    s.server
+        .add_systems(Update, |stale: Res<Stale>, mut commands: Commands| {
+            commands.entity(stale.0).insert(Name::new("gone"));
+        });
+    s.step(5);
+    still_plays(&mut s, seats[0]);
+}
