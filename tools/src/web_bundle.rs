@@ -27,9 +27,20 @@ const INDEX: &str = include_str!("web_index.html");
 /// The oldest wasm-opt whose output works (Debian 12's 108 corrupts the externref table).
 const MIN_WASM_OPT: u32 = 116;
 
+/// What the wasm may use: the WebAssembly features rustc's wasm32-unknown-unknown turns on
+/// (Rust 1.95), which every current browser has. wasm-opt must not reach past them.
+const WASM_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-multivalue",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-sign-ext",
+];
+
 /// The wasm-opt to use and its release number (`wasm-opt version 116 (...)`): the one on the
-/// PATH when it is recent enough, else npm's (`npm install --no-save binaryen` in web/test;
-/// optional, nothing installs it).
+/// PATH when it is recent enough, else npm's (the `binaryen` package in web/test, which
+/// scripts/setup.sh installs with the browser test's driver).
 fn wasm_opt(root: &Path) -> Option<(PathBuf, u32)> {
     let version = |program: &Path| -> Option<u32> {
         let out = Command::new(program).arg("--version").output().ok()?;
@@ -184,24 +195,29 @@ pub fn run(args: Args) -> Result<ExitCode> {
     )?;
     let bg = out.join("emberkeep_bg.wasm");
     let before = std::fs::metadata(&bg)?.len();
+    let mut opt_secs = None;
     if !args.no_opt {
         match wasm_opt(&root) {
             Some((wasm_opt, v)) if v >= MIN_WASM_OPT => {
                 let optimised = out.join("emberkeep_opt.wasm");
+                let started = std::time::Instant::now();
                 run_step(
                     &format!("wasm-opt {v} -Oz ({})", wasm_opt.display()),
                     Command::new(&wasm_opt)
                         .arg(&bg)
-                        .args(["-Oz", "--all-features", "-o"])
+                        .arg("-Oz")
+                        .args(WASM_FEATURES)
+                        .arg("-o")
                         .arg(&optimised),
                 )?;
                 std::fs::rename(&optimised, &bg)?;
+                opt_secs = Some(started.elapsed().as_secs_f64());
             }
             Some((_, v)) => eprintln!(
                 "web-bundle: skipping wasm-opt {v}: releases before {MIN_WASM_OPT} break wasm-bindgen's externref table (the page fails with `WebAssembly.Table.set(): Argument 1 is invalid`)"
             ),
             None => eprintln!(
-                "web-bundle: wasm-opt is not installed; keeping the wasm as built (optional: `npm install --no-save binaryen` in web/test brings a current one)"
+                "web-bundle: wasm-opt is not installed; keeping the wasm as built, about a third larger (scripts/setup.sh installs binaryen's into web/test)"
             ),
         }
     }
@@ -232,6 +248,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     println!("web bundle in {}:", out.display());
     println!("  wasm build ({} profile): {build_secs:.0} s", args.profile);
+    match opt_secs {
+        Some(secs) => println!("  wasm-opt -Oz: {secs:.0} s"),
+        None => println!("  wasm-opt: not run"),
+    }
     println!(
         "  wasm: {:.2} MiB raw ({:.2} MiB as built), {:.2} MiB gzip",
         mib(raw),
