@@ -5,8 +5,7 @@
 # target and wasm-bindgen (the web client), the X11/Vulkan libraries the
 # graphical client opens at run time, Xvfb + Mesa's software Vulkan (lavapipe) for the
 # rendered-frame test, xdotool + ImageMagick (keys and screen grabs for scripts/tour.sh), and
-# Chromium + Node.js with playwright-core for the browser test and binaryen's wasm-opt for
-# the web bundle.
+# Chromium + Node.js with playwright-core for the browser test.
 # Safe to run again.
 set -euo pipefail
 
@@ -54,10 +53,8 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$bindgen"; then
     cargo install -q wasm-bindgen-cli --version "$bindgen" --locked \
         || cargo install -q wasm-bindgen-cli --version "$bindgen"
 fi
-# The browser test's driver (no browser download: it drives Debian's chromium) and binaryen's
-# wasm-opt (npm's build runs under Node; `web-bundle` shrinks the wasm with it).
-test_modules="$(dirname "$0")/../web/test/node_modules"
-if [ ! -d "$test_modules/playwright-core" ] || [ ! -x "$test_modules/.bin/wasm-opt" ]; then
-    echo "setup: installing playwright-core and binaryen (wasm-opt)"
+# The browser test's driver (no browser download: it drives Debian's chromium).
+if [ ! -d "$(dirname "$0")/../web/test/node_modules/playwright-core" ]; then
+    echo "setup: installing playwright-core"
     (cd "$(dirname "$0")/../web/test" && npm ci --silent --no-audit --no-fund)
 fi
