@@ -10,6 +10,9 @@ use leafwing_input_manager::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Whether this build reads gamepads (natively; a browser plays by keyboard, mouse and touch).
+pub const GAMEPADS: bool = cfg!(not(target_family = "wasm"));
+
 /// Everything a player can do with a key, a button or the mouse.
 #[derive(
     Actionlike,
@@ -192,13 +195,20 @@ impl Binding {
             Binding::Mouse(b) => map.insert(action, b),
             Binding::Wheel(true) => map.insert(action, MouseScrollDirection::UP),
             Binding::Wheel(false) => map.insert(action, MouseScrollDirection::DOWN),
+            #[cfg(not(target_family = "wasm"))]
             Binding::Pad(b) => map.insert(action, b),
+            #[cfg(not(target_family = "wasm"))]
             Binding::Stick(axis, true) => {
                 map.insert(action, GamepadControlDirection::positive(axis))
             }
+            #[cfg(not(target_family = "wasm"))]
             Binding::Stick(axis, false) => {
                 map.insert(action, GamepadControlDirection::negative(axis))
             }
+            // The browser build has no gamepads (gilrs stays native): the bindings are kept
+            // and saved, and read nothing there.
+            #[cfg(target_family = "wasm")]
+            Binding::Pad(_) | Binding::Stick(..) => map,
         };
     }
 }

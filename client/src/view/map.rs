@@ -592,6 +592,14 @@ fn show_reach(
 #[derive(Resource, Debug, Default)]
 pub struct LastMirror(Mirror);
 
+#[cfg(test)]
+impl LastMirror {
+    /// A table seen before (tests: the panels without replicated entities).
+    pub(super) fn holding(mirror: Mirror) -> Self {
+        LastMirror(mirror)
+    }
+}
+
 fn remember_mirror(
     tables: Query<(&TableView, &BattleMap)>,
     combatants: Query<(&CombatantSheet, &CombatantStatus)>,

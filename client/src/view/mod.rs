@@ -4,6 +4,7 @@
 //! actions). It reads the headless state ([`TableSession`], replicated views) and writes
 //! intents back through it.
 
+mod accessibility;
 mod art;
 mod audio;
 mod backdrop;
@@ -95,7 +96,14 @@ impl Plugin for ViewPlugin {
         touch::plugin(app);
         voice::plugin(app);
         measure::plugin(app);
-        app.add_systems(Update, (screenshot_when_ready, title_when_ready));
+        app.add_systems(
+            Update,
+            (
+                screenshot_when_ready,
+                title_when_ready,
+                lively_while_joining,
+            ),
+        );
     }
 }
 
@@ -109,6 +117,27 @@ fn table_shown(
         && !tiles.is_empty()
         && !tokens.is_empty()
         && !session.events.is_empty()
+}
+
+/// Joining takes an update a step — the handshake, the seat, the table's snapshot, the first
+/// pictures — and a window at rest wakes only 4 times a second: it stays lively from the join
+/// until the table is on screen. A connection that fails is `Disconnected` and rests again.
+fn lively_while_joining(
+    session: Res<TableSession>,
+    joining: Option<Res<crate::net::Reconnect>>,
+    tokens: Query<(), With<map::Token>>,
+    tiles: Query<(), With<map::MapTiles>>,
+    mut redraw: ResMut<Redraw>,
+) {
+    use crate::net::Status;
+    let arriving = match session.status {
+        Status::Connecting | Status::Joining => joining.is_some(),
+        Status::Seated => !table_shown(&session, &tokens, &tiles),
+        _ => false,
+    };
+    if arriving {
+        redraw.keep_lively();
+    }
 }
 
 /// Names the window after the encounter once the table has been on screen for a few frames

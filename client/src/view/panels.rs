@@ -241,14 +241,15 @@ fn draw(
                     };
                 },
                 |ui| {
-                    if ui
-                        .button("⚙")
-                        .on_hover_text(format!(
-                            "Settings: sound and controls ({})",
-                            bindings.labels(TableAction::Settings, false)
-                        ))
-                        .clicked()
-                    {
+                    let gear = ui.button("⚙").on_hover_text(format!(
+                        "Settings: sound and controls ({})",
+                        bindings.labels(TableAction::Settings, false)
+                    ));
+                    // A screen reader says "Settings", not the gear's character name.
+                    gear.widget_info(|| {
+                        egui::WidgetInfo::labeled(egui::WidgetType::Button, true, "Settings")
+                    });
+                    if gear.clicked() {
                         settings_open.0 = !settings_open.0;
                     }
                     if !phone
@@ -558,8 +559,11 @@ fn draw(
             });
     };
     if phone {
+        // No separator line: egui draws it where the panel would end if its contents fitted,
+        // and with touch-sized buttons they overflow, so the line crossed the tabs.
         egui::Panel::bottom("phone")
             .exact_size((screen.height() * 0.46).max(200.0))
+            .show_separator_line(false)
             .show(&mut root, |ui| {
                 ui.horizontal(|ui| {
                     for (t, label) in [

@@ -55,6 +55,13 @@ impl Redraw {
     pub fn request(&mut self) {
         self.wanted = true;
     }
+
+    /// Keeps the window lively (waking every [`HOT_WAKE`], drawing only what changed) for
+    /// [`HOT_FOR`] from now, as after the player's own input: for work that takes an update
+    /// a step, such as joining a table.
+    pub fn keep_lively(&mut self) {
+        self.hot_until = Some(Instant::now() + HOT_FOR);
+    }
 }
 
 /// The winit settings for a window that is lively (`hot`) or resting.

@@ -5,7 +5,7 @@
 
 use super::DisplayMode;
 use super::audio::Volumes;
-use super::input::{Bindings, Fired, Rebinding, TableAction};
+use super::input::{Bindings, Fired, GAMEPADS, Rebinding, TableAction};
 use super::voice::{CAN_SPEAK, Voice};
 use crate::settings::Store;
 use bevy::prelude::*;
@@ -227,7 +227,12 @@ fn window(
                 ui.colored_label(
                     egui::Color32::from_rgb(255, 205, 80),
                     format!(
-                        "Press a key, mouse button or gamepad button for “{}” (Esc cancels)",
+                        "Press a key{} for “{}” (Esc cancels)",
+                        if GAMEPADS {
+                            ", mouse button or gamepad button"
+                        } else {
+                            " or mouse button"
+                        },
                         action.label()
                     ),
                 );
@@ -236,18 +241,22 @@ fn window(
                 .max_height(360.0)
                 .show(ui, |ui| {
                     egui::Grid::new("bindings")
-                        .num_columns(4)
+                        .num_columns(if GAMEPADS { 4 } else { 3 })
                         .striped(true)
                         .show(ui, |ui| {
                             ui.strong("Action");
                             ui.strong("Keyboard / mouse");
-                            ui.strong("Gamepad");
+                            if GAMEPADS {
+                                ui.strong("Gamepad");
+                            }
                             ui.label("");
                             ui.end_row();
                             for action in TableAction::ALL {
                                 ui.label(action.label());
                                 ui.label(bindings.labels(action, false));
-                                ui.label(bindings.labels(action, true));
+                                if GAMEPADS {
+                                    ui.label(bindings.labels(action, true));
+                                }
                                 let waiting = rebinding.0 == Some(action);
                                 if ui
                                     .add_enabled(!waiting, egui::Button::new("Rebind"))
