@@ -88,7 +88,9 @@ fn a_fleet_server_goes_ready_stays_healthy_opens_what_it_is_allocated_and_shuts_
 
     // Health is paced by the tick: one ping per second of game time, exactly; without frames,
     // none (Agones marks a server that stops pinging Unhealthy).
-    s.step(90);
+    // A little over 3 s of game time: 90 ticks of 1/30 s add up to a hair under 3 s in f32
+    // steps, which would expect only two pings.
+    s.step(100);
     let elapsed = s.server.world().resource::<bevy::prelude::Time>().elapsed();
     let expected = (elapsed.as_nanos() / health_every.as_nanos()) as usize;
     assert!(expected >= 3, "{elapsed:?}");
