@@ -269,15 +269,13 @@ fn run_shard(
                 hook(index, app);
             }
         });
-        let mut app = Some(app);
-        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            if let Some(mut app) = app.take() {
-                app.run();
-            }
+        // The world is dropped (its sockets closed) before it is built again.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let mut app = app;
+            app.run()
         }));
-        drop(app);
         match ran {
-            Ok(()) => return,
+            Ok(_) => return,
             Err(payload) => {
                 let n = shard.restarts.fetch_add(1, Ordering::Relaxed) + 1;
                 shard.metrics.series().restarts.inc();

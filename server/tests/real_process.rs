@@ -86,16 +86,26 @@ fn start_with(udp: u16, http: u16, dir: &Path, data: bool, encounter: &str) -> S
         args.extend(["--data-dir".into(), dir.join("data").display().to_string()]);
     }
     let _ = std::fs::remove_file(dir.join("codes.txt"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_emberkeep-server"))
+    let child = Command::new(env!("CARGO_BIN_EXE_emberkeep-server"))
         .args(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("server starts");
+    let (server, _) = read_banner(child);
+    assert!(dir.join("codes.txt").exists());
+    server
+}
+
+/// Reads the started server's stdout up to its help line (after its codes): the server with
+/// its metrics address, and the lines read. Stdout is drained from then on, so the server
+/// never blocks on a full pipe.
+fn read_banner(mut child: Child) -> (Server, Vec<String>) {
     let stdout = child.stdout.take().unwrap();
     let mut server = Server(child, String::new());
     let mut lines = BufReader::new(stdout).lines();
+    let mut banner = Vec::new();
     loop {
         let line = lines
             .next()
@@ -104,7 +114,9 @@ fn start_with(udp: u16, http: u16, dir: &Path, data: bool, encounter: &str) -> S
         if let Some(addr) = line.strip_prefix("listening: metrics ") {
             server.1 = addr.to_string();
         }
-        if line.starts_with("Type `help`") {
+        let done = line.starts_with("Type `help`");
+        banner.push(line);
+        if done {
             break;
         }
     }
@@ -112,10 +124,8 @@ fn start_with(udp: u16, http: u16, dir: &Path, data: bool, encounter: &str) -> S
         !server.1.is_empty(),
         "the server printed no metrics address"
     );
-    // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    assert!(dir.join("codes.txt").exists());
-    server
+    (server, banner)
 }
 
 /// Scrapes the server's `/metrics` over a real socket, as Prometheus would.
@@ -426,7 +436,7 @@ fn a_sharded_server_routes_each_code_to_its_shard_and_labels_its_metrics() {
     let dir = scratch("shards");
     let assets = emberkeep_shared::package_dir(env!("CARGO_MANIFEST_DIR")).join("../assets");
     let http = free_tcp_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_emberkeep-server"))
+    let child = Command::new(env!("CARGO_BIN_EXE_emberkeep-server"))
         .args(["--bind", "127.0.0.1", "--no-websocket", "--seed", "5"])
         .args([
             "--encounter",
@@ -450,34 +460,16 @@ fn a_sharded_server_routes_each_code_to_its_shard_and_labels_its_metrics() {
         .stderr(Stdio::null())
         .spawn()
         .expect("server starts");
-    let stdout = child.stdout.take().unwrap();
-    let mut server = Server(child, String::new());
-    let mut shard_ports = Vec::new();
-    let mut lines = BufReader::new(stdout).lines();
-    loop {
-        let line = lines
-            .next()
-            .expect("the server prints its addresses")
-            .unwrap();
-        if let Some(addr) = line.strip_prefix("listening: metrics ") {
-            server.1 = addr.to_string();
-        }
-        if let Some(rest) = line.trim().strip_prefix("shard ") {
-            // "shard I: udp 127.0.0.1:PORT, ws off, N campaign(s), journals in DIR"
-            let udp = rest
-                .split("udp ")
-                .nth(1)
-                .unwrap()
-                .split(',')
-                .next()
-                .unwrap();
-            shard_ports.push(udp.parse::<std::net::SocketAddr>().unwrap().port());
-        }
-        if line.starts_with("Type `help`") {
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
+    let (server, banner) = read_banner(child);
+    // "  shard I: udp 127.0.0.1:PORT, ws off, N campaign(s), journals in DIR"
+    let shard_ports: Vec<u16> = banner
+        .iter()
+        .filter_map(|l| l.trim().strip_prefix("shard ")?.split("udp ").nth(1))
+        .map(|rest| {
+            let udp = rest.split(',').next().unwrap();
+            udp.parse::<std::net::SocketAddr>().unwrap().port()
+        })
+        .collect();
     assert_eq!(shard_ports.len(), 2, "a line per shard");
     assert_ne!(shard_ports[0], shard_ports[1]);
     // Every shard's seats are in the codes file, each campaign once, and each code's ticket

@@ -125,7 +125,6 @@ fn shards_share_one_join_endpoint_and_a_failed_shard_comes_back_from_its_journal
     });
     let campaigns = |i| -> Vec<String> {
         let mut c: Vec<String> = codes(&s, i).into_values().collect();
-        c.dedup();
         c.sort();
         c.dedup();
         c
