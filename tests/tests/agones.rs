@@ -132,7 +132,10 @@ fn a_fleet_server_goes_ready_stays_healthy_opens_what_it_is_allocated_and_shuts_
             .iter()
             .any(|c| c.body["playerID"] == "table-1/fighter")
     });
-    assert_eq!(fake.label(OPEN).as_deref(), Some("1"));
+    // The label is the next call on the SDK thread's queue, sent after PlayerConnect.
+    step_until(&mut s, &fake, "the open-campaigns label", |f| {
+        f.label(OPEN).as_deref() == Some("1")
+    });
 
     // Bad allocations: an unknown adventure, a full box. A reason each; the table untouched.
     let table_before = format!("{:?}", s.campaign("table-1").table.next_seq);
