@@ -1,0 +1,9 @@
+pub mod client_event;
+pub mod client_message;
+pub mod ctx;
+pub mod message_fns;
+pub mod registry;
+pub mod server_event;
+pub mod server_message;
+pub mod shared_event;
+pub mod shared_message;
