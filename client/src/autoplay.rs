@@ -56,8 +56,21 @@ impl Plugin for AutoPlayPlugin {
     }
 }
 
-fn play(world: &mut World) {
-    let mirror = Mirror::read(world);
+/// The bot's last picture of the table and the [`Mirror::stamp`] it was read at.
+#[derive(Default)]
+struct Picture {
+    stamp: Option<(usize, u32)>,
+    mirror: Mirror,
+}
+
+fn play(world: &mut World, mut picture: Local<Picture>) {
+    // Reading the mirror clones every view; most frames nothing replicated has changed.
+    let stamp = Mirror::stamp(world);
+    if picture.stamp != Some(stamp) {
+        picture.mirror = Mirror::read(world);
+        picture.stamp = Some(stamp);
+    }
+    let mirror = &picture.mirror;
     let now_ms = world.resource::<Time>().elapsed().as_millis() as u64;
     world.resource_scope(|world, mut bot: Mut<AutoPlay>| {
         if !bot.enabled {

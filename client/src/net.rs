@@ -414,6 +414,8 @@ fn ws_config() -> lightyear::websocket::prelude::client::ClientConfig {
 pub struct Mirror {
     /// Table-wide state.
     pub table: Option<TableView>,
+    /// The table's clocks (seconds left of a turn, of a reaction).
+    pub clock: TableClock,
     /// The map.
     pub map: Option<BattleMap>,
     /// Combatants by id.
@@ -428,6 +430,37 @@ impl Mirror {
     /// Reads the replicated views from a world (a client holds only its own campaign's).
     pub fn read(world: &mut World) -> Mirror {
         Self::read_filtered(world, |_| true)
+    }
+
+    /// What changes whenever [`Mirror::read`] would read something else: how many replicated
+    /// views the world holds and the newest change among them. Cheap (no clones), so a bot
+    /// that looks at the table every frame rebuilds its mirror only when this differs.
+    pub fn stamp(world: &mut World) -> (usize, u32) {
+        let mut count = 0;
+        let mut newest = 0;
+        let mut seen = |tick: bevy::ecs::change_detection::Tick| {
+            count += 1;
+            newest = newest.max(tick.get());
+        };
+        let mut tables = world.query::<(Ref<TableView>, Ref<BattleMap>)>();
+        for (t, m) in tables.iter(world) {
+            seen(t.last_changed());
+            seen(m.last_changed());
+        }
+        let mut combatants = world.query::<(Ref<CombatantSheet>, Ref<CombatantStatus>)>();
+        for (sheet, status) in combatants.iter(world) {
+            seen(sheet.last_changed());
+            seen(status.last_changed());
+        }
+        let mut books = world.query::<Ref<Spellbook>>();
+        for book in books.iter(world) {
+            seen(book.last_changed());
+        }
+        let mut clocks = world.query::<Ref<TableClock>>();
+        for clock in clocks.iter(world) {
+            seen(clock.last_changed());
+        }
+        (count, newest)
     }
 
     /// Reads the views of one campaign from a world holding several (the server).
@@ -446,9 +479,14 @@ impl Mirror {
             tables.into_iter(),
             combatants.iter(world).filter(|(s, _)| wanted(&s.campaign)),
         );
+        let mut clocks = world.query::<(&TableView, &TableClock)>();
+        let clock = clocks
+            .iter(world)
+            .find(|(t, _)| wanted(&t.campaign))
+            .map(|(_, c)| *c);
         let mut books = world.query::<&Spellbook>();
         let book = books.iter(world).find(|b| wanted(&b.campaign));
-        mirror.with_spells(book)
+        mirror.with_spells(book).with_clock(clock.as_ref())
     }
 
     /// Builds a mirror from the replicated components of one campaign.
@@ -465,6 +503,7 @@ impl Mirror {
             .collect();
         Mirror {
             table,
+            clock: TableClock::default(),
             map,
             combatants,
             spells: BTreeMap::new(),
@@ -475,7 +514,7 @@ impl Mirror {
     /// What a client of campaign `campaign` would see of `table` at `now_ms`: the views the
     /// server replicates (every combatant visible), collected as the client collects them.
     pub fn of_table(campaign: &str, table: &Table, now_ms: u64) -> Mirror {
-        let view = TableView::of(campaign, table, now_ms);
+        let view = TableView::of(campaign, table);
         let map = BattleMap {
             campaign: campaign.into(),
             grid: table.map.clone(),
@@ -499,6 +538,13 @@ impl Mirror {
             spells: table.spells.clone(),
             items: table.items.clone(),
         }))
+        .with_clock(Some(&TableClock::of(table, now_ms)))
+    }
+
+    /// The mirror with the campaign's clocks.
+    pub fn with_clock(mut self, clock: Option<&TableClock>) -> Mirror {
+        self.clock = clock.copied().unwrap_or_default();
+        self
     }
 
     /// The mirror with the campaign's spellbook.

@@ -558,7 +558,8 @@ fn spawn_parts(
 
 fn finish_spawn(world: &mut World, campaign: Campaign) -> Entity {
     let now = world.resource::<Time>().elapsed().as_millis() as u64 + campaign.clock_offset;
-    let view = TableView::of(&campaign.id, &campaign.table, now);
+    let view = TableView::of(&campaign.id, &campaign.table);
+    let clock = TableClock::of(&campaign.table, now);
     let map = BattleMap {
         campaign: campaign.id.clone(),
         grid: campaign.table.map.clone(),
@@ -578,6 +579,7 @@ fn finish_spawn(world: &mut World, campaign: Campaign) -> Entity {
             Name::new(format!("campaign {}", campaign.id)),
             campaign,
             view,
+            clock,
             map,
             spellbook,
             Replicate::to_clients(NetworkTarget::All),

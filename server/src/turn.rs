@@ -147,7 +147,12 @@ fn hand_back_to_companions(campaign: &mut Campaign, now: u64) {
 /// that stopped hiding, and mirrors the table into the replicated components (writing only
 /// what changed, so nothing is re-sent needlessly).
 pub(crate) fn publish(
-    mut campaigns: Query<(&mut Campaign, &mut TableView, &mut BattleMap)>,
+    mut campaigns: Query<(
+        &mut Campaign,
+        &mut TableView,
+        &mut TableClock,
+        &mut BattleMap,
+    )>,
     mut statuses: Query<(&mut CombatantStatus, &mut CombatantSheet)>,
     mut sessions: Query<&mut Session>,
     mut outbox: ResMut<Outbox>,
@@ -155,7 +160,7 @@ pub(crate) fn publish(
     time: Res<Time>,
     mut commands: Commands,
 ) {
-    for (mut campaign, mut view, mut map) in &mut campaigns {
+    for (mut campaign, mut view, mut clock, mut map) in &mut campaigns {
         let now = campaign.now(&time);
         for text in std::mem::take(&mut campaign.host_alerts) {
             let hosts = campaign
@@ -207,26 +212,17 @@ pub(crate) fn publish(
                 }
             }
         }
-        // The table changes only through inputs, and the view's clocks (the seconds left of a
-        // turn and of a reaction) by the second: rebuild the replicated parts only when one
-        // of them, or a seat's player or links, changed (a quiet table costs nothing).
-        let secs = |deadline: u64| deadline.saturating_sub(now).div_ceil(1000);
-        let clocks = (
-            campaign
-                .table
-                .combat
-                .as_ref()
-                .and_then(|c| c.deadline_ms)
-                .map(secs),
-            campaign.table.pending.as_ref().map(|p| secs(p.deadline_ms)),
-        );
+        // The clocks (the seconds left of a turn and of a reaction) tick by the second on
+        // their own small component. The table changes only through inputs: rebuild the
+        // other replicated parts only when it, or a seat's player or links, changed (a quiet
+        // table costs nothing).
+        clock.set_if_neq(TableClock::of(&campaign.table, now));
         let seats = {
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
             for s in &campaign.seats {
                 (&s.player, s.links.len()).hash(&mut h);
             }
-            clocks.hash(&mut h);
             h.finish()
         };
         let key = (campaign.rev, seats);
@@ -234,7 +230,7 @@ pub(crate) fn publish(
             continue;
         }
         campaign.published = Some(key);
-        view.set_if_neq(TableView::of(&campaign.id, &campaign.table, now));
+        view.set_if_neq(TableView::of(&campaign.id, &campaign.table));
         if map.grid != campaign.table.map {
             map.grid = campaign.table.map.clone();
         }

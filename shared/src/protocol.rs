@@ -252,8 +252,6 @@ pub struct TableView {
     pub order: Vec<CombatantId>,
     /// Active combatant.
     pub active: Option<CombatantId>,
-    /// Whole seconds left in a player's turn.
-    pub seconds_left: Option<u32>,
     /// Active combatant's movement left.
     pub movement_left: u32,
     /// Whether its action is spent.
@@ -293,8 +291,8 @@ pub struct TableView {
 }
 
 impl TableView {
-    /// The view of a table at `now_ms`.
-    pub fn of(campaign: &str, table: &Table, now_ms: u64) -> Self {
+    /// The view of a table (its clocks are [`TableClock`]).
+    pub fn of(campaign: &str, table: &Table) -> Self {
         let combat = table.combat.as_ref();
         TableView {
             campaign: campaign.to_string(),
@@ -312,9 +310,6 @@ impl TableView {
                 })
                 .unwrap_or_default(),
             active: table.active(),
-            seconds_left: combat
-                .and_then(|c| c.deadline_ms)
-                .map(|d| (d.saturating_sub(now_ms)).div_ceil(1000) as u32),
             movement_left: combat.map_or(0, |c| c.budget.movement_left),
             action_used: combat.is_some_and(|c| c.budget.action_used),
             resolved: table.resolved,
@@ -323,7 +318,6 @@ impl TableView {
             sight: table.sight.clone(),
             seen: table.seen.clone(),
             reaction: table.pending.as_ref().map(|p| {
-                let seconds = (p.deadline_ms.saturating_sub(now_ms)).div_ceil(1000) as u32;
                 let name = |id| {
                     table
                         .combatant(id)
@@ -333,13 +327,13 @@ impl TableView {
                 let (question, answer) = match &p.moving {
                     Some(m) => (
                         format!(
-                            "{} leaves your reach! Make an opportunity attack? ({seconds} s)",
+                            "{} leaves your reach! Make an opportunity attack?",
                             name(m.mover)
                         ),
                         "Strike".to_string(),
                     ),
                     None => (
-                        format!("You are hit! Cast {} as a reaction? ({seconds} s)", p.offer),
+                        format!("You are hit! Cast {} as a reaction?", p.offer),
                         format!("Cast {}", p.offer),
                     ),
                 };
@@ -347,7 +341,6 @@ impl TableView {
                     reactor: p.reactor,
                     question,
                     answer,
-                    seconds,
                 }
             }),
             scene: table
@@ -368,12 +361,33 @@ impl TableView {
 pub struct ReactionView {
     /// Who may react.
     pub reactor: CombatantId,
-    /// The question ("Goblin leaves your reach! Make an opportunity attack? (5 s)").
+    /// The question ("Goblin leaves your reach! Make an opportunity attack?"); the seconds
+    /// left to answer are [`TableClock::reaction`].
     pub question: String,
     /// The button that takes it ("Strike", "Cast Shield").
     pub answer: String,
-    /// Whole seconds left.
-    pub seconds: u32,
+}
+
+/// The table's clocks by the whole second, on the campaign entity beside [`TableView`]: they
+/// change every second of a turn, and apart from the view a ticking clock replicates these
+/// few bytes instead of the whole view (and the server does not rebuild the view for it).
+#[derive(Component, Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableClock {
+    /// Whole seconds left in the active player's turn (none without a turn clock).
+    pub turn: Option<u32>,
+    /// Whole seconds left to answer the reaction the table waits for.
+    pub reaction: Option<u32>,
+}
+
+impl TableClock {
+    /// The clocks of `table` at `now_ms`.
+    pub fn of(table: &Table, now_ms: u64) -> Self {
+        let secs = |deadline: u64| (deadline.saturating_sub(now_ms)).div_ceil(1000) as u32;
+        TableClock {
+            turn: table.combat.as_ref().and_then(|c| c.deadline_ms).map(secs),
+            reaction: table.pending.as_ref().map(|p| secs(p.deadline_ms)),
+        }
+    }
 }
 
 /// The spells the table's casters know, on the campaign entity (sent once).
@@ -511,6 +525,7 @@ impl Plugin for ProtocolPlugin {
         app.register_message::<ToClient>()
             .add_direction(NetworkDirection::ServerToClient);
         app.component::<TableView>().replicate();
+        app.component::<TableClock>().replicate();
         app.component::<BattleMap>().replicate();
         app.component::<CombatantSheet>().replicate();
         app.component::<CombatantStatus>().replicate();

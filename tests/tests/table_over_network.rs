@@ -549,3 +549,54 @@ fn sound_cues_follow_the_fight_and_skip_what_was_missed() {
         "the wizard heard {wizard_dice} dice, the fighter {everyone_else_dice}, {replayed_attacks} attacks replayed"
     );
 }
+
+/// The turn clock ticks by the second on its own small component ([`TableClock`]): the
+/// whole [`TableView`] is neither rebuilt nor sent again for it, and the client's clock
+/// follows the server's.
+#[test]
+fn a_ticking_turn_clock_leaves_the_table_view_alone() {
+    use bevy::prelude::DetectChanges;
+    let mut s = Stepper::new(ServerSettings {
+        turn_timeout: Duration::from_secs(20),
+        ..settings(1)
+    });
+    let c = s.add_client("fighter", Some("table-1"));
+    s.step_until(200, |s| s.session(c).status == Status::Seated)
+        .expect("seated");
+    let read = |s: &mut Stepper| {
+        let world = s.server.world_mut();
+        let mut q = world.query::<(&Campaign, bevy::prelude::Ref<TableView>, &TableClock)>();
+        let (campaign, view, clock) = q.single(world).expect("one campaign");
+        (campaign.table.next_seq, view.last_changed(), *clock)
+    };
+    let mut ticks_seen = 0;
+    let mut before = read(&mut s);
+    for _ in 0..600 {
+        s.step(1);
+        let now = read(&mut s);
+        // A second went by on a running clock and nothing was played: only the clock moved.
+        if now.0 == before.0
+            && let (Some(was), Some(is)) = (before.2.turn, now.2.turn)
+            && is + 1 == was
+        {
+            assert_eq!(now.1, before.1, "the view was touched for a clock tick");
+            ticks_seen += 1;
+            if ticks_seen == 3 {
+                break;
+            }
+        }
+        before = now;
+    }
+    assert_eq!(
+        ticks_seen, 3,
+        "the turn clock never ticked on a quiet table"
+    );
+    // The client's copy follows.
+    let server = read(&mut s).2;
+    let followed = s.step_until(10, |s| s.client_view(c).clock == server);
+    assert!(
+        followed.is_some(),
+        "client clock {:?}, server {server:?}",
+        s.client_view(c).clock
+    );
+}

@@ -629,6 +629,7 @@ pub struct MirrorSource<'w, 's> {
     tables: Query<'w, 's, (&'static TableView, &'static BattleMap)>,
     combatants: Query<'w, 's, (&'static CombatantSheet, &'static CombatantStatus)>,
     books: Query<'w, 's, &'static Spellbook>,
+    clocks: Query<'w, 's, &'static TableClock>,
     last: Res<'w, LastMirror>,
 }
 
@@ -637,7 +638,8 @@ impl MirrorSource<'_, '_> {
     /// in progress), the last one seen.
     pub fn read(&self) -> Mirror {
         let live = Mirror::collect(self.tables.iter(), self.combatants.iter())
-            .with_spells(self.books.iter().next());
+            .with_spells(self.books.iter().next())
+            .with_clock(self.clocks.iter().next());
         if live.table.is_none() && self.last.0.table.is_some() {
             return self.last.0.clone();
         }

@@ -326,7 +326,7 @@ fn draw(
                     }
                     ui.label(label);
                 }
-                if let (Some(active), Some(secs)) = (t.active, t.seconds_left) {
+                if let (Some(active), Some(secs)) = (t.active, mirror.clock.turn) {
                     ui.separator();
                     ui.label(format!("{}'s turn — {} s left", name(active), secs));
                 }
@@ -498,7 +498,11 @@ fn draw(
                 && Some(r.reactor) == me
             {
                 ui.horizontal(|ui| {
-                    ui.colored_label(egui::Color32::from_rgb(255, 205, 80), &r.question);
+                    let question = match mirror.clock.reaction {
+                        Some(secs) => format!("{} ({secs} s)", r.question),
+                        None => r.question.clone(),
+                    };
+                    ui.colored_label(egui::Color32::from_rgb(255, 205, 80), question);
                     if ui.button(&r.answer).clicked() {
                         session.act(Action::React { take: true });
                     }
