@@ -199,6 +199,28 @@ fn shards_share_one_join_endpoint_and_a_failed_shard_comes_back_from_its_journal
     seated(&mut again);
     let (ticket, _) = fetch_ticket(&http, &code1).unwrap();
     assert_eq!(ticket.campaign, "table-2");
+
+    // The console: a campaign's commands go to the shard that holds it (by its seats, or by its
+    // folder once archived), `shard I CMD` to shard I; the rest is refused with a reason.
+    let mut selected = None;
+    assert_eq!(
+        s.route("shard 7 status", &mut selected),
+        Err("no shard 7: 0 to 1".to_string())
+    );
+    let refused = s.route("archive no-such-table", &mut selected).unwrap_err();
+    assert!(refused.contains("no shard holds"), "{refused}");
+    s.route("use table-3", &mut selected).unwrap();
+    assert_eq!(selected, Some(0));
+    s.route("use table-2", &mut selected).unwrap();
+    assert_eq!(selected, Some(1));
+    s.route("archive table-2", &mut selected).unwrap();
+    wait("table-2 archived at shard 1", || codes(&s, 1).is_empty());
+    assert_eq!(codes(&s, 0), before.0, "shard 0's seats untouched");
+    s.route("reopen table-2", &mut selected).unwrap();
+    wait("table-2 reopened at shard 1 with its codes", || {
+        codes(&s, 1) == before.1
+    });
+    assert_eq!(codes(&s, 0), before.0, "shard 0's seats untouched");
     drop((at0, at1, again));
     let _ = std::fs::remove_dir_all(&work);
 }
