@@ -169,14 +169,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     anyhow::ensure!(
-        seats.len() >= args.players,
-        "{} players asked for, the codes files hold {} party seats",
-        args.players,
-        seats.len()
-    );
-    anyhow::ensure!(
         seats.len() >= args.first + args.players,
-        "{} players after the first {} asked for, the codes files hold {} party seats",
+        "{} players asked for after the first {}, the codes files hold {} party seats",
         args.players,
         args.first,
         seats.len()

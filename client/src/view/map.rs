@@ -601,13 +601,12 @@ impl LastMirror {
 }
 
 fn remember_mirror(
-    tables: Query<(&TableView, &BattleMap)>,
-    combatants: Query<(&CombatantSheet, &CombatantStatus)>,
-    books: Query<&Spellbook>,
+    live: LiveMirror,
     changed: Query<
         (),
         Or<(
             Changed<TableView>,
+            Changed<TableClock>,
             Changed<CombatantStatus>,
             Changed<CombatantSheet>,
         )>,
@@ -617,19 +616,34 @@ fn remember_mirror(
     if changed.is_empty() {
         return;
     }
-    let live = Mirror::collect(tables.iter(), combatants.iter()).with_spells(books.iter().next());
+    let live = live.read();
     if live.table.is_some() {
         last.0 = live;
+    }
+}
+
+/// The replicated views as they are now, inside a system.
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct LiveMirror<'w, 's> {
+    tables: Query<'w, 's, (&'static TableView, &'static BattleMap)>,
+    combatants: Query<'w, 's, (&'static CombatantSheet, &'static CombatantStatus)>,
+    books: Query<'w, 's, &'static Spellbook>,
+    clocks: Query<'w, 's, &'static TableClock>,
+}
+
+impl LiveMirror<'_, '_> {
+    /// The table as replicated to this client (no table while none is replicated).
+    pub fn read(&self) -> Mirror {
+        Mirror::collect(self.tables.iter(), self.combatants.iter())
+            .with_spells(self.books.iter().next())
+            .with_clock(self.clocks.iter().next())
     }
 }
 
 /// Reads the replicated views inside a system.
 #[derive(bevy::ecs::system::SystemParam)]
 pub struct MirrorSource<'w, 's> {
-    tables: Query<'w, 's, (&'static TableView, &'static BattleMap)>,
-    combatants: Query<'w, 's, (&'static CombatantSheet, &'static CombatantStatus)>,
-    books: Query<'w, 's, &'static Spellbook>,
-    clocks: Query<'w, 's, &'static TableClock>,
+    live: LiveMirror<'w, 's>,
     last: Res<'w, LastMirror>,
 }
 
@@ -637,9 +651,7 @@ impl MirrorSource<'_, '_> {
     /// The table as replicated to this client — or, while no table is replicated (a reconnect
     /// in progress), the last one seen.
     pub fn read(&self) -> Mirror {
-        let live = Mirror::collect(self.tables.iter(), self.combatants.iter())
-            .with_spells(self.books.iter().next())
-            .with_clock(self.clocks.iter().next());
+        let live = self.live.read();
         if live.table.is_none() && self.last.0.table.is_some() {
             return self.last.0.clone();
         }
