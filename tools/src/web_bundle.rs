@@ -28,14 +28,16 @@ const INDEX: &str = include_str!("web_index.html");
 const MIN_WASM_OPT: u32 = 116;
 
 /// What the wasm may use: the WebAssembly features rustc's wasm32-unknown-unknown turns on
-/// (Rust 1.95), which every current browser has. wasm-opt must not reach past them.
-const WASM_FEATURES: [&str; 6] = [
+/// (Rust 1.95), and SIMD128 (`.cargo/config.toml`), which every current browser has. wasm-opt
+/// must not reach past them.
+const WASM_FEATURES: [&str; 7] = [
     "--enable-bulk-memory",
     "--enable-multivalue",
     "--enable-mutable-globals",
     "--enable-nontrapping-float-to-int",
     "--enable-reference-types",
     "--enable-sign-ext",
+    "--enable-simd",
 ];
 
 /// The wasm-opt to use and its release number (`wasm-opt version 116 (...)`): the one on the

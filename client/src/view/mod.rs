@@ -11,6 +11,7 @@ mod backdrop;
 mod creator;
 mod early_letters;
 mod fog;
+mod fonts;
 mod hooks;
 pub mod input;
 mod labels;
@@ -75,6 +76,7 @@ impl Plugin for ViewPlugin {
         app.add_plugins(bevy_egui::EguiPlugin::default());
         app.add_plugins(bevy_ecs_tilemap::TilemapPlugin);
         app.add_systems(Startup, (art::load, spawn_camera));
+        fonts::plugin(app);
         settings::plugin(app);
         creator::plugin(app);
         input::plugin(app);
