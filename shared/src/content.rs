@@ -817,8 +817,8 @@ fn parse_ron<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<
         .from_str::<T>(text)
         .map_err(|e| ContentError {
             file: file.to_path_buf(),
-            line: e.position.line,
-            column: e.position.col,
+            line: e.span.start.line,
+            column: e.span.start.col,
             message: describe_ron_error(&e.code),
         })
 }

@@ -2,10 +2,12 @@
 //! and the emoji icon font for symbols), with Hack last in the text family too, since Ubuntu
 //! Light has no arrows ("Here menu → Learn spells").
 //!
-//! The native window carries the four whole (1.4 MB). The browser build carries Ubuntu Light
-//! whole and of the other three only the symbol ranges a table shows (arrows, technical
-//! symbols, shapes, misc symbols, dingbats: cut by `scripts/subset-fonts.sh` into `client/fonts/`): about 0.5 MiB less to download,
-//! gzipped. An emoji a player types outside those ranges shows as a box in a browser.
+//! The native window carries the four whole (1.4 MB). The browser build carries them without
+//! their TrueType hinting programs, Ubuntu Light with every character and the other three cut
+//! to the symbol ranges a table shows (arrows, technical symbols, shapes, misc symbols,
+//! dingbats; `scripts/subset-fonts.sh` makes them into `client/fonts/`, see its README): 0.62
+//! MiB less to download, gzipped. An emoji a player types outside those ranges shows as a box
+//! in a browser.
 
 use bevy::prelude::*;
 use bevy_egui::EguiContext;
@@ -15,7 +17,8 @@ use std::sync::Arc;
 /// A face: egui's name for it, its bytes and egui's size tweak.
 type Face = (&'static str, &'static [u8], f32);
 
-/// The browser build's faces: Ubuntu Light whole, the rest cut to the symbol ranges.
+/// The browser build's faces, without hinting programs: Ubuntu Light with every character, the
+/// rest cut to the symbol ranges.
 #[cfg_attr(
     not(any(test, target_family = "wasm")),
     expect(
@@ -25,7 +28,11 @@ type Face = (&'static str, &'static [u8], f32);
 )]
 fn web_faces() -> [Face; 4] {
     [
-        ("Ubuntu-Light", epaint_default_fonts::UBUNTU_LIGHT, 1.0),
+        (
+            "Ubuntu-Light",
+            include_bytes!("../../fonts/Ubuntu-Light.unhinted.ttf"),
+            1.0,
+        ),
         (
             "Hack",
             include_bytes!("../../fonts/Hack-Regular.subset.ttf"),

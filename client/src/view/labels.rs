@@ -6,6 +6,7 @@
 //! tokens stand ([`place`]), tested below with the labels' real sizes.
 
 use super::map::{MapCursor, MapSize, NameLabel, SQUARE, Token, short_name};
+use super::map_text::MapText;
 use bevy::prelude::*;
 use emberkeep_shared::content::Condition;
 use emberkeep_shared::prelude::*;
@@ -174,7 +175,7 @@ fn arrange(
             )>,
         ),
     >,
-    mut labels: Query<(&mut Text2d, &mut Transform, &mut Visibility), With<NameLabel>>,
+    mut labels: Query<(&mut MapText, &mut Transform, &mut Visibility), With<NameLabel>>,
     tables: Query<Ref<TableView>>,
     cursor: Res<MapCursor>,
     size: Res<MapSize>,
@@ -215,8 +216,8 @@ fn arrange(
         };
         for child in children.iter() {
             if let Ok((mut text, mut at, mut shown)) = labels.get_mut(child) {
-                if text.0 != p.text && !p.text.is_empty() {
-                    text.0 = p.text.clone();
+                if text.text != p.text && !p.text.is_empty() {
+                    text.text = p.text.clone();
                 }
                 at.translation.x = p.offset.x;
                 at.translation.y = p.offset.y;

@@ -6,6 +6,7 @@
 
 use super::art::{self, Art, TILE_PX, tile};
 use super::input::{Fired, TableAction};
+use super::map_text::MapText;
 use super::settings::Look;
 use crate::net::{Mirror, TableSession};
 use crate::preview::my_reach;
@@ -335,7 +336,7 @@ fn portrait_follows_sheet(
         (&CombatantSheet, &mut Sprite, &mut Portrait, &Children),
         Changed<CombatantSheet>,
     >,
-    mut labels: Query<(&mut Text2d, Has<NameLabel>), Or<(With<NameLabel>, With<Initial>)>>,
+    mut labels: Query<(&mut MapText, Has<NameLabel>), Or<(With<NameLabel>, With<Initial>)>>,
 ) {
     for (sheet, mut sprite, mut portrait, children) in &mut tokens {
         let image = art::portrait(&assets, &sheet.portrait);
@@ -355,8 +356,8 @@ fn portrait_follows_sheet(
                         .map(String::from)
                         .unwrap_or_default()
                 };
-                if text.0 != want {
-                    text.0 = want;
+                if text.text != want {
+                    text.text = want;
                 }
             }
         }
@@ -427,23 +428,17 @@ fn spawn_tokens(
                     .unwrap_or_default();
                 c.spawn((
                     Initial,
-                    Text2d::new(initial),
-                    TextFont {
-                        font_size: FontSize::Px(16.0),
-                        ..default()
-                    },
-                    TextColor(Color::WHITE),
+                    MapText::new(initial, 16.0, Color::WHITE),
                     Transform::from_xyz(0.0, 0.0, 1.0),
                     Visibility::Hidden,
                 ));
                 c.spawn((
                     NameLabel,
-                    Text2d::new(short_name(&sheet.name)),
-                    TextFont {
-                        font_size: FontSize::Px(super::labels::FONT),
-                        ..default()
-                    },
-                    TextColor(Color::srgb(0.95, 0.92, 0.85)),
+                    MapText::new(
+                        short_name(&sheet.name),
+                        super::labels::FONT,
+                        Color::srgb(0.95, 0.92, 0.85),
+                    ),
                     Transform::from_xyz(0.0, -SQUARE * 0.62, 2.0),
                 ));
                 c.spawn((

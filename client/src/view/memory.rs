@@ -6,6 +6,7 @@
 
 use super::art::{self, Art};
 use super::map::{MapSize, SQUARE, side_color};
+use super::map_text::MapText;
 use crate::net::TableSession;
 use bevy::prelude::*;
 use emberkeep_shared::grid::GridPos;
@@ -147,21 +148,15 @@ fn draw_ghosts(
                     Transform::from_xyz(0.0, 0.0, 0.5),
                 ));
                 c.spawn((
-                    Text2d::new("?"),
-                    TextFont {
-                        font_size: FontSize::Px(18.0),
-                        ..default()
-                    },
-                    TextColor(Color::srgba(1.0, 0.95, 0.8, 0.9)),
+                    MapText::new("?", 18.0, Color::srgba(1.0, 0.95, 0.8, 0.9)),
                     Transform::from_xyz(0.0, 0.0, 1.0),
                 ));
                 c.spawn((
-                    Text2d::new(format!("{}?", r.name.split(' ').next().unwrap_or(&r.name))),
-                    TextFont {
-                        font_size: FontSize::Px(9.0),
-                        ..default()
-                    },
-                    TextColor(Color::srgba(0.95, 0.92, 0.85, 0.7)),
+                    MapText::new(
+                        format!("{}?", r.name.split(' ').next().unwrap_or(&r.name)),
+                        9.0,
+                        Color::srgba(0.95, 0.92, 0.85, 0.7),
+                    ),
                     Transform::from_xyz(0.0, -SQUARE * 0.62, 2.0),
                 ));
             });

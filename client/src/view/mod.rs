@@ -16,6 +16,7 @@ mod hooks;
 pub mod input;
 mod labels;
 mod map;
+pub mod map_text;
 pub mod measure;
 mod memory;
 mod motion;
@@ -77,6 +78,7 @@ impl Plugin for ViewPlugin {
         app.add_plugins(bevy_ecs_tilemap::TilemapPlugin);
         app.add_systems(Startup, (art::load, spawn_camera));
         fonts::plugin(app);
+        map_text::plugin(app);
         settings::plugin(app);
         creator::plugin(app);
         input::plugin(app);
@@ -142,22 +144,54 @@ fn lively_while_joining(
     }
 }
 
-/// Names the window after the encounter once the table has been on screen for a few frames
-/// (in a browser this is the page title: the web test waits for it).
+/// Whether a picture the map shows is still on its way (one that failed counts as arrived:
+/// the map shows it without it).
+fn pictures_pending(
+    assets: &AssetServer,
+    sprites: &Query<&Sprite>,
+    tilemaps: &Query<&bevy_ecs_tilemap::prelude::TilemapTexture>,
+) -> bool {
+    use bevy::asset::LoadState;
+    let tiles = tilemaps.iter().flat_map(|t| t.image_handles());
+    sprites
+        .iter()
+        .map(|s| s.image.id())
+        .chain(tiles.map(|h| h.id()))
+        .any(|id| {
+            matches!(
+                assets.get_load_state(id),
+                Some(LoadState::Loading | LoadState::NotLoaded)
+            )
+        })
+}
+
+/// Frames drawn with every picture in before the window is named (an upload can land a frame
+/// late).
+const TITLE_AFTER_FRAMES: u32 = 2;
+
+/// Names the window after the encounter once the table is on screen with its pictures (in a
+/// browser this is the page title: the web test waits for it, and it ends the loading screen).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a system's parameters: what the table needs to be on screen"
+)]
 fn title_when_ready(
     session: Res<TableSession>,
     tokens: Query<(), With<map::Token>>,
     tiles: Query<(), With<map::MapTiles>>,
     tables: Query<&emberkeep_shared::prelude::TableView>,
+    assets: Res<AssetServer>,
+    sprites: Query<&Sprite>,
+    tilemaps: Query<&bevy_ecs_tilemap::prelude::TilemapTexture>,
     mut windows: Query<&mut Window, With<bevy::window::PrimaryWindow>>,
     mut frames: Local<u32>,
 ) {
-    if !table_shown(&session, &tokens, &tiles) {
+    if !table_shown(&session, &tokens, &tiles) || pictures_pending(&assets, &sprites, &tilemaps) {
         *frames = 0;
         return;
     }
     *frames += 1;
-    if *frames != 10 {
+    if *frames != TITLE_AFTER_FRAMES {
         return;
     }
     let Some(table) = tables.iter().next() else {

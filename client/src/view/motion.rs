@@ -7,6 +7,7 @@
 //! everything jumps to the present. The pace is a setting (brisk, readable, or off).
 
 use super::map::{MapSize, MapSystems, MirrorSource, SQUARE, Token};
+use super::map_text::MapText;
 use super::redraw::Redraw;
 use super::settings::Look;
 use crate::net::TableSession;
@@ -369,12 +370,7 @@ fn play(
         let at = size.to_world(status.pos) + Vec2::new(0.0, SQUARE * 0.3);
         commands.spawn((
             Floating { age: 0.0 },
-            Text2d::new(text),
-            TextFont {
-                font_size: bevy::text::FontSize::Px(14.0),
-                ..default()
-            },
-            TextColor(color),
+            MapText::new(text, 14.0, color),
             Transform::from_translation(at.extend(30.0)),
         ));
     }
@@ -386,11 +382,11 @@ fn play(
 fn float(
     mut commands: Commands,
     time: Res<Time<Real>>,
-    mut numbers: Query<(Entity, &mut Floating, &mut Transform, &mut TextColor)>,
+    mut numbers: Query<(Entity, &mut Floating, &mut Transform, &mut MapText)>,
     mut redraw: ResMut<Redraw>,
 ) {
     let dt = time.delta_secs().min(0.1);
-    for (entity, mut f, mut t, mut color) in &mut numbers {
+    for (entity, mut f, mut t, mut text) in &mut numbers {
         f.age += dt;
         if f.age >= FLOAT_FOR {
             commands.entity(entity).despawn();
@@ -398,7 +394,7 @@ fn float(
         }
         t.translation.y += dt * 20.0;
         let fade = 1.0 - (f.age / FLOAT_FOR).powi(2);
-        color.0 = color.0.with_alpha(fade);
+        text.color = text.color.with_alpha(fade);
         redraw.request();
     }
 }

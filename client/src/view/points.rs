@@ -4,6 +4,7 @@
 
 use super::art::Art;
 use super::map::{MapSize, SQUARE};
+use super::map_text::MapText;
 use crate::net::{Mirror, TableSession};
 use bevy::prelude::*;
 use bevy_egui::egui;
@@ -67,12 +68,7 @@ fn show_points(
             if i == 0 {
                 marker.with_children(|c| {
                     c.spawn((
-                        Text2d::new(p.name.clone()),
-                        TextFont {
-                            font_size: FontSize::Px(9.0),
-                            ..default()
-                        },
-                        TextColor(tint(p)),
+                        MapText::new(p.name.clone(), 9.0, tint(p)),
                         Transform::from_xyz(0.0, SQUARE * 0.45, 1.0),
                     ));
                 });

@@ -12,6 +12,7 @@
 //! that update, so the renderer acquires no swap-chain image and the window keeps its last
 //! frame.
 
+use super::map_text::MapText;
 use bevy::platform::time::Instant;
 use bevy::prelude::*;
 use bevy::render::view::screenshot::Screenshot;
@@ -108,10 +109,9 @@ type Drawn<'w, 's> = Query<
         &'static GlobalTransform,
         &'static InheritedVisibility,
         Option<&'static Sprite>,
-        Option<&'static Text2d>,
-        Option<&'static TextColor>,
+        Option<&'static MapText>,
     ),
-    Or<(With<Sprite>, With<Text2d>, With<TileStorage>)>,
+    Or<(With<Sprite>, With<MapText>, With<TileStorage>)>,
 >;
 
 fn scene_hash(
@@ -120,7 +120,7 @@ fn scene_hash(
     cameras: &Query<(&GlobalTransform, &Projection), With<Camera>>,
     window: &Query<&Window, With<PrimaryWindow>>,
 ) {
-    for (entity, at, visible, sprite, text, color) in drawn {
+    for (entity, at, visible, sprite, text) in drawn {
         entity.hash(h);
         floats(h, &at.to_matrix().to_cols_array());
         visible.get().hash(h);
@@ -136,10 +136,9 @@ fn scene_hash(
             (s.flip_x, s.flip_y).hash(h);
         }
         if let Some(t) = text {
-            t.0.hash(h);
-        }
-        if let Some(c) = color {
-            floats(h, &c.0.to_linear().to_f32_array());
+            t.text.hash(h);
+            floats(h, &[t.size]);
+            floats(h, &t.color.to_linear().to_f32_array());
         }
     }
     for (at, projection) in cameras {
@@ -204,7 +203,6 @@ fn decide(
     mut removed_tiles: RemovedComponents<TilePos>,
     mut requests: ResMut<Messages<RequestRedraw>>,
     mut images: MessageReader<AssetEvent<Image>>,
-    mut fonts: MessageReader<AssetEvent<Font>>,
     screenshots: Query<(), With<Screenshot>>,
     mut cameras: Query<&mut Camera>,
     mut input: (
@@ -239,8 +237,8 @@ fn decide(
     // at the next wake. Animations ask through [`Redraw::request`].
     requests.clear();
     let requested = std::mem::take(&mut redraw.wanted) || removed_tiles.read().count() > 0;
-    // A picture or font that arrived is uploaded by the renderer: give it a frame more.
-    let loaded = images.read().count() + fonts.read().count() > 0;
+    // A picture that arrived is uploaded by the renderer: give it a frame more.
+    let loaded = images.read().count() > 0;
     let changed = fingerprint != redraw.last
         || requested
         || textures_changed
@@ -310,7 +308,6 @@ mod tests {
         let mut app = App::new();
         app.add_plugins((MinimalPlugins, AssetPlugin::default()));
         app.init_asset::<Image>();
-        app.init_asset::<Font>();
         app.add_message::<RequestRedraw>();
         app.add_message::<bevy::input::keyboard::KeyboardInput>();
         app.add_message::<bevy::input::mouse::MouseButtonInput>();
@@ -348,7 +345,7 @@ mod tests {
         let label = app
             .world_mut()
             .spawn((
-                Text2d::new("Brakka"),
+                MapText::new("Brakka", 9.0, Color::WHITE),
                 GlobalTransform::default(),
                 InheritedVisibility::VISIBLE,
             ))
@@ -367,7 +364,7 @@ mod tests {
         // Written again with the same value: change detection fires, the picture is the same.
         app.world_mut().get_mut::<Sprite>(token).unwrap().color = Color::BLACK;
         assert!(!drawn(&mut app), "the same picture is not drawn again");
-        app.world_mut().get_mut::<Text2d>(label).unwrap().0 = "Lia".into();
+        app.world_mut().get_mut::<MapText>(label).unwrap().text = "Lia".into();
         assert!(drawn(&mut app), "a changed label is drawn");
         assert!(!drawn(&mut app));
         app.world_mut().resource_mut::<Redraw>().request();

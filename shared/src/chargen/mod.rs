@@ -202,7 +202,7 @@ pub fn parse(text: &str) -> Result<CharacterDef, String> {
         ));
     }
     ron::from_str(text).map_err(|e| {
-        let at = format!("at line {}, column {}", e.position.line, e.position.col);
+        let at = format!("at line {}, column {}", e.span.start.line, e.span.start.col);
         match &e.code {
             ron::Error::NoSuchEnumVariant {
                 expected,
