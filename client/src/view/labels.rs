@@ -325,7 +325,7 @@ mod tests {
     }
 
     /// A long name is cut to its square's width; a short one is kept. (The width is the map
-    /// font's: bevy's default font, Fira Mono, advances 0.6 em a character.)
+    /// font's: Hack, egui's monospaced face, advances 0.6 em a character.)
     #[test]
     fn a_long_name_is_cut_to_its_square() {
         assert_eq!(fitted("Brakka"), "Brak.");
