@@ -14,11 +14,16 @@ use bevy_egui::EguiContext;
 use bevy_egui::egui::{FontData, FontDefinitions, FontFamily, FontTweak};
 use std::sync::Arc;
 
-/// A face: egui's name for it, its bytes and egui's size tweak.
-type Face = (&'static str, &'static [u8], f32);
+/// egui's four faces by egui's names, with egui's size tweaks, in the order their bytes come.
+const FACES: [(&str, f32); 4] = [
+    ("Ubuntu-Light", 1.0),
+    ("Hack", 1.0),
+    ("NotoEmoji-Regular", 0.81),
+    ("emoji-icon-font", 0.90),
+];
 
-/// The browser build's faces, without hinting programs: Ubuntu Light with every character, the
-/// rest cut to the symbol ranges.
+/// The browser build's faces (in [`FACES`]' order), without hinting programs: Ubuntu Light with
+/// every character, the rest cut to the symbol ranges.
 #[cfg_attr(
     not(any(test, target_family = "wasm")),
     expect(
@@ -26,43 +31,23 @@ type Face = (&'static str, &'static [u8], f32);
         reason = "the native window carries the faces whole; its tests check these"
     )
 )]
-fn web_faces() -> [Face; 4] {
+fn web_faces() -> [&'static [u8]; 4] {
     [
-        (
-            "Ubuntu-Light",
-            include_bytes!("../../fonts/Ubuntu-Light.unhinted.ttf"),
-            1.0,
-        ),
-        (
-            "Hack",
-            include_bytes!("../../fonts/Hack-Regular.subset.ttf"),
-            1.0,
-        ),
-        (
-            "NotoEmoji-Regular",
-            include_bytes!("../../fonts/NotoEmoji-Regular.subset.ttf"),
-            0.81,
-        ),
-        (
-            "emoji-icon-font",
-            include_bytes!("../../fonts/emoji-icon-font.subset.ttf"),
-            0.90,
-        ),
+        include_bytes!("../../fonts/Ubuntu-Light.unhinted.ttf"),
+        include_bytes!("../../fonts/Hack-Regular.subset.ttf"),
+        include_bytes!("../../fonts/NotoEmoji-Regular.subset.ttf"),
+        include_bytes!("../../fonts/emoji-icon-font.subset.ttf"),
     ]
 }
 
-/// The native window's faces: egui's four, whole.
+/// The native window's faces (in [`FACES`]' order): egui's four, whole.
 #[cfg(not(target_family = "wasm"))]
-fn native_faces() -> [Face; 4] {
+fn native_faces() -> [&'static [u8]; 4] {
     [
-        ("Ubuntu-Light", epaint_default_fonts::UBUNTU_LIGHT, 1.0),
-        ("Hack", epaint_default_fonts::HACK_REGULAR, 1.0),
-        (
-            "NotoEmoji-Regular",
-            epaint_default_fonts::NOTO_EMOJI_REGULAR,
-            0.81,
-        ),
-        ("emoji-icon-font", epaint_default_fonts::EMOJI_ICON, 0.90),
+        epaint_default_fonts::UBUNTU_LIGHT,
+        epaint_default_fonts::HACK_REGULAR,
+        epaint_default_fonts::NOTO_EMOJI_REGULAR,
+        epaint_default_fonts::EMOJI_ICON,
     ]
 }
 
@@ -74,11 +59,11 @@ pub fn definitions() -> FontDefinitions {
     definitions_of(native_faces())
 }
 
-/// egui's families over these faces, under egui's own names and tweaks, with Hack also the
-/// text family's last fallback.
-fn definitions_of(faces: [Face; 4]) -> FontDefinitions {
+/// egui's families over these faces' bytes, under egui's own names and tweaks, with Hack also
+/// the text family's last fallback.
+fn definitions_of(faces: [&'static [u8]; 4]) -> FontDefinitions {
     let mut defs = FontDefinitions::empty();
-    for (name, bytes, scale) in faces {
+    for ((name, scale), bytes) in FACES.into_iter().zip(faces) {
         let data = FontData::from_static(bytes).tweak(FontTweak {
             scale,
             ..Default::default()

@@ -16,7 +16,7 @@ mod hooks;
 pub mod input;
 mod labels;
 mod map;
-pub mod map_text;
+mod map_text;
 pub mod measure;
 mod memory;
 mod motion;
@@ -186,7 +186,15 @@ fn title_when_ready(
     mut windows: Query<&mut Window, With<bevy::window::PrimaryWindow>>,
     mut frames: Local<u32>,
 ) {
-    if !table_shown(&session, &tokens, &tiles) || pictures_pending(&assets, &sprites, &tilemaps) {
+    if !table_shown(&session, &tokens, &tiles) {
+        *frames = 0;
+        return;
+    }
+    // Named already: no need to look at every picture each frame.
+    if *frames >= TITLE_AFTER_FRAMES {
+        return;
+    }
+    if pictures_pending(&assets, &sprites, &tilemaps) {
         *frames = 0;
         return;
     }

@@ -6,7 +6,7 @@
 //! different from what was drawn last: every sprite, text and tilemap on the map (where it
 //! is, its colour, picture, visibility), the camera, the window's size, and the panels' own
 //! painted output from egui. Anything that moves, fades or changes text is thereby drawn,
-//! whichever system changed it, and nothing else is. A picture or font that finished loading,
+//! whichever system changed it, and nothing else is. A picture that finished loading,
 //! a screenshot and an animation ([`Redraw::request`]) draw as well; after the player's own
 //! input the window stays lively for a moment (the server's answer, a hover). When nothing changed the cameras are switched off for
 //! that update, so the renderer acquires no swap-chain image and the window keeps its last
@@ -33,7 +33,7 @@ pub const UNFOCUSED_WAKE: Duration = Duration::from_secs(1);
 pub const HOT_WAKE: Duration = Duration::from_millis(16);
 /// How long the window stays lively after the last input or change.
 pub const HOT_FOR: Duration = Duration::from_secs(1);
-/// Frames drawn after a picture or font arrives (its upload can land a frame late).
+/// Frames drawn after a picture arrives (its upload can land a frame late).
 const SETTLE_FRAMES: u32 = 2;
 
 /// Whether frames are drawn on change only (the default) or always, and what was counted.
