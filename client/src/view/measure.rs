@@ -2,7 +2,8 @@
 //! in `scripts/measure-client.sh`). Once the table is on screen and has settled, it counts
 //! the process's CPU time while nothing happens at the table for SECS seconds (idle CPU, as
 //! a share of one core, with the updates run and frames drawn), then draws every frame for
-//! a few seconds as an animation does and prints the frame time's median and p99; then quits.
+//! a few seconds as an animation does and prints the frame time's median and p99 and the CPU
+//! the process used per frame (every thread, the software renderer's included); then quits.
 
 use super::redraw::Redraw;
 use crate::net::TableSession;
@@ -21,6 +22,8 @@ pub struct MeasurePlan {
     idle_for: Duration,
     phase: Phase,
     frame_times: Vec<Duration>,
+    /// The process's CPU time when the frame times began to be counted.
+    cpu_at_first_frame: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +47,7 @@ impl MeasurePlan {
             idle_for,
             phase: Phase::WaitTable,
             frame_times: Vec::new(),
+            cpu_at_first_frame: None,
         }
     }
 }
@@ -132,6 +136,7 @@ fn measure(
             redraw.request();
             if now - at > Duration::from_millis(300) {
                 plan.frame_times.push(time.delta());
+                plan.cpu_at_first_frame.get_or_insert_with(process_cpu);
             }
             if now - at >= ANIMATE {
                 let mut times = std::mem::take(&mut plan.frame_times);
@@ -140,11 +145,16 @@ fn measure(
                     times[((times.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0
                 };
                 if !times.is_empty() {
+                    // The CPU every thread of the process used per frame (the software renderer's
+                    // threads included): steadier than the frame time on a busy machine.
+                    let cpu =
+                        process_cpu().saturating_sub(plan.cpu_at_first_frame.unwrap_or_default());
                     println!(
-                        "drawing every frame: frame time median {:.1} ms, p99 {:.1} ms (n = {})",
+                        "drawing every frame: frame time median {:.1} ms, p99 {:.1} ms (n = {}); CPU {:.1} ms a frame",
                         pick(0.5),
                         pick(0.99),
-                        times.len()
+                        times.len(),
+                        cpu.as_secs_f64() * 1000.0 / times.len() as f64,
                     );
                 }
                 redraw.always = false;
