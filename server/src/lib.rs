@@ -410,10 +410,9 @@ pub fn server_app_with(
 ) -> App {
     let tick = tick_duration(settings.tick_hz);
     let mut app = App::new();
-    // A command on an entity that is already gone (a link that closed in the same frame as
-    // it was seated, despawned twice by the network layers) is logged, not fatal: by bevy's
-    // default it panics, and one browser leaving at the wrong moment would stop every table.
-    app.set_error_handler(bevy::ecs::error::warn);
+    // No error a system or command returns is fatal (bevy's default panics); a link despawned
+    // twice by the network layers is expected and quiet (see `network::on_error`).
+    app.set_error_handler(network::on_error);
     app.add_plugins(MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(tick)));
     app.add_plugins(StatesPlugin);
     app.add_plugins(ServerPlugins {

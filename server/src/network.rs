@@ -47,6 +47,39 @@ pub(crate) fn plugin(app: &mut App) {
     app.add_observer(on_new_link);
 }
 
+/// The server's handler for errors that systems and commands return.
+///
+/// A command on an entity that is already gone is expected here, not a fault: lightyear's
+/// netcode and link layers both despawn a link that closes, so every client that leaves makes
+/// one. It is logged at debug level with its own message. bevy's handler would log it as a
+/// warning with a backtrace, and where `RUST_BACKTRACE` is set (as on many hosts while they
+/// debug) it would also resolve that backtrace's symbols on the game thread: tens of lines in
+/// the log, megabytes of symbol tables kept in memory and a long frame for each player who
+/// leaves. Every other error is a warning, as before; none is fatal, so one browser leaving at
+/// the wrong moment never stops every table.
+pub fn on_error(error: BevyError, ctx: bevy::ecs::error::ErrorContext) {
+    match entity_gone(&error) {
+        Some(gone) => debug!(
+            "{} `{}`: entity {gone} is already gone",
+            ctx.kind(),
+            ctx.name()
+        ),
+        None => bevy::ecs::error::warn(error, ctx),
+    }
+}
+
+/// The entity an error says is no longer there, if that is what it says.
+pub fn entity_gone(error: &BevyError) -> Option<Entity> {
+    use bevy::ecs::world::error::{EntityDespawnError, EntityMutableFetchError};
+    if let Some(EntityDespawnError(gone)) = error.downcast_ref::<EntityDespawnError>() {
+        return Some(gone.entity());
+    }
+    match error.downcast_ref::<EntityMutableFetchError>()? {
+        EntityMutableFetchError::NotSpawned(gone) => Some(gone.entity()),
+        EntityMutableFetchError::AliasedMutability(_) => None,
+    }
+}
+
 /// How long an unseated link stays open so the reason sent to it arrives.
 pub const CLOSE_DELAY: Duration = Duration::from_secs(1);
 
@@ -217,4 +250,55 @@ fn announce_udp_address(
     }
     println!("listening: udp {addr}");
     *done = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[derive(Component)]
+    struct Seen;
+
+    /// A link closed and despawned in the frame it was seated: the seat's bookkeeping then
+    /// marks an entity that is gone.
+    fn mark_a_link_closed_this_frame(mut commands: Commands) {
+        let link = commands.spawn_empty().id();
+        commands.entity(link).despawn();
+        commands.entity(link).insert(Seen);
+    }
+
+    #[test]
+    fn a_command_on_a_link_already_gone_is_quiet_and_not_fatal() {
+        static GONE: AtomicU32 = AtomicU32::new(0);
+        fn count(error: BevyError, ctx: bevy::ecs::error::ErrorContext) {
+            if entity_gone(&error).is_some() {
+                GONE.fetch_add(1, Ordering::SeqCst);
+            }
+            on_error(error, ctx);
+        }
+        let mut app = App::new();
+        app.set_error_handler(count);
+        app.add_systems(Update, mark_a_link_closed_this_frame);
+        app.update();
+        app.update();
+        assert_eq!(GONE.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn an_entity_gone_is_told_from_other_errors() {
+        let mut world = World::new();
+        let e = world.spawn_empty().id();
+        world.despawn(e);
+        let fetch: BevyError = world.get_entity_mut(e).map(|_| ()).expect_err("gone").into();
+        assert_eq!(entity_gone(&fetch), Some(e));
+        let despawn: BevyError = world.try_despawn(e).expect_err("gone").into();
+        assert_eq!(entity_gone(&despawn), Some(e));
+        let other: BevyError = "a rule broke".into();
+        assert_eq!(entity_gone(&other), None);
+        // Two mutable borrows of one entity are a fault, not a link gone.
+        let alias: BevyError =
+            bevy::ecs::world::error::EntityMutableFetchError::AliasedMutability(e).into();
+        assert_eq!(entity_gone(&alias), None);
+    }
 }
