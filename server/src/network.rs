@@ -290,7 +290,11 @@ mod tests {
         let mut world = World::new();
         let e = world.spawn_empty().id();
         world.despawn(e);
-        let fetch: BevyError = world.get_entity_mut(e).map(|_| ()).expect_err("gone").into();
+        let fetch: BevyError = world
+            .get_entity_mut(e)
+            .map(|_| ())
+            .expect_err("gone")
+            .into();
         assert_eq!(entity_gone(&fetch), Some(e));
         let despawn: BevyError = world.try_despawn(e).expect_err("gone").into();
         assert_eq!(entity_gone(&despawn), Some(e));

@@ -76,6 +76,11 @@ pub struct SoakArgs {
     /// The server's --shards (worlds in the process, each with its own port).
     #[arg(long, default_value_t = 1)]
     shards: u32,
+    /// The encounter every campaign fights. Without it the campaigns run the shipped adventure
+    /// (scenes, checks, rests and several fights), which keeps the tables playing for much
+    /// longer than one fight.
+    #[arg(long)]
+    encounter: Option<String>,
 }
 
 /// One player: its client, and how to join again.
@@ -503,7 +508,14 @@ pub fn soak(args: SoakArgs) -> anyhow::Result<ExitCode> {
             "--quiet",
             "--no-watch",
         ])
-        .args(["--encounter", "goblin-ambush", "--turn-timeout", "10"])
+        .args(
+            args.encounter
+                .as_deref()
+                .map(|e| ["--encounter", e])
+                .iter()
+                .flatten(),
+        )
+        .args(["--turn-timeout", "10"])
         .args(["--campaigns", &campaigns.to_string()])
         .args(["--shards", &args.shards.to_string()])
         // Shards take ports 10 apart from the first: let each find a free one.
@@ -536,8 +548,11 @@ pub fn soak(args: SoakArgs) -> anyhow::Result<ExitCode> {
     }
     std::thread::spawn(move || for _ in lines {});
     println!(
-        "soak: server {} (pid {pid}) with {campaigns} campaigns, {} players, {} min, churn {}%/min",
+        "soak: server {} (pid {pid}) with {campaigns} campaigns ({}), {} players, {} min, churn {}%/min",
         server_bin.display(),
+        args.encounter
+            .as_deref()
+            .map_or("the adventure".to_string(), |e| format!("encounter `{e}`")),
         args.players,
         args.minutes,
         args.churn
