@@ -410,8 +410,8 @@ pub fn server_app_with(
 ) -> App {
     let tick = tick_duration(settings.tick_hz);
     let mut app = App::new();
-    // No error a system or command returns is fatal (bevy's default panics); a link despawned
-    // twice by the network layers is expected and quiet (see `network::on_error`).
+    // No error a system or command returns is fatal (bevy's default panics); a command on a
+    // link already gone is expected and quiet (see `network::on_error`).
     app.set_error_handler(network::on_error);
     app.add_plugins(MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(tick)));
     app.add_plugins(StatesPlugin);

@@ -49,14 +49,13 @@ pub(crate) fn plugin(app: &mut App) {
 
 /// The server's handler for errors that systems and commands return.
 ///
-/// A command on an entity that is already gone is expected here, not a fault: lightyear's
-/// netcode and link layers both despawn a link that closes, so every client that leaves makes
-/// one. It is logged at debug level with its own message. bevy's handler would log it as a
-/// warning with a backtrace, and where `RUST_BACKTRACE` is set (as on many hosts while they
-/// debug) it would also resolve that backtrace's symbols on the game thread: tens of lines in
-/// the log, megabytes of symbol tables kept in memory and a long frame for each player who
-/// leaves. Every other error is a warning, as before; none is fatal, so one browser leaving at
-/// the wrong moment never stops every table.
+/// A command on an entity that is already gone is expected here, not a fault: a link can close
+/// and be despawned in the frame its seat's bookkeeping writes to it. It is logged at debug
+/// level with its own message, without the backtrace that bevy's `warn` would resolve on the
+/// game thread where `RUST_BACKTRACE` is set. Every other error is a warning, as before; none
+/// is fatal, so one browser leaving at the wrong moment never stops every table. (A `despawn`
+/// of an entity already gone never reaches this handler: bevy always warns for it, which is
+/// why `patches/lightyear_netcode` uses `try_despawn`.)
 pub fn on_error(error: BevyError, ctx: bevy::ecs::error::ErrorContext) {
     match entity_gone(&error) {
         Some(gone) => debug!(
