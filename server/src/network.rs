@@ -268,7 +268,7 @@ mod tests {
     }
 
     #[test]
-    fn a_command_on_a_link_already_gone_is_quiet_and_not_fatal() {
+    fn a_command_on_a_link_already_gone_is_recognised_and_not_fatal() {
         static GONE: AtomicU32 = AtomicU32::new(0);
         fn count(error: BevyError, ctx: bevy::ecs::error::ErrorContext) {
             if entity_gone(&error).is_some() {
