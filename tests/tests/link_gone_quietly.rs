@@ -1,8 +1,10 @@
 //! A link the server closes itself (a seat taken over by a newer login, a kick, a revoked
-//! code) is despawned before netcode notices that its client is gone. When netcode's client
-//! timeout fires for it, nothing must be logged: before `patches/lightyear_netcode`, lightyear
-//! despawned the entity a second time and bevy logged a warning for every player who left, with
-//! a backtrace resolved on the game thread wherever `RUST_BACKTRACE` was set.
+//! code) is despawned before netcode notices that its client is gone. Nothing must be logged,
+//! then or when netcode's client timeout would have fired: before `patches/lightyear_netcode`,
+//! lightyear despawned the entity a second time at the timeout and bevy logged a warning for
+//! every player who left, with a backtrace resolved on the game thread wherever
+//! `RUST_BACKTRACE` was set. (Netcode now forgets the link when it goes; `try_despawn` covers
+//! a link despawned in the frame netcode times it out.)
 //!
 //! Its own test binary: it installs the process's `log` logger.
 
@@ -43,7 +45,7 @@ fn a_link_the_server_closed_times_out_in_netcode_without_a_warning() {
     let c = s.seat_all(&["fighter", "rogue"]);
     s.step(5);
     // The server drops the fighter's link (what `close_unseated_links` does to a link whose
-    // seat a newer login took); netcode still counts the client until its timeout (5 s).
+    // seat a newer login took); upstream netcode counted the client until its timeout (5 s).
     s.drop_connection(c[0]);
     let past_timeout = Duration::from_secs(7).as_nanos() / s.tick.as_nanos();
     s.step(past_timeout as usize);

@@ -189,6 +189,19 @@ impl ConnectionCache {
         self.clients.remove(&client_id);
     }
 
+    /// Emberkeep patch: everything kept for a link entity that is gone, connected or still in
+    /// its handshake (`remove` keeps a connection that never completed it, with its ~2 KB
+    /// replay protection, for good). Returns the client id if it was this entity's connection.
+    fn forget_entity(&mut self, entity: Entity) -> Option<ClientId> {
+        let id = self.client_id_map.remove(&entity)?;
+        if self.clients.get(&id).is_some_and(|c| c.entity == entity) {
+            self.clients.remove(&id);
+            self.replay_protection.remove(&id);
+            return Some(id);
+        }
+        None
+    }
+
     fn clear(&mut self) {
         self.clients.clear();
         self.client_ids_scratch.clear();
@@ -1085,6 +1098,21 @@ impl<Ctx> Server<Ctx> {
             ConnectToken::build(server_addr, self.protocol_id, client_id, self.private_key);
         self.token_sequence += 1;
         token_builder
+    }
+
+    /// Emberkeep patch: forgets a link entity that is gone (despawned, or no longer a link of
+    /// this server): its connection, connected or half-open, and its queue of netcode packets.
+    /// Upstream keeps both until netcode's client timeout for a connected client, and for good
+    /// for a queue or a handshake that never completes: a few hundred bytes to ~2.5 KB for
+    /// every link a server has ever had. Returns the client id of its connection, if it had one.
+    pub fn forget_link(&mut self, entity: Entity) -> Option<ClientId> {
+        self.send_queue.remove(&entity);
+        self.conn_cache.forget_entity(entity)
+    }
+
+    /// Emberkeep patch: (connections kept, connected or not; packet queues kept).
+    pub fn kept_links(&self) -> (usize, usize) {
+        (self.conn_cache.client_id_map.len(), self.send_queue.len())
     }
 
     /// Disconnects a client.

@@ -175,6 +175,13 @@ impl NetcodeServer {
         self.inner.cfg.context.connections.clear();
         self.inner.cfg.context.disconnections.clear();
     }
+
+    /// Emberkeep patch: how many link entities this server keeps netcode state for, as
+    /// (connections, connected or in their handshake; packet queues). Both should count only
+    /// the links that exist.
+    pub fn kept_links(&self) -> (usize, usize) {
+        self.inner.kept_links()
+    }
 }
 
 impl NetcodeServerPlugin {
@@ -415,6 +422,32 @@ impl NetcodeServerPlugin {
         )
     }
 
+    /// Emberkeep patch: a link that leaves its server (its entity despawned, by the app or by
+    /// netcode) is forgotten at once: its netcode connection and packet queue, and its peer id's
+    /// entry in `NetworkingMetadata` (upstream removes that entry only when `Disconnected` is
+    /// inserted, which never happens to an entity the app despawns). Without this, every link a
+    /// server ever had left a few hundred bytes to ~2.5 KB behind, and a connected client the
+    /// app dropped kept its netcode slot until its timeout.
+    fn forget_link(
+        trigger: On<Remove, LinkOf>,
+        links: Query<(&LinkOf, Option<&RemoteId>)>,
+        mut servers: Query<&mut NetcodeServer>,
+        metadata: Option<ResMut<lightyear_connection::network_topology::NetworkingMetadata>>,
+    ) {
+        let entity = trigger.entity;
+        let Ok((link_of, remote)) = links.get(entity) else {
+            return;
+        };
+        if let Ok(mut server) = servers.get_mut(link_of.server) {
+            server.inner.forget_link(entity);
+        }
+        if let (Some(mut metadata), Some(remote)) = (metadata, remote)
+            && metadata.peer_map.get(&remote.0) == Some(&entity)
+        {
+            metadata.peer_map.remove(&remote.0);
+        }
+    }
+
     fn start(trigger: On<Start>, query: Query<(), With<NetcodeServer>>, mut commands: Commands) {
         if query.get(trigger.entity).is_ok() {
             commands.entity(trigger.entity).insert(Started);
@@ -514,5 +547,6 @@ impl Plugin for NetcodeServerPlugin {
         app.add_observer(Self::start);
         app.add_observer(Self::stop);
         app.add_observer(Self::reset_on_stopped);
+        app.add_observer(Self::forget_link);
     }
 }
