@@ -3,11 +3,15 @@
 //! `forget_link`, netcode kept a packet queue for every link it had ever sent a packet to,
 //! and the connection of every handshake that never completed (with its ~2 KB replay
 //! window), and lightyear's peer map kept an entry for every link the server despawned
-//! itself: the soak's server memory grew with every reconnect.
+//! itself: the soak's server memory grew with every reconnect. Before
+//! `patches/lightyear_udp`'s `forget_address`, the UDP server kept every source address it had
+//! ever heard from (every reconnect comes from a new port, every spoofed source of a flood from
+//! a new address) and walked all of them every frame.
 
 use bevy::prelude::*;
 use emberkeep_client::net::Status;
-use emberkeep_server::{NetServer, ServerSettings};
+use emberkeep_server::network::{HANDSHAKE_LIMIT, LinkHygiene};
+use emberkeep_server::{BoundAddrs, Listen, NetServer, ServerSettings};
 use emberkeep_tests::Stepper;
 use lightyear::connection::network_topology::NetworkingMetadata;
 use lightyear::prelude::server::NetcodeServer;
@@ -73,4 +77,67 @@ fn a_hundred_reconnects_leave_no_link_state_behind() {
             .count(),
         2
     );
+}
+
+#[test]
+fn udp_sources_that_never_finish_a_handshake_leave_no_address_behind() {
+    let mut s = Stepper::new(ServerSettings {
+        listen: Listen::Sockets {
+            udp: Some("127.0.0.1:0".parse().expect("address")),
+            ws: None,
+            http: None,
+        },
+        encounter: "goblin-ambush".into(),
+        seed: 5,
+        ..ServerSettings::default()
+    });
+    let udp = s
+        .step_until(100, |s| {
+            s.server.world().resource::<BoundAddrs>().udp.is_some()
+        })
+        .and_then(|_| s.server.world().resource::<BoundAddrs>().udp)
+        .expect("the UDP socket is bound");
+    let udp_kept = |s: &Stepper| {
+        let world = s.server.world();
+        let net = world.resource::<NetServer>().0;
+        world
+            .get::<lightyear::prelude::server::ServerUdpIo>(net)
+            .expect("the UDP server")
+            .addresses_kept()
+    };
+    let before = kept(&s);
+    // 40 sources (each its own port), one junk datagram each, then silence.
+    let sockets: Vec<std::net::UdpSocket> = (0..40)
+        .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").expect("a client socket"))
+        .collect();
+    for socket in &sockets {
+        socket
+            .send_to(&[0x5a; 48], udp)
+            .expect("a datagram to the server");
+    }
+    s.step_until(300, |s| {
+        let hygiene = *s.server.world().resource::<LinkHygiene>();
+        udp_kept(s) + hygiene.over_address_limit as usize >= 40
+    })
+    .expect("every source got a link");
+    let past_limit =
+        (HANDSHAKE_LIMIT + std::time::Duration::from_secs(2)).as_nanos() / s.tick.as_nanos();
+    s.step(past_limit as usize);
+    let hygiene = *s.server.world().resource::<LinkHygiene>();
+    assert_eq!(
+        hygiene.timed_out + hygiene.over_address_limit,
+        40,
+        "every link was dropped"
+    );
+    assert_eq!(
+        s.server
+            .world_mut()
+            .query_filtered::<(), With<lightyear::prelude::LinkOf>>()
+            .iter(s.server.world())
+            .count(),
+        0,
+        "no link is left"
+    );
+    assert_eq!(udp_kept(&s), 0, "addresses kept after every link went");
+    assert_eq!(kept(&s), before, "netcode state kept");
 }
