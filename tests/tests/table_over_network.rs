@@ -600,3 +600,42 @@ fn a_ticking_turn_clock_leaves_the_table_view_alone() {
         s.client_view(c).clock
     );
 }
+
+/// The server pings each link every `SERVER_PING_INTERVAL` (2 s) instead of lightyear's
+/// 100 ms: it uses no round-trip estimate of its own, and those pings were ten packets a second
+/// per link. The clients keep pinging every 100 ms (their clock sync) and get their answers.
+#[test]
+fn the_server_pings_each_link_every_two_seconds_and_answers_every_ping() {
+    use lightyear::prelude::PingManager;
+    let mut s = Stepper::new(settings(1));
+    let c = s.seat_all(&["fighter", "rogue"]);
+    let pongs = |s: &mut Stepper| -> (u32, u32) {
+        let link = s.links[c[0]];
+        let server = s
+            .server
+            .world()
+            .get::<PingManager>(link)
+            .expect("the link's ping manager")
+            .pongs_recv;
+        let world = s.clients[c[0]].world_mut();
+        let mut q = world.query_filtered::<&PingManager, bevy::prelude::With<lightyear::prelude::client::Client>>();
+        let client = q
+            .single(world)
+            .expect("the client's ping manager")
+            .pongs_recv;
+        (server, client)
+    };
+    let before = pongs(&mut s);
+    let twenty_seconds = Duration::from_secs(20).as_nanos() / s.tick.as_nanos();
+    s.step(twenty_seconds as usize);
+    let after = pongs(&mut s);
+    let server = after.0 - before.0;
+    let client = after.1 - before.1;
+    assert!(
+        (8..=11).contains(&server),
+        "{server} server pings answered in 20 s"
+    );
+    assert!(client >= 150, "{client} client pings answered in 20 s");
+    assert_eq!(s.session(c[0]).status, Status::Seated);
+    assert_eq!(s.session(c[1]).status, Status::Seated);
+}
