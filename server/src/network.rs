@@ -192,11 +192,6 @@ fn start_server(
     commands.trigger(Start { entity });
 }
 
-/// How often the server pings each link. lightyear pings every 100 ms on both sides; the
-/// clients keep that (their clock sync uses it), but the server uses no round-trip estimate of
-/// its own, and its pings were ten packets a second for every link, seated or idle.
-pub const SERVER_PING_INTERVAL: Duration = Duration::from_secs(2);
-
 /// Every link may receive replication (without `ReplicationSender` messages flow but nothing
 /// replicates) and gets a session that the intake fills when the player takes a seat.
 fn on_new_link(
@@ -208,9 +203,6 @@ fn on_new_link(
     commands.entity(trigger.entity).insert((
         LinkBorn(time.elapsed()),
         ReplicationSender,
-        PingManager::new(PingConfig {
-            ping_interval: SERVER_PING_INTERVAL,
-        }),
         crate::session::Session::new(settings.rate_burst),
         Name::new("client link"),
     ));
