@@ -136,6 +136,11 @@ impl Intents {
         }
     }
 
+    /// Sent and not (yet) answered.
+    fn waiting(&self) -> u64 {
+        self.sent.saturating_sub(self.accepted + self.rejected)
+    }
+
     fn add(&mut self, o: Intents) {
         self.sent += o.sent;
         self.accepted += o.accepted;
@@ -241,7 +246,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     players[i].code.clone(),
                     players[i].name.clone(),
                 );
-                tally.retired.add(Intents::of(players[i].session()));
+                let leaving = Intents::of(players[i].session());
+                tally.retired.add(leaving);
+                tally.left_waiting += leaving.waiting();
                 match Player::join(&server, &code, &name, tick) {
                     Ok(p) => players[i] = p,
                     Err(e) => {
@@ -273,6 +280,9 @@ struct Tally {
     started: Option<Instant>,
     /// Intents of the players that left.
     retired: Intents,
+    /// Of those, the ones still waiting for their answer when their player left (the client
+    /// was dropped with them in flight: not dropped by the server, and never answered).
+    left_waiting: u64,
     /// Round times since the last report.
     rounds: Vec<Duration>,
     join_failures: u64,
@@ -285,12 +295,14 @@ fn report(args: &Args, players: &[Player], tally: &mut Tally) {
     let Tally {
         started,
         retired,
+        left_waiting,
         rounds,
         join_failures,
         churned,
         frames,
     } = tally;
-    let (retired, join_failures, churned) = (*retired, *join_failures, *churned);
+    let (retired, left_waiting, join_failures, churned) =
+        (*retired, *left_waiting, *join_failures, *churned);
     let elapsed = started.map_or(0.0, |s| s.elapsed().as_secs_f64());
     let seated = players
         .iter()
@@ -300,11 +312,9 @@ fn report(args: &Args, players: &[Player], tally: &mut Tally) {
     for p in players {
         intents.add(Intents::of(p.session()));
     }
-    let unanswered = intents
-        .sent
-        .saturating_sub(intents.accepted + intents.rejected);
+    let unanswered = intents.waiting().saturating_sub(left_waiting);
     let mut line = format!(
-        "[{elapsed:>5.0} s] seated {seated}/{} | intents sent {} accepted {} rejected {} unanswered {unanswered} | joins failed {join_failures}, churned {churned}",
+        "[{elapsed:>5.0} s] seated {seated}/{} | intents sent {} accepted {} rejected {} unanswered {unanswered} (+{left_waiting} in flight when their player left) | joins failed {join_failures}, churned {churned}",
         players.len(),
         intents.sent,
         intents.accepted,
