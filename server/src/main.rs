@@ -6,6 +6,12 @@ use emberkeep_server::{Cli, prepare, print_banner, server_app};
 use emberkeep_shared::content::ContentLibrary;
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's allocator: under churn (players leaving and joining again) glibc
+/// kept the memory of links long gone (RSS grew ~7 % in a 30-minute soak while the live heap
+/// grew ~300 bytes a reconnect); mimalloc returns freed pages to the system.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut settings = match cli.into_settings() {

@@ -13,6 +13,11 @@ mod web_bundle;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// The server binary's allocator (`server/src/main.rs`): `bench` runs the server in this
+/// process, and its frame times should be the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "emberkeep-tools",
