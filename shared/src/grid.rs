@@ -354,18 +354,13 @@ impl MapGrid {
         if !self.walls.is_empty() && self.wall_between(Self::centre(a), Self::centre(b)) {
             return false;
         }
-        // Sample the segment between square centres; any wall square strictly between blocks.
-        let steps = a.squares_to(b).saturating_mul(4).max(1);
-        for i in 1..steps {
-            let t = i as f32 / steps as f32;
-            let x = a.x as f32 + (b.x - a.x) as f32 * t;
-            let y = a.y as f32 + (b.y - a.y) as f32 * t;
-            let p = GridPos::new(x.round() as i32, y.round() as i32);
-            if p != a && p != b && self.terrain(p).opaque() {
-                return false;
-            }
-        }
-        true
+        // Any wall square strictly between blocks (the squares the line crosses: sightline).
+        let (Some(dx), Some(dy)) = (b.x.checked_sub(a.x), b.y.checked_sub(a.y)) else {
+            return false;
+        };
+        crate::sightline::all_clear(dx, dy, |x, y| {
+            !self.terrain(GridPos::new(a.x + x, a.y + y)).opaque()
+        })
     }
 
     /// Cheapest cost in feet from `start` to every square reachable within `budget` feet.

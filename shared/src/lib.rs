@@ -15,6 +15,7 @@ pub mod judge;
 pub mod maps;
 pub mod protocol;
 pub mod rules;
+pub mod sightline;
 pub mod spells;
 pub mod story;
 pub mod table;

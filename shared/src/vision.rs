@@ -112,8 +112,51 @@ pub fn light_at(map: &MapGrid, p: GridPos) -> Light {
     light
 }
 
-/// The squares a creature at `from` with `darkvision_ft` sees on `map`.
-pub fn sight_from(map: &MapGrid, from: GridPos, darkvision_ft: u32, into: &mut SquareSet) {
+/// Which squares of a map are lit (bright or dim), each worked out on first ask: the party's
+/// members share it, so a square's light sources are traced once per recompute.
+pub struct LitSquares<'m> {
+    map: &'m MapGrid,
+    /// Per square: 0 not asked yet, 1 lit, 2 dark (empty when the whole map is bright).
+    known: Vec<u8>,
+}
+
+impl<'m> LitSquares<'m> {
+    /// Nothing asked yet, on `map`.
+    pub fn new(map: &'m MapGrid) -> Self {
+        let known = if map.ambient == Light::Bright {
+            Vec::new()
+        } else {
+            vec![0; map.width as usize * map.height as usize]
+        };
+        LitSquares { map, known }
+    }
+
+    /// Whether `p`'s light is not [`Light::Dark`] ([`light_at`]).
+    pub fn lit(&mut self, p: GridPos) -> bool {
+        if self.map.ambient == Light::Bright {
+            return true;
+        }
+        let i = self
+            .map
+            .in_bounds(p)
+            .then(|| p.y as usize * self.map.width as usize + p.x as usize);
+        match i.and_then(|i| self.known.get(i).copied()) {
+            Some(1) => true,
+            Some(2) => false,
+            _ => {
+                let lit = light_at(self.map, p) != Light::Dark;
+                if let Some(k) = i.and_then(|i| self.known.get_mut(i)) {
+                    *k = if lit { 1 } else { 2 };
+                }
+                lit
+            }
+        }
+    }
+}
+
+/// Adds to `into` the squares a creature at `from` with `darkvision_ft` sees on `lit`'s map.
+pub fn sight_from(from: GridPos, darkvision_ft: u32, into: &mut SquareSet, lit: &mut LitSquares) {
+    let map = lit.map;
     let r = (SIGHT_CAP_FT / crate::grid::SQUARE_FEET) as i32;
     let (x0, x1) = (
         from.x.saturating_sub(r).max(0),
@@ -133,8 +176,7 @@ pub fn sight_from(map: &MapGrid, from: GridPos, darkvision_ft: u32, into: &mut S
             if d > SIGHT_CAP_FT {
                 continue;
             }
-            let lit = d <= darkvision_ft || light_at(map, p) != Light::Dark;
-            if lit && map.line_of_sight(from, p) {
+            if (d <= darkvision_ft || lit.lit(p)) && map.line_of_sight(from, p) {
                 into.insert(p);
             }
         }
@@ -145,12 +187,13 @@ impl Table {
     /// The squares the party sees now: what any conscious member sees.
     pub fn party_sight(&self) -> SquareSet {
         let mut seen = SquareSet::new(self.map.width, self.map.height);
+        let mut lit = LitSquares::new(&self.map);
         for c in self
             .combatants
             .iter()
             .filter(|c| c.side == Side::Party && c.is_conscious())
         {
-            sight_from(&self.map, c.pos, c.darkvision_ft, &mut seen);
+            sight_from(c.pos, c.darkvision_ft, &mut seen, &mut lit);
         }
         seen
     }

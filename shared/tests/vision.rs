@@ -273,3 +273,40 @@ fn the_explorer_heads_for_the_edge_of_what_it_has_seen() {
             .is_none()
     );
 }
+
+/// A line of sight is the same line wherever it is drawn: the squares it crosses depend only on
+/// the offset between its ends (rounded in exact arithmetic; single-precision floats used to
+/// round some exact halves down, so the same line blocked in one place and not in another), and
+/// a line between squares far off the map, as a client may name, answers at once.
+#[test]
+fn a_line_of_sight_is_the_same_line_anywhere_on_the_map() {
+    // Offset (11, 4): one of its samples lies exactly 6.5 squares across, which floats rounded
+    // to 6 when the line started at column 0 and to 7 elsewhere. A pillar on any square the line
+    // crosses blocks it, from every start and both ways.
+    for (ox, oy) in [(0, 0), (3, 1), (20, 7), (44, 30)] {
+        let a = GridPos::new(ox, oy);
+        let b = GridPos::new(ox + 11, oy + 4);
+        let mut crossed = Vec::new();
+        emberkeep_shared::sightline::all_clear(11, 4, |x, y| {
+            crossed.push(GridPos::new(ox + x, oy + y));
+            true
+        });
+        assert!(crossed.len() >= 10, "{crossed:?}");
+        assert!(
+            crossed.contains(&GridPos::new(ox + 7, oy + 3)),
+            "{crossed:?}"
+        );
+        for p in crossed {
+            let mut map = MapGrid::open(64, 48);
+            assert!(map.line_of_sight(a, b));
+            map.set(p, Terrain::Wall);
+            assert!(!map.line_of_sight(a, b), "{p:?} between {a:?} and {b:?}");
+            assert!(!map.line_of_sight(b, a), "and back");
+        }
+    }
+    let map = MapGrid::open(64, 48);
+    // Far off the map (reads as wall): no sight, no overflow, no long walk.
+    assert!(!map.line_of_sight(GridPos::new(0, 0), GridPos::new(i32::MAX, i32::MIN)));
+    assert!(!map.line_of_sight(GridPos::new(i32::MIN, 5), GridPos::new(i32::MAX, 5)));
+    assert!(map.line_of_sight(GridPos::new(i32::MAX, 5), GridPos::new(i32::MAX, 5)));
+}
