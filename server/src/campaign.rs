@@ -199,6 +199,19 @@ pub struct Campaign {
     /// What the replicated components were last built from: the rev, and a hash of the
     /// seats' players and links and of the clocks shown. Unchanged: nothing to rebuild.
     pub published: Option<(u64, u64)>,
+    /// This frame's answers, held until its journal lines are durable ([`Campaign::commit`]).
+    pub held: Vec<Held>,
+}
+
+/// An answer waiting for the frame's journal lines to be synced.
+#[derive(Debug)]
+pub struct Held {
+    /// Who is answered.
+    pub reply_to: ReplyTo,
+    /// How the input went.
+    pub outcome: Result<(), Rejection>,
+    /// Whether it was counted in [`CampaignStats::accepted`].
+    pub counted: bool,
 }
 
 impl Campaign {
@@ -256,27 +269,71 @@ impl Campaign {
         }
     }
 
-    /// Applies an input taken from the inbox: through the rules, then into the journal. It
-    /// is accepted only once its journal line is written; if that fails the table is put
-    /// back as saved and the input is refused ([`RejectCode::Unavailable`]). The clock's
-    /// input is written only when it changed the table (and, if that write fails, the next
-    /// tick tries again).
-    pub(crate) fn perform(&mut self, input: Input, now_ms: u64) -> Result<(), Rejection> {
+    /// Applies an input taken from the inbox: through the rules, then into the journal; its
+    /// answer is held for [`Campaign::commit`]. It is accepted only once its journal line is
+    /// written and synced; if either fails the table is put back as saved and the input is
+    /// refused ([`RejectCode::Unavailable`]). The clock's input is written only when it
+    /// changed the table (and, if that write fails, the next tick tries again).
+    pub(crate) fn perform(&mut self, input: Input, now_ms: u64, reply_to: ReplyTo) {
         let entry = Entry { t: now_ms, input };
         let before = self.table.next_seq;
         let applied = apply(&mut self.table, &entry);
         let clock = entry.input.is_clock();
-        if clock && self.table.next_seq == before {
-            return applied;
+        let mut counted = false;
+        let outcome = if clock && self.table.next_seq == before {
+            applied
+        } else {
+            self.rev += 1;
+            applied.and_then(|()| {
+                self.record(&entry)
+                    .map_err(|_| Rejection::new(RejectCode::Unavailable, CANNOT_SAVE))?;
+                counted = !clock;
+                self.stats.accepted += u64::from(counted);
+                Ok(())
+            })
+        };
+        self.held.push(Held {
+            reply_to,
+            outcome,
+            counted,
+        });
+    }
+
+    /// Ends the frame's inputs once its journal lines are durable (`synced`: `Ok`, or why
+    /// not; `was_failing`: the journal was failing before): a snapshot now and then; or, when
+    /// the sync failed, the table goes back to what is saved and the frame's accepted inputs
+    /// are refused. Returns the held answers.
+    pub(crate) fn commit(&mut self, synced: Result<(), String>, was_failing: bool) -> Vec<Held> {
+        let mut held = std::mem::take(&mut self.held);
+        let Some(journal) = &mut self.journal else {
+            return held;
+        };
+        match synced {
+            Ok(()) => {
+                if was_failing && journal.failing().is_none() {
+                    info!("campaign {}: the journal is written again", self.id);
+                    self.host_alerts
+                        .push(format!("{}: saving works again", self.id));
+                }
+                if journal.since_snapshot >= SNAPSHOT_EVERY
+                    && let Err(e) = journal.snapshot(&self.table)
+                {
+                    error!("campaign {}: cannot write a snapshot: {e}", self.id);
+                }
+            }
+            Err(e) => {
+                self.restore_saved(&e, was_failing);
+                for h in &mut held {
+                    if h.outcome.is_ok() {
+                        h.outcome = Err(Rejection::new(RejectCode::Unavailable, CANNOT_SAVE));
+                    }
+                    if std::mem::take(&mut h.counted) {
+                        self.stats.accepted = self.stats.accepted.saturating_sub(1);
+                    }
+                }
+            }
         }
-        self.rev += 1;
-        applied?;
-        self.record(&entry)
-            .map_err(|_| Rejection::new(RejectCode::Unavailable, CANNOT_SAVE))?;
-        if !clock {
-            self.stats.accepted += 1;
-        }
-        Ok(())
+        held
     }
 
     /// Writes an entry already applied to the table to the journal (if any), snapshotting
@@ -289,40 +346,37 @@ impl Campaign {
         };
         let was_failing = journal.failing().is_some();
         match journal.record(entry) {
-            Ok(()) => {
-                if was_failing {
-                    info!("campaign {}: the journal is written again", self.id);
-                    self.host_alerts
-                        .push(format!("{}: saving works again", self.id));
-                }
-                if journal.since_snapshot >= SNAPSHOT_EVERY
-                    && let Err(e) = journal.snapshot(&self.table)
-                {
-                    error!("campaign {}: cannot write a snapshot: {e}", self.id);
-                }
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(e) => {
-                let (table, rejected) = journal.saved_table();
-                if rejected > 0 {
-                    error!(
-                        "campaign {}: {rejected} journal entries were rejected when rebuilding the saved table",
-                        self.id
-                    );
-                }
-                self.table = table;
-                if !was_failing {
-                    error!(
-                        "campaign {}: cannot write the journal, refusing inputs until it works: {e}",
-                        self.id
-                    );
-                    self.host_alerts.push(format!(
-                        "{}: the server cannot save (journal: {e}); inputs are refused until it can",
-                        self.id
-                    ));
-                }
+                self.restore_saved(&e, was_failing);
                 Err(e)
             }
+        }
+    }
+
+    /// The journal could not be written or synced (`e`): the table goes back to what is
+    /// saved, and the host is told unless it was failing already.
+    fn restore_saved(&mut self, e: &str, was_failing: bool) {
+        let Some(journal) = &self.journal else {
+            return;
+        };
+        let (table, rejected) = journal.saved_table();
+        if rejected > 0 {
+            error!(
+                "campaign {}: {rejected} journal entries were rejected when rebuilding the saved table",
+                self.id
+            );
+        }
+        self.table = table;
+        if !was_failing {
+            error!(
+                "campaign {}: cannot write the journal, refusing inputs until it works: {e}",
+                self.id
+            );
+            self.host_alerts.push(format!(
+                "{}: the server cannot save (journal: {e}); inputs are refused until it can",
+                self.id
+            ));
         }
     }
 
@@ -553,6 +607,7 @@ fn spawn_parts(
         host_alerts: Vec::new(),
         rev: 0,
         published: None,
+        held: Vec::new(),
     }
 }
 

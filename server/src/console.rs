@@ -570,7 +570,8 @@ fn archive(world: &mut World, id: &str) -> String {
     // every sender answered; a narration still being written is not waited for.
     world.resource_scope(|world, mut outbox: Mut<Outbox>| {
         let mut campaign = world.get_mut::<Campaign>(entity).expect("exists");
-        crate::turn::resolve_inbox(&mut campaign, false, &mut outbox, now);
+        crate::turn::resolve_inbox(&mut campaign, false, now);
+        crate::turn::commit_campaigns(&mut [campaign], &mut outbox);
     });
     let mut campaign = world.get_mut::<Campaign>(entity).expect("exists");
     let meta = campaign.meta(true);

@@ -408,6 +408,9 @@ pub enum Fault {
     Redirect(PathBuf),
     /// Each line is cut after this many bytes and the write then fails as on a full disk.
     Torn(usize),
+    /// Lines are written, but making them durable fails as on a dying disk (an I/O error from
+    /// the sync).
+    SyncFails,
 }
 
 /// A campaign's files: `meta.json`, `snapshot.json` and `journal.jsonl` in a private folder.
@@ -434,11 +437,28 @@ pub struct Journal {
     base: Table,
     tail: Vec<Entry>,
     fault: Option<Fault>,
-    /// How long each line written took to write and sync (drained into the metrics).
+    /// Where the journal stood at its last sync, while lines written since wait for the next
+    /// ([`commit`]); `None` when every line written is durable.
+    unsynced: Option<Synced>,
+    /// How long each commit took, from its first line written to synced (drained into the
+    /// metrics).
     pub(crate) sync_times: Vec<std::time::Duration>,
 }
 
+/// A journal's position at its last sync: a failed sync cuts it back here.
+#[derive(Debug, Clone, Copy)]
+struct Synced {
+    bytes: u64,
+    len: u64,
+    tail: usize,
+    since_snapshot: u64,
+    /// When the first line after it was written.
+    since: std::time::Instant,
+}
+
+mod commit;
 mod restore;
+pub use commit::commit;
 pub use restore::{Restored, Stored};
 
 fn io_err(path: &Path, e: impl std::fmt::Display) -> String {
@@ -536,6 +556,7 @@ impl Journal {
             base: table.clone(),
             tail: Vec::new(),
             fault: None,
+            unsynced: None,
             sync_times: Vec::new(),
         };
         if let Err(e) = journal.make_files() {
@@ -609,13 +630,14 @@ impl Journal {
         write_atomic(&self.dir.join(META), &text)
     }
 
-    /// Appends an accepted input and makes it durable (written and synced) before returning.
-    /// On an error nothing of the line stays in the file, the journal is marked failing, and
-    /// the next call tries again (reopening the file).
+    /// Appends an accepted input. It is durable once [`commit`] has synced it (the server
+    /// commits every journal written in a frame together, before it answers or publishes
+    /// anything of that frame). On an error nothing of the line stays in the file, the journal
+    /// is marked failing, and the next call tries again (reopening the file).
     pub fn record(&mut self, entry: &Entry) -> Result<(), String> {
         match self.append(entry) {
             Ok(()) => {
-                self.failing = None;
+                // Still failing until a sync works (`commit`).
                 self.len += 1;
                 self.since_snapshot += 1;
                 self.tail.push(entry.clone());
@@ -652,7 +674,6 @@ impl Journal {
             self.file = Some(self.reopen(&path, redirected)?);
         }
         let file = self.file.as_mut().expect("just opened");
-        let started = std::time::Instant::now();
         let written = match self.fault {
             Some(Fault::Torn(cut)) => file.write_all(&line[..cut.min(line.len())]).and_then(|()| {
                 Err(std::io::Error::new(
@@ -660,14 +681,18 @@ impl Journal {
                     "no space left on device (simulated)",
                 ))
             }),
-            _ => file.write_all(&line).and_then(|()| file.sync_data()),
+            _ => file.write_all(&line),
         };
         match written {
             Ok(()) => {
+                self.unsynced.get_or_insert(Synced {
+                    bytes: self.good_bytes,
+                    len: self.len,
+                    tail: self.tail.len(),
+                    since_snapshot: self.since_snapshot,
+                    since: std::time::Instant::now(),
+                });
                 self.good_bytes += line.len() as u64;
-                if self.sync_times.len() < 1024 {
-                    self.sync_times.push(started.elapsed());
-                }
                 Ok(())
             }
             Err(e) => {
@@ -713,6 +738,8 @@ impl Journal {
     /// every entry recorded since applied; a failed write puts the live table back to that).
     pub fn snapshot(&mut self, table: &Table) -> Result<(), String> {
         self.make_files()?;
+        // The snapshot counts every line written: they must be durable first.
+        self.sync_alone()?;
         let snap = SnapshotRef {
             journal_len: self.len,
             table,

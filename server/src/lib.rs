@@ -120,7 +120,9 @@ impl Plugin for ServerPlugin {
                 )
                     .chain()
                     .in_set(TurnSystems::Receive),
-                turn::resolve.in_set(TurnSystems::Resolve),
+                (turn::resolve, turn::commit)
+                    .chain()
+                    .in_set(TurnSystems::Resolve),
                 (narrator::npc_turns, narrator::judge, turn::advance)
                     .chain()
                     .in_set(TurnSystems::Advance),

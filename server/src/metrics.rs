@@ -14,7 +14,7 @@
 //! | `emberkeep_narrator_seconds` | histogram | a model narration, asked → concluded |
 //! | `emberkeep_narrator_failures_total{kind}` | counter | model answers replaced by the built-in ones (`narration`, `npc`, `judgment`) |
 //! | `emberkeep_narrator_tokens_total{direction}` | counter | tokens sent (`input`) and received (`output`) |
-//! | `emberkeep_journal_sync_seconds` | histogram | a journal line written and synced to disk |
+//! | `emberkeep_journal_sync_seconds` | histogram | a campaign's lines of one frame, from the first written to synced with the frame's others |
 //! | `emberkeep_join_attempts_total{result}` | counter | `/api/join`: `minted`, `unknown` code, `throttled` |
 //! | `emberkeep_http_connections_total{result}` | counter | HTTP connections `accepted` or `refused` (limits) |
 //! | `emberkeep_restarts_total` | counter | times a shard failed and was built again from its journals |
@@ -60,7 +60,7 @@ pub struct Series {
     pub narrator_failures: Family<Labels, Counter>,
     /// Tokens, by direction.
     pub narrator_tokens: Family<Labels, Counter>,
-    /// A journal line written and synced.
+    /// A campaign's lines of one frame, from the first written to synced (group commit).
     pub journal_sync_seconds: Histogram,
     /// Join requests, by result.
     pub join_attempts: Family<Labels, Counter>,

@@ -3,7 +3,7 @@
 //! allowed to see it) and views are published.
 
 use crate::campaign::{Campaign, ReplyTo};
-use crate::journal::{HostOp, Input};
+use crate::journal::{HostOp, Input, Journal};
 use crate::narrator::{Bridge, Narration, Narrator};
 use crate::outbox::Outbox;
 use crate::session::Session;
@@ -14,41 +14,62 @@ use emberkeep_shared::protocol::Role;
 use lightyear::prelude::{NetworkTarget, Replicate, Rooms};
 
 /// Resolves every campaign's inbox (see [`resolve_inbox`]).
-pub(crate) fn resolve(
-    mut campaigns: Query<(&mut Campaign, Option<&Narrator>)>,
-    mut outbox: ResMut<Outbox>,
-    time: Res<Time>,
-) {
+pub(crate) fn resolve(mut campaigns: Query<(&mut Campaign, Option<&Narrator>)>, time: Res<Time>) {
     for (mut campaign, narrator) in &mut campaigns {
         let now = campaign.now(&time);
-        resolve_inbox(
-            &mut campaign,
-            narrator.is_some_and(Narrator::busy),
-            &mut outbox,
-            now,
-        );
+        resolve_inbox(&mut campaign, narrator.is_some_and(Narrator::busy), now);
     }
 }
 
 /// Takes a campaign's inputs out of its inbox one at a time, first to arrive first: each is
-/// applied by the rules and journaled (it counts only once its line is written), then its
-/// sender is answered. Outside combat, while a narration is being written (`narrating`, or
-/// one waits in the inbox), a character's action waits for it (see
-/// [`crate::campaign::Inbox::take_next`]).
-pub(crate) fn resolve_inbox(
-    campaign: &mut Campaign,
-    narrating: bool,
-    outbox: &mut Outbox,
-    now: u64,
-) {
+/// applied by the rules and its journal line written; its answer waits for [`commit`].
+/// Outside combat, while a narration is being written (`narrating`, or one waits in the
+/// inbox), a character's action waits for it (see [`crate::campaign::Inbox::take_next`]).
+pub(crate) fn resolve_inbox(campaign: &mut Campaign, narrating: bool, now: u64) {
     loop {
         let hold = campaign.table.combat.is_none()
             && (narrating || campaign.table.judging.is_some() || campaign.inbox.holds_narration());
         let Some(queued) = campaign.inbox.take_next(hold) else {
             break;
         };
-        let outcome = campaign.perform(queued.input, now);
-        answer(campaign, queued.reply_to, outcome, outbox);
+        campaign.perform(queued.input, now, queued.reply_to);
+    }
+}
+
+/// The frame's journal lines, every campaign's, are made durable together
+/// ([`crate::journal::commit`]: one flush, not one per line), then the inputs' senders are
+/// answered. Nothing of a frame is answered or published before its lines are durable; a
+/// campaign whose sync failed is put back to what is saved and its inputs refused.
+pub(crate) fn commit(mut campaigns: Query<&mut Campaign>, mut outbox: ResMut<Outbox>) {
+    let mut written: Vec<Mut<Campaign>> = campaigns
+        .iter_mut()
+        .filter(|c| !c.held.is_empty() || c.journal.as_ref().is_some_and(Journal::unsynced))
+        .collect();
+    commit_campaigns(&mut written, &mut outbox);
+}
+
+/// [`commit`] for these campaigns.
+pub(crate) fn commit_campaigns(campaigns: &mut [Mut<Campaign>], outbox: &mut Outbox) {
+    let was_failing: Vec<bool> = campaigns
+        .iter()
+        .map(|c| c.journal.as_ref().is_some_and(|j| j.failing().is_some()))
+        .collect();
+    let mut synced: Vec<Result<(), String>> = vec![Ok(()); campaigns.len()];
+    {
+        let (at, mut journals): (Vec<usize>, Vec<&mut Journal>) = campaigns
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, c)| c.journal.as_mut().map(|j| (i, j)))
+            .unzip();
+        for (i, r) in at.into_iter().zip(crate::journal::commit(&mut journals)) {
+            synced[i] = r;
+        }
+    }
+    for ((campaign, synced), was_failing) in campaigns.iter_mut().zip(synced).zip(was_failing) {
+        let campaign = &mut **campaign;
+        for held in campaign.commit(synced, was_failing) {
+            answer(campaign, held.reply_to, held.outcome, outbox);
+        }
     }
 }
 

@@ -1,10 +1,10 @@
 //! The journal's files on their own: a new campaign never overwrites an existing folder;
 //! damaged lines are quarantined and every later entry kept, with counts that stay right over
-//! more restarts; a failed write leaves nothing behind and the journal recovers; the files
-//! are private.
+//! more restarts; a failed write or sync leaves nothing behind and the journal recovers; the
+//! lines of many journals are made durable together; the files are private.
 
 use emberkeep_server::journal::{
-    Entry, Fault, HostOp, Input, Journal, MAX_LINE_BYTES, Meta, QUARANTINE, apply,
+    Entry, Fault, HostOp, Input, Journal, MAX_LINE_BYTES, Meta, QUARANTINE, apply, commit,
 };
 use emberkeep_shared::content::ContentLibrary;
 use emberkeep_shared::event::GameEvent;
@@ -41,10 +41,11 @@ fn narrate(i: u64) -> Entry {
     }
 }
 
-/// Applies and records, as the server does.
+/// Applies, records and commits, as the server does.
 fn play(journal: &mut Journal, table: &mut Table, entry: &Entry) {
     apply(table, entry).unwrap();
     journal.record(entry).unwrap();
+    assert_eq!(commit(&mut [journal]), [Ok(())]);
 }
 
 fn narrations(table: &Table) -> Vec<String> {
@@ -292,5 +293,70 @@ fn campaign_files_are_private() {
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     Journal::restore(&dir).unwrap();
     check(&dir);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_failed_sync_cuts_the_frame_s_lines_and_a_group_commit_syncs_them_all() {
+    let root = scratch("sync");
+    let mut table = new_table();
+    let mut journal = Journal::create(&root, &meta("table-1"), &table).unwrap();
+    let dir = journal.dir().to_path_buf();
+    play(&mut journal, &mut table, &narrate(1));
+    let good = std::fs::metadata(journal_path(&dir)).unwrap().len();
+    // Two lines are written in a frame, then the disk fails to make them durable.
+    journal.inject_fault(Some(Fault::SyncFails));
+    let mut lost = table.clone();
+    for i in [2, 3] {
+        apply(&mut lost, &narrate(i)).unwrap();
+        journal.record(&narrate(i)).unwrap();
+    }
+    assert!(journal.unsynced());
+    assert!(std::fs::metadata(journal_path(&dir)).unwrap().len() > good);
+    let err = commit(&mut [&mut journal]).remove(0).unwrap_err();
+    assert!(err.contains("input/output error"), "{err}");
+    assert_eq!(journal.failing(), Some(err.as_str()));
+    assert!(!journal.unsynced());
+    // Cut back to the last synced line, and the saved table is the one before the frame.
+    assert_eq!(std::fs::metadata(journal_path(&dir)).unwrap().len(), good);
+    assert!(same(&journal.saved_table().0, &table));
+    assert_eq!(journal.len, 1);
+    // Syncs work again: the next line follows the last synced one.
+    journal.inject_fault(None);
+    play(&mut journal, &mut table, &narrate(4));
+    assert_eq!(journal.failing(), None);
+    // Three more campaigns: one commit makes every journal's lines durable.
+    let mut others: Vec<(Journal, Table)> = (2..=4)
+        .map(|n| {
+            let t = new_table();
+            (
+                Journal::create(&root, &meta(&format!("table-{n}")), &t).unwrap(),
+                t,
+            )
+        })
+        .collect();
+    for (i, (j, t)) in others.iter_mut().enumerate() {
+        for k in 0..=i as u64 {
+            apply(t, &narrate(10 + k)).unwrap();
+            j.record(&narrate(10 + k)).unwrap();
+        }
+    }
+    apply(&mut table, &narrate(5)).unwrap();
+    journal.record(&narrate(5)).unwrap();
+    let mut all: Vec<&mut Journal> = std::iter::once(&mut journal)
+        .chain(others.iter_mut().map(|(j, _)| j))
+        .collect();
+    assert_eq!(commit(&mut all), vec![Ok(()); 4]);
+    assert!(all.iter().all(|j| !j.unsynced() && j.failing().is_none()));
+    drop(all);
+    drop(journal);
+    let restored = Journal::restore(&dir).unwrap();
+    assert_eq!(narrations(&restored.table), lines([1, 4, 5]));
+    assert!(same(&restored.table, &table));
+    for (j, t) in others {
+        let dir = j.dir().to_path_buf();
+        drop(j);
+        assert!(same(&Journal::restore(&dir).unwrap().table, &t));
+    }
     let _ = std::fs::remove_dir_all(&root);
 }

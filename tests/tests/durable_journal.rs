@@ -1,5 +1,5 @@
-//! Durable tables: an input is acknowledged only once its journal line is written (a full or
-//! unwritable disk refuses it, and the table recovers when writing works again); a restore
+//! Durable tables: an input is acknowledged only once its journal line is written and synced (a
+//! full, unwritable or failing disk refuses it, and the table recovers when saving works again); a restore
 //! rebuilds the live table exactly; an archived or damaged campaign is never overwritten.
 
 use bevy::prelude::Mut;
@@ -132,6 +132,17 @@ fn a_full_disk_refuses_inputs_until_it_clears_and_nothing_acknowledged_is_lost()
             .iter()
             .any(|t| t != "before")
     );
+    // The line is written but the disk cannot make it durable: refused, and nothing of it kept
+    // (the frame's lines are cut off the file, the table put back).
+    fault(&mut s, Some(Fault::SyncFails));
+    let refused = declare(&mut s, fighter, "never durable", &mut sent).unwrap_err();
+    assert_eq!(refused, (RejectCode::Unavailable, CANNOT_SAVE.to_string()));
+    assert!(
+        !declared(&s.campaign("table-1").table)
+            .iter()
+            .any(|t| t != "before")
+    );
+    assert_eq!(journaled(&data.join("table-1")), ["before"]);
     // The disk has room again: the next input is accepted, the host told.
     fault(&mut s, None);
     declare(&mut s, fighter, "after", &mut sent).unwrap();

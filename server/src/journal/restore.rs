@@ -315,6 +315,7 @@ impl Journal {
             base,
             tail,
             fault: None,
+            unsynced: None,
             sync_times: Vec::new(),
         };
         Ok(Restored {
