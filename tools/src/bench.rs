@@ -29,6 +29,16 @@ pub struct Args {
     /// each timed on its own.
     #[arg(long, default_value_t = 1)]
     shards: u32,
+    /// With the frame part: split the large run's frames into phases (lightyear's receive,
+    /// each turn-pipeline step, lightyear's send) and print each phase's median and p99, and
+    /// its mean share of the slowest 1 % of frames.
+    #[arg(long)]
+    phases: bool,
+    /// With the frame part: journal the campaigns in this folder (as a server with
+    /// `--data-dir`: every action written and synced before it is answered). Each world gets a
+    /// fresh folder inside it, removed afterwards.
+    #[arg(long)]
+    data_dir: Option<std::path::PathBuf>,
     /// Only these parts: frame, rules, latency, narrator, join (default all).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -53,8 +63,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let wants = |part: &str| args.only.is_empty() || args.only.iter().any(|p| p == part);
     println!("emberkeep bench (debug builds are slower; use --release figures for budgets)");
     if wants("frame") {
-        frame_time(1, 1, args.frames, args.idle);
-        frame_time(args.campaigns, args.shards.max(1), args.frames, args.idle);
+        let journals = args.data_dir.as_deref();
+        frame_time(1, 1, args.frames, args.idle, false, journals);
+        frame_time(
+            args.campaigns,
+            args.shards.max(1),
+            args.frames,
+            args.idle,
+            args.phases,
+            journals,
+        );
     }
     if wants("rules") {
         rules_throughput();
@@ -73,7 +91,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// Server frame time with `campaigns` tables of 6 clients (4 bots + 2 spectators), in process,
 /// split over `shards` worlds (each world's frame is one sample).
-fn frame_time(campaigns: u32, shards: u32, frames: usize, idle: bool) {
+fn frame_time(
+    campaigns: u32,
+    shards: u32,
+    frames: usize,
+    idle: bool,
+    phases: bool,
+    journals: Option<&std::path::Path>,
+) {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let dirs: Vec<Option<std::path::PathBuf>> = (0..shards)
+        .map(|i| journals.map(|d| d.join(format!("bench-{stamp}-{campaigns}-{i}"))))
+        .collect();
     let mut worlds: Vec<Stepper> = (0..shards)
         .map(|i| {
             let mine = campaigns / shards + u32::from(i < campaigns % shards);
@@ -81,6 +112,7 @@ fn frame_time(campaigns: u32, shards: u32, frames: usize, idle: bool) {
                 campaigns: mine,
                 seed: 7 + u64::from(i),
                 turn_timeout: Duration::from_secs(5),
+                data_dir: dirs[i as usize].clone(),
                 ..ServerSettings::default()
             });
             for n in 1..=mine {
@@ -97,6 +129,9 @@ fn frame_time(campaigns: u32, shards: u32, frames: usize, idle: bool) {
                     s.autoplay(c, seat != "spectator" && !idle);
                 }
             }
+            if phases {
+                crate::bench_phases::install(&mut s.server);
+            }
             let clients = s.clients.len();
             s.step_until(600, |s| {
                 (0..clients).all(|c| s.session(c).status == Status::Seated)
@@ -105,6 +140,7 @@ fn frame_time(campaigns: u32, shards: u32, frames: usize, idle: bool) {
         })
         .collect();
     let mut samples = Vec::with_capacity(frames * worlds.len());
+    let mut breakdown = crate::bench_phases::Phases::default();
     for _ in 0..frames {
         for s in &mut worlds {
             for c in &mut s.clients {
@@ -113,9 +149,17 @@ fn frame_time(campaigns: u32, shards: u32, frames: usize, idle: bool) {
             let start = Instant::now();
             s.server.update();
             samples.push(start.elapsed());
+            if phases {
+                breakdown.record(&mut s.server, start, *samples.last().expect("just pushed"));
+            }
         }
     }
-    let what = if idle { "bots idle" } else { "bots fighting" };
+    let what = match (idle, journals.is_some()) {
+        (true, false) => "bots idle",
+        (true, true) => "bots idle, journaled",
+        (false, false) => "bots fighting",
+        (false, true) => "bots fighting, journaled",
+    };
     let tables = if campaigns == 1 {
         "campaign"
     } else {
@@ -128,8 +172,15 @@ fn frame_time(campaigns: u32, shards: u32, frames: usize, idle: bool) {
     };
     let label = format!("server frame, {campaigns} {tables} x 6 clients ({what}){split}");
     println!("{}", summary(&label, &mut samples));
+    if phases {
+        breakdown.print();
+    }
     if campaigns > 1 {
         vision_cost(&mut worlds[0], campaigns / shards);
+    }
+    drop(worlds);
+    for dir in dirs.into_iter().flatten() {
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
 

@@ -261,16 +261,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         if last_report.elapsed() >= Duration::from_secs(args.report_every) {
             last_report = Instant::now();
-            report(&args, &players, &mut tally);
+            report(&args, &players, &mut tally, false);
         }
         if let Some(rest) = tick.checked_sub(round.elapsed()) {
             std::thread::sleep(rest);
         }
     }
-    // The last report, unless one just went out.
-    if last_report.elapsed() >= Duration::from_secs(1) {
-        report(&args, &players, &mut tally);
+    // The end: the bots stop acting and the clients keep listening (up to 10 s) until every
+    // intent still in flight has its answer, so the last report's unanswered ones were dropped.
+    for p in &mut players {
+        p.app
+            .world_mut()
+            .resource_mut::<emberkeep_client::autoplay::AutoPlay>()
+            .enabled = false;
     }
+    let drain = Instant::now();
+    let waiting = |players: &[Player]| {
+        players
+            .iter()
+            .map(|p| Intents::of(p.session()).waiting())
+            .sum::<u64>()
+    };
+    while waiting(&players) > 0 && drain.elapsed() < Duration::from_secs(10) {
+        let round = Instant::now();
+        for p in &mut players {
+            p.app.update();
+        }
+        if let Some(rest) = tick.checked_sub(round.elapsed()) {
+            std::thread::sleep(rest);
+        }
+    }
+    report(&args, &players, &mut tally, true);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -291,7 +312,8 @@ struct Tally {
     frames: BTreeMap<String, Vec<(f64, f64)>>,
 }
 
-fn report(args: &Args, players: &[Player], tally: &mut Tally) {
+/// One report; `end`: the last, after the drain (what still waits then was dropped).
+fn report(args: &Args, players: &[Player], tally: &mut Tally, end: bool) {
     let Tally {
         started,
         retired,
@@ -312,9 +334,14 @@ fn report(args: &Args, players: &[Player], tally: &mut Tally) {
     for p in players {
         intents.add(Intents::of(p.session()));
     }
-    let unanswered = intents.waiting().saturating_sub(left_waiting);
+    let waiting = intents.waiting().saturating_sub(left_waiting);
+    let (waiting, head) = if end {
+        (format!("unanswered {waiting}"), ", end")
+    } else {
+        (format!("in flight {waiting}"), "")
+    };
     let mut line = format!(
-        "[{elapsed:>5.0} s] seated {seated}/{} | intents sent {} accepted {} rejected {} unanswered {unanswered} (+{left_waiting} in flight when their player left) | joins failed {join_failures}, churned {churned}",
+        "[{elapsed:>5.0} s{head}] seated {seated}/{} | intents sent {} accepted {} rejected {} {waiting} (+{left_waiting} in flight when their player left) | joins failed {join_failures}, churned {churned}",
         players.len(),
         intents.sent,
         intents.accepted,

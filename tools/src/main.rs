@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_join;
+mod bench_phases;
 mod bot;
 mod fuzz;
 mod loadgen;
