@@ -120,7 +120,7 @@ pub fn commit(journals: &mut [&mut Journal]) -> Vec<Result<(), String>> {
             j.sync_target()
                 .and_then(|f| f.sync_data().map_err(|e| io_err(&j.journal_path(), e)))
         } else {
-            sync_file_system(&journals[first])
+            sync_file_system(journals[first])
         };
         for i in std::iter::once(first).chain(rest) {
             results[i] = Some(outcome.clone());
